@@ -1,0 +1,21 @@
+"""asynclint: find and fix the mistakes people make with async/await in Python."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("asynclint")
+except PackageNotFoundError:  # running from a checkout that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__", "check_source"]
+
+
+def check_source(source: str | bytes, path: str = "<string>", select: tuple[str, ...] | None = None) -> list:
+    """Lint one source text with the default configuration (or `select`); returns Diagnostics."""
+    from asynclint.config import Config
+    from asynclint.engine.lint import lint_source
+
+    config = Config(select=select)
+    return list(lint_source(source, path, config, raise_errors=True).diagnostics)

@@ -1,0 +1,222 @@
+"""`[tool.asynclint]` and CLI flags -> one frozen Config; select/ignore by code or prefix."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping, Sequence
+
+from asynclint.registry import all_rules
+from asynclint.rule import Rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+GLOBAL_KEYS = ("select", "ignore", "extend-select", "exclude", "per-file-ignores")
+
+
+class ConfigError(Exception):
+    """A configuration or selection problem, said in one line to the user."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration: which rules run where, and their options."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    root: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+    rule_options: Mapping[type, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for selector in (*(self.select or ()), *self.ignore, *self.extend_select):
+            validate_selector(selector)
+        for _, codes in self.per_file_ignores:
+            for selector in codes:
+                validate_selector(selector)
+
+    def enabled_rules(self) -> tuple[type[Rule], ...]:
+        """Rules turned on by select/extend-select and not turned off by ignore."""
+        rules = all_rules()
+        if self.select is None:
+            chosen = {r for r in rules if r.default_enabled}
+        else:
+            chosen = {r for r in rules if matches(r.code, self.select)}
+        chosen |= {r for r in rules if matches(r.code, self.extend_select)}
+        chosen = {r for r in chosen if not matches(r.code, self.ignore)}
+        return tuple(sorted(chosen, key=lambda r: r.code))
+
+    def rules_for(self, path: str) -> tuple[type[Rule], ...]:
+        """The enabled rules less those `per-file-ignores` turns off for `path`."""
+        ignored: list[str] = []
+        for pattern, codes in self.per_file_ignores:
+            if path_matches(path, pattern, self.root):
+                ignored.extend(codes)
+        rules = self.enabled_rules()
+        if not ignored:
+            return rules
+        return tuple(r for r in rules if not matches(r.code, ignored))
+
+    def is_excluded(self, path: str) -> bool:
+        """Whether a discovered path matches a configured `exclude` glob."""
+        return any(path_matches(path, pattern, self.root) for pattern in self.exclude)
+
+
+def matches(code: str, selectors: Iterable[str]) -> bool:
+    """Whether `code` is named by any selector: `ALL`, a full code or a prefix (`ASL1`)."""
+    return any(sel == "ALL" or code.startswith(sel) for sel in selectors)
+
+
+def validate_selector(selector: str) -> None:
+    """An unknown code or prefix is an error, not a silent no-op."""
+    if selector == "ALL":
+        return
+    if not any(rule.code.startswith(selector) for rule in all_rules()):
+        raise ConfigError(f"unknown rule code or prefix: {selector!r}")
+
+
+def path_matches(path: str, pattern: str, root: Path) -> bool:
+    """Glob match against the path relative to the config's folder, or any trailing part of it."""
+    candidate = Path(path)
+    try:
+        rel = PurePosixPath(os.path.relpath(candidate.resolve(), root.resolve()).replace(os.sep, "/"))
+    except ValueError:  # another drive on Windows
+        rel = PurePosixPath(candidate.as_posix())
+    pattern = pattern.rstrip("/")
+    if fnmatch.fnmatchcase(str(rel), pattern) or fnmatch.fnmatchcase(str(rel), pattern + "/*"):
+        return True
+    # A pattern without a slash names a file or folder anywhere (`tests`, `*_pb2.py`).
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(part, pattern) for part in rel.parts)
+    return False
+
+
+def split_codes(values: Sequence[str] | None) -> tuple[str, ...] | None:
+    """CLI `--select A,B --select C` -> ('A', 'B', 'C'); None when not given."""
+    if not values:
+        return None
+    return tuple(code.strip() for value in values for code in value.split(",") if code.strip())
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest `pyproject.toml` at or above `start` with a `[tool.asynclint]` table."""
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and _mentions_asynclint(candidate) and read_table(candidate) is not None:
+            return candidate
+    return None
+
+
+def _mentions_asynclint(path: Path) -> bool:
+    """Cheap test before parsing: other tools' pyproject files are not ours to validate."""
+    try:
+        return b"asynclint" in path.read_bytes()
+    except OSError:
+        return False
+
+
+def read_table(path: Path) -> dict[str, Any] | None:
+    """The `[tool.asynclint]` table of a TOML file (None when it has none)."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    tool = data.get("tool", {})
+    table = tool.get("asynclint") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.asynclint] must be a table")
+    return table
+
+
+def options_types() -> dict[str, tuple[type, str]]:
+    """Config key -> (the rule Options dataclass that reads it, its field name)."""
+    keys: dict[str, tuple[type, str]] = {}
+    for rule in all_rules():
+        if rule.Options is None:
+            continue
+        for f in dataclasses.fields(rule.Options):
+            keys[f.name.replace("_", "-")] = (rule.Options, f.name)
+    return keys
+
+
+def load_config(
+    paths: Sequence[str],
+    config_file: str | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    extend_select: Sequence[str] | None = None,
+) -> Config:
+    """Read the config for these paths and apply the CLI flags on top of it."""
+    if config_file is not None:
+        source: Path | None = Path(config_file)
+        if not source.is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+        table = read_table(source) or {}
+    else:
+        source = find_config_file(Path(paths[0] if paths else "."))
+        table = (read_table(source) or {}) if source is not None else {}
+    root = source.resolve().parent if source is not None else Path.cwd()
+    config_kwargs = parse_table(table, str(source) if source else "config")
+    if select is not None:
+        config_kwargs["select"] = select
+    if ignore is not None:
+        config_kwargs["ignore"] = ignore
+    if extend_select is not None:
+        config_kwargs["extend_select"] = tuple(config_kwargs.get("extend_select", ())) + tuple(extend_select)
+    return Config(root=root, source=source, **config_kwargs)
+
+
+def parse_table(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate `[tool.asynclint]`: known keys, right types. Unknown keys are errors."""
+    rule_keys = options_types()
+    kwargs: dict[str, Any] = {}
+    option_values: dict[type, dict[str, Any]] = {}
+    for key, value in table.items():
+        if key in ("select", "ignore", "extend-select", "exclude"):
+            kwargs[key.replace("-", "_")] = _string_list(value, key, where)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [codes]")
+            kwargs["per_file_ignores"] = tuple(
+                (glob, _string_list(codes, f"per-file-ignores.{glob}", where)) for glob, codes in value.items()
+            )
+        elif key in rule_keys:
+            options_type, name = rule_keys[key]
+            default = next(f for f in dataclasses.fields(options_type) if f.name == name).default
+            option_values.setdefault(options_type, {})[name] = _typed(value, default, key, where)
+        else:
+            raise ConfigError(f"{where}: unknown key in [tool.asynclint]: {key!r}")
+    kwargs["rule_options"] = {t: t(**values) for t, values in option_values.items()}
+    return kwargs
+
+
+def _string_list(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _typed(value: Any, default: Any, key: str, where: str) -> Any:
+    if isinstance(default, tuple):
+        return _string_list(value, key, where)
+    if not isinstance(value, type(default)):
+        raise ConfigError(f"{where}: {key} must be a {type(default).__name__}")
+    return value

@@ -1,0 +1,199 @@
+"""Per-file facts every rule shares: where async code is, what names are bound to, the library.
+
+"In async code" is worked out here once (RULES.md: lexically in the body of an `async def`,
+not inside a nested `def`, `lambda` or `class` body; comprehensions are transparent). The
+tracker is the first visitor of the batch and pushes a scope on entering a body (not the
+whole node: decorators and defaults run in the enclosing scope), so every rule's `visit_*`
+already sees the right answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Union
+
+import libcst as cst
+
+ScopeNode = Union[cst.FunctionDef, cst.Lambda, cst.ClassDef]
+
+LIBRARIES = ("asyncio", "trio", "anyio")
+
+
+class ScopeTracker(cst.BatchableCSTVisitor):
+    """Tracks the enclosing def/lambda/class and what plain names and `self.` attributes are bound to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[ScopeNode] = []
+        #: Name target of an assignment -> the assigned expression (`with ... as name` too).
+        self.values: dict[cst.Name, cst.BaseExpression] = {}
+        #: Names bound by `with X as name` (the value is X, the name is `X.__enter__()`).
+        self.entered: set[cst.Name] = set()
+        #: Class -> attribute -> [(method name, assigned expression or None when unknown)].
+        self.self_attrs: dict[cst.ClassDef, dict[str, list[tuple[str, cst.BaseExpression | None]]]] = {}
+
+    # Scopes: pushed for the body only.
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self.stack.append(node)
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    def visit_Lambda_body(self, node: cst.Lambda) -> None:
+        self.stack.append(node)
+
+    def leave_Lambda_body(self, node: cst.Lambda) -> None:
+        self.stack.pop()
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self.stack.append(node)
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self.stack.pop()
+
+    # Bindings.
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._record(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._record(node.target, None)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._record(node.target, node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            target = node.asname.name
+            self._record(target, node.item)
+            if isinstance(target, cst.Name):
+                self.entered.add(target)
+
+    def _record(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            if value is not None:
+                self.values[target] = value
+        elif isinstance(target, cst.Attribute):
+            self._record_self_attr(target, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._record(element.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self._record(target.value, None)
+
+    def _record_self_attr(self, target: cst.Attribute, value: cst.BaseExpression | None) -> None:
+        method = self.current_method()
+        if method is None or not isinstance(target.value, cst.Name):
+            return
+        if target.value.value != self_name(method):
+            return
+        cls = self.stack[-2]
+        assert isinstance(cls, cst.ClassDef)
+        attrs = self.self_attrs.setdefault(cls, {})
+        attrs.setdefault(target.attr.value, []).append((method.name.value, value))
+
+    # Questions.
+    def in_async_code(self) -> bool:
+        """Whether the node being visited runs in the body of an `async def`."""
+        if not self.stack:
+            return False
+        top = self.stack[-1]
+        return isinstance(top, cst.FunctionDef) and top.asynchronous is not None
+
+    def current_function(self) -> cst.FunctionDef | None:
+        """The innermost enclosing `def`, when nothing (lambda, class) stands between."""
+        top = self.stack[-1] if self.stack else None
+        return top if isinstance(top, cst.FunctionDef) else None
+
+    def current_method(self) -> cst.FunctionDef | None:
+        """The enclosing `def` when it is directly a method of a class."""
+        func = self.current_function()
+        if func is None or len(self.stack) < 2 or not isinstance(self.stack[-2], cst.ClassDef):
+            return None
+        return func
+
+    def current_class(self) -> cst.ClassDef | None:
+        """The class whose method is being visited, if any."""
+        return self.stack[-2] if self.current_method() is not None else None  # type: ignore[return-value]
+
+    def scopes(self) -> Iterator[ScopeNode]:
+        """The enclosing scopes, innermost first."""
+        return reversed(self.stack)
+
+
+def self_name(method: cst.FunctionDef) -> str | None:
+    """The name of a method's first parameter (`self`/`cls`), unless it is a staticmethod."""
+    for decorator in method.decorators:
+        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod":
+            return None
+    params = method.params.posonly_params or method.params.params
+    return params[0].name.value if params else None
+
+
+def detect_library(module: cst.Module) -> str:
+    """The async library the module uses: trio or anyio when imported without asyncio."""
+    imported: set[str] = set()
+    for stmt in _top_level_statements(module.body):
+        if isinstance(stmt, cst.Import):
+            for alias in stmt.names:
+                imported.add(_dotted(alias.name).split(".")[0])
+        elif isinstance(stmt, cst.ImportFrom) and stmt.module is not None and not stmt.relative:
+            imported.add(_dotted(stmt.module).split(".")[0])
+    if "asyncio" in imported:
+        return "asyncio"
+    if "anyio" in imported:
+        return "anyio"
+    if "trio" in imported:
+        return "trio"
+    return "asyncio"
+
+
+def _top_level_statements(body: Any) -> Iterator[cst.BaseSmallStatement]:
+    """Import-bearing statements at module level, looking into `if`/`try` blocks."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        elif isinstance(stmt, cst.If):
+            yield from _top_level_statements(stmt.body.body)
+            if isinstance(stmt.orelse, cst.Else):
+                yield from _top_level_statements(stmt.orelse.body.body)
+        elif isinstance(stmt, cst.Try):
+            yield from _top_level_statements(stmt.body.body)
+            for handler in stmt.handlers:
+                yield from _top_level_statements(handler.body.body)
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+@dataclass
+class FileContext:
+    """What a rule may know about the file it checks; rules read nothing else."""
+
+    path: str
+    module: cst.Module
+    library: str = "asyncio"
+    options: Mapping[type, Any] = field(default_factory=dict)
+    tracker: ScopeTracker = field(default_factory=ScopeTracker)
+
+    def in_async_code(self) -> bool:
+        """Whether the node being visited runs in async code."""
+        return self.tracker.in_async_code()
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        """The source text of a node, as written."""
+        return self.module.code_for_node(node)
+
+    def option(self, options_type: type) -> Any:
+        """The options instance of a rule (its defaults when the config sets none)."""
+        found = self.options.get(options_type)
+        return found if found is not None else options_type()

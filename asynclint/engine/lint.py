@@ -1,0 +1,161 @@
+"""Lint one file: one parse, one metadata resolution, one batched traversal, then noqa."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from asynclint.config import Config
+from asynclint.engine.context import FileContext, detect_library
+from asynclint.engine.source import ParseFailure, parse, syntax_check
+from asynclint.rule import Diagnostic, Rule
+
+PARSE_ERROR_CODE = "ASL000"
+PARSE_ERROR_NAME = "cannot-parse"
+
+# flake8's own pattern, so `# noqa` means the same in both entry points.
+NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+CODE_SPLIT_RE = re.compile(r"[,\s]+")
+
+
+class RuleCrash(Exception):
+    """A rule raised on a file: one line naming the rule and the file."""
+
+    def __init__(self, path: str, rule: type[Rule] | None, error: BaseException) -> None:
+        who = f"{rule.code} ({rule.name})" if rule is not None else "the engine"
+        super().__init__(f"{path}: internal error in {who}: {type(error).__name__}: {error}")
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The findings of one file, or the internal error that stopped its rules."""
+
+    path: str
+    diagnostics: tuple[Diagnostic, ...]
+    error: str | None = None
+
+
+def lint_source(
+    source: bytes | str,
+    path: str,
+    config: Config,
+    *,
+    rules: Sequence[type[Rule]] | None = None,
+    noqa: bool = True,
+    raise_errors: bool = False,
+) -> FileResult:
+    """Check one file's source with the rules the config enables for its path."""
+    chosen = config.rules_for(path) if rules is None else tuple(rules)
+    candidates = [rule for rule in chosen if rule.could_fire(source)]
+    if not candidates:
+        failure = syntax_check(source)
+        found = (parse_error(path, failure),) if failure else ()
+        return FileResult(path, found)
+    module = parse(source)
+    if isinstance(module, ParseFailure):
+        return FileResult(path, (parse_error(path, module),))
+    try:
+        diagnostics = run_rules(module, path, config, candidates)
+    except RuleCrash as crash:
+        if raise_errors:
+            raise
+        return FileResult(path, (), error=str(crash))
+    if noqa:
+        diagnostics = suppress_noqa(diagnostics, module.code)
+    return FileResult(path, tuple(sorted(diagnostics)))
+
+
+def run_rules(module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
+    """All rules in one batched traversal over one metadata wrapper."""
+    try:
+        return _visit(module, path, config, rules)
+    except Exception as error:
+        # Rare path: find which rule it was by running them one at a time.
+        for rule in rules:
+            try:
+                _visit(module, path, config, [rule])
+            except Exception as single:
+                raise RuleCrash(path, rule, single) from single
+        raise RuleCrash(path, None, error) from error
+
+
+def _visit(module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
+    ctx = FileContext(path=path, module=module, library=detect_library(module), options=config.rule_options)
+    instances = [rule(ctx) for rule in rules]
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    found: list[Diagnostic] = []
+    # As `wrapper.visit_batched`, but metadata stays resolved for `finish()` (the wrapper
+    # caches each provider, so the union of the rules' dependencies is computed once).
+    with ExitStack() as stack:
+        for instance in instances:
+            stack.enter_context(instance.resolve(wrapper))
+        cst.visit_batched(module, [ctx.tracker, *instances])
+        for instance in instances:
+            instance.finish()
+            found.extend(instance.diagnostics)
+    return found
+
+
+def parse_error(path: str, failure: ParseFailure) -> Diagnostic:
+    """The ASL000 finding for a file that cannot be parsed or read."""
+    return Diagnostic(
+        path=path,
+        line=max(failure.line, 1),
+        col=max(failure.col, 0),
+        code=PARSE_ERROR_CODE,
+        message=failure.message,
+        name=PARSE_ERROR_NAME,
+        end_line=max(failure.line, 1),
+        end_col=max(failure.col, 0),
+    )
+
+
+def suppress_noqa(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
+    """Drop findings silenced by `# noqa` or `# noqa: CODE` on any line of their logical line."""
+    if not diagnostics or "noqa" not in text.lower():
+        return diagnostics
+    lines = text.splitlines()
+    spans = logical_line_spans(text)
+    kept = []
+    for diag in diagnostics:
+        first, last = spans.get(diag.line, (diag.line, diag.line))
+        if not any(_silences(lines[n - 1], diag.code) for n in range(first, last + 1) if n <= len(lines)):
+            kept.append(diag)
+    return kept
+
+
+def _silences(line: str, code: str) -> bool:
+    match = NOQA_RE.search(line)
+    if match is None:
+        return False
+    codes = match.group("codes")
+    if not codes:
+        return True
+    named = [c for c in CODE_SPLIT_RE.split(codes.strip()) if c]
+    return any(code == c.upper() or code.startswith(c.upper()) for c in named)
+
+
+def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
+    """Physical line -> (first, last) line of the logical line it belongs to."""
+    spans: dict[int, tuple[int, int]] = {}
+    start: int | None = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NL, tokenize.COMMENT) and start is None:
+                continue
+            if start is None:
+                start = tok.start[0]
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                for n in range(start, tok.end[0] + 1):
+                    spans[n] = (start, tok.end[0])
+                start = None
+    except (tokenize.TokenError, SyntaxError):
+        pass  # a line we cannot place is matched on its own line only
+    return spans

@@ -1,0 +1,58 @@
+"""Source bytes -> a libcst Module, or the reason it cannot be one (reported as ASL000)."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+
+import libcst as cst
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """Why a file could not be parsed, with the position the parser gave (1-based line)."""
+
+    message: str
+    line: int = 1
+    col: int = 0
+
+
+def is_binary(data: bytes) -> bool:
+    """A NUL byte is never in Python source text; files with one are not text."""
+    return b"\x00" in data
+
+
+def parse(data: bytes | str) -> cst.Module | ParseFailure:
+    """Parse once with libcst, keeping BOM, encoding cookie and line endings for the fixes."""
+    if isinstance(data, bytes) and is_binary(data):
+        return ParseFailure("cannot parse: file is not text (it contains NUL bytes)")
+    try:
+        return cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        first = exc.message.strip().splitlines()[0] if exc.message.strip() else "syntax error"
+        return ParseFailure(f"cannot parse: {first}", exc.raw_line, exc.raw_column)
+    except (UnicodeDecodeError, LookupError) as exc:
+        return ParseFailure(f"cannot parse: file is not valid text in its encoding ({exc})")
+    except (RecursionError, MemoryError):
+        return ParseFailure("cannot parse: the file nests too deeply for the parser")
+    except Exception as exc:  # the native parser can raise its own errors on odd input
+        return ParseFailure(f"cannot parse: {type(exc).__name__}: {exc}")
+
+
+def syntax_check(data: bytes | str) -> ParseFailure | None:
+    """Check that a file parses without paying for libcst, when no rule needs its tree.
+
+    The running interpreter's `ast` may reject syntax newer than itself that libcst
+    accepts, so an `ast` failure is confirmed by libcst before it becomes ASL000.
+    """
+    if isinstance(data, bytes) and is_binary(data):
+        return ParseFailure("cannot parse: file is not text (it contains NUL bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not ours to show
+            ast.parse(data)
+        return None
+    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        result = parse(data)
+        return result if isinstance(result, ParseFailure) else None

@@ -1,0 +1,136 @@
+"""The rule unit: one class per rule, carrying its code, docs, examples and checks."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+
+import libcst as cst
+from libcst.metadata import PositionProvider, ProviderT
+
+if TYPE_CHECKING:
+    from asynclint.engine.context import FileContext
+
+
+class FixSafety(enum.Enum):
+    """How far a rule's automatic edit may be trusted (ruff's meaning)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Valid:
+    """A snippet the rule must stay silent on."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A snippet the rule must report, with what the fixed code (or the advice) looks like."""
+
+    code: str
+    line: int | None = None
+    message: str | None = None
+    fixed: str | None = None
+    use_instead: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding: where, which rule, and what to say."""
+
+    path: str
+    line: int
+    col: int  # 0-based, as libcst and flake8 count
+    code: str
+    message: str = field(compare=False)
+    name: str = field(compare=False, default="")
+    end_line: int = field(compare=False, default=0)
+    end_col: int = field(compare=False, default=0)
+    fix: FixSafety | None = field(compare=False, default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON object of `--format json` (columns 1-based, as printed)."""
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col + 1,
+            "end_line": self.end_line,
+            "end_col": self.end_col + 1,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "fix": None if self.fix is None else self.fix.value,
+        }
+
+
+_FIELD = re.compile(r"{(\w+)}")
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base of every rule: subclasses set the class attributes and `visit_*` methods."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    fix_title: ClassVar[str | None] = None
+    fix_safety: ClassVar[FixSafety] = FixSafety.NONE
+    default_enabled: ClassVar[bool] = True
+    #: Rules that only fire in async code can skip files with no `async def` at all.
+    requires_async_def: ClassVar[bool] = False
+    Options: ClassVar[type | None] = None
+    VALID: ClassVar[Sequence[Valid]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.diagnostics: list[Diagnostic] = []
+
+    @classmethod
+    def could_fire(cls, data: bytes | str) -> bool:
+        """A cheap, exact pre-screen: False only when the rule cannot fire on this source."""
+        if cls.requires_async_def:
+            return has_async_def(data)
+        return True
+
+    def finish(self) -> None:
+        """Called once after the traversal, for checks that need the whole module."""
+
+    def report(self, node: cst.CSTNode, **fields: str) -> None:
+        """Report `node` with the rule's message filled in from `fields`."""
+        pos = self.get_metadata(PositionProvider, node)
+        self.diagnostics.append(
+            Diagnostic(
+                path=self.ctx.path,
+                line=pos.start.line,
+                col=pos.start.column,
+                code=self.code,
+                message=self.message.format(**fields),
+                name=self.name,
+                end_line=pos.end.line,
+                end_col=pos.end.column,
+            )
+        )
+
+    @classmethod
+    def message_fields(cls) -> list[str]:
+        """Names of the fields the message template needs."""
+        return _FIELD.findall(cls.message)
+
+
+_ASYNC_DEF = re.compile(r"\basync(?:[ \t\f]|\\\r?\n)+def\b")
+_ASYNC_DEF_BYTES = re.compile(rb"\basync(?:[ \t\f]|\\\r?\n)+def\b")
+
+
+def has_async_def(data: bytes | str) -> bool:
+    """Whether the source can contain an `async def` (and so async code at all)."""
+    if isinstance(data, bytes):
+        return _ASYNC_DEF_BYTES.search(data) is not None
+    return _ASYNC_DEF.search(data) is not None

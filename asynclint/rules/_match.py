@@ -1,0 +1,143 @@
+"""Shared predicates for rules: resolve a name through imports, know what a receiver holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import Assignment, QualifiedNameProvider, QualifiedNameSource, ScopeProvider
+
+from asynclint.engine.context import self_name
+from asynclint.rule import Rule
+from asynclint.rules import _names
+
+_RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
+
+
+def resolve(rule: Rule, node: cst.CSTNode) -> str | None:
+    """The one qualified name `node` refers to through the module's imports (or a builtin).
+
+    None when the name is local, bound more than one way (`try: import x` / `except: x = None`),
+    or not resolvable: a linter that guesses by spelling cries wolf.
+    """
+    names = rule.get_metadata(QualifiedNameProvider, node, None)
+    if not names:
+        return None
+    found = {q.name for q in names}
+    if len(found) != 1 or any(q.source not in _RESOLVED_SOURCES for q in names):
+        return None
+    return found.pop()
+
+
+@dataclass(frozen=True)
+class Site:
+    """A method call on some receiver, kept until the traversal ends (bindings may come later)."""
+
+    call: cst.Call
+    receiver: cst.BaseExpression
+    method: str
+    cls: cst.ClassDef | None
+    self_name: str | None
+
+
+def method_site(rule: Rule, call: cst.Call) -> Site | None:
+    """A `receiver.method(...)` call, with the class context needed to read `self.` attributes."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    tracker = rule.ctx.tracker
+    method = tracker.current_method()
+    cls = tracker.current_class()
+    return Site(call, func.value, func.attr.value, cls, self_name(method) if method is not None else None)
+
+
+class ReceiverTypes:
+    """What kind of object an expression holds, when the code says so unambiguously.
+
+    Known: bound from a resolved constructor (`requests.Session()`), by `with X() as x`, in the
+    same function or at module level, or a `self.` attribute set in `__init__`. Every binding
+    of the name must agree; a parameter, loop target or any other binding makes it unknown.
+    """
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.tracker = rule.ctx.tracker
+
+    def of_site(self, site: Site) -> str | None:
+        """The type tag of a site's receiver."""
+        return self.type_of(site.receiver, site, set())
+
+    def type_of(self, expr: cst.BaseExpression, site: Site, seen: set[int]) -> str | None:
+        """The type tag of `expr`, or None when unknown."""
+        if id(expr) in seen:
+            return None
+        seen.add(id(expr))
+        if isinstance(expr, cst.Call):
+            return self._call_result(expr, site, seen)
+        if isinstance(expr, cst.Name):
+            return self._name_type(expr, site, seen)
+        if isinstance(expr, cst.Attribute):
+            if isinstance(expr.value, cst.Name) and site.self_name is not None and expr.value.value == site.self_name:
+                return self._self_attr_type(expr.attr.value, site, seen)
+            owner = self.type_of(expr.value, site, seen)
+            return _names.ATTRIBUTE_RESULTS.get((owner, expr.attr.value)) if owner else None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            left = self.type_of(expr.left, site, seen)
+            return _names.PATH if left == _names.PATH else None
+        return None
+
+    def _call_result(self, call: cst.Call, site: Site, seen: set[int]) -> str | None:
+        qualified = resolve(self.rule, call.func)
+        if qualified is not None and qualified in _names.CONSTRUCTORS:
+            made = _names.CONSTRUCTORS[qualified]
+            return _names.BOUNDED_QUEUE if made == _names.QUEUE and _is_bounded(call) else made
+        if isinstance(call.func, cst.Attribute):
+            owner = self.type_of(call.func.value, site, seen)
+            if owner is not None:
+                return _names.METHOD_RESULTS.get((owner, call.func.attr.value))
+        return None
+
+    def _name_type(self, name: cst.Name, site: Site, seen: set[int]) -> str | None:
+        scope = self.rule.get_metadata(ScopeProvider, name, None)
+        if scope is None:
+            return None
+        access = next((a for a in scope.accesses[name.value] if a.node is name), None)
+        if access is None or not access.referents:
+            return None
+        found: set[str | None] = set()
+        for referent in access.referents:
+            if not isinstance(referent, Assignment) or not isinstance(referent.node, cst.Name):
+                return None
+            value = self.tracker.values.get(referent.node)
+            if value is None:
+                return None
+            kind = self.type_of(value, site, seen.copy())
+            if referent.node in self.tracker.entered and kind not in _names.ENTER_RETURNS_SELF:
+                kind = None
+            found.add(kind)
+        return found.pop() if len(found) == 1 else None
+
+    def _self_attr_type(self, attr: str, site: Site, seen: set[int]) -> str | None:
+        if site.cls is None:
+            return None
+        assigned = self.tracker.self_attrs.get(site.cls, {}).get(attr)
+        if not assigned or all(method != "__init__" for method, _ in assigned):
+            return None
+        kinds = {self.type_of(value, site, seen.copy()) if value is not None else None for _, value in assigned}
+        return kinds.pop() if len(kinds) == 1 else None
+
+
+def _is_bounded(call: cst.Call) -> bool:
+    """`queue.Queue(10)` / `Queue(maxsize=10)`: a positive literal bound."""
+    for index, arg in enumerate(call.args):
+        if (arg.keyword is None and index == 0) or (arg.keyword is not None and arg.keyword.value == "maxsize"):
+            return isinstance(arg.value, cst.Integer) and int(arg.value.value, 0) > 0
+    return False
+
+
+def callee_text(rule: Rule, func: cst.BaseExpression) -> str:
+    """How to name the called thing in a message: as written, on one line, not too long."""
+    text = " ".join(rule.ctx.code_for(func).split())
+    if len(text) > 48 and isinstance(func, cst.Attribute):
+        return f"….{func.attr.value}"
+    return text

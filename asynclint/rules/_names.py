@@ -1,0 +1,149 @@
+"""Catalogues of qualified names (data only): what blocks, what constructs a known receiver."""
+
+from __future__ import annotations
+
+HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+
+# ASL101
+SLEEP_CALLS = frozenset({"time.sleep"})
+
+# ASL102
+HTTP_CALLS = frozenset(
+    {f"requests.{verb}" for verb in HTTP_VERBS}
+    | {f"requests.api.{verb}" for verb in HTTP_VERBS}
+    | {f"httpx.{verb}" for verb in HTTP_VERBS}
+    | {"httpx.stream", "urllib.request.urlopen", "urllib3.request", "httpx.Client"}
+)
+
+# ASL103
+SUBPROCESS_CALLS = frozenset(
+    {f"subprocess.{fn}" for fn in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput")}
+    | {f"os.{fn}" for fn in ("system", "popen", "wait", "waitpid", "wait3", "wait4", "waitid")}
+    | {f"os.spawn{suffix}" for suffix in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")}
+)
+
+# ASL104
+FILE_CALLS = frozenset(
+    {"builtins.open", "io.open"}
+    | {f"shutil.{fn}" for fn in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "copymode", "copystat")}
+    | {"shutil.move", "shutil.rmtree"}
+)
+
+# ASL105
+BLOCKING_CALLS = frozenset(
+    {
+        "builtins.input",
+        "socket.create_connection",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "select.select",
+    }
+)
+
+# ASL106
+LOOP_RUNNERS = frozenset({"asyncio.run", "trio.run", "anyio.run"})
+
+# Receiver types: a tag per kind of object whose methods block.
+SESSION = "requests.Session"
+HTTPX_CLIENT = "httpx.Client"
+POOL_MANAGER = "urllib3.PoolManager"
+POPEN = "subprocess.Popen"
+PATH = "pathlib.Path"
+THREAD = "threading.Thread"
+QUEUE = "queue.Queue"
+BOUNDED_QUEUE = "queue.Queue(maxsize>0)"
+EXECUTOR = "concurrent.futures.Executor"
+FUTURE = "concurrent.futures.Future"
+EVENT_LOOP = "asyncio.AbstractEventLoop"
+THREAD_LOCK = "threading.Lock"
+
+#: Qualified name of a callable -> the tag of what it returns.
+CONSTRUCTORS: dict[str, str] = {
+    "requests.Session": SESSION,
+    "requests.session": SESSION,
+    "requests.sessions.Session": SESSION,
+    "requests.sessions.session": SESSION,
+    "httpx.Client": HTTPX_CLIENT,
+    "urllib3.PoolManager": POOL_MANAGER,
+    "urllib3.ProxyManager": POOL_MANAGER,
+    "urllib3.poolmanager.PoolManager": POOL_MANAGER,
+    "urllib3.poolmanager.ProxyManager": POOL_MANAGER,
+    "subprocess.Popen": POPEN,
+    "pathlib.Path": PATH,
+    "pathlib.PosixPath": PATH,
+    "pathlib.WindowsPath": PATH,
+    "pathlib.Path.home": PATH,
+    "pathlib.Path.cwd": PATH,
+    "threading.Thread": THREAD,
+    "threading.Timer": THREAD,
+    "queue.Queue": QUEUE,
+    "queue.LifoQueue": QUEUE,
+    "queue.PriorityQueue": QUEUE,
+    "queue.SimpleQueue": QUEUE,
+    "concurrent.futures.ThreadPoolExecutor": EXECUTOR,
+    "concurrent.futures.ProcessPoolExecutor": EXECUTOR,
+    "concurrent.futures.thread.ThreadPoolExecutor": EXECUTOR,
+    "concurrent.futures.process.ProcessPoolExecutor": EXECUTOR,
+    "asyncio.get_event_loop": EVENT_LOOP,
+    "asyncio.new_event_loop": EVENT_LOOP,
+    "asyncio.get_running_loop": EVENT_LOOP,
+    "asyncio.events.get_event_loop": EVENT_LOOP,
+    "asyncio.events.new_event_loop": EVENT_LOOP,
+    "uvloop.new_event_loop": EVENT_LOOP,
+    "threading.Lock": THREAD_LOCK,
+    "threading.RLock": THREAD_LOCK,
+}
+
+#: (receiver tag, method) -> tag of the result, for methods that return a known receiver.
+METHOD_RESULTS: dict[tuple[str, str], str] = {
+    **{
+        (PATH, method): PATH
+        for method in ("joinpath", "with_name", "with_suffix", "with_stem", "absolute", "resolve", "expanduser")
+    },
+    (EXECUTOR, "submit"): FUTURE,
+}
+
+#: (receiver tag, attribute) -> tag of the attribute's value.
+ATTRIBUTE_RESULTS: dict[tuple[str, str], str] = {(PATH, "parent"): PATH}
+
+#: Types whose `__enter__` returns the object itself, so `with X() as x` binds an X.
+ENTER_RETURNS_SELF = frozenset({SESSION, HTTPX_CLIENT, POOL_MANAGER, POPEN, EXECUTOR})
+
+# Blocking methods per receiver type, by rule.
+HTTP_METHODS = {
+    SESSION: frozenset({*HTTP_VERBS, "send"}),
+    HTTPX_CLIENT: frozenset({*HTTP_VERBS, "send", "stream"}),
+    POOL_MANAGER: frozenset({"request", "urlopen", "request_encode_url", "request_encode_body"}),
+}
+SUBPROCESS_METHODS = {POPEN: frozenset({"wait", "communicate"})}
+PATH_METHODS = {PATH: frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})}
+BLOCKING_METHODS = {
+    THREAD: frozenset({"join"}),
+    FUTURE: frozenset({"result"}),
+    QUEUE: frozenset({"get"}),
+    # `put` only blocks when the queue has a bound; on an unbounded queue it never waits.
+    BOUNDED_QUEUE: frozenset({"get", "put"}),
+}
+LOOP_METHODS = {EVENT_LOOP: frozenset({"run_until_complete", "run_forever"})}
+
+#: What to suggest, per async library.
+LIBRARY_ADVICE: dict[str, dict[str, str]] = {
+    "asyncio": {
+        "sleep": "asyncio.sleep",
+        "to_thread": "asyncio.to_thread",
+        "subprocess": "asyncio.create_subprocess_exec",
+        "files": "`aiofiles`",
+    },
+    "trio": {
+        "sleep": "trio.sleep",
+        "to_thread": "trio.to_thread.run_sync",
+        "subprocess": "trio.run_process",
+        "files": "`trio.Path` / `trio.open_file`",
+    },
+    "anyio": {
+        "sleep": "anyio.sleep",
+        "to_thread": "anyio.to_thread.run_sync",
+        "subprocess": "anyio.run_process",
+        "files": "`anyio.Path` / `anyio.open_file`",
+    },
+}

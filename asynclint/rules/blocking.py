@@ -1,0 +1,329 @@
+"""ASL1xx: calls that block the event loop when made in async code."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar, Mapping
+
+import libcst as cst
+from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from asynclint.engine.context import FileContext
+from asynclint.rule import FixSafety, Invalid, Rule, Valid
+from asynclint.rules import _names
+from asynclint.rules._match import ReceiverTypes, Site, callee_text, method_site, resolve
+
+
+class BlockingCallRule(Rule):
+    """Family base: a call, in async code, to a known blocking function or receiver method."""
+
+    requires_async_def = True
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    #: Qualified names of functions that block.
+    calls: ClassVar[frozenset[str]] = frozenset()
+    #: Receiver type tag -> names of its methods that block.
+    methods: ClassVar[Mapping[str, frozenset[str]]] = {}
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._sites: list[Site] = []
+        self._method_names = frozenset().union(*self.methods.values()) if self.methods else frozenset()
+
+    def blocking_calls(self) -> frozenset[str]:
+        """The qualified names this rule reports (a rule's options may add to them)."""
+        return self.calls
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.ctx.in_async_code():
+            return
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in self._method_names:
+            site = method_site(self, node)
+            if site is not None:
+                self._sites.append(site)
+        qualified = resolve(self, node.func)
+        if qualified is not None and qualified in self.blocking_calls():
+            self.report_call(node)
+
+    def finish(self) -> None:
+        # Receivers are typed after the traversal: a module-level binding may follow the function.
+        if not self._sites:
+            return
+        types = ReceiverTypes(self)
+        for site in self._sites:
+            kind = types.of_site(site)
+            if kind is not None and site.method in self.methods.get(kind, ()) and self.blocks(site, kind):
+                self.report_call(site.call)
+
+    def blocks(self, site: Site, kind: str) -> bool:
+        """Whether this particular method call blocks (arguments may say it does not)."""
+        return True
+
+    def report_call(self, call: cst.Call) -> None:
+        """Report `call` with the advice of the module's async library."""
+        self.report(call, callee=callee_text(self, call.func), **_names.LIBRARY_ADVICE[self.ctx.library])
+
+
+class BlockingSleep(BlockingCallRule):
+    """Checks for `time.sleep()` in async code.
+
+    ## Why is this bad?
+    `time.sleep()` suspends the whole thread, and with it the event loop: no other task
+    runs, no socket is served and no timeout fires until it returns. In async code, sleep
+    with the event loop's own sleep, which suspends only the current task.
+    """
+
+    code = "ASL101"
+    name = "blocking-sleep"
+    message = "`{callee}()` blocks the event loop; use `await {sleep}(...)`"
+    calls = _names.SLEEP_CALLS
+    VALID = (
+        Valid("import asyncio\n\nasync def poll():\n    await asyncio.sleep(1)\n"),
+        Valid("import time\n\nasync def main():\n    def backoff():\n        time.sleep(1)\n    return backoff\n"),
+        Valid("import asyncio, time\n\nasync def main():\n    await asyncio.to_thread(time.sleep, 1)\n"),
+        Valid("def sleep(x):\n    pass\n\nasync def main():\n    sleep(1)\n"),
+        Valid("import time\n\ndef sync_retry():\n    time.sleep(1)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import time\n\n\nasync def poll(job):\n    while not job.done():\n        time.sleep(1)\n",
+            line=6,
+            use_instead="import asyncio\n\n\nasync def poll(job):\n    while not job.done():\n        await asyncio.sleep(1)\n",
+        ),
+        Invalid("from time import sleep as nap\n\nasync def main():\n    nap(0.5)\n", line=4),
+        Invalid(
+            "import time\nimport trio\n\nasync def main():\n    time.sleep(1)\n",
+            message="`time.sleep()` blocks the event loop; use `await trio.sleep(...)`",
+        ),
+    )
+
+
+class BlockingHttp(BlockingCallRule):
+    """Checks for synchronous HTTP requests in async code.
+
+    `requests` (module functions and `Session` methods), `urllib.request.urlopen`,
+    `urllib3`, and `httpx`'s sync API (`httpx.get(...)`, `httpx.Client`) all wait on the
+    network inside the calling thread.
+
+    ## Why is this bad?
+    A request can take seconds; while it waits, the event loop is frozen and every other
+    task stalls with it. Use an async HTTP client, or at least run the call in a worker
+    thread.
+    """
+
+    code = "ASL102"
+    name = "blocking-http"
+    message = (
+        "`{callee}()` is a blocking HTTP call; use an async client (`httpx.AsyncClient`, `aiohttp`) "
+        "or `await {to_thread}(...)`"
+    )
+    calls = _names.HTTP_CALLS
+    methods = _names.HTTP_METHODS
+    VALID = (
+        Valid("import httpx\n\nasync def fetch(url):\n    async with httpx.AsyncClient() as c:\n        return await c.get(url)\n"),
+        Valid("import asyncio, requests\n\nasync def fetch(url):\n    return await asyncio.to_thread(requests.get, url)\n"),
+        Valid("async def fetch(session, url):\n    return await session.get(url)\n"),
+        Valid("import requests\n\ndef fetch(url):\n    return requests.get(url)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import requests\n\n\nasync def fetch(url):\n    return requests.get(url).json()\n",
+            line=5,
+            use_instead=(
+                "import httpx\n\n\nasync def fetch(url):\n    async with httpx.AsyncClient() as client:\n"
+                "        return (await client.get(url)).json()\n"
+            ),
+        ),
+        Invalid(
+            "import requests\n\nsession = requests.Session()\n\nasync def fetch(url):\n    return session.post(url)\n",
+            line=6,
+        ),
+        Invalid("from urllib.request import urlopen\n\nasync def fetch(url):\n    return urlopen(url).read()\n", line=4),
+    )
+
+
+class BlockingSubprocess(BlockingCallRule):
+    """Checks for subprocess calls that wait for the child process in async code.
+
+    ## Why is this bad?
+    `subprocess.run()`, `os.system()` and `Popen.wait()` block until the child exits,
+    freezing the event loop for as long as the process runs. The event loop has its own
+    subprocess API that waits without blocking.
+    """
+
+    code = "ASL103"
+    name = "blocking-subprocess"
+    message = "`{callee}()` blocks the event loop while the process runs; use `{subprocess}` or `await {to_thread}(...)`"
+    calls = _names.SUBPROCESS_CALLS
+    methods = _names.SUBPROCESS_METHODS
+    VALID = (
+        Valid(
+            "import asyncio\n\nasync def run(cmd):\n    proc = await asyncio.create_subprocess_exec(*cmd)\n"
+            "    await proc.wait()\n"
+        ),
+        Valid("import subprocess\n\nasync def start(cmd):\n    return subprocess.Popen(cmd)\n"),
+        Valid("import subprocess\n\ndef build():\n    subprocess.run(['make'])\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import subprocess\n\n\nasync def build():\n    subprocess.run(['make'], check=True)\n",
+            line=5,
+            use_instead=(
+                "import asyncio\n\n\nasync def build():\n    proc = await asyncio.create_subprocess_exec('make')\n"
+                "    await proc.wait()\n"
+            ),
+        ),
+        Invalid("import subprocess\n\nasync def run(cmd):\n    p = subprocess.Popen(cmd)\n    p.wait()\n", line=5),
+        Invalid("import os\n\nasync def main():\n    os.system('ls')\n", line=4),
+    )
+
+
+class BlockingFileIo(BlockingCallRule):
+    """Checks for blocking file-system calls in async code.
+
+    Builtin `open()`, `io.open()`, `pathlib.Path` reads and writes (on a receiver known to
+    be a `Path`), and `shutil`'s copy, move and remove functions.
+
+    ## Why is this bad?
+    Disk I/O can take far longer than expected (network file systems, a busy disk) and
+    the event loop waits for all of it. Use an async file API or a worker thread.
+    """
+
+    code = "ASL104"
+    name = "blocking-file-io"
+    message = "`{callee}()` does blocking file I/O in async code; use {files} or `await {to_thread}(...)`"
+    calls = _names.FILE_CALLS
+    methods = _names.PATH_METHODS
+    VALID = (
+        Valid("import aiofiles\n\nasync def read(p):\n    async with aiofiles.open(p) as f:\n        return await f.read()\n"),
+        Valid("import anyio\n\nasync def read(p):\n    return await anyio.Path(p).read_text()\n"),
+        Valid("import asyncio\nfrom pathlib import Path\n\nasync def read(p):\n    return await asyncio.to_thread(Path(p).read_text)\n"),
+        Valid("async def read(path):\n    return path.read_text()\n"),
+    )
+    INVALID = (
+        Invalid(
+            "async def load(path):\n    with open(path) as f:\n        return f.read()\n",
+            line=2,
+            use_instead=(
+                "import aiofiles\n\n\nasync def load(path):\n    async with aiofiles.open(path) as f:\n"
+                "        return await f.read()\n"
+            ),
+        ),
+        Invalid("from pathlib import Path\n\nasync def load(name):\n    return Path(name).read_text()\n", line=4),
+        Invalid("import shutil\n\nasync def clean(d):\n    shutil.rmtree(d)\n", line=4),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockingCallOptions:
+    """Options of ASL105."""
+
+    #: Extra qualified names (e.g. `mylib.db.query`) reported as blocking calls in async code.
+    blocking_calls: tuple[str, ...] = ()
+
+
+class BlockingCall(BlockingCallRule):
+    """Checks for other calls that block the event loop in async code.
+
+    `input()`, DNS look-ups and connections through `socket`, `select.select()`, joining a
+    `threading.Thread`, waiting on a `concurrent.futures` future's `.result()`, and
+    `queue.Queue` `get` (and `put` on a bounded queue) on a receiver known to be one; plus
+    every qualified name listed in the `blocking-calls` option.
+
+    ## Why is this bad?
+    Each of these waits in the calling thread: for the user, the network, another
+    thread or another process. The event loop is frozen meanwhile.
+    """
+
+    code = "ASL105"
+    name = "blocking-call"
+    message = "`{callee}()` blocks the event loop; use an async equivalent or `await {to_thread}(...)`"
+    calls = _names.BLOCKING_CALLS
+    methods = _names.BLOCKING_METHODS
+    Options = BlockingCallOptions
+    VALID = (
+        Valid("import asyncio\n\nasync def main(q: asyncio.Queue):\n    return await q.get()\n"),
+        Valid("import queue\n\nq = queue.Queue()\n\nasync def main():\n    return q.get_nowait()\n"),
+        Valid("import queue\n\nq = queue.Queue()\n\nasync def main(x):\n    q.put(x)\n"),
+        Valid("import socket\n\ndef resolve(host):\n    return socket.gethostbyname(host)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import socket\n\n\nasync def resolve(host):\n    return socket.gethostbyname(host)\n",
+            line=5,
+            use_instead=(
+                "import asyncio\n\n\nasync def resolve(host):\n"
+                "    infos = await asyncio.get_running_loop().getaddrinfo(host, None)\n    return infos[0][4][0]\n"
+            ),
+        ),
+        Invalid("async def ask():\n    return input('name? ')\n", line=2),
+        Invalid(
+            "import threading\n\nasync def main(work):\n    t = threading.Thread(target=work)\n    t.start()\n    t.join()\n",
+            line=6,
+        ),
+    )
+
+    def blocking_calls(self) -> frozenset[str]:
+        extra = self.ctx.option(BlockingCallOptions).blocking_calls
+        return self.calls | frozenset(extra) if extra else self.calls
+
+    def blocks(self, site: Site, kind: str) -> bool:
+        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE):
+            return not _non_blocking_queue_call(site.call, block_position=0 if site.method == "get" else 1)
+        return True
+
+
+def _non_blocking_queue_call(call: cst.Call, block_position: int) -> bool:
+    """`q.get(False)`, `q.put(x, block=False)` and `timeout=0` never wait."""
+    for index, arg in enumerate(call.args):
+        name = arg.keyword.value if arg.keyword is not None else None
+        if name == "block" or (name is None and index == block_position):
+            if isinstance(arg.value, cst.Name) and arg.value.value == "False":
+                return True
+        if name == "timeout" or (name is None and index == block_position + 1):
+            if _is_zero(arg.value):
+                return True
+    return False
+
+
+def _is_zero(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Integer):
+        return int(node.value, 0) == 0
+    if isinstance(node, cst.Float):
+        return float(node.value.replace("_", "")) == 0
+    return False
+
+
+class NestedEventLoop(BlockingCallRule):
+    """Checks for starting or running an event loop from inside async code.
+
+    `asyncio.run()` (and `trio.run()`, `anyio.run()`), `loop.run_until_complete()` and
+    `loop.run_forever()` called in async code.
+
+    ## Why is this bad?
+    Async code already runs inside an event loop, and a loop cannot be started inside
+    another in the same thread: the call raises `RuntimeError` (or, with a patched loop,
+    blocks the outer one). Await the coroutine instead.
+    """
+
+    code = "ASL106"
+    name = "nested-event-loop"
+    message = "`{callee}()` starts an event loop inside a running one and raises `RuntimeError`; `await` the coroutine instead"
+    calls = _names.LOOP_RUNNERS
+    methods = _names.LOOP_METHODS
+    VALID = (
+        Valid("import asyncio\n\nasync def main():\n    return 1\n\nasyncio.run(main())\n"),
+        Valid("import asyncio\n\nasync def main(coro):\n    return await coro\n"),
+        Valid("import asyncio\n\ndef run_sync(coro):\n    return asyncio.new_event_loop().run_until_complete(coro)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def handler(job):\n    return asyncio.run(job.process())\n",
+            line=5,
+            use_instead="import asyncio\n\n\nasync def handler(job):\n    return await job.process()\n",
+        ),
+        Invalid(
+            "import asyncio\n\nasync def handler(job):\n    loop = asyncio.get_event_loop()\n"
+            "    loop.run_until_complete(job.process())\n",
+            line=5,
+        ),
+    )
