@@ -159,3 +159,19 @@ def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
     except (tokenize.TokenError, SyntaxError):
         pass  # a line we cannot place is matched on its own line only
     return spans
+
+
+def lint_file(path: str, config: Config, *, raise_errors: bool = False) -> FileResult:
+    """Read and check one file; an unreadable file is reported like an unparsable one."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return FileResult(path, (parse_error(path, ParseFailure(f"cannot read file: {reason}")),))
+    return lint_source(data, path, config, raise_errors=raise_errors)
+
+
+def lint_paths(paths: Sequence[str], config: Config) -> list[FileResult]:
+    """Check every file, in the given (stable) order."""
+    return [lint_file(path, config) for path in paths]

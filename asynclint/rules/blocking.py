@@ -217,8 +217,10 @@ class BlockingFileIo(BlockingCallRule):
 class BlockingCallOptions:
     """Options of ASL105."""
 
-    #: Extra qualified names (e.g. `mylib.db.query`) reported as blocking calls in async code.
-    blocking_calls: tuple[str, ...] = ()
+    blocking_calls: tuple[str, ...] = dataclasses.field(
+        default=(),
+        metadata={"doc": "extra qualified names (e.g. `mylib.db.query`) reported as blocking calls in async code"},
+    )
 
 
 class BlockingCall(BlockingCallRule):

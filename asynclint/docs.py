@@ -1,0 +1,76 @@
+"""Rule documentation rendered from the rule classes: `explain`, `rules`, the README table."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any
+
+from asynclint.registry import all_rules
+from asynclint.rule import FixSafety, Rule
+
+TABLE_START = "<!-- rules:start -->"
+TABLE_END = "<!-- rules:end -->"
+
+
+def summary(rule: type[Rule]) -> str:
+    """The first line of the rule's docstring: what it does."""
+    return inspect.cleandoc(rule.__doc__ or "").splitlines()[0]
+
+
+def fix_label(rule: type[Rule]) -> str:
+    """`safe`, `unsafe` or `none`."""
+    return rule.fix_safety.value
+
+
+def explain(rule: type[Rule]) -> str:
+    """The full user doc of one rule, as Markdown."""
+    doc = inspect.cleandoc(rule.__doc__ or "")
+    parts = [f"# {rule.code} {rule.name}", "", doc, ""]
+    example = rule.INVALID[0] if rule.INVALID else None
+    if example is not None:
+        parts += ["## Example", "```python", example.code.rstrip("\n"), "```", ""]
+        better = example.fixed if example.fixed is not None else example.use_instead
+        if better is not None:
+            parts += ["## Use instead", "```python", better.rstrip("\n"), "```", ""]
+    if rule.Options is not None:
+        parts += ["## Options"]
+        for f in dataclasses.fields(rule.Options):
+            key = f.name.replace("_", "-")
+            parts.append(f"- `{key}` (default `{_toml(f.default)}`): {f.metadata.get('doc', '')}")
+        parts.append("")
+    state = "on by default" if rule.default_enabled else "preview: off unless selected"
+    fix = "no automatic fix" if rule.fix_safety is FixSafety.NONE else f"{rule.fix_safety.value} fix"
+    parts.append(f"*{state}; {fix}.*")
+    return "\n".join(parts) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def rules_table() -> list[dict[str, Any]]:
+    """One row per rule, for `asynclint rules` (text or JSON)."""
+    return [
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "summary": summary(rule),
+            "fix": fix_label(rule),
+            "default": rule.default_enabled,
+        }
+        for rule in all_rules()
+    ]
+
+
+def rules_markdown() -> str:
+    """The README rule table, between its markers."""
+    lines = ["| Code | Name | What it catches | Fix |", "|---|---|---|---|"]
+    for row in rules_table():
+        name = row["name"] if row["default"] else f"{row['name']} (preview)"
+        lines.append(f"| {row['code']} | {name} | {row['summary']} | {row['fix']} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,16 @@
+"""Output formats of `asynclint check --format`: name -> renderer of a list of findings."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from asynclint.report import json as json_format
+from asynclint.report import text as text_format
+from asynclint.rule import Diagnostic
+
+Renderer = Callable[[Sequence[Diagnostic]], str]
+
+FORMATS: dict[str, Renderer] = {
+    "text": text_format.render,
+    "json": json_format.render,
+}

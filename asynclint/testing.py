@@ -1,0 +1,61 @@
+"""Fixture markers and snippet running, shared by the test suite.
+
+A fixture marks every line that must be reported with `# error: ASL101` (several codes:
+`# error: ASL101, ASL201`) and each hard negative with `# ok: ASL101`; unmarked lines must
+stay silent too.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from asynclint.config import Config
+from asynclint.engine.lint import lint_source
+
+MARKER_RE = re.compile(r"#\s*(?P<kind>error|ok):\s*(?P<codes>ASL\d{3}(?:\s*,\s*ASL\d{3})*)")
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class Markers:
+    """What a fixture says must (and must not) be reported."""
+
+    errors: frozenset[tuple[int, str]]
+    oks: frozenset[tuple[int, str]]
+
+
+def read_markers(text: str) -> Markers:
+    """Markers from real comments only (a `# error:` inside a string is not one)."""
+    errors: set[tuple[int, str]] = set()
+    oks: set[tuple[int, str]] = set()
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type != tokenize.COMMENT:
+            continue
+        match = MARKER_RE.search(tok.string)
+        if match is None:
+            continue
+        target = errors if match.group("kind") == "error" else oks
+        for code in re.split(r"\s*,\s*", match.group("codes")):
+            target.add((tok.start[0], code))
+    return Markers(frozenset(errors), frozenset(oks))
+
+
+def markers_to_noqa(text: str) -> str:
+    """Replace every `# error: CODES` marker with `# noqa: CODES`."""
+    return MARKER_RE.sub(lambda m: f"# noqa: {m.group('codes')}" if m.group("kind") == "error" else m.group(0), text)
+
+
+def reported(source: str | bytes, path: str = "fixture.py", config: Config | None = None) -> set[tuple[int, str]]:
+    """(line, code) of every finding, with all rules on; rule crashes are raised, not hidden."""
+    config = config or Config(select=("ALL",))
+    result = lint_source(source, path, config, raise_errors=True)
+    return {(d.line, d.code) for d in result.diagnostics}
+
+
+def fixture_files(root: Path = FIXTURES) -> list[Path]:
+    """Every fixture source file, sorted."""
+    return sorted(root.rglob("*.py"))

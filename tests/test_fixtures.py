@@ -1,0 +1,87 @@
+"""Every fixture: the reported set equals the marked set, through the engine and through flake8."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from asynclint.testing import FIXTURES, fixture_files, markers_to_noqa, read_markers, reported
+
+FILES = fixture_files()
+IDS = [str(p.relative_to(FIXTURES)) for p in FILES]
+
+
+def test_there_are_fixtures():
+    assert len(FILES) >= 12
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_reported_equals_marked(path: Path):
+    markers = read_markers(path.read_text(encoding="utf-8"))
+    found = reported(path.read_bytes(), str(path))
+    assert sorted(found - markers.errors) == [], "reported but not marked"
+    assert sorted(markers.errors - found) == [], "marked but not reported"
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_hard_negatives_are_silent(path: Path):
+    markers = read_markers(path.read_text(encoding="utf-8"))
+    found = reported(path.read_bytes(), str(path))
+    assert not (markers.oks & found)
+    assert not (markers.oks & markers.errors), "a line cannot be both an error and a hard negative"
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_noqa_silences_every_marked_line(path: Path):
+    text = path.read_text(encoding="utf-8")
+    assert reported(markers_to_noqa(text), str(path)) == set()
+
+
+def test_every_rule_has_enough_positive_and_negative_lines():
+    from asynclint.registry import all_rules
+
+    counts: dict[str, list[int]] = {}
+    for path in FILES:
+        markers = read_markers(path.read_text(encoding="utf-8"))
+        for _, code in markers.errors:
+            counts.setdefault(code, [0, 0])[0] += 1
+        for _, code in markers.oks:
+            counts.setdefault(code, [0, 0])[1] += 1
+    for rule in all_rules():
+        positives, negatives = counts.get(rule.code, [0, 0])
+        assert positives >= 8, f"{rule.code} has {positives} positive fixture lines"
+        assert negatives >= 8, f"{rule.code} has {negatives} hard-negative fixture lines"
+
+
+FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>ASL\d{3}) ")
+
+
+def test_flake8_reports_exactly_what_check_reports():
+    """Parity over every fixture: same files, same lines, same columns, same codes."""
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--isolated", str(FIXTURES)],
+        capture_output=True,
+        text=True,
+    )
+    assert flake8.returncode in (0, 1), flake8.stderr
+    via_flake8 = set()
+    for line in flake8.stdout.splitlines():
+        match = FLAKE8_LINE.match(line)
+        assert match, line
+        via_flake8.add((Path(match["path"]).resolve(), int(match["line"]), int(match["col"]), match["code"]))
+    check = subprocess.run(
+        [sys.executable, "-m", "asynclint", "check", "--format", "json", str(FIXTURES)],
+        capture_output=True,
+        text=True,
+    )
+    import json
+
+    via_check = {
+        (Path(d["path"]).resolve(), d["line"], d["col"], d["code"]) for d in json.loads(check.stdout)
+    }
+    assert via_check, "the fixtures must produce findings"
+    assert via_flake8 == via_check
