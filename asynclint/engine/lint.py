@@ -21,7 +21,7 @@ PARSE_ERROR_CODE = "ASL000"
 PARSE_ERROR_NAME = "cannot-parse"
 
 # flake8's own pattern, so `# noqa` means the same in both entry points.
-NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 CODE_SPLIT_RE = re.compile(r"[,\s]+")
 
 

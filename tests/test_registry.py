@@ -1,0 +1,87 @@
+"""The registry's conventions, and everything rendered from it staying current."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from asynclint.docs import TABLE_END, TABLE_START, explain, rules_markdown
+from asynclint.registry import RegistryError, all_rules, class_name_for, validate
+from asynclint.rule import FixSafety, Rule
+from asynclint.testing import FIXTURES
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = all_rules()
+IDS = [rule.code for rule in RULES]
+
+
+def test_codes_are_unique_and_well_formed():
+    codes = [rule.code for rule in RULES]
+    assert len(codes) == len(set(codes))
+    assert all(re.fullmatch(r"ASL\d{3}", code) for code in codes)
+
+
+def test_validate_rejects_a_bad_rule():
+    class BadName(Rule):
+        code = "ASL999"
+        name = "no-bad-name"
+        message = "x"
+
+    with pytest.raises(RegistryError):
+        validate([BadName])
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_naming(rule):
+    assert rule.__name__ == class_name_for(rule.name)
+    assert not rule.name.startswith(("no-", "use-", "avoid-", "prefer-"))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_docstring_sections(rule):
+    doc = inspect.cleandoc(rule.__doc__ or "")
+    headings = re.findall(r"^## (.+)$", doc, re.MULTILINE)
+    assert doc.splitlines()[0].endswith("."), "first line says what the rule does"
+    assert headings[0] == "Why is this bad?"
+    if rule.fix_safety is FixSafety.UNSAFE:
+        assert "Fix safety" in headings
+    assert headings == [h for h in ("Why is this bad?", "Fix safety") if h in headings]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_message_style(rule):
+    assert not rule.message.endswith("."), "no trailing period"
+    assert rule.code not in rule.message
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_examples_are_consistent_with_fix_safety(rule):
+    assert rule.VALID and rule.INVALID
+    has_fixed = any(example.fixed is not None for example in rule.INVALID)
+    assert has_fixed == (rule.fix_safety is not FixSafety.NONE)
+    first = rule.INVALID[0]
+    assert first.fixed is not None or first.use_instead is not None, "the doc's `Use instead` comes from here"
+
+
+def test_every_rule_has_fixtures_and_every_fixture_folder_a_rule():
+    codes = {rule.code for rule in RULES}
+    folders = {p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name != "packages"}
+    assert codes == folders
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_explain_renders(rule):
+    text = explain(rule)
+    assert text.startswith(f"# {rule.code} {rule.name}\n")
+    assert "## Example" in text and "## Use instead" in text
+
+
+def test_readme_rule_table_is_current():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = readme.index(TABLE_START) + len(TABLE_START), readme.index(TABLE_END)
+    assert readme[start:end].strip() == rules_markdown().strip(), (
+        "README rule table drifted: regenerate it with `asynclint rules --format markdown`"
+    )
