@@ -31,6 +31,34 @@ class ScopeTracker(cst.BatchableCSTVisitor):
         self.entered: set[cst.Name] = set()
         #: Class -> attribute -> [(method name, assigned expression or None when unknown)].
         self.self_attrs: dict[cst.ClassDef, dict[str, list[tuple[str, cst.BaseExpression | None]]]] = {}
+        #: Module-level names bound once, to a bool literal (`_IS_SYNC = False`).
+        self.constants: dict[str, bool] = {}
+        #: How many statically dead branches (`if TYPE_CHECKING:`, `if not _IS_SYNC: ... else:`) enclose us.
+        self.dead = 0
+        self._dead_stack: list[bool] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.constants = module_constants(node)
+
+    # Branches that can never run are not code that runs: nothing in them is reported.
+    def visit_If_body(self, node: cst.If) -> None:
+        self._enter_branch(static_truth(node.test, self.constants) is False)
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._leave_branch()
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self._enter_branch(static_truth(node.test, self.constants) is True)
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self._leave_branch()
+
+    def _enter_branch(self, dead: bool) -> None:
+        self._dead_stack.append(dead)
+        self.dead += dead
+
+    def _leave_branch(self) -> None:
+        self.dead -= self._dead_stack.pop()
 
     # Scopes: pushed for the body only.
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
@@ -98,8 +126,8 @@ class ScopeTracker(cst.BatchableCSTVisitor):
 
     # Questions.
     def in_async_code(self) -> bool:
-        """Whether the node being visited runs in the body of an `async def`."""
-        if not self.stack:
+        """Whether the node being visited runs in the body of an `async def` (in a live branch)."""
+        if not self.stack or self.dead:
             return False
         top = self.stack[-1]
         return isinstance(top, cst.FunctionDef) and top.asynchronous is not None
@@ -150,6 +178,53 @@ def detect_library(module: cst.Module) -> str:
     if "trio" in imported:
         return "trio"
     return "asyncio"
+
+
+def module_constants(module: cst.Module) -> dict[str, bool]:
+    """Names bound exactly once at module level, and to `True` or `False`.
+
+    Code generated for sync and async twins (pymongo's `_IS_SYNC = False`) branches on
+    such flags; the branch for the other twin never runs here.
+    """
+    literal: dict[str, bool] = {}
+    bindings: dict[str, int] = {}
+    for stmt in _top_level_statements(module.body):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(stmt, cst.Assign):
+            targets = [t.target for t in stmt.targets]
+            value = stmt.value
+            if len(targets) == 1 and isinstance(targets[0], cst.Name) and isinstance(value, cst.Name):
+                if value.value in ("True", "False"):
+                    literal[targets[0].value] = value.value == "True"
+        elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
+            targets = [stmt.target]
+        elif isinstance(stmt, (cst.Import, cst.ImportFrom)) and not isinstance(stmt.names, cst.ImportStar):
+            for alias in stmt.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                targets.append(bound if isinstance(bound, cst.Name) else cst.Name(_dotted(bound).split(".")[0]))
+        for target in targets:
+            if isinstance(target, cst.Name):
+                bindings[target.value] = bindings.get(target.value, 0) + 1
+    for stmt in module.body:  # a def or class of the same name rebinds it
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            bindings[stmt.name.value] = bindings.get(stmt.name.value, 0) + 1
+    return {name: value for name, value in literal.items() if bindings.get(name) == 1}
+
+
+def static_truth(test: cst.BaseExpression, constants: Mapping[str, bool]) -> bool | None:
+    """The value of an `if` test known without running it, or None."""
+    if isinstance(test, cst.Name):
+        if test.value in ("True", "False"):
+            return test.value == "True"
+        if test.value == "TYPE_CHECKING":
+            return False
+        return constants.get(test.value)
+    if isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING":
+        return False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = static_truth(test.expression, constants)
+        return None if inner is None else not inner
+    return None
 
 
 def _top_level_statements(body: Any) -> Iterator[cst.BaseSmallStatement]:
