@@ -136,8 +136,20 @@ def _is_bounded(call: cst.Call) -> bool:
 
 
 def callee_text(rule: Rule, func: cst.BaseExpression) -> str:
-    """How to name the called thing in a message: as written, on one line, not too long."""
-    text = " ".join(rule.ctx.code_for(func).split())
+    """How to name the called thing in a message: dotted as written, on one line, not too long."""
+    text = _render(rule, func)
     if len(text) > 48 and isinstance(func, cst.Attribute):
         return f"….{func.attr.value}"
     return text
+
+
+def _render(rule: Rule, node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_render(rule, node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return f"{_render(rule, node.func)}()" if not node.args else f"{_render(rule, node.func)}(...)"
+    # Anything else as written, on one line; a comment inside it is not worth showing.
+    text = " ".join(rule.ctx.code_for(node).split())
+    return "…" if "#" in text else text

@@ -94,6 +94,11 @@ class BlockingSleep(BlockingCallRule):
             "import time\nimport trio\n\nasync def main():\n    time.sleep(1)\n",
             message="`time.sleep()` blocks the event loop; use `await trio.sleep(...)`",
         ),
+        Invalid(
+            "import time\n\nasync def main():\n    (\n        time  # a comment in the chain\n        .sleep(1)\n    )\n",
+            line=5,
+            message="`time.sleep()` blocks the event loop; use `await asyncio.sleep(...)`",
+        ),
     )
 
 
