@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from asynclint.rule import Diagnostic
 
 try:
     __version__ = version("asynclint")
@@ -12,7 +16,9 @@ except PackageNotFoundError:  # running from a checkout that is not installed
 __all__ = ["__version__", "check_source"]
 
 
-def check_source(source: str | bytes, path: str = "<string>", select: tuple[str, ...] | None = None) -> list:
+def check_source(
+    source: str | bytes, path: str = "<string>", select: tuple[str, ...] | None = None
+) -> list[Diagnostic]:
     """Lint one source text with the default configuration (or `select`); returns Diagnostics."""
     from asynclint.config import Config
     from asynclint.engine.lint import lint_source

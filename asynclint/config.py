@@ -163,11 +163,12 @@ def load_config(
     extend_select: Sequence[str] | None = None,
 ) -> Config:
     """Read the config for these paths and apply the CLI flags on top of it."""
+    source: Path | None
     if config_file is not None:
-        source: Path | None = Path(config_file)
-        if not source.is_file():
+        explicit = Path(config_file)
+        if not explicit.is_file():
             raise ConfigError(f"config file not found: {config_file}")
-        table = read_table(source) or {}
+        source, table = explicit, read_table(explicit) or {}
     else:
         source = find_config_file(Path(paths[0] if paths else "."))
         table = (read_table(source) or {}) if source is not None else {}

@@ -205,9 +205,9 @@ def module_constants(module: cst.Module) -> dict[str, bool]:
         for target in targets:
             if isinstance(target, cst.Name):
                 bindings[target.value] = bindings.get(target.value, 0) + 1
-    for stmt in module.body:  # a def or class of the same name rebinds it
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            bindings[stmt.name.value] = bindings.get(stmt.name.value, 0) + 1
+    for compound in module.body:  # a def or class of the same name rebinds it
+        if isinstance(compound, (cst.FunctionDef, cst.ClassDef)):
+            bindings[compound.name.value] = bindings.get(compound.name.value, 0) + 1
     return {name: value for name, value in literal.items() if bindings.get(name) == 1}
 
 
