@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence, TypeVar
 
 import click
 
 from asynclint import __version__
-from asynclint.config import ConfigError, load_config, split_codes
+from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.docs import explain as explain_rule
 from asynclint.docs import rules_markdown, rules_table
 from asynclint.engine.files import PathError, discover
 from asynclint.engine.lint import lint_paths
+from asynclint.fixes.apply import FixOutcome, fix_source
+from asynclint.fixes.write import WriteError, unified_diff, write_atomically
+from asynclint.rule import Diagnostic, FixSafety
 from asynclint.registry import rules_by_code
 from asynclint.report import FORMATS
 from asynclint.report import text as text_report
@@ -33,26 +36,33 @@ def cli() -> None:
     """Find and fix the mistakes people make with async/await."""
 
 
-@cli.command()
-@click.argument("paths", nargs=-1)
-@click.option("--select", multiple=True, help="Codes or prefixes to enable (comma-separated; ALL for every rule).")
-@click.option("--ignore", multiple=True, help="Codes or prefixes to disable.")
-@click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
-@click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
-@click.option("--config", "config_file", metavar="FILE", help="A pyproject.toml to read [tool.asynclint] from.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-def check(
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def selection_options(command: F) -> F:
+    """The options `check` and `fix` share: what to lint and with which rules."""
+    for option in reversed(
+        [
+            click.argument("paths", nargs=-1),
+            click.option("--select", multiple=True, help="Codes or prefixes to enable (comma-separated; ALL for every rule)."),
+            click.option("--ignore", multiple=True, help="Codes or prefixes to disable."),
+            click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection."),
+            click.option("--config", "config_file", metavar="FILE", help="A pyproject.toml to read [tool.asynclint] from."),
+            click.option("--unsafe-fixes", is_flag=True, help="Also apply (with fix) or count as fixable the unsafe fixes."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def load(
     paths: Sequence[str],
     select: Sequence[str],
     ignore: Sequence[str],
     extend_select: Sequence[str],
-    output_format: str,
-    statistics: bool,
     config_file: str | None,
-    exit_zero: bool,
-) -> None:
-    """Check PATHS (default: the current folder) for async pitfalls."""
+) -> tuple[Config, list[str]]:
+    """The configuration and the files to check, or a one-line error and exit 2."""
     targets = list(paths) or ["."]
     try:
         config = load_config(
@@ -62,9 +72,35 @@ def check(
             ignore=split_codes(ignore),
             extend_select=split_codes(extend_select),
         )
-        files = discover(targets, config)
+        return config, discover(targets, config)
     except (ConfigError, PathError) as exc:
         fail(str(exc))
+
+
+@cli.command()
+@selection_options
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
+@click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `asynclint fix` does.")
+@click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
+def check(
+    paths: Sequence[str],
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend_select: Sequence[str],
+    config_file: str | None,
+    unsafe_fixes: bool,
+    output_format: str,
+    statistics: bool,
+    exit_zero: bool,
+    apply_fixes: bool,
+    diff: bool,
+) -> None:
+    """Check PATHS (default: the current folder) for async pitfalls."""
+    config, files = load(paths, select, ignore, extend_select, config_file)
+    if apply_fixes:
+        run_fix(files, config, unsafe_fixes, diff)
     results = lint_paths(files, config)
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     click.echo(FORMATS[output_format](diagnostics), nl=False)
@@ -72,12 +108,68 @@ def check(
         if statistics and diagnostics:
             click.echo(text_report.statistics(diagnostics), nl=False)
         click.echo(text_report.summary(diagnostics), nl=False)
+        click.echo(text_report.fixable(diagnostics, unsafe_fixes), nl=False)
     errors = [result.error for result in results if result.error]
     for error in errors:
         click.echo(f"asynclint: error: {error}", err=True)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+@cli.command()
+@selection_options
+@click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
+def fix(
+    paths: Sequence[str],
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend_select: Sequence[str],
+    config_file: str | None,
+    unsafe_fixes: bool,
+    diff: bool,
+) -> None:
+    """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all)."""
+    config, files = load(paths, select, ignore, extend_select, config_file)
+    run_fix(files, config, unsafe_fixes, diff)
+
+
+def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool) -> NoReturn:
+    """Fix every file (or print the diff), report what is left, and exit."""
+    outcomes: list[FixOutcome] = []
+    errors: list[str] = []
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                original = handle.read()
+        except OSError as exc:
+            errors.append(f"{path}: cannot read file: {exc.strerror or exc}")
+            continue
+        outcome = fix_source(original, path, config, unsafe=unsafe)
+        outcomes.append(outcome)
+        if outcome.error:
+            errors.append(outcome.error)
+        elif outcome.changed and diff:
+            click.echo(unified_diff(path, outcome.text_before, outcome.text_after), nl=False)
+        elif outcome.changed:
+            assert isinstance(outcome.fixed, bytes)
+            try:
+                write_atomically(path, outcome.fixed, original)
+            except WriteError as exc:
+                errors.append(str(exc))
+                outcomes[-1] = FixOutcome(path, original, original, remaining=outcome.remaining, error=str(exc))
+    done = [o for o in outcomes if o.changed and not o.error]
+    remaining = sorted(d for o in outcomes for d in o.remaining)
+    if not diff:
+        click.echo(text_report.render(remaining), nl=False)
+    click.echo(text_report.fix_summary(done, remaining, unsafe, dry_run=diff), nl=False, err=diff)
+    for error in errors:
+        click.echo(f"asynclint: error: {error}", err=True)
+    if errors:
+        sys.exit(EXIT_ERROR)
+    if diff:
+        sys.exit(EXIT_FINDINGS if done else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
 
 
 @cli.command()

@@ -74,3 +74,12 @@ def rules_markdown() -> str:
         name = row["name"] if row["default"] else f"{row['name']} (preview)"
         lines.append(f"| {row['code']} | {name} | {row['summary']} | {row['fix']} |")
     return "\n".join(lines) + "\n"
+
+
+def update_readme(path: str = "README.md") -> None:
+    """Rewrite the rule table between the README's markers from the registry."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text[:start] + "\n" + rules_markdown() + text[end:])

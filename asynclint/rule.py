@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import PositionProvider, ProviderT
@@ -40,6 +40,26 @@ class Invalid:
     use_instead: str | None = None
 
 
+@dataclass(frozen=True)
+class Fix:
+    """An edit a rule offers: replace `node` by `replacement`, importing `imports` (module names)."""
+
+    node: cst.CSTNode
+    replacement: cst.CSTNode
+    imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A fix placed in its file: the rule's code, its safety, and the span of the replaced node."""
+
+    fix: Fix
+    code: str
+    safety: FixSafety
+    start: tuple[int, int]  # (line, 0-based column)
+    end: tuple[int, int]
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     """One finding: where, which rule, and what to say."""
@@ -53,6 +73,7 @@ class Diagnostic:
     end_line: int = field(compare=False, default=0)
     end_col: int = field(compare=False, default=0)
     fix: FixSafety | None = field(compare=False, default=None)
+    edit: Edit | None = field(compare=False, default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON object of `--format json` (columns 1-based, as printed)."""
@@ -103,9 +124,23 @@ class Rule(cst.BatchableCSTVisitor):
     def finish(self) -> None:
         """Called once after the traversal, for checks that need the whole module."""
 
-    def report(self, node: cst.CSTNode, **fields: str) -> None:
-        """Report `node` with the rule's message filled in from `fields`."""
+    def report(self, node: cst.CSTNode, fix: Fix | None = None, **fields: str) -> None:
+        """Report `node` with the rule's message filled in from `fields`, offering `fix`."""
+        self.report_fields(node, fields, fix)
+
+    def report_fields(self, node: cst.CSTNode, fields: Mapping[str, str], fix: Fix | None = None) -> None:
+        """`report` with the message fields as a mapping."""
         pos = self.get_metadata(PositionProvider, node)
+        edit = None
+        if fix is not None and self.fix_safety is not FixSafety.NONE:
+            span = self.get_metadata(PositionProvider, fix.node)
+            edit = Edit(
+                fix,
+                self.code,
+                self.fix_safety,
+                (span.start.line, span.start.column),
+                (span.end.line, span.end.column),
+            )
         self.diagnostics.append(
             Diagnostic(
                 path=self.ctx.path,
@@ -116,6 +151,8 @@ class Rule(cst.BatchableCSTVisitor):
                 name=self.name,
                 end_line=pos.end.line,
                 end_col=pos.end.column,
+                fix=edit.safety if edit is not None else None,
+                edit=edit,
             )
         )
 

@@ -83,5 +83,5 @@ def test_readme_rule_table_is_current():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start, end = readme.index(TABLE_START) + len(TABLE_START), readme.index(TABLE_END)
     assert readme[start:end].strip() == rules_markdown().strip(), (
-        "README rule table drifted: regenerate it with `asynclint rules --format markdown`"
+        "README rule table drifted: run `python -c 'from asynclint.docs import update_readme; update_readme()'`"
     )

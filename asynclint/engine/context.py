@@ -36,6 +36,10 @@ class ScopeTracker(cst.BatchableCSTVisitor):
         #: How many statically dead branches (`if TYPE_CHECKING:`, `if not _IS_SYNC: ... else:`) enclose us.
         self.dead = 0
         self._dead_stack: list[bool] = []
+        #: Generator expressions open in the current scope: `await` there would make an async generator.
+        self._generators: list[int] = [0]
+        #: Expressions used directly as `with` items.
+        self.with_items: set[cst.BaseExpression] = set()
 
     def visit_Module(self, node: cst.Module) -> None:
         self.constants = module_constants(node)
@@ -63,21 +67,27 @@ class ScopeTracker(cst.BatchableCSTVisitor):
     # Scopes: pushed for the body only.
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         self.stack.append(node)
+        self._generators.append(0)
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         self.stack.pop()
+        self._generators.pop()
 
     def visit_Lambda_body(self, node: cst.Lambda) -> None:
         self.stack.append(node)
+        self._generators.append(0)
 
     def leave_Lambda_body(self, node: cst.Lambda) -> None:
         self.stack.pop()
+        self._generators.pop()
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
         self.stack.append(node)
+        self._generators.append(0)
 
     def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
         self.stack.pop()
+        self._generators.pop()
 
     # Bindings.
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -94,7 +104,14 @@ class ScopeTracker(cst.BatchableCSTVisitor):
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._record(node.target, node.value)
 
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._generators[-1] += 1
+
+    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._generators[-1] -= 1
+
     def visit_WithItem(self, node: cst.WithItem) -> None:
+        self.with_items.add(node.item)
         if node.asname is not None:
             target = node.asname.name
             self._record(target, node.item)
@@ -132,6 +149,10 @@ class ScopeTracker(cst.BatchableCSTVisitor):
         top = self.stack[-1]
         return isinstance(top, cst.FunctionDef) and top.asynchronous is not None
 
+    def in_generator_expression(self) -> bool:
+        """Whether the node being visited is inside a generator expression of the current scope."""
+        return self._generators[-1] > 0
+
     def current_function(self) -> cst.FunctionDef | None:
         """The innermost enclosing `def`, when nothing (lambda, class) stands between."""
         top = self.stack[-1] if self.stack else None
@@ -165,7 +186,7 @@ def self_name(method: cst.FunctionDef) -> str | None:
 def detect_library(module: cst.Module) -> str:
     """The async library the module uses: trio or anyio when imported without asyncio."""
     imported: set[str] = set()
-    for stmt in _top_level_statements(module.body):
+    for stmt in top_level_statements(module.body):
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
                 imported.add(_dotted(alias.name).split(".")[0])
@@ -188,7 +209,7 @@ def module_constants(module: cst.Module) -> dict[str, bool]:
     """
     literal: dict[str, bool] = {}
     bindings: dict[str, int] = {}
-    for stmt in _top_level_statements(module.body):
+    for stmt in top_level_statements(module.body):
         targets: list[cst.BaseExpression] = []
         if isinstance(stmt, cst.Assign):
             targets = [t.target for t in stmt.targets]
@@ -227,19 +248,19 @@ def static_truth(test: cst.BaseExpression, constants: Mapping[str, bool]) -> boo
     return None
 
 
-def _top_level_statements(body: Any) -> Iterator[cst.BaseSmallStatement]:
+def top_level_statements(body: Any) -> Iterator[cst.BaseSmallStatement]:
     """Import-bearing statements at module level, looking into `if`/`try` blocks."""
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             yield from stmt.body
         elif isinstance(stmt, cst.If):
-            yield from _top_level_statements(stmt.body.body)
+            yield from top_level_statements(stmt.body.body)
             if isinstance(stmt.orelse, cst.Else):
-                yield from _top_level_statements(stmt.orelse.body.body)
+                yield from top_level_statements(stmt.orelse.body.body)
         elif isinstance(stmt, cst.Try):
-            yield from _top_level_statements(stmt.body.body)
+            yield from top_level_statements(stmt.body.body)
             for handler in stmt.handlers:
-                yield from _top_level_statements(handler.body.body)
+                yield from top_level_statements(handler.body.body)
 
 
 def _dotted(node: cst.BaseExpression) -> str:

@@ -53,8 +53,7 @@ def lint_source(
 ) -> FileResult:
     """Check one file's source with the rules the config enables for its path."""
     chosen = config.rules_for(path) if rules is None else tuple(rules)
-    candidates = [rule for rule in chosen if rule.could_fire(source)]
-    if not candidates:
+    if not any(rule.could_fire(source) for rule in chosen):
         failure = syntax_check(source)
         found = (parse_error(path, failure),) if failure else ()
         return FileResult(path, found)
@@ -62,14 +61,25 @@ def lint_source(
     if isinstance(module, ParseFailure):
         return FileResult(path, (parse_error(path, module),))
     try:
-        diagnostics = run_rules(module, path, config, candidates)
+        diagnostics = lint_module(module, path, config, chosen, noqa=noqa)
     except RuleCrash as crash:
         if raise_errors:
             raise
         return FileResult(path, (), error=str(crash))
+    return FileResult(path, tuple(diagnostics))
+
+
+def lint_module(
+    module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], *, noqa: bool = True
+) -> list[Diagnostic]:
+    """The sorted findings of an already parsed module (raises RuleCrash)."""
+    candidates = [rule for rule in rules if rule.could_fire(module.code)]
+    if not candidates:
+        return []
+    diagnostics = run_rules(module, path, config, candidates)
     if noqa:
         diagnostics = suppress_noqa(diagnostics, module.code)
-    return FileResult(path, tuple(sorted(diagnostics)))
+    return sorted(diagnostics)
 
 
 def run_rules(module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]]) -> list[Diagnostic]:

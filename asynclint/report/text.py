@@ -3,14 +3,53 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from asynclint.rule import Diagnostic
+from asynclint.rule import Diagnostic, FixSafety
+
+if TYPE_CHECKING:
+    from asynclint.fixes.apply import FixOutcome
 
 
 def render(diagnostics: Sequence[Diagnostic]) -> str:
-    """One line per finding."""
-    return "".join(f"{d.path}:{d.line}:{d.col + 1}: {d.code} {d.message}\n" for d in diagnostics)
+    """One line per finding; `[*]` marks those `asynclint fix` fixes by default."""
+    return "".join(
+        f"{d.path}:{d.line}:{d.col + 1}: {d.code}{' [*]' if d.fix is FixSafety.SAFE else ''} {d.message}\n"
+        for d in diagnostics
+    )
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def fixable(diagnostics: Sequence[Diagnostic], unsafe: bool) -> str:
+    """How many findings `asynclint fix` would fix, with and without `--unsafe-fixes`."""
+    safe = sum(d.fix is FixSafety.SAFE for d in diagnostics)
+    risky = sum(d.fix is FixSafety.UNSAFE for d in diagnostics)
+    if unsafe and safe + risky:
+        return f"[*] {safe + risky} fixable with `asynclint fix --unsafe-fixes`.\n"
+    if safe and risky:
+        return f"[*] {safe} fixable with `asynclint fix` ({risky} more with `--unsafe-fixes`).\n"
+    if safe:
+        return f"[*] {safe} fixable with `asynclint fix`.\n"
+    if risky:
+        return f"{risky} fixable with `asynclint fix --unsafe-fixes`.\n"
+    return ""
+
+
+def fix_summary(done: Sequence[FixOutcome], remaining: Sequence[Diagnostic], unsafe: bool, dry_run: bool) -> str:
+    """`N fixes applied in M files, K findings left without a fix`."""
+    applied = sum(sum(o.applied.values()) for o in done)
+    verb = "would be applied" if dry_run else "applied"
+    line = (
+        f"{_plural(applied, 'fix', 'fixes')} {verb} in {_plural(len(done), 'file')}, "
+        f"{_plural(len(remaining), 'finding')} left without a fix"
+    )
+    risky = sum(d.fix is FixSafety.UNSAFE for d in remaining)
+    if risky and not unsafe:
+        line += f" ({risky} fixable with `--unsafe-fixes`)"
+    return line + ".\n"
 
 
 def summary(diagnostics: Sequence[Diagnostic]) -> str:

@@ -38,6 +38,7 @@ class Site:
     method: str
     cls: cst.ClassDef | None
     self_name: str | None
+    in_generator: bool = False
 
 
 def method_site(rule: Rule, call: cst.Call) -> Site | None:
@@ -48,7 +49,14 @@ def method_site(rule: Rule, call: cst.Call) -> Site | None:
     tracker = rule.ctx.tracker
     method = tracker.current_method()
     cls = tracker.current_class()
-    return Site(call, func.value, func.attr.value, cls, self_name(method) if method is not None else None)
+    return Site(
+        call,
+        func.value,
+        func.attr.value,
+        cls,
+        self_name(method) if method is not None else None,
+        tracker.in_generator_expression(),
+    )
 
 
 class ReceiverTypes:

@@ -9,8 +9,9 @@ import libcst as cst
 from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from asynclint.engine.context import FileContext
-from asynclint.rule import FixSafety, Invalid, Rule, Valid
+from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules import _names
+from asynclint.rules._edits import await_library_call, to_thread
 from asynclint.rules._match import ReceiverTypes, Site, callee_text, method_site, resolve
 
 
@@ -42,7 +43,8 @@ class BlockingCallRule(Rule):
                 self._sites.append(site)
         qualified = resolve(self, node.func)
         if qualified is not None and qualified in self.blocking_calls():
-            self.report_call(node)
+            in_generator = self.ctx.tracker.in_generator_expression()
+            self.report_call(node, None if in_generator else self.fix_for(node, qualified, None))
 
     def finish(self) -> None:
         # Receivers are typed after the traversal: a module-level binding may follow the function.
@@ -52,15 +54,20 @@ class BlockingCallRule(Rule):
         for site in self._sites:
             kind = types.of_site(site)
             if kind is not None and site.method in self.methods.get(kind, ()) and self.blocks(site, kind):
-                self.report_call(site.call)
+                self.report_call(site.call, None if site.in_generator else self.fix_for(site.call, None, kind))
 
     def blocks(self, site: Site, kind: str) -> bool:
         """Whether this particular method call blocks (arguments may say it does not)."""
         return True
 
-    def report_call(self, call: cst.Call) -> None:
+    def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
+        """The edit offered for one finding: a module function (`qualified`) or a method (`kind`)."""
+        return None
+
+    def report_call(self, call: cst.Call, fix: Fix | None) -> None:
         """Report `call` with the advice of the module's async library."""
-        self.report(call, callee=callee_text(self, call.func), **_names.LIBRARY_ADVICE[self.ctx.library])
+        fields = {"callee": callee_text(self, call.func), **_names.LIBRARY_ADVICE[self.ctx.library]}
+        self.report_fields(call, fields, fix)
 
 
 class BlockingSleep(BlockingCallRule):
@@ -70,12 +77,23 @@ class BlockingSleep(BlockingCallRule):
     `time.sleep()` suspends the whole thread, and with it the event loop: no other task
     runs, no socket is served and no timeout fires until it returns. In async code, sleep
     with the event loop's own sleep, which suspends only the current task.
+
+    ## Fix safety
+    The fix is safe: it awaits the library's own sleep with the same argument. The task now
+    suspends there, so other tasks run during the pause, which is the point. No fix is
+    offered inside a generator expression, where `await` would make an async generator.
     """
 
     code = "ASL101"
     name = "blocking-sleep"
     message = "`{callee}()` blocks the event loop; use `await {sleep}(...)`"
+    fix_title = "Replace with `await {sleep}(...)`"
+    fix_safety = FixSafety.SAFE
     calls = _names.SLEEP_CALLS
+
+    def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
+        return await_library_call(self, call, "sleep")
+
     VALID = (
         Valid("import asyncio\n\nasync def poll():\n    await asyncio.sleep(1)\n"),
         Valid("import time\n\nasync def main():\n    def backoff():\n        time.sleep(1)\n    return backoff\n"),
@@ -87,9 +105,16 @@ class BlockingSleep(BlockingCallRule):
         Invalid(
             "import time\n\n\nasync def poll(job):\n    while not job.done():\n        time.sleep(1)\n",
             line=6,
-            use_instead="import asyncio\n\n\nasync def poll(job):\n    while not job.done():\n        await asyncio.sleep(1)\n",
+            fixed=(
+                "import asyncio\nimport time\n\n\nasync def poll(job):\n    while not job.done():\n"
+                "        await asyncio.sleep(1)\n"
+            ),
         ),
-        Invalid("from time import sleep as nap\n\nasync def main():\n    nap(0.5)\n", line=4),
+        Invalid(
+            "from time import sleep as nap\nimport trio as t\n\nasync def main():\n    nap(0.5)\n",
+            line=5,
+            fixed="from time import sleep as nap\nimport trio as t\n\nasync def main():\n    await t.sleep(0.5)\n",
+        ),
         Invalid(
             "import time\nimport trio\n\nasync def main():\n    time.sleep(1)\n",
             message="`time.sleep()` blocks the event loop; use `await trio.sleep(...)`",
@@ -113,6 +138,13 @@ class BlockingHttp(BlockingCallRule):
     A request can take seconds; while it waits, the event loop is frozen and every other
     task stalls with it. Use an async HTTP client, or at least run the call in a worker
     thread.
+
+    ## Fix safety
+    The fix runs the call in a worker thread with `await asyncio.to_thread(...)`
+    (`to_thread.run_sync` under trio and anyio). It is unsafe: the call now runs in another
+    thread, where thread-local state differs and objects shared with the event loop may not
+    be thread-safe, and the task suspends there, so other tasks run in between. No fix is
+    offered when the call is a `with` item (the body would still block).
     """
 
     code = "ASL102"
@@ -121,8 +153,13 @@ class BlockingHttp(BlockingCallRule):
         "`{callee}()` is a blocking HTTP call; use an async client (`httpx.AsyncClient`, `aiohttp`) "
         "or `await {to_thread}(...)`"
     )
+    fix_title = "Run it in a worker thread with `await {to_thread}(...)`"
+    fix_safety = FixSafety.UNSAFE
     calls = _names.HTTP_CALLS
     methods = _names.HTTP_METHODS
+
+    def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
+        return None if qualified == "httpx.Client" else to_thread(self, call)
     VALID = (
         Valid("import httpx\n\nasync def fetch(url):\n    async with httpx.AsyncClient() as c:\n        return await c.get(url)\n"),
         Valid("import asyncio, requests\n\nasync def fetch(url):\n    return await asyncio.to_thread(requests.get, url)\n"),
@@ -141,6 +178,10 @@ class BlockingHttp(BlockingCallRule):
         Invalid(
             "import requests\n\nsession = requests.Session()\n\nasync def fetch(url):\n    return session.post(url)\n",
             line=6,
+            fixed=(
+                "import asyncio\nimport requests\n\nsession = requests.Session()\n\nasync def fetch(url):\n"
+                "    return await asyncio.to_thread(session.post, url)\n"
+            ),
         ),
         Invalid("from urllib.request import urlopen\n\nasync def fetch(url):\n    return urlopen(url).read()\n", line=4),
     )
@@ -153,13 +194,25 @@ class BlockingSubprocess(BlockingCallRule):
     `subprocess.run()`, `os.system()` and `Popen.wait()` block until the child exits,
     freezing the event loop for as long as the process runs. The event loop has its own
     subprocess API that waits without blocking.
+
+    ## Fix safety
+    The fix runs the call in a worker thread with `await asyncio.to_thread(...)`
+    (`to_thread.run_sync` under trio and anyio). It is unsafe: the call now runs in another
+    thread, where thread-local state differs and objects shared with the event loop may not
+    be thread-safe, and the task suspends there, so other tasks run in between. No fix is
+    offered when the call is a `with` item (the body would still block).
     """
 
     code = "ASL103"
     name = "blocking-subprocess"
     message = "`{callee}()` blocks the event loop while the process runs; use `{subprocess}` or `await {to_thread}(...)`"
+    fix_title = "Run it in a worker thread with `await {to_thread}(...)`"
+    fix_safety = FixSafety.UNSAFE
     calls = _names.SUBPROCESS_CALLS
     methods = _names.SUBPROCESS_METHODS
+
+    def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
+        return to_thread(self, call)
     VALID = (
         Valid(
             "import asyncio\n\nasync def run(cmd):\n    proc = await asyncio.create_subprocess_exec(*cmd)\n"
@@ -178,7 +231,11 @@ class BlockingSubprocess(BlockingCallRule):
             ),
         ),
         Invalid("import subprocess\n\nasync def run(cmd):\n    p = subprocess.Popen(cmd)\n    p.wait()\n", line=5),
-        Invalid("import os\n\nasync def main():\n    os.system('ls')\n", line=4),
+        Invalid(
+            "import os\n\nasync def main():\n    os.system('ls')\n",
+            line=4,
+            fixed="import asyncio\nimport os\n\nasync def main():\n    await asyncio.to_thread(os.system, 'ls')\n",
+        ),
     )
 
 
@@ -191,13 +248,28 @@ class BlockingFileIo(BlockingCallRule):
     ## Why is this bad?
     Disk I/O can take far longer than expected (network file systems, a busy disk) and
     the event loop waits for all of it. Use an async file API or a worker thread.
+
+    ## Fix safety
+    The fix runs the call in a worker thread with `await asyncio.to_thread(...)`
+    (`to_thread.run_sync` under trio and anyio). It is unsafe: the call now runs in another
+    thread, where thread-local state differs and objects shared with the event loop may not
+    be thread-safe, and the task suspends there, so other tasks run in between. Only `Path` reads and
+    writes and `shutil` calls get a fix: after `open()`, every read would still block.
     """
 
     code = "ASL104"
     name = "blocking-file-io"
     message = "`{callee}()` does blocking file I/O in async code; use {files} or `await {to_thread}(...)`"
+    fix_title = "Run it in a worker thread with `await {to_thread}(...)`"
+    fix_safety = FixSafety.UNSAFE
     calls = _names.FILE_CALLS
     methods = _names.PATH_METHODS
+
+    def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
+        opens = qualified in ("builtins.open", "io.open") or (
+            isinstance(call.func, cst.Attribute) and call.func.attr.value == "open"
+        )
+        return None if opens else to_thread(self, call)
     VALID = (
         Valid("import aiofiles\n\nasync def read(p):\n    async with aiofiles.open(p) as f:\n        return await f.read()\n"),
         Valid("import anyio\n\nasync def read(p):\n    return await anyio.Path(p).read_text()\n"),
@@ -213,7 +285,14 @@ class BlockingFileIo(BlockingCallRule):
                 "        return await f.read()\n"
             ),
         ),
-        Invalid("from pathlib import Path\n\nasync def load(name):\n    return Path(name).read_text()\n", line=4),
+        Invalid(
+            "from pathlib import Path\n\nasync def load(name):\n    return Path(name).read_text()\n",
+            line=4,
+            fixed=(
+                "import asyncio\nfrom pathlib import Path\n\nasync def load(name):\n"
+                "    return await asyncio.to_thread(Path(name).read_text)\n"
+            ),
+        ),
         Invalid("import shutil\n\nasync def clean(d):\n    shutil.rmtree(d)\n", line=4),
     )
 

@@ -1,0 +1,1 @@
+"""The fix engine: apply rules' edits, add imports, verify, write atomically."""

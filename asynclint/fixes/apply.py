@@ -1,0 +1,127 @@
+"""Apply the rules' edits: non-overlapping ones in one transform, imports, re-lint to a fixpoint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import libcst as cst
+
+from asynclint.config import Config
+from asynclint.engine.lint import RuleCrash, lint_module, parse_error
+from asynclint.engine.source import ParseFailure, parse
+from asynclint.fixes.imports import add_imports
+from asynclint.fixes.verify import untouched_lines_identical
+from asynclint.rule import Diagnostic, Edit, FixSafety, Rule
+
+MAX_PASSES = 10
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """What fixing one file did: the new source, what was applied, what is left."""
+
+    path: str
+    original: bytes | str
+    fixed: bytes | str
+    applied: Counter[str] = field(default_factory=Counter)
+    remaining: tuple[Diagnostic, ...] = ()
+    error: str | None = None
+    #: The decoded text before and after, for diffs (empty when nothing changed).
+    text_before: str = ""
+    text_after: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """Whether the file's content would change."""
+        return self.fixed != self.original
+
+
+def allowed(safety: FixSafety, unsafe: bool) -> bool:
+    """Safe fixes always; unsafe ones only when asked for."""
+    return safety is FixSafety.SAFE or (unsafe and safety is FixSafety.UNSAFE)
+
+
+def fix_source(
+    source: bytes | str,
+    path: str,
+    config: Config,
+    *,
+    unsafe: bool = False,
+    rules: Sequence[type[Rule]] | None = None,
+    raise_errors: bool = False,
+) -> FixOutcome:
+    """Fix one file's source in passes until nothing fixable is left; verify every pass."""
+    chosen_rules = config.rules_for(path) if rules is None else tuple(rules)
+    module = parse(source)
+    if isinstance(module, ParseFailure):
+        return FixOutcome(path, source, source, remaining=(parse_error(path, module),))
+    text_before = module.code
+    applied: Counter[str] = Counter()
+    pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
+    try:
+        for passes in range(MAX_PASSES + 1):
+            diagnostics = lint_module(module, path, config, chosen_rules)
+            counts = Counter(d.code for d in diagnostics)
+            if pending is not None:
+                leftover = [code for code, most in pending.items() if counts[code] > most]
+                if leftover:
+                    return _failed(path, source, f"fix for {', '.join(leftover)} did not remove its finding")
+            edits = [d.edit for d in diagnostics if d.edit is not None and allowed(d.edit.safety, unsafe)]
+            if not edits:
+                fixed = module.bytes if isinstance(source, bytes) else module.code
+                return FixOutcome(path, source, fixed, applied, tuple(diagnostics), None, text_before, module.code)
+            if passes == MAX_PASSES:
+                return _failed(path, source, f"fixes did not settle after {MAX_PASSES} passes")
+            batch = non_overlapping(edits)
+            new_module = apply_edits(module, batch)
+            problem = untouched_lines_identical(module.code, new_module.code, batch)
+            if problem is not None:
+                return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
+            reparsed = parse(new_module.bytes if isinstance(source, bytes) else new_module.code)
+            if isinstance(reparsed, ParseFailure):
+                return _failed(path, source, f"fix for {_codes(batch)} produced code that does not parse")
+            applied_now = Counter(edit.code for edit in batch)
+            pending = Counter({code: counts[code] - n for code, n in applied_now.items()})
+            applied += applied_now
+            module = reparsed
+    except RuleCrash as crash:
+        if raise_errors:
+            raise
+        return FixOutcome(path, source, source, error=str(crash))
+    raise AssertionError("unreachable: every pass returns or continues")
+
+
+def _codes(edits: Sequence[Edit]) -> str:
+    return ", ".join(sorted({edit.code for edit in edits}))
+
+
+def _failed(path: str, source: bytes | str, why: str) -> FixOutcome:
+    return FixOutcome(path, source, source, error=f"{path}: {why}; file left unchanged")
+
+
+def non_overlapping(edits: Sequence[Edit]) -> list[Edit]:
+    """Edits whose spans do not overlap, the outer one first; inner ones wait for the next pass."""
+    chosen: list[Edit] = []
+    for edit in sorted(edits, key=lambda e: (e.start, (-e.end[0], -e.end[1]))):
+        if not chosen or edit.start >= chosen[-1].end:
+            chosen.append(edit)
+    return chosen
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, edits: Sequence[Edit]) -> None:
+        super().__init__()
+        self.replacements = {edit.fix.node: edit.fix.replacement for edit in edits}
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        return self.replacements.get(original_node, updated_node)
+
+
+def apply_edits(module: cst.Module, edits: Sequence[Edit]) -> cst.Module:
+    """One transform for all the edits, then the imports they need."""
+    updated = module.visit(_Replace(edits))
+    assert isinstance(updated, cst.Module)
+    needed = [name for edit in edits for name in edit.fix.imports]
+    return add_imports(updated, needed)

@@ -1,0 +1,162 @@
+"""Naming a module's attribute at a fix site: reuse an existing import, else schedule one."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import libcst as cst
+from libcst.metadata import Assignment, ScopeProvider
+
+from asynclint.engine.context import top_level_statements
+from asynclint.rule import Rule
+
+
+def dotted_name(dotted: str) -> cst.Name | cst.Attribute:
+    """`a.b.c` as a libcst expression."""
+    head, *rest = dotted.split(".")
+    node: cst.Name | cst.Attribute = cst.Name(head)
+    for part in rest:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def binding_for(rule: Rule, site: cst.CSTNode, module: str, attr: str) -> tuple[cst.BaseExpression, tuple[str, ...]] | None:
+    """An expression for `module.attr` at `site`, and the imports it needs; None if no safe spelling.
+
+    An existing import is reused (`import asyncio as aio` -> `aio.sleep`, `from asyncio import
+    sleep` -> `sleep`) when, at the site, its name means that import and nothing else. Otherwise
+    `module.attr` is spelled out with `import module` scheduled, unless `module` already names
+    something else there (a parameter called `asyncio`): then there is no fix.
+    """
+    scope = rule.get_metadata(ScopeProvider, site, None)
+    if scope is None:
+        return None
+    parts = attr.split(".")
+    for stmt, head, rest in _import_bindings(rule.ctx.module, module, parts):
+        assignments = [a for a in scope[head] if isinstance(a, Assignment)]
+        if len(assignments) == len(scope[head]) == 1 and assignments[0].node is stmt:
+            return dotted_name(".".join([head, *rest])), ()
+    top = module.split(".")[0]
+    if scope[top]:
+        return None
+    return dotted_name(f"{module}.{attr}"), (module,)
+
+
+def _import_bindings(module_node: cst.Module, module: str, parts: Sequence[str]) -> Iterator[tuple[cst.CSTNode, str, list[str]]]:
+    """(import statement, the name it binds, the attribute path left) for each import of `module`."""
+    for stmt in top_level_statements(module_node.body):
+        if isinstance(stmt, cst.Import):
+            for alias in stmt.names:
+                name = _dotted(alias.name)
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    if name == module:
+                        yield stmt, alias.asname.name.value, list(parts)
+                elif name == module or name.startswith(module + "."):
+                    # `import asyncio.subprocess` binds `asyncio` too.
+                    yield stmt, name.split(".")[0], [*module.split(".")[1:], *parts]
+        elif isinstance(stmt, cst.ImportFrom) and not stmt.relative and stmt.module is not None:
+            if _dotted(stmt.module) != module or isinstance(stmt.names, cst.ImportStar):
+                continue
+            for alias in stmt.names:
+                if _dotted(alias.name) == parts[0]:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name):
+                        yield stmt, bound.value, list(parts[1:])
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def add_imports(module: cst.Module, modules: Sequence[str]) -> cst.Module:
+    """Add `import X` for each module not already imported plainly, where isort would keep it.
+
+    After the docstring and `from __future__` imports; in the leading block of imports, in
+    alphabetical order among the plain `import` lines and before the `from` lines; with no
+    leading imports, right before the first statement of code, separated from it as PEP 8 asks.
+    """
+    wanted = sorted(set(modules) - _plainly_imported(module))
+    body = list(module.body)
+    for name in wanted:
+        stmt = cst.parse_statement(f"import {name}\n", config=module.config_for_parsing)
+        start = _first_import(body)
+        index = _insertion_index(body, name)
+        following = body[index] if index < len(body) else None
+        has_imports = start < len(body) and _is_import(body[start])
+        if following is not None and (index == start or not has_imports):
+            # The new line takes over the spacing (and comments) above the statement it precedes.
+            stmt = stmt.with_changes(leading_lines=getattr(following, "leading_lines", ()))
+            spacing = () if has_imports else _blank_lines(2 if _is_definition(following) else 1)
+            body[index] = following.with_changes(leading_lines=spacing)
+        body.insert(index, stmt)
+    return module.with_changes(body=body) if wanted else module
+
+
+def _blank_lines(count: int) -> tuple[cst.EmptyLine, ...]:
+    return tuple(cst.EmptyLine() for _ in range(count))
+
+
+def _is_definition(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+
+
+def _plainly_imported(module: cst.Module) -> set[str]:
+    found: set[str] = set()
+    for stmt in top_level_statements(module.body):
+        if isinstance(stmt, cst.Import):
+            found.update(_dotted(a.name) for a in stmt.names if a.asname is None)
+    return found
+
+
+def _is_import(stmt: cst.BaseStatement | None) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+    )
+
+
+def _is_future(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and isinstance(stmt.body[0], cst.ImportFrom)
+        and isinstance(stmt.body[0].module, cst.Name)
+        and stmt.body[0].module.value == "__future__"
+    )
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _first_import(body: Sequence[cst.BaseStatement]) -> int:
+    start = 1 if body and _is_docstring(body[0]) else 0
+    while start < len(body) and _is_future(body[start]):
+        start += 1
+    return start
+
+
+def _insertion_index(body: Sequence[cst.BaseStatement], name: str) -> int:
+    start = _first_import(body)
+    index = start
+    while index < len(body) and _is_import(body[index]):
+        stmt = body[index]
+        assert isinstance(stmt, cst.SimpleStatementLine)
+        first = stmt.body[0]
+        if isinstance(first, cst.Import) and _dotted(first.names[0].name) > name:
+            return index
+        if isinstance(first, cst.ImportFrom):
+            return index  # plain imports of the stdlib block come before `from` imports
+        index += 1
+        if index < len(body) and _is_import(body[index]):
+            following = body[index]
+            assert isinstance(following, cst.SimpleStatementLine)
+            if following.leading_lines:
+                return index  # a blank line ends the block (isort's section)
+    return index

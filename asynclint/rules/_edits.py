@@ -1,0 +1,42 @@
+"""Fix builders shared by rules: await the library's own call, or run the call in a thread."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from asynclint.fixes.imports import binding_for
+from asynclint.rule import Fix, Rule
+
+
+def await_library_call(rule: Rule, call: cst.Call, attr: str) -> Fix | None:
+    """`time.sleep(x)` -> `await asyncio.sleep(x)`: same arguments, the module library's callee."""
+    if "#" in rule.ctx.code_for(call.func):
+        return None  # replacing the callee would drop the comment inside it
+    target = binding_for(rule, call, rule.ctx.library, attr)
+    if target is None:
+        return None
+    func, imports = target
+    inner = call.with_changes(func=func, lpar=(), rpar=())
+    return Fix(call, cst.Await(expression=inner, lpar=call.lpar, rpar=call.rpar), imports)
+
+
+def to_thread(rule: Rule, call: cst.Call) -> Fix | None:
+    """`f(a, k=v)` -> `await asyncio.to_thread(f, a, k=v)` (trio/anyio: `to_thread.run_sync`)."""
+    library = rule.ctx.library
+    if call in rule.ctx.tracker.with_items:
+        return None  # `with await to_thread(open, p) as f:` leaves every read in the body blocking
+    if library != "asyncio" and any(arg.keyword is not None or arg.star == "**" for arg in call.args):
+        return None  # run_sync takes positional arguments only
+    target = binding_for(rule, call, library, "to_thread" if library == "asyncio" else "to_thread.run_sync")
+    if target is None:
+        return None
+    runner, imports = target
+    opening = call.whitespace_before_args
+    # Keep the call's layout: on a multi-line call the callable goes on its own line.
+    after_callable = opening if isinstance(opening, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" ")
+    first = cst.Arg(
+        value=call.func,
+        comma=cst.Comma(whitespace_after=after_callable) if call.args else cst.MaybeSentinel.DEFAULT,
+    )
+    inner = cst.Call(func=runner, args=[first, *call.args], whitespace_before_args=opening)
+    return Fix(call, cst.Await(expression=inner, lpar=call.lpar, rpar=call.rpar), imports)
