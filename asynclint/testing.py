@@ -59,3 +59,19 @@ def reported(source: str | bytes, path: str = "fixture.py", config: Config | Non
 def fixture_files(root: Path = FIXTURES) -> list[Path]:
     """Every fixture source file, sorted."""
     return sorted(root.rglob("*.py"))
+
+
+def fixed_output(source: bytes, path: str, unsafe: bool) -> bytes:
+    """What `asynclint fix` (all rules on) makes of a fixture; rule crashes and failures raise."""
+    from asynclint.fixes.apply import fix_source
+
+    outcome = fix_source(source, path, Config(select=("ALL",)), unsafe=unsafe, raise_errors=True)
+    if outcome.error:
+        raise AssertionError(outcome.error)
+    assert isinstance(outcome.fixed, bytes)
+    return outcome.fixed
+
+
+def expected_fix_path(path: Path, unsafe: bool) -> Path:
+    """`case.py.fixed` / `case.py.unsafe-fixed` beside the fixture."""
+    return path.with_name(path.name + (".unsafe-fixed" if unsafe else ".fixed"))

@@ -41,3 +41,18 @@ SHOWN = [(r, ex, i) for (r, ex), i in zip(INVALID, INVALID_IDS) if (ex.fixed or 
 def test_use_instead_is_clean(rule, example):
     better = example.fixed if example.fixed is not None else example.use_instead
     assert run(rule, better) == ()
+
+
+FIXED = [(r, ex, i) for (r, ex), i in zip(INVALID, INVALID_IDS) if ex.fixed is not None]
+
+
+@pytest.mark.parametrize(("rule", "example"), [f[:2] for f in FIXED], ids=[f[2] for f in FIXED])
+def test_fixed(rule, example):
+    from asynclint.fixes.apply import fix_source
+
+    config = Config(select=(rule.code,))
+    outcome = fix_source(example.code, "example.py", config, unsafe=True, raise_errors=True)
+    assert outcome.error is None
+    assert outcome.fixed == example.fixed
+    again = fix_source(outcome.fixed, "example.py", config, unsafe=True, raise_errors=True)
+    assert again.fixed == outcome.fixed

@@ -85,3 +85,38 @@ def test_flake8_reports_exactly_what_check_reports():
     }
     assert via_check, "the fixtures must produce findings"
     assert via_flake8 == via_check
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_fixed_output_matches_byte_for_byte(path: Path, unsafe: bool, update_fixtures: bool):
+    """`case.py.fixed` holds what `fix` makes of `case.py`; no file when nothing changes."""
+    from asynclint.testing import expected_fix_path, fixed_output
+
+    source = path.read_bytes()
+    fixed = fixed_output(source, str(path), unsafe)
+    expected = expected_fix_path(path, unsafe)
+    if update_fixtures:
+        if fixed != source:
+            expected.write_bytes(fixed)
+        elif expected.exists():
+            expected.unlink()
+    if fixed == source:
+        assert not expected.exists(), f"{expected.name} is stale: fixing changes nothing now"
+    else:
+        assert expected.exists(), f"missing {expected.name}; run pytest --update-fixtures and review it"
+        assert fixed == expected.read_bytes()
+        # Idempotence: a second run changes nothing and leaves no fixable finding.
+        assert fixed_output(fixed, str(path), unsafe) == fixed
+
+
+def test_every_fixable_rule_has_an_expected_fix_fixture():
+    from asynclint.registry import all_rules
+    from asynclint.rule import FixSafety
+
+    expected = {p.name.split(".py.")[0] for p in FIXTURES.rglob("*.py.*fixed")}
+    folders_with_fix = {p.parent.name for p in FIXTURES.rglob("*.py.*fixed")}
+    assert expected
+    for rule in all_rules():
+        if rule.fix_safety is not FixSafety.NONE:
+            assert rule.code in folders_with_fix, f"{rule.code} has no .fixed fixture"

@@ -40,6 +40,8 @@ class ScopeTracker(cst.BatchableCSTVisitor):
         self._generators: list[int] = [0]
         #: Expressions used directly as `with` items.
         self.with_items: set[cst.BaseExpression] = set()
+        #: Expressions in a primary's place (`x` of `x.a`, `x[i]`, `x()`): `await x` there needs parentheses.
+        self.primaries: set[cst.BaseExpression] = set()
 
     def visit_Module(self, node: cst.Module) -> None:
         self.constants = module_constants(node)
@@ -103,6 +105,15 @@ class ScopeTracker(cst.BatchableCSTVisitor):
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._record(node.target, node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.primaries.add(node.value)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.primaries.add(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.primaries.add(node.func)
 
     def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
         self._generators[-1] += 1

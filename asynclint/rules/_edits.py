@@ -16,8 +16,7 @@ def await_library_call(rule: Rule, call: cst.Call, attr: str) -> Fix | None:
     if target is None:
         return None
     func, imports = target
-    inner = call.with_changes(func=func, lpar=(), rpar=())
-    return Fix(call, cst.Await(expression=inner, lpar=call.lpar, rpar=call.rpar), imports)
+    return Fix(call, awaited(rule, call, call.with_changes(func=func, lpar=(), rpar=())), imports)
 
 
 def to_thread(rule: Rule, call: cst.Call) -> Fix | None:
@@ -33,10 +32,24 @@ def to_thread(rule: Rule, call: cst.Call) -> Fix | None:
     runner, imports = target
     opening = call.whitespace_before_args
     # Keep the call's layout: on a multi-line call the callable goes on its own line.
-    after_callable = opening if isinstance(opening, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" ")
+    after_callable: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
+    if isinstance(opening, cst.ParenthesizedWhitespace):
+        # Same indentation as the first argument, but not the comment that follows `(`.
+        after_callable = opening.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=())
     first = cst.Arg(
         value=call.func,
         comma=cst.Comma(whitespace_after=after_callable) if call.args else cst.MaybeSentinel.DEFAULT,
     )
     inner = cst.Call(func=runner, args=[first, *call.args], whitespace_before_args=opening)
-    return Fix(call, cst.Await(expression=inner, lpar=call.lpar, rpar=call.rpar), imports)
+    return Fix(call, awaited(rule, call, inner), imports)
+
+
+def awaited(rule: Rule, original: cst.BaseExpression, inner: cst.BaseExpression) -> cst.Await:
+    """`await inner` in place of `original`, parenthesized where a primary must stand.
+
+    `f(x).read()` must become `(await g(x)).read()`: `await g(x).read()` awaits `.read()`.
+    """
+    lpar, rpar = original.lpar, original.rpar
+    if not lpar and original in rule.ctx.tracker.primaries:
+        lpar, rpar = [cst.LeftParen()], [cst.RightParen()]
+    return cst.Await(expression=inner, lpar=lpar, rpar=rpar)
