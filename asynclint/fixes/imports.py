@@ -149,7 +149,7 @@ def _insertion_index(body: Sequence[cst.BaseStatement], name: str) -> int:
         stmt = body[index]
         assert isinstance(stmt, cst.SimpleStatementLine)
         first = stmt.body[0]
-        if isinstance(first, cst.Import) and _dotted(first.names[0].name) > name:
+        if isinstance(first, cst.Import) and _dotted(first.names[0].name) >= name:
             return index
         if isinstance(first, cst.ImportFrom):
             return index  # plain imports of the stdlib block come before `from` imports
