@@ -47,6 +47,8 @@ class Fix:
     node: cst.CSTNode
     replacement: cst.CSTNode
     imports: tuple[str, ...] = ()
+    #: Set when this edit is less safe than the rule's usual fix (never more).
+    safety: FixSafety | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class Rule(cst.BatchableCSTVisitor):
             edit = Edit(
                 fix,
                 self.code,
-                self.fix_safety,
+                fix.safety or self.fix_safety,
                 (span.start.line, span.start.column),
                 (span.end.line, span.end.column),
             )

@@ -21,7 +21,8 @@ from asynclint.rules.blocking import BlockingSleep
 ALL = Config(select=("ALL",))
 
 
-def fixed(source: str, unsafe: bool = False) -> str:
+def fixed(source: str, unsafe: bool = True) -> str:
+    """Fix with unsafe fixes on by default: most tests here are about mechanics, not safety."""
     outcome = fix_source(textwrap.dedent(source), "t.py", ALL, unsafe=unsafe, raise_errors=True)
     assert outcome.error is None, outcome.error
     assert isinstance(outcome.fixed, str)
@@ -84,6 +85,15 @@ def test_import_inside_a_function_only():
     assert fixed(source) == "import asyncio\n\n\nasync def f():\n    import time\n    await asyncio.sleep(1)\n"
 
 
+def test_sleep_fix_is_safe_only_when_the_module_names_its_library():
+    guessed = "import time\n\nasync def f():\n    time.sleep(1)\n"
+    assert fixed(guessed, unsafe=False) == guessed  # could be trio code: not safe to pick asyncio
+    assert fixed(guessed) == "import asyncio\nimport time\n\nasync def f():\n    await asyncio.sleep(1)\n"
+    for library in ("asyncio", "trio", "anyio"):
+        known = f"import {library}\nimport time\n\nasync def f():\n    time.sleep(1)\n"
+        assert fixed(known, unsafe=False) == known.replace("time.sleep(1)", f"await {library}.sleep(1)")
+
+
 def test_no_fix_when_the_library_name_is_shadowed():
     source = "import time\n\nasync def f(asyncio):\n    time.sleep(1)\n"
     outcome = fix_source(source, "t.py", ALL, raise_errors=True)
@@ -134,7 +144,7 @@ def test_nested_fixes_take_two_passes():
 
 def test_unsafe_fixes_need_the_flag():
     source = "import requests\n\nasync def f(u):\n    requests.get(u)\n"
-    assert fixed(source) == source
+    assert fixed(source, unsafe=False) == source
     assert "to_thread" in fixed(source, unsafe=True)
 
 
@@ -147,7 +157,7 @@ def test_trio_keyword_arguments_get_no_fix():
 
 
 def test_noqa_findings_are_not_fixed():
-    source = "import time\n\nasync def f():\n    time.sleep(1)  # noqa: ASL101\n"
+    source = "import asyncio\nimport time\n\nasync def f():\n    time.sleep(1)  # noqa: ASL101\n"
     assert fixed(source) == source
 
 
@@ -157,13 +167,13 @@ def test_noqa_findings_are_not_fixed():
 def test_crlf_bom_and_encoding_cookie_are_kept():
     body = "import time\r\n\r\nasync def f():\r\n    time.sleep(1)  # keep me\r\n"
     source = b"\xef\xbb\xbf# -*- coding: utf-8 -*-\r\n" + body.encode()
-    outcome = fix_source(source, "t.py", ALL, raise_errors=True)
+    outcome = fix_source(source, "t.py", ALL, unsafe=True, raise_errors=True)
     assert outcome.fixed == (
         b"\xef\xbb\xbf# -*- coding: utf-8 -*-\r\nimport asyncio\r\nimport time\r\n\r\nasync def f():\r\n"
         b"    await asyncio.sleep(1)  # keep me\r\n"
     )
     latin = "# -*- coding: latin-1 -*-\nimport time\n# caf\xe9\nasync def f():\n    time.sleep(1)\n".encode("latin-1")
-    outcome = fix_source(latin, "t.py", ALL, raise_errors=True)
+    outcome = fix_source(latin, "t.py", ALL, unsafe=True, raise_errors=True)
     assert outcome.fixed == latin.replace(b"import time\n", b"import asyncio\nimport time\n").replace(
         b"    time.sleep(1)", b"    await asyncio.sleep(1)"
     )
@@ -229,8 +239,8 @@ def test_a_fix_that_keeps_creating_work_is_stopped(monkeypatch):
 
 # The command: writes, diffs, exit codes, summaries.
 
-BAD = "import time\n\n\nasync def main():\n    time.sleep(1)\n"
-MIXED = "import requests\nimport time\n\n\nasync def main(u):\n    time.sleep(1)\n    requests.get(u)\n"
+BAD = "import asyncio\nimport time\n\n\nasync def main():\n    time.sleep(1)\n"
+MIXED = "import asyncio\nimport requests\nimport time\n\n\nasync def main(u):\n    time.sleep(1)\n    requests.get(u)\n"
 
 
 @pytest.fixture
@@ -243,9 +253,7 @@ def test_fix_writes_and_summarizes(project):
     (project / "a.py").write_text(MIXED)
     result = run("fix", "a.py")
     assert result.exit_code == 1  # the unsafe finding is left
-    assert (project / "a.py").read_text() == MIXED.replace("import requests\n", "import asyncio\nimport requests\n").replace(
-        "    time.sleep(1)", "    await asyncio.sleep(1)"
-    )
+    assert (project / "a.py").read_text() == MIXED.replace("    time.sleep(1)", "    await asyncio.sleep(1)")
     assert "a.py:8:5: ASL102 " in result.stdout
     assert "1 fix applied in 1 file, 1 finding left without a fix (1 fixable with `--unsafe-fixes`)." in result.stdout
     again = run("fix", "--unsafe-fixes", "a.py")
@@ -264,8 +272,8 @@ def test_check_fix_is_fix(project):
 def test_check_marks_fixable_findings(project):
     (project / "a.py").write_text(MIXED)
     result = run("check", "a.py")
-    assert "a.py:6:5: ASL101 [*] `time.sleep()`" in result.stdout
-    assert "a.py:7:5: ASL102 `requests.get()`" in result.stdout
+    assert "a.py:7:5: ASL101 [*] `time.sleep()`" in result.stdout
+    assert "a.py:8:5: ASL102 `requests.get()`" in result.stdout
     assert "[*] 1 fixable with `asynclint fix` (1 more with `--unsafe-fixes`)." in result.stdout
     assert "[*] 2 fixable with `asynclint fix --unsafe-fixes`." in run("check", "--unsafe-fixes", "a.py").stdout
 

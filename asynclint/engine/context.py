@@ -194,8 +194,8 @@ def self_name(method: cst.FunctionDef) -> str | None:
     return params[0].name.value if params else None
 
 
-def detect_library(module: cst.Module) -> str:
-    """The async library the module uses: trio or anyio when imported without asyncio."""
+def detect_library(module: cst.Module) -> str | None:
+    """The async library the module imports: trio or anyio when imported without asyncio; None if none."""
     imported: set[str] = set()
     for stmt in top_level_statements(module.body):
         if isinstance(stmt, cst.Import):
@@ -209,7 +209,7 @@ def detect_library(module: cst.Module) -> str:
         return "anyio"
     if "trio" in imported:
         return "trio"
-    return "asyncio"
+    return None
 
 
 def module_constants(module: cst.Module) -> dict[str, bool]:
@@ -288,7 +288,9 @@ class FileContext:
 
     path: str
     module: cst.Module
+    #: The module's async library; asyncio when it imports none (then `library_known` is False).
     library: str = "asyncio"
+    library_known: bool = True
     options: Mapping[type, Any] = field(default_factory=dict)
     tracker: ScopeTracker = field(default_factory=ScopeTracker)
 

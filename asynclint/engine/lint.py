@@ -97,7 +97,14 @@ def run_rules(module: cst.Module, path: str, config: Config, rules: Sequence[typ
 
 
 def _visit(module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
-    ctx = FileContext(path=path, module=module, library=detect_library(module), options=config.rule_options)
+    library = detect_library(module)
+    ctx = FileContext(
+        path=path,
+        module=module,
+        library=library or "asyncio",
+        library_known=library is not None,
+        options=config.rule_options,
+    )
     instances = [rule(ctx) for rule in rules]
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     found: list[Diagnostic] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from asynclint.fixes.imports import binding_for
-from asynclint.rule import Fix, Rule
+from asynclint.rule import Fix, FixSafety, Rule
 
 
 def await_library_call(rule: Rule, call: cst.Call, attr: str) -> Fix | None:
@@ -16,7 +16,9 @@ def await_library_call(rule: Rule, call: cst.Call, attr: str) -> Fix | None:
     if target is None:
         return None
     func, imports = target
-    return Fix(call, awaited(rule, call, call.with_changes(func=func, lpar=(), rpar=())), imports)
+    replacement = awaited(rule, call, call.with_changes(func=func, lpar=(), rpar=()))
+    # A module that imports no async library may run under any of them: the library is a guess.
+    return Fix(call, replacement, imports, None if rule.ctx.library_known else FixSafety.UNSAFE)
 
 
 def to_thread(rule: Rule, call: cst.Call) -> Fix | None:

@@ -80,8 +80,10 @@ class BlockingSleep(BlockingCallRule):
 
     ## Fix safety
     The fix is safe: it awaits the library's own sleep with the same argument. The task now
-    suspends there, so other tasks run during the pause, which is the point. No fix is
-    offered inside a generator expression, where `await` would make an async generator.
+    suspends there, so other tasks run during the pause, which is the point. It is unsafe
+    in a module that imports none of asyncio, trio and anyio: which library runs the code is
+    then a guess (asyncio). No fix is offered inside a generator expression, where `await`
+    would make an async generator.
     """
 
     code = "ASL101"
