@@ -13,7 +13,7 @@ from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.docs import explain as explain_rule
 from asynclint.docs import rules_markdown, rules_table
 from asynclint.engine.files import PathError, discover
-from asynclint.engine.lint import lint_paths
+from asynclint.engine.lint import lint_paths, project_for
 from asynclint.fixes.apply import FixOutcome, fix_source
 from asynclint.fixes.write import WriteError, unified_diff, write_atomically
 from asynclint.rule import Diagnostic, FixSafety
@@ -138,6 +138,7 @@ def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool) -> N
     """Fix every file (or print the diff), report what is left, and exit."""
     outcomes: list[FixOutcome] = []
     errors: list[str] = []
+    project = project_for(files, config)
     for path in files:
         try:
             with open(path, "rb") as handle:
@@ -145,7 +146,7 @@ def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool) -> N
         except OSError as exc:
             errors.append(f"{path}: cannot read file: {exc.strerror or exc}")
             continue
-        outcome = fix_source(original, path, config, unsafe=unsafe)
+        outcome = fix_source(original, path, config, unsafe=unsafe, project=project)
         outcomes.append(outcome)
         if outcome.error:
             errors.append(outcome.error)

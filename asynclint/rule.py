@@ -106,6 +106,8 @@ class Rule(cst.BatchableCSTVisitor):
     default_enabled: ClassVar[bool] = True
     #: Rules that only fire in async code can skip files with no `async def` at all.
     requires_async_def: ClassVar[bool] = False
+    #: Rules that ask the project-wide index which functions are coroutine functions.
+    uses_project_index: ClassVar[bool] = False
     Options: ClassVar[type | None] = None
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()

@@ -7,6 +7,7 @@ stay silent too.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import tokenize
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from asynclint.config import Config
 from asynclint.engine.lint import lint_source
+from asynclint.engine.project import ProjectIndex, build_index
 
 MARKER_RE = re.compile(r"#\s*(?P<kind>error|ok):\s*(?P<codes>ASL\d{3}(?:\s*,\s*ASL\d{3})*)")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -49,10 +51,16 @@ def markers_to_noqa(text: str) -> str:
     return MARKER_RE.sub(lambda m: f"# noqa: {m.group('codes')}" if m.group("kind") == "error" else m.group(0), text)
 
 
+@functools.lru_cache(maxsize=1)
+def fixture_index() -> ProjectIndex:
+    """The project index of the whole fixtures tree, as `asynclint check fixtures/` builds it."""
+    return build_index([str(p) for p in fixture_files()])
+
+
 def reported(source: str | bytes, path: str = "fixture.py", config: Config | None = None) -> set[tuple[int, str]]:
     """(line, code) of every finding, with all rules on; rule crashes are raised, not hidden."""
     config = config or Config(select=("ALL",))
-    result = lint_source(source, path, config, raise_errors=True)
+    result = lint_source(source, path, config, raise_errors=True, project=fixture_index())
     return {(d.line, d.code) for d in result.diagnostics}
 
 
@@ -65,7 +73,7 @@ def fixed_output(source: bytes, path: str, unsafe: bool) -> bytes:
     """What `asynclint fix` (all rules on) makes of a fixture; rule crashes and failures raise."""
     from asynclint.fixes.apply import fix_source
 
-    outcome = fix_source(source, path, Config(select=("ALL",)), unsafe=unsafe, raise_errors=True)
+    outcome = fix_source(source, path, Config(select=("ALL",)), unsafe=unsafe, raise_errors=True, project=fixture_index())
     if outcome.error:
         raise AssertionError(outcome.error)
     assert isinstance(outcome.fixed, bytes)

@@ -14,6 +14,8 @@ from typing import Any, Iterator, Mapping, Union
 
 import libcst as cst
 
+from asynclint.engine.project import ProjectIndex
+
 ScopeNode = Union[cst.FunctionDef, cst.Lambda, cst.ClassDef]
 
 LIBRARIES = ("asyncio", "trio", "anyio")
@@ -160,6 +162,10 @@ class ScopeTracker(cst.BatchableCSTVisitor):
         top = self.stack[-1]
         return isinstance(top, cst.FunctionDef) and top.asynchronous is not None
 
+    def in_live_code(self) -> bool:
+        """Whether the node being visited is outside every statically dead branch."""
+        return self.dead == 0
+
     def in_generator_expression(self) -> bool:
         """Whether the node being visited is inside a generator expression of the current scope."""
         return self._generators[-1] > 0
@@ -293,6 +299,10 @@ class FileContext:
     library_known: bool = True
     options: Mapping[type, Any] = field(default_factory=dict)
     tracker: ScopeTracker = field(default_factory=ScopeTracker)
+    #: The dotted module name of this file and the project-wide index of coroutine functions.
+    module_name: str = ""
+    package_init: bool = False
+    project: ProjectIndex = field(default_factory=ProjectIndex)
 
     def in_async_code(self) -> bool:
         """Whether the node being visited runs in async code."""

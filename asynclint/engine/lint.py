@@ -14,6 +14,7 @@ from libcst.metadata import MetadataWrapper
 
 from asynclint.config import Config
 from asynclint.engine.context import FileContext, detect_library
+from asynclint.engine.project import ProjectIndex, build_index, index_source, is_package_init, module_name
 from asynclint.engine.source import ParseFailure, parse, syntax_check
 from asynclint.rule import Diagnostic, Rule
 
@@ -50,8 +51,12 @@ def lint_source(
     rules: Sequence[type[Rule]] | None = None,
     noqa: bool = True,
     raise_errors: bool = False,
+    project: ProjectIndex | None = None,
 ) -> FileResult:
-    """Check one file's source with the rules the config enables for its path."""
+    """Check one file's source with the rules the config enables for its path.
+
+    `project` is the index of the whole linted tree; without one, the file is its own project.
+    """
     chosen = config.rules_for(path) if rules is None else tuple(rules)
     if not any(rule.could_fire(source) for rule in chosen):
         failure = syntax_check(source)
@@ -61,7 +66,7 @@ def lint_source(
     if isinstance(module, ParseFailure):
         return FileResult(path, (parse_error(path, module),))
     try:
-        diagnostics = lint_module(module, path, config, chosen, noqa=noqa)
+        diagnostics = lint_module(module, path, config, chosen, noqa=noqa, project=project, source=source)
     except RuleCrash as crash:
         if raise_errors:
             raise
@@ -70,33 +75,55 @@ def lint_source(
 
 
 def lint_module(
-    module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], *, noqa: bool = True
+    module: cst.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]],
+    *,
+    noqa: bool = True,
+    project: ProjectIndex | None = None,
+    source: bytes | str | None = None,
 ) -> list[Diagnostic]:
     """The sorted findings of an already parsed module (raises RuleCrash)."""
     candidates = [rule for rule in rules if rule.could_fire(module.code)]
     if not candidates:
         return []
-    diagnostics = run_rules(module, path, config, candidates)
+    if project is None and any(rule.uses_project_index for rule in candidates):
+        project = single_file_index(source if source is not None else module.code, path)
+    diagnostics = run_rules(module, path, config, candidates, (project or ProjectIndex()).for_file(path))
     if noqa:
         diagnostics = suppress_noqa(diagnostics, module.code)
     return sorted(diagnostics)
 
 
-def run_rules(module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
+def single_file_index(source: bytes | str, path: str) -> ProjectIndex:
+    """The index of a file linted on its own: what it defines itself."""
+    index = ProjectIndex()
+    entry = index_source(source, path)
+    if entry is not None:
+        index.add(*entry, path)
+    return index
+
+
+def run_rules(
+    module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], project: ProjectIndex
+) -> list[Diagnostic]:
     """All rules in one batched traversal over one metadata wrapper."""
     try:
-        return _visit(module, path, config, rules)
+        return _visit(module, path, config, rules, project)
     except Exception as error:
         # Rare path: find which rule it was by running them one at a time.
         for rule in rules:
             try:
-                _visit(module, path, config, [rule])
+                _visit(module, path, config, [rule], project)
             except Exception as single:
                 raise RuleCrash(path, rule, single) from single
         raise RuleCrash(path, None, error) from error
 
 
-def _visit(module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
+def _visit(
+    module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], project: ProjectIndex
+) -> list[Diagnostic]:
     library = detect_library(module)
     ctx = FileContext(
         path=path,
@@ -104,6 +131,9 @@ def _visit(module: cst.Module, path: str, config: Config, rules: Sequence[type[R
         library=library or "asyncio",
         library_known=library is not None,
         options=config.rule_options,
+        module_name=module_name(path),
+        package_init=is_package_init(path),
+        project=project,
     )
     instances = [rule(ctx) for rule in rules]
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
@@ -178,7 +208,9 @@ def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
     return spans
 
 
-def lint_file(path: str, config: Config, *, raise_errors: bool = False) -> FileResult:
+def lint_file(
+    path: str, config: Config, *, raise_errors: bool = False, project: ProjectIndex | None = None
+) -> FileResult:
     """Read and check one file; an unreadable file is reported like an unparsable one."""
     try:
         with open(path, "rb") as handle:
@@ -186,9 +218,17 @@ def lint_file(path: str, config: Config, *, raise_errors: bool = False) -> FileR
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return FileResult(path, (parse_error(path, ParseFailure(f"cannot read file: {reason}")),))
-    return lint_source(data, path, config, raise_errors=raise_errors)
+    return lint_source(data, path, config, raise_errors=raise_errors, project=project)
+
+
+def project_for(paths: Sequence[str], config: Config) -> ProjectIndex | None:
+    """The index of every linted file, when an enabled rule needs one."""
+    if not any(rule.uses_project_index for rule in config.enabled_rules()):
+        return None
+    return build_index(paths)
 
 
 def lint_paths(paths: Sequence[str], config: Config) -> list[FileResult]:
-    """Check every file, in the given (stable) order."""
-    return [lint_file(path, config) for path in paths]
+    """Check every file, in the given (stable) order, against one project index."""
+    project = project_for(paths, config)
+    return [lint_file(path, config, project=project) for path in paths]

@@ -10,6 +10,7 @@ import libcst as cst
 
 from asynclint.config import Config
 from asynclint.engine.lint import RuleCrash, lint_module, parse_error
+from asynclint.engine.project import ProjectIndex
 from asynclint.engine.source import ParseFailure, parse
 from asynclint.fixes.imports import add_imports
 from asynclint.fixes.verify import untouched_lines_identical
@@ -51,6 +52,7 @@ def fix_source(
     unsafe: bool = False,
     rules: Sequence[type[Rule]] | None = None,
     raise_errors: bool = False,
+    project: ProjectIndex | None = None,
 ) -> FixOutcome:
     """Fix one file's source in passes until nothing fixable is left; verify every pass."""
     chosen_rules = config.rules_for(path) if rules is None else tuple(rules)
@@ -62,7 +64,7 @@ def fix_source(
     pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
     try:
         for passes in range(MAX_PASSES + 1):
-            diagnostics = lint_module(module, path, config, chosen_rules)
+            diagnostics = lint_module(module, path, config, chosen_rules, project=project)
             counts = Counter(d.code for d in diagnostics)
             if pending is not None:
                 leftover = [code for code, most in pending.items() if counts[code] > most]

@@ -31,9 +31,12 @@ def resolve(rule: Rule, node: cst.CSTNode) -> str | None:
 
 @dataclass(frozen=True)
 class Site:
-    """A method call on some receiver, kept until the traversal ends (bindings may come later)."""
+    """An expression (a callee, a receiver), kept until the traversal ends (bindings may come later).
 
-    call: cst.Call
+    It carries the class context captured during the traversal, which `self.` lookups need.
+    """
+
+    call: cst.Call | None
     receiver: cst.BaseExpression
     method: str
     cls: cst.ClassDef | None
@@ -41,19 +44,15 @@ class Site:
     in_generator: bool = False
 
 
-def method_site(rule: Rule, call: cst.Call) -> Site | None:
-    """A `receiver.method(...)` call, with the class context needed to read `self.` attributes."""
-    func = call.func
-    if not isinstance(func, cst.Attribute):
-        return None
+def site_for(rule: Rule, expr: cst.BaseExpression, call: cst.Call | None = None) -> Site:
+    """A site for `expr` (a `receiver.method` splits in two), seen from where the visit is now."""
     tracker = rule.ctx.tracker
     method = tracker.current_method()
-    cls = tracker.current_class()
     return Site(
         call,
-        func.value,
-        func.attr.value,
-        cls,
+        expr.value if isinstance(expr, cst.Attribute) else expr,
+        expr.attr.value if isinstance(expr, cst.Attribute) else "",
+        tracker.current_class(),
         self_name(method) if method is not None else None,
         tracker.in_generator_expression(),
     )

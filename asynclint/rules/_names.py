@@ -56,6 +56,11 @@ EXECUTOR = "concurrent.futures.Executor"
 FUTURE = "concurrent.futures.Future"
 EVENT_LOOP = "asyncio.AbstractEventLoop"
 THREAD_LOCK = "threading.Lock"
+ASYNC_QUEUE = "asyncio.Queue"
+ASYNC_LOCK = "asyncio.Lock"
+ASYNC_EVENT = "asyncio.Event"
+ASYNC_CONDITION = "asyncio.Condition"
+TASK = "asyncio.Task"
 
 #: Qualified name of a callable -> the tag of what it returns.
 CONSTRUCTORS: dict[str, str] = {
@@ -92,6 +97,16 @@ CONSTRUCTORS: dict[str, str] = {
     "uvloop.new_event_loop": EVENT_LOOP,
     "threading.Lock": THREAD_LOCK,
     "threading.RLock": THREAD_LOCK,
+    "asyncio.Queue": ASYNC_QUEUE,
+    "asyncio.LifoQueue": ASYNC_QUEUE,
+    "asyncio.PriorityQueue": ASYNC_QUEUE,
+    "asyncio.Lock": ASYNC_LOCK,
+    "asyncio.Semaphore": ASYNC_LOCK,
+    "asyncio.BoundedSemaphore": ASYNC_LOCK,
+    "asyncio.Event": ASYNC_EVENT,
+    "asyncio.Condition": ASYNC_CONDITION,
+    "asyncio.create_task": TASK,
+    "asyncio.ensure_future": TASK,
 }
 
 #: (receiver tag, method) -> tag of the result, for methods that return a known receiver.
@@ -101,6 +116,7 @@ METHOD_RESULTS: dict[tuple[str, str], str] = {
         for method in ("joinpath", "with_name", "with_suffix", "with_stem", "absolute", "resolve", "expanduser")
     },
     (EXECUTOR, "submit"): FUTURE,
+    (EVENT_LOOP, "create_task"): TASK,
 }
 
 #: (receiver tag, attribute) -> tag of the attribute's value.
@@ -147,3 +163,36 @@ LIBRARY_ADVICE: dict[str, dict[str, str]] = {
         "files": "`anyio.Path` / `anyio.open_file`",
     },
 }
+
+
+# ASL2xx: what returns a coroutine that must be awaited.
+COROUTINE_FUNCTIONS = frozenset(
+    {f"asyncio.{fn}" for fn in (
+        "sleep", "wait_for", "wait", "open_connection", "open_unix_connection", "start_server",
+        "start_unix_server", "create_subprocess_exec", "create_subprocess_shell", "to_thread",
+    )}
+    | {f"trio.{fn}" for fn in (
+        "sleep", "sleep_forever", "sleep_until", "open_tcp_stream", "open_ssl_over_tcp_stream", "open_file",
+        "run_process", "to_thread.run_sync", "serve_tcp", "open_tcp_listeners",
+    )}
+    | {f"anyio.{fn}" for fn in (
+        "sleep", "sleep_forever", "sleep_until", "open_file", "connect_tcp", "connect_unix", "run_process",
+        "to_thread.run_sync", "create_tcp_listener", "wait_all_tasks_blocked",
+    )}
+)
+#: Coroutine methods of receivers of a known type.
+ASYNC_METHODS = {
+    ASYNC_QUEUE: frozenset({"get", "put", "join"}),
+    ASYNC_LOCK: frozenset({"acquire"}),
+    ASYNC_EVENT: frozenset({"wait"}),
+    ASYNC_CONDITION: frozenset({"acquire", "wait", "wait_for"}),
+    EVENT_LOOP: frozenset({
+        "sock_recv", "sock_recv_into", "sock_sendall", "sock_connect", "sock_accept", "getaddrinfo",
+        "getnameinfo", "create_connection", "create_server", "create_unix_connection", "shutdown_asyncgens",
+        "connect_read_pipe", "connect_write_pipe", "subprocess_exec", "subprocess_shell",
+    }),
+}
+#: Calls that start a task (ASL206, ASL208); `loop.create_task` on a known loop too.
+TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+#: What `asyncio.run()` cannot take (ASL207): futures and tasks, not coroutines.
+NOT_COROUTINES = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.create_task", "asyncio.ensure_future"})

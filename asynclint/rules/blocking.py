@@ -12,7 +12,7 @@ from asynclint.engine.context import FileContext
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._edits import await_library_call, to_thread
-from asynclint.rules._match import ReceiverTypes, Site, callee_text, method_site, resolve
+from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 
 
 class BlockingCallRule(Rule):
@@ -38,9 +38,7 @@ class BlockingCallRule(Rule):
         if not self.ctx.in_async_code():
             return
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in self._method_names:
-            site = method_site(self, node)
-            if site is not None:
-                self._sites.append(site)
+            self._sites.append(site_for(self, node.func, node))
         qualified = resolve(self, node.func)
         if qualified is not None and qualified in self.blocking_calls():
             in_generator = self.ctx.tracker.in_generator_expression()
@@ -53,8 +51,10 @@ class BlockingCallRule(Rule):
         types = ReceiverTypes(self)
         for site in self._sites:
             kind = types.of_site(site)
+            call = site.call
+            assert call is not None
             if kind is not None and site.method in self.methods.get(kind, ()) and self.blocks(site, kind):
-                self.report_call(site.call, None if site.in_generator else self.fix_for(site.call, None, kind))
+                self.report_call(call, None if site.in_generator else self.fix_for(call, None, kind))
 
     def blocks(self, site: Site, kind: str) -> bool:
         """Whether this particular method call blocks (arguments may say it does not)."""
@@ -355,7 +355,7 @@ class BlockingCall(BlockingCallRule):
         return self.calls | frozenset(extra) if extra else self.calls
 
     def blocks(self, site: Site, kind: str) -> bool:
-        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE):
+        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and site.call is not None:
             return not _non_blocking_queue_call(site.call, block_position=0 if site.method == "get" else 1)
         return True
 

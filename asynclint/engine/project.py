@@ -1,0 +1,390 @@
+"""The project-wide index of coroutine functions, built before the rules run.
+
+Every linted file is read with `ast` (cheap) for what it defines: module functions, nested
+functions (`outer.<locals>.inner`), classes with their bases and methods, and the names its
+imports bind (re-exports). Each definition is `async` (a coroutine function), `sync`, or
+`unknown` (an unknown decorator, an async generator, a name defined twice): only `async`
+is ever reported on. Lookups follow re-exports and base classes.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+ASYNC, SYNC, UNKNOWN = "async", "sync", "unknown"
+
+#: Decorators known to leave a coroutine function a coroutine function (qualified names;
+#: `pytest.mark.` is a prefix). Anything else makes the function unresolved.
+KEEPS_COROUTINE = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "abc.abstractmethod",
+        "typing.override",
+        "typing_extensions.override",
+        "functools.wraps",
+    }
+)
+KEEPS_COROUTINE_PREFIXES = ("pytest.mark.",)
+
+
+@dataclass
+class ModuleInfo:
+    """What one module defines, as far as coroutine resolution needs."""
+
+    functions: dict[str, str] = field(default_factory=dict)
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"bases": [...], "methods": {...}}
+    aliases: dict[str, str] = field(default_factory=dict)  # bound name -> absolute qualified target
+
+    def to_json(self) -> dict[str, Any]:
+        return {"functions": self.functions, "classes": self.classes, "aliases": self.aliases}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModuleInfo:
+        return cls(dict(data["functions"]), dict(data["classes"]), dict(data["aliases"]))
+
+
+def module_name(path: str | os.PathLike[str]) -> str:
+    """`pkg/sub/mod.py` -> `pkg.sub.mod`, walking up while folders are packages (`src/` layouts too)."""
+    file = Path(path).resolve()
+    parts = [] if file.name == "__init__.py" else [file.stem]
+    folder = file.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return ".".join(parts) or file.stem
+
+
+def is_package_init(path: str | os.PathLike[str]) -> bool:
+    """Whether the file is a package's `__init__.py` (its module is the package)."""
+    return Path(path).name == "__init__.py"
+
+
+def absolutize(name: str, module: str, package_init: bool) -> str:
+    """`.client.fetch` seen in `pkg.api` -> `pkg.client.fetch` (relative imports made absolute)."""
+    if not name.startswith("."):
+        return name
+    level = len(name) - len(name.lstrip("."))
+    package = module.split(".") if package_init else module.split(".")[:-1]
+    base = package[: len(package) - (level - 1)] if level > 1 else package
+    rest = name.lstrip(".")
+    return ".".join([*base, rest] if rest else base)
+
+
+class _Indexer:
+    """Collects a module's definitions from its `ast`."""
+
+    def __init__(self, module: str, package_init: bool) -> None:
+        self.module = module
+        self.package_init = package_init
+        self.info = ModuleInfo()
+
+    def run(self, tree: ast.Module) -> ModuleInfo:
+        self._imports(tree.body)
+        self._body(tree.body, prefix="", functions=self.info.functions)
+        return self.info
+
+    def _imports(self, body: Iterable[ast.stmt]) -> None:
+        for stmt in _flatten(body):
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        self.info.aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.info.aliases[top] = top
+            elif isinstance(stmt, ast.ImportFrom):
+                source = absolutize("." * stmt.level + (stmt.module or ""), self.module, self.package_init)
+                for alias in stmt.names:
+                    if alias.name != "*":
+                        self.info.aliases[alias.asname or alias.name] = f"{source}.{alias.name}".lstrip(".")
+
+    def _body(self, body: Iterable[ast.stmt], prefix: str, functions: dict[str, str]) -> None:
+        for stmt in _flatten(body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                _define(functions, prefix + stmt.name, self._kind(stmt))
+                self._body(stmt.body, f"{prefix}{stmt.name}.<locals>.", functions)
+            elif isinstance(stmt, ast.ClassDef) and not prefix:
+                methods: dict[str, str] = {}
+                for item in _flatten(stmt.body):
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        _define(methods, item.name, self._kind(item))
+                bases = [self._resolve(b) for b in stmt.bases]
+                entry = {"bases": [b for b in bases if b], "methods": methods}
+                if stmt.name in self.info.classes or stmt.name in functions:
+                    functions[stmt.name] = UNKNOWN
+                self.info.classes[stmt.name] = entry
+
+    def _kind(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+        if not all(self._keeps_coroutine(d) for d in node.decorator_list):
+            return UNKNOWN
+        if isinstance(node, ast.FunctionDef):
+            return SYNC
+        return UNKNOWN if _is_generator(node) else ASYNC
+
+    def _keeps_coroutine(self, decorator: ast.expr) -> bool:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = self._resolve(target)
+        return name is not None and (name in KEEPS_COROUTINE or name.startswith(KEEPS_COROUTINE_PREFIXES))
+
+    def _resolve(self, node: ast.expr) -> str | None:
+        """A dotted expression as a qualified name, through the module's imports."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.insert(0, node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        head = self.info.aliases.get(node.id)
+        if head is None:
+            local = f"{self.module}.{node.id}"
+            head = local if node.id in self.info.classes or node.id in self.info.functions else node.id
+        return ".".join([head, *parts])
+
+
+def _define(table: dict[str, str], name: str, kind: str) -> None:
+    # A name defined twice (`if PY3: async def f` / `else: def f`) is not known for sure.
+    table[name] = UNKNOWN if name in table else kind
+
+
+def _flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from _flatten(stmt.body)
+            yield from _flatten(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
+                yield from _flatten(block)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            yield from _flatten(stmt.body)
+
+
+def _is_generator(node: ast.AST) -> bool:
+    """Whether a function body yields (not counting nested functions, lambdas, classes)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if _is_generator(child):
+            return True
+    return False
+
+
+def index_source(source: bytes | str, path: str) -> tuple[str, ModuleInfo] | None:
+    """The module name and info of one file; None when `ast` cannot read it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+    name = module_name(path)
+    return name, _Indexer(name, is_package_init(path)).run(tree)
+
+
+class ProjectIndex:
+    """Qualified name -> is it a coroutine function? Across every indexed module."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, ModuleInfo] = {}
+        #: Module names that two files claim (`conftest`, scripts with one name): never resolved through.
+        self.ambiguous: set[str] = set()
+        self.by_path: dict[str, tuple[str, ModuleInfo]] = {}
+        self._own: tuple[str, ModuleInfo] | None = None
+
+    def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
+        """Add a module; a second file with the same module name makes the name ambiguous."""
+        if name in self.modules and (path is None or self.by_path.get(os.path.realpath(path), (None,))[0] != name):
+            self.ambiguous.add(name)
+        self.modules[name] = info
+        if path is not None:
+            self.by_path[os.path.realpath(path)] = (name, info)
+
+    def for_file(self, path: str) -> ProjectIndex:
+        """The index as seen from one file: its own module is always its own definitions."""
+        own = self.by_path.get(os.path.realpath(path))
+        if own is None:
+            return self
+        view = ProjectIndex()
+        view.modules, view.ambiguous, view.by_path, view._own = self.modules, self.ambiguous, self.by_path, own
+        return view
+
+    def for_source(self, path: str, source: bytes | str) -> ProjectIndex:
+        """`for_file`, with the file's definitions read from `source` (an editor's unsaved buffer)."""
+        entry = index_source(source, path)
+        if entry is None:
+            return self.for_file(path)
+        view = ProjectIndex()
+        view.modules, view.ambiguous, view.by_path, view._own = self.modules, self.ambiguous, self.by_path, entry
+        return view
+
+    def module(self, name: str) -> ModuleInfo | None:
+        """What a module defines, unless the name is ambiguous (this file's own module always is known)."""
+        if self._own is not None and self._own[0] == name:
+            return self._own[1]
+        if name in self.ambiguous:
+            return None
+        return self.modules.get(name)
+
+    def kind(self, qualified: str) -> str | None:
+        """`async`, `sync` or `unknown` for a defined name; None when nothing defines it here."""
+        return self._kind(qualified, 0)
+
+    def _kind(self, qualified: str, depth: int) -> str | None:
+        if depth > 8:
+            return None
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            info = self.module(".".join(parts[:cut]))
+            if info is not None:
+                return self._in_module(info, ".".join(parts[:cut]), parts[cut:], depth)
+        return None
+
+    def _in_module(self, info: ModuleInfo, module: str, rest: list[str], depth: int) -> str | None:
+        key = ".".join(rest)
+        if key in info.functions:
+            return info.functions[key]
+        if rest[0] in info.classes and len(rest) == 2:
+            return self.method_kind(f"{module}.{rest[0]}", rest[1], depth)
+        if rest[0] in info.aliases:
+            target = info.aliases[rest[0]]
+            if target != f"{module}.{rest[0]}":
+                return self._kind(".".join([target, *rest[1:]]), depth + 1)
+        return None
+
+    def _class(self, qualified: str, depth: int) -> tuple[str, dict[str, Any]] | None:
+        """The defining class of a qualified class name, following re-exports."""
+        if depth > 8:
+            return None
+        module, _, name = qualified.rpartition(".")
+        info = self.module(module)
+        if info is None:
+            return None
+        if name in info.classes:
+            return qualified, info.classes[name]
+        if name in info.aliases and info.aliases[name] != qualified:
+            return self._class(info.aliases[name], depth + 1)
+        return None
+
+    def method_kind(self, class_qualified: str, method: str, depth: int = 0) -> str | None:
+        """The kind of `method` on a class, looking through its bases (depth first, as the MRO mostly does)."""
+        found = self._class(class_qualified, depth)
+        if found is None or depth > 8:
+            return None
+        _, entry = found
+        if method in entry["methods"]:
+            kind: str = entry["methods"][method]
+            return kind
+        for base in entry["bases"]:
+            inherited = self.method_kind(base, method, depth + 1)
+            if inherited is not None:
+                return inherited
+        return None
+
+    def is_coroutine_function(self, qualified: str) -> bool:
+        """Defined here as an `async def` (not a generator, no unknown decorator)."""
+        return self.kind(qualified) == ASYNC
+
+
+def build_index(paths: Iterable[str], cache_dir: Path | None = None) -> ProjectIndex:
+    """Index these files, reusing cached entries of files whose size and mtime are unchanged."""
+    cache = _IndexCache(cache_dir) if cache_dir is not None else None
+    index = ProjectIndex()
+    for path in paths:
+        entry = cache.get(path) if cache is not None else None
+        if entry is None:
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            entry = index_source(data, path)
+            if cache is not None:
+                cache.put(path, entry)
+        if entry is not None:
+            name, info = entry
+            index.add(name, info, path)
+    if cache is not None:
+        cache.save()
+    return index
+
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def find_project_root(start: str) -> Path | None:
+    """The nearest folder at or above `start` holding a pyproject.toml, setup.cfg, setup.py or .git."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            return folder
+    return None
+
+
+class _IndexCache:
+    """`<cache_dir>/index.json`: per file, its stat signature and module info. Never trusted blindly."""
+
+    VERSION = 1
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.file = folder / "index.json"
+        self.entries: dict[str, Any] = {}
+        self.dirty = False
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("version") == self.VERSION and isinstance(data.get("files"), dict):
+                self.entries = data["files"]
+        except (OSError, ValueError):
+            pass  # missing, corrupt or foreign: rebuilt
+
+    @staticmethod
+    def _signature(path: str) -> str | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return hashlib.sha1(f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
+
+    def get(self, path: str) -> tuple[str, ModuleInfo] | None:
+        entry = self.entries.get(os.path.realpath(path))
+        signature = self._signature(path)
+        if not isinstance(entry, dict) or signature is None or entry.get("signature") != signature:
+            return None
+        try:
+            return entry["module"], ModuleInfo.from_json(entry["info"])
+        except (KeyError, TypeError):
+            return None
+
+    def put(self, path: str, entry: tuple[str, ModuleInfo] | None) -> None:
+        signature = self._signature(path)
+        if entry is None or signature is None:
+            return
+        self.entries[os.path.realpath(path)] = {"signature": signature, "module": entry[0], "info": entry[1].to_json()}
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            gitignore = self.folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# Created by asynclint\n*\n", encoding="utf-8")
+            temp = self.file.with_suffix(".tmp")
+            temp.write_text(json.dumps({"version": self.VERSION, "files": self.entries}), encoding="utf-8")
+            os.replace(temp, self.file)
+        except OSError:
+            pass  # a cache that cannot be written only costs time

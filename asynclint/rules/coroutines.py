@@ -1,0 +1,701 @@
+"""ASL2xx: coroutines that are never awaited, never scheduled, or handed to sync APIs."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Mapping
+
+import libcst as cst
+from libcst.metadata import Assignment, FunctionScope, PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from asynclint.engine.context import FileContext
+from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.rules import _names
+from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineOptions, CoroutineResolver
+from asynclint.rules._edits import awaited
+from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
+
+SCHEDULE_ADVICE = {
+    "asyncio": "`await asyncio.gather(*...)` or a `TaskGroup`",
+    "trio": "a nursery's `start_soon`",
+    "anyio": "a task group's `start_soon`",
+}
+
+
+class CoroutineRule(Rule):
+    """Family base: candidates are collected in the traversal and resolved in `finish()`."""
+
+    uses_project_index = True
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    Options = CoroutineOptions
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._resolver: CoroutineResolver | None = None
+
+    @property
+    def resolver(self) -> CoroutineResolver:
+        """Created on first use, after the traversal."""
+        if self._resolver is None:
+            self._resolver = CoroutineResolver(self)
+        return self._resolver
+
+    def live(self) -> bool:
+        """Code in a statically dead branch is never reported."""
+        return self.ctx.tracker.in_live_code()
+
+    def await_fix(self, call: cst.Call, found: Coroutine, site: Site, in_async: bool) -> Fix | None:
+        """`await` the call: only in async code, never in a generator expression."""
+        if not in_async or site.in_generator:
+            return None
+        safety = FixSafety.UNSAFE if found.source == CONFIG else None
+        return Fix(call, awaited(self, call, call), (), safety)
+
+    def reads(self, name: cst.Name) -> list[cst.CSTNode] | None:
+        """Every read of a function-local variable that this assignment may reach; None if not local.
+
+        libcst links a read only to the assignments before it, which misses loop-carried values
+        (`await previous` at the top of a loop, `previous = fetch()` at its bottom), so every
+        read of the name in the function counts, wherever it stands.
+        """
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if not isinstance(scope, FunctionScope):
+            return None
+        mine = [a for a in scope.assignments[name.value] if isinstance(a, Assignment) and a.node is name]
+        if len(mine) != 1:
+            return None
+        nodes = {access.node for access in scope.accesses[name.value]}
+        nodes.update(access.node for access in mine[0].references)  # reads from nested functions
+        return list(nodes)
+
+    def unused(self, name: cst.Name) -> bool:
+        """A local variable of a function that nothing ever reads."""
+        return self.reads(name) == []
+
+
+def _function_local_target(node: cst.Assign) -> cst.Name | None:
+    if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+        return node.targets[0].target
+    return None
+
+
+class UnawaitedCoroutine(CoroutineRule):
+    """Checks for coroutine functions called without `await`, as a statement.
+
+    ## Why is this bad?
+    Calling a coroutine function only creates a coroutine object; its body runs when the
+    coroutine is awaited or scheduled. As a bare statement, nothing ever does that: the call
+    silently does nothing (at best Python warns "coroutine ... was never awaited" at exit).
+
+    ## Fix safety
+    In async code the fix adds `await`, which is safe: the call could not have been working
+    as written. It is unsafe when the function is known to be a coroutine function only through
+    the `coroutine-functions` setting. In sync code there is no fix: the call must move to
+    async code, or run through `asyncio.run(...)`.
+    """
+
+    code = "ASL201"
+    name = "unawaited-coroutine"
+    message = "`{callee}()` creates a coroutine that is never awaited, so it never runs; {advice}"
+    fix_title = "Add `await`"
+    fix_safety = FixSafety.SAFE
+    VALID = (
+        Valid("import asyncio\n\nasync def fetch():\n    return 1\n\nasync def main():\n    await fetch()\n"),
+        Valid("async def fetch():\n    return 1\n\nasync def main():\n    return fetch()\n"),
+        Valid("import asyncio\n\nasync def fetch():\n    return 1\n\nasync def main():\n    task = asyncio.create_task(fetch())\n    await task\n"),
+        Valid("def fetch():\n    return 1\n\nasync def main():\n    fetch()\n"),
+        Valid("async def main(client):\n    client.fetch()\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def notify(user):\n    await asyncio.sleep(0)\n\n\nasync def signup(user):\n"
+            "    notify(user)\n",
+            line=9,
+            fixed=(
+                "import asyncio\n\n\nasync def notify(user):\n    await asyncio.sleep(0)\n\n\nasync def signup(user):\n"
+                "    await notify(user)\n"
+            ),
+        ),
+        Invalid("import asyncio\n\nasync def main():\n    asyncio.sleep(1)\n", line=4),
+        Invalid(
+            "async def fetch():\n    return 1\n\ndef main():\n    fetch()\n",
+            line=5,
+            message=(
+                "`fetch()` creates a coroutine that is never awaited, so it never runs; await it from async "
+                "code, or run it with `asyncio.run(...)`"
+            ),
+        ),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._calls: list[tuple[cst.Call, Site, bool]] = []
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call) and self.live():
+            call = node.value
+            self._calls.append((call, site_for(self, call.func, call), self.ctx.in_async_code()))
+
+    def finish(self) -> None:
+        for call, site, in_async in self._calls:
+            found = self.resolver.call(call, site)
+            if found is None:
+                continue
+            advice = "add `await`" if in_async else "await it from async code, or run it with `asyncio.run(...)`"
+            fix = self.await_fix(call, found, site, in_async)
+            self.report(call, fix, callee=callee_text(self, call.func), advice=advice)
+
+
+class UnusedCoroutineObject(CoroutineRule):
+    """Checks for a coroutine stored in a variable that is never used afterwards.
+
+    ## Why is this bad?
+    `c = fetch()` creates a coroutine and keeps it, but if `c` is never awaited, returned,
+    passed on, stored or scheduled, the body of `fetch` never runs.
+
+    ## Fix safety
+    The fix awaits the call (`c = await fetch()`). It is unsafe: the variable may have been
+    meant for later use that was forgotten, and awaiting now changes when the work happens.
+    """
+
+    code = "ASL202"
+    name = "unused-coroutine-object"
+    message = "`{variable}` holds the coroutine of `{callee}()`, which is never awaited or used, so it never runs"
+    fix_title = "Await it: `{variable} = await {callee}(...)`"
+    fix_safety = FixSafety.UNSAFE
+    VALID = (
+        Valid("async def fetch():\n    return 1\n\nasync def main():\n    c = fetch()\n    return await c\n"),
+        Valid("import asyncio\n\nasync def fetch():\n    return 1\n\nasync def main():\n    c = fetch()\n    await asyncio.wait_for(c, 1)\n"),
+        Valid("async def fetch():\n    return 1\n\nresult = fetch()\n"),
+    )
+    INVALID = (
+        Invalid(
+            "async def load(key):\n    return key\n\n\nasync def warm(keys):\n    for key in keys:\n        value = load(key)\n",
+            line=7,
+            fixed=(
+                "async def load(key):\n    return key\n\n\nasync def warm(keys):\n    for key in keys:\n"
+                "        value = await load(key)\n"
+            ),
+        ),
+        Invalid("async def load():\n    return 1\n\ndef sync():\n    pending = load()\n", line=5),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._assigned: list[tuple[cst.Name, cst.Call, Site, bool]] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = _function_local_target(node)
+        if target is not None and isinstance(node.value, cst.Call) and self.live():
+            call = node.value
+            self._assigned.append((target, call, site_for(self, call.func, call), self.ctx.in_async_code()))
+
+    def finish(self) -> None:
+        for target, call, site, in_async in self._assigned:
+            found = self.resolver.call(call, site)
+            if found is None or not self.unused(target):
+                continue
+            fix = self.await_fix(call, found, site, in_async)
+            self.report(target, fix, variable=target.value, callee=callee_text(self, call.func))
+
+
+MUTATORS = frozenset({"append", "extend", "insert", "clear", "remove", "sort", "reverse"})
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
+
+
+class UnscheduledCoroutines(CoroutineRule):
+    """Checks for collections of coroutines that are never gathered, awaited or scheduled.
+
+    A comprehension of coroutine calls (`[fetch(u) for u in urls]`), a generator of them, or
+    a list filled with `.append(fetch(u))`, that is never passed to `gather`, `wait`,
+    `as_completed`, a task group or anything else, never returned and never iterated.
+
+    ## Why is this bad?
+    Building the coroutines runs none of them: the work silently never happens. Usually the
+    `asyncio.gather(*jobs)` (or task group) that should run them was forgotten.
+    """
+
+    code = "ASL203"
+    name = "unscheduled-coroutines"
+    message = "coroutines of `{callee}()` are collected but never awaited or scheduled, so none runs; run them with {advice}"
+    VALID = (
+        Valid(
+            "import asyncio\n\nasync def fetch(u):\n    return u\n\nasync def main(urls):\n"
+            "    jobs = [fetch(u) for u in urls]\n    return await asyncio.gather(*jobs)\n"
+        ),
+        Valid(
+            "async def fetch(u):\n    return u\n\nasync def main(urls):\n    jobs = []\n    for u in urls:\n"
+            "        jobs.append(fetch(u))\n    for job in jobs:\n        await job\n"
+        ),
+        Valid("def fetch(u):\n    return u\n\nasync def main(urls):\n    [fetch(u) for u in urls]\n"),
+    )
+    INVALID = (
+        Invalid(
+            "async def fetch(url):\n    return url\n\n\nasync def crawl(urls):\n    jobs = []\n    for url in urls:\n"
+            "        jobs.append(fetch(url))\n",
+            line=6,
+            use_instead=(
+                "import asyncio\n\n\nasync def fetch(url):\n    return url\n\n\nasync def crawl(urls):\n"
+                "    jobs = []\n    for url in urls:\n        jobs.append(fetch(url))\n    await asyncio.gather(*jobs)\n"
+            ),
+        ),
+        Invalid("async def fetch(u):\n    return u\n\nasync def main(urls):\n    [fetch(u) for u in urls]\n", line=5),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._bare: list[tuple[cst.BaseExpression, cst.Call, Site]] = []
+        self._comprehensions: list[tuple[cst.Name, cst.BaseExpression, cst.Call, Site]] = []
+        self._empty: list[tuple[cst.Name, cst.BaseExpression]] = []
+        #: Name node used as `name.append(...)` (and other mutators) -> the added call, if any.
+        self._mutated: dict[cst.Name, tuple[cst.Call, Site] | None] = {}
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        if isinstance(value, COMPREHENSIONS) and isinstance(value.elt, cst.Call) and self.live():
+            self._bare.append((value, value.elt, site_for(self, value.elt.func, value.elt)))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = _function_local_target(node)
+        if target is None or not self.live():
+            return
+        value = node.value
+        if isinstance(value, COMPREHENSIONS) and isinstance(value.elt, cst.Call):
+            self._comprehensions.append((target, value, value.elt, site_for(self, value.elt.func, value.elt)))
+        elif _is_empty_list(value):
+            self._empty.append((target, value))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in MUTATORS:
+            index = {"append": 0, "insert": 1}.get(func.attr.value)
+            added = node.args[index].value if index is not None and len(node.args) > index else None
+            self._mutated[func.value] = (added, site_for(self, added.func, added)) if isinstance(added, cst.Call) else None
+
+    def finish(self) -> None:
+        advice = SCHEDULE_ADVICE[self.ctx.library]
+        for collection, call, site in self._bare:
+            if self.resolver.call(call, site) is not None:
+                self.report(collection, callee=callee_text(self, call.func), advice=advice)
+        for target, collection, call, site in self._comprehensions:
+            if self.resolver.call(call, site) is not None and self._only_mutated(target) is not None:
+                self.report(collection, callee=callee_text(self, call.func), advice=advice)
+        for target, collection in self._empty:
+            added = self._only_mutated(target)
+            coroutine = next((c for c, s in added or () if self.resolver.call(c, s) is not None), None)
+            if coroutine is not None:
+                self.report(collection, callee=callee_text(self, coroutine.func), advice=advice)
+
+    def _only_mutated(self, name: cst.Name) -> list[tuple[cst.Call, Site]] | None:
+        """The calls added to the collection when nothing but mutators touches it, else None."""
+        scope = self.get_metadata(ScopeProvider, name, None)
+        reads = self.reads(name)
+        if reads is None or not isinstance(scope, FunctionScope) or len(scope.assignments[name.value]) != 1:
+            return None
+        added: list[tuple[cst.Call, Site]] = []
+        for read in reads:
+            if read not in self._mutated:
+                return None  # read, returned, passed on, iterated: the coroutines may well be run
+            entry = self._mutated[read]  # type: ignore[index]
+            if entry is not None:
+                added.append(entry)
+        return added
+
+
+def _is_empty_list(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.List):
+        return not node.elements
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "list" and not node.args
+
+
+class CoroutineInCondition(CoroutineRule):
+    """Checks for coroutine calls used as a truth value.
+
+    `if f():`, `while f():`, `assert f()`, `not f()`, `f() and x`, `x if f() else y` and
+    comprehension conditions, where `f` is a coroutine function.
+
+    ## Why is this bad?
+    A coroutine object is always true: the condition never depends on what `f` would
+    return, and `f` never runs.
+
+    ## Fix safety
+    In async code the fix adds `await`, which is safe: the condition could not have been
+    working as written. It is unsafe when the function is known to be a coroutine function only
+    through the `coroutine-functions` setting. In sync code there is no fix.
+    """
+
+    code = "ASL204"
+    name = "coroutine-in-condition"
+    message = "`{callee}()` is a coroutine, which is always true in a condition; `await` it"
+    fix_title = "Add `await`"
+    fix_safety = FixSafety.SAFE
+    VALID = (
+        Valid("async def ready():\n    return True\n\nasync def main():\n    if await ready():\n        return 1\n"),
+        Valid("def ready():\n    return True\n\nasync def main():\n    if ready():\n        return 1\n"),
+        Valid("async def ready():\n    return True\n\nasync def main(cached):\n    pending = cached or ready()\n    return await pending\n"),
+    )
+    INVALID = (
+        Invalid(
+            "async def is_admin(user):\n    return user == 'root'\n\n\nasync def delete(user, item):\n"
+            "    if not is_admin(user):\n        raise PermissionError(user)\n",
+            line=6,
+            fixed=(
+                "async def is_admin(user):\n    return user == 'root'\n\n\nasync def delete(user, item):\n"
+                "    if not await is_admin(user):\n        raise PermissionError(user)\n"
+            ),
+        ),
+        Invalid("async def ok():\n    return 1\n\ndef check():\n    assert ok()\n", line=5),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._conditions: set[cst.BaseExpression] = set()
+        self._calls: list[tuple[cst.Call, Site, bool]] = []
+
+    def visit_If(self, node: cst.If) -> None:
+        self._conditions.add(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._conditions.add(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._conditions.add(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._conditions.add(node.test)
+
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._conditions.add(node.test)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._conditions.add(node.expression)
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        # The left operand is always tested; the right one only when the whole is a condition
+        # (`x = cached or fetch()` may keep the coroutine to await later).
+        self._conditions.add(node.left)
+        if node in self._conditions:
+            self._conditions.add(node.right)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if node in self._conditions and self.live():
+            self._calls.append((node, site_for(self, node.func, node), self.ctx.in_async_code()))
+
+    def finish(self) -> None:
+        for call, site, in_async in self._calls:
+            found = self.resolver.call(call, site)
+            if found is not None:
+                self.report(call, self.await_fix(call, found, site, in_async), callee=callee_text(self, call.func))
+
+
+#: Qualified API -> (positions, keywords) of the argument it calls synchronously.
+CALLBACK_FUNCTIONS: Mapping[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "builtins.filter": ((0,), ()),
+    "builtins.sorted": ((), ("key",)),
+    "builtins.min": ((), ("key",)),
+    "builtins.max": ((), ("key",)),
+    "functools.reduce": ((0,), ("function",)),
+    "threading.Thread": ((), ("target",)),
+    "threading.Timer": ((1,), ("function",)),
+    "asyncio.to_thread": ((0,), ("func",)),
+    "atexit.register": ((0,), ()),
+    "signal.signal": ((1,), ("handler",)),
+    "builtins.map": ((0,), ()),
+}
+#: Methods (of event loops and futures: the names are theirs) -> position of the callback.
+CALLBACK_METHODS: Mapping[str, int] = {
+    "call_soon": 0,
+    "call_soon_threadsafe": 0,
+    "call_later": 1,
+    "call_at": 1,
+    "run_in_executor": 1,
+    "add_done_callback": 0,
+    "add_signal_handler": 1,
+    "add_reader": 1,
+    "add_writer": 1,
+}
+EXECUTOR_METHODS: Mapping[str, int] = {"submit": 0, "map": 0}
+
+
+class AsyncCallbackInSyncApi(CoroutineRule):
+    """Checks for coroutine functions handed to APIs that call them synchronously.
+
+    `map`, `filter`, `sorted`/`min`/`max(key=...)`, `functools.reduce`,
+    `threading.Thread(target=...)`, `Executor.submit`/`map`, the event loop's `call_soon`,
+    `call_later`, `call_at`, `call_soon_threadsafe`, `run_in_executor`, `add_signal_handler`,
+    `add_reader`/`add_writer`, `asyncio.to_thread`, `atexit.register`, `signal.signal` and
+    `Future.add_done_callback`, given a coroutine function (by name, through
+    `functools.partial`, or as a lambda calling one).
+
+    ## Why is this bad?
+    These APIs call the function and use (or drop) what it returns; for a coroutine function
+    that is a coroutine object that nobody awaits, so its body never runs. It is Python's
+    `forEach(async ...)` trap. `map` is reported only when its result is dropped, since
+    `asyncio.gather(*map(f, xs))` is fine.
+    """
+
+    code = "ASL205"
+    name = "async-callback-in-sync-api"
+    message = "`{callee}` is a coroutine function, but `{api}` calls it without awaiting, so its body never runs"
+    VALID = (
+        Valid("import asyncio\n\nasync def fetch(u):\n    return u\n\nasync def main(urls):\n    return await asyncio.gather(*map(fetch, urls))\n"),
+        Valid("import threading\n\ndef work():\n    pass\n\nthreading.Thread(target=work).start()\n"),
+        Valid("import asyncio\n\nasync def tick():\n    pass\n\ndef schedule(loop):\n    loop.call_soon(lambda: asyncio.ensure_future(tick()))\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import threading\n\n\nasync def sync_users():\n    pass\n\n\n"
+            "worker = threading.Thread(target=sync_users, daemon=True)\n",
+            line=8,
+            use_instead=(
+                "import asyncio\nimport threading\n\n\nasync def sync_users():\n    pass\n\n\n"
+                "worker = threading.Thread(target=asyncio.run, args=(sync_users(),), daemon=True)\n"
+            ),
+        ),
+        Invalid("async def ping():\n    pass\n\ndef later(loop):\n    loop.call_later(5, ping)\n", line=5),
+        Invalid("async def score(x):\n    return x\n\ndef best(xs):\n    return max(xs, key=score)\n", line=5),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._dropped: set[cst.BaseExpression] = set()
+        self._candidates: list[tuple[cst.Call, str, cst.BaseExpression, Site, bool]] = []
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        self._dropped.add(value)
+        if isinstance(value, cst.Call) and len(value.args) == 1 and resolve(self, value.func) in (
+            "builtins.list", "builtins.tuple", "builtins.set",
+        ):
+            self._dropped.add(value.args[0].value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.live():
+            return
+        qualified = resolve(self, node.func)
+        if qualified in CALLBACK_FUNCTIONS:
+            assert qualified is not None
+            if qualified == "builtins.map" and node not in self._dropped:
+                return
+            positions, keywords = CALLBACK_FUNCTIONS[qualified]
+            self._add(node, qualified.removeprefix("builtins."), _argument(node, positions, keywords), False)
+        elif isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            if method in CALLBACK_METHODS:
+                self._add(node, f".{method}()", _argument(node, (CALLBACK_METHODS[method],), ()), False)
+            elif method in EXECUTOR_METHODS:
+                self._add(node, f"Executor.{method}()", _argument(node, (EXECUTOR_METHODS[method],), ()), True)
+
+    def _add(self, call: cst.Call, api: str, callback: cst.BaseExpression | None, needs_executor: bool) -> None:
+        if callback is not None:
+            self._candidates.append((call, api, callback, site_for(self, call.func, call), needs_executor))
+
+    def finish(self) -> None:
+        types = ReceiverTypes(self)
+        for call, api, callback, site, needs_executor in self._candidates:
+            if needs_executor and types.of_site(site) != _names.EXECUTOR:
+                continue
+            found = self._callback_coroutine(callback, site)
+            if found is not None:
+                self.report(call, callee=found.name.rsplit(".", 1)[-1], api=api)
+
+    def _callback_coroutine(self, callback: cst.BaseExpression, site: Site) -> Coroutine | None:
+        if isinstance(callback, cst.Lambda):
+            body = callback.body
+            return self.resolver.call(body, site) if isinstance(body, cst.Call) else None
+        if isinstance(callback, cst.Call) and resolve(self, callback.func) == "functools.partial" and callback.args:
+            return self.resolver.reference(callback.args[0].value, site)
+        return self.resolver.reference(callback, site)
+
+
+def _argument(call: cst.Call, positions: tuple[int, ...], keywords: tuple[str, ...]) -> cst.BaseExpression | None:
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    for index in positions:
+        if index < len(positional):
+            return positional[index].value
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in keywords:
+            return arg.value
+    return None
+
+
+class DanglingTask(CoroutineRule):
+    """Checks for tasks created and immediately dropped.
+
+    The result of `asyncio.create_task(...)`, `asyncio.ensure_future(...)` or
+    `loop.create_task(...)` used as a statement.
+
+    ## Why is this bad?
+    The event loop keeps only a weak reference to tasks: a task nobody holds can be
+    garbage-collected before it finishes, and its exception is never retrieved. Keep the
+    task (in a set, removing it with `add_done_callback(set.discard)`), or use a task group.
+    """
+
+    code = "ASL206"
+    name = "dangling-task"
+    message = (
+        "the task of `{callee}()` is not kept: it can be garbage-collected mid-flight and its exception is lost; "
+        "keep a reference or use a task group"
+    )
+    VALID = (
+        Valid("import asyncio\n\nasync def job():\n    pass\n\nasync def main():\n    async with asyncio.TaskGroup() as tg:\n        tg.create_task(job())\n"),
+        Valid("import asyncio\n\nasync def job():\n    pass\n\nasync def main(tasks):\n    task = asyncio.create_task(job())\n    tasks.add(task)\n"),
+        Valid("import asyncio\n\nasync def job():\n    pass\n\nasync def main(cb):\n    asyncio.create_task(job()).add_done_callback(cb)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def send_welcome(user):\n    pass\n\n\nasync def signup(user):\n"
+            "    asyncio.create_task(send_welcome(user))\n",
+            line=9,
+            use_instead=(
+                "import asyncio\n\nbackground_tasks = set()\n\n\nasync def send_welcome(user):\n    pass\n\n\n"
+                "async def signup(user):\n    task = asyncio.create_task(send_welcome(user))\n"
+                "    background_tasks.add(task)\n    task.add_done_callback(background_tasks.discard)\n"
+            ),
+        ),
+        Invalid("import asyncio\n\nasync def job():\n    pass\n\ndef start():\n    loop = asyncio.new_event_loop()\n    loop.create_task(job())\n", line=8),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._calls: list[tuple[cst.Call, Site, bool]] = []
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if not isinstance(call, cst.Call) or not self.live():
+            return
+        if resolve(self, call.func) in _names.TASK_FACTORIES:
+            self._calls.append((call, site_for(self, call.func, call), False))
+        elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_task":
+            self._calls.append((call, site_for(self, call.func, call), True))
+
+    def finish(self) -> None:
+        types = ReceiverTypes(self)
+        for call, site, on_loop in self._calls:
+            if on_loop and types.of_site(site) != _names.EVENT_LOOP:
+                continue
+            argument = call.args[0].value if call.args else None
+            if isinstance(argument, cst.Call) and self.resolver.ignored_call(argument):
+                continue
+            self.report(call, callee=callee_text(self, call.func))
+
+
+class RunNeedsCoroutine(CoroutineRule):
+    """Checks for `asyncio.run()` given something other than a coroutine.
+
+    A coroutine function not called (`asyncio.run(main)`), or a future or task:
+    `asyncio.gather(...)`, `asyncio.wait(...)`, `asyncio.create_task(...)`,
+    `asyncio.ensure_future(...)`.
+
+    ## Why is this bad?
+    `asyncio.run()` takes a coroutine. A function raises `ValueError`; a future or task
+    built before the loop exists fails to find a running loop, or belongs to another loop.
+
+    ## Fix safety
+    For a coroutine function passed uncalled, the fix calls it (`asyncio.run(main())`),
+    which is safe: the code could not have been working. For the others, wrap the call in
+    an `async def` and run that; there is no automatic fix.
+    """
+
+    code = "ASL207"
+    name = "run-needs-coroutine"
+    message = "`asyncio.run()` needs a coroutine, not {what}"
+    fix_title = "Call it: `asyncio.run({callee}())`"
+    fix_safety = FixSafety.SAFE
+    VALID = (
+        Valid("import asyncio\n\nasync def main():\n    pass\n\nasyncio.run(main())\n"),
+        Valid("import asyncio\n\ndef factory():\n    return 1\n\nasyncio.run(factory)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def main():\n    pass\n\n\nif __name__ == '__main__':\n    asyncio.run(main)\n",
+            line=9,
+            fixed="import asyncio\n\n\nasync def main():\n    pass\n\n\nif __name__ == '__main__':\n    asyncio.run(main())\n",
+        ),
+        Invalid(
+            "import asyncio\n\nasync def a():\n    pass\n\nasyncio.run(asyncio.gather(a(), a()))\n",
+            line=6,
+            message="`asyncio.run()` needs a coroutine, not the future of `asyncio.gather()`: await it inside an `async def`",
+        ),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._references: list[tuple[cst.Call, cst.BaseExpression, Site]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not node.args or not self.live() or resolve(self, node.func) != "asyncio.run":
+            return
+        argument = node.args[0].value
+        if isinstance(argument, cst.Call):
+            made_by = resolve(self, argument.func)
+            if made_by in _names.NOT_COROUTINES:
+                what = f"the future of `{callee_text(self, argument.func)}()`: await it inside an `async def`"
+                self.report(node, what=what)
+        elif isinstance(argument, (cst.Name, cst.Attribute)):
+            self._references.append((node, argument, site_for(self, argument, None)))
+
+    def finish(self) -> None:
+        for call, argument, site in self._references:
+            if self.resolver.reference(argument, site) is not None:
+                name = callee_text(self, argument)
+                fix = Fix(argument, cst.Call(func=argument))
+                self.report(call, fix, what=f"the coroutine function `{name}` itself: call it, `{name}()`")
+
+
+class TaskNeverAwaited(CoroutineRule):
+    """Checks for a task kept in a variable that is never used afterwards.
+
+    `t = asyncio.create_task(...)` (or `ensure_future`, `loop.create_task`) where `t` is
+    never awaited, cancelled, gathered, returned, stored or given a done-callback.
+
+    ## Why is this bad?
+    The task runs, but nothing ever looks at it: its exception is never retrieved, and the
+    function may return while the task is still working. Await it, or hand it to what
+    manages it.
+    """
+
+    code = "ASL208"
+    name = "task-never-awaited"
+    message = "the task in `{variable}` is never awaited, cancelled or kept, so its errors are never seen"
+    VALID = (
+        Valid("import asyncio\n\nasync def job():\n    pass\n\nasync def main():\n    t = asyncio.create_task(job())\n    await t\n"),
+        Valid("import asyncio\n\nasync def job():\n    pass\n\nasync def main():\n    t = asyncio.create_task(job())\n    t.cancel()\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def refresh():\n    pass\n\n\nasync def handler():\n"
+            "    task = asyncio.create_task(refresh())\n    return 'ok'\n",
+            line=9,
+            use_instead=(
+                "import asyncio\n\n\nasync def refresh():\n    pass\n\n\nasync def handler():\n"
+                "    task = asyncio.create_task(refresh())\n    await task\n    return 'ok'\n"
+            ),
+        ),
+        Invalid("import asyncio\n\nasync def job():\n    pass\n\nasync def main():\n    t = asyncio.ensure_future(job())\n", line=7),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._assigned: list[tuple[cst.Name, cst.Call, Site, bool]] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = _function_local_target(node)
+        value = node.value
+        if target is None or not isinstance(value, cst.Call) or not self.live():
+            return
+        if resolve(self, value.func) in _names.TASK_FACTORIES:
+            self._assigned.append((target, value, site_for(self, value.func, value), False))
+        elif isinstance(value.func, cst.Attribute) and value.func.attr.value == "create_task":
+            self._assigned.append((target, value, site_for(self, value.func, value), True))
+
+    def finish(self) -> None:
+        types = ReceiverTypes(self)
+        for target, call, site, on_loop in self._assigned:
+            if on_loop and types.of_site(site) != _names.EVENT_LOOP:
+                continue
+            argument = call.args[0].value if call.args else None
+            if isinstance(argument, cst.Call) and self.resolver.ignored_call(argument):
+                continue
+            if self.unused(target):
+                self.report(target, variable=target.value)
