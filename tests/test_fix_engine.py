@@ -130,7 +130,7 @@ def test_existing_binding_is_not_reused_where_it_is_shadowed():
     ],
 )
 def test_await_precedence(source, expected):
-    prefix = "import asyncio\nimport requests\n\nasync def f(u, us):\n    "
+    prefix = "import asyncio\nimport requests\n\nasync def handler(u, us, f):\n    "
     assert fixed(prefix + source + "\n", unsafe=True) == prefix + expected + "\n"
 
 
