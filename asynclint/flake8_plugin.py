@@ -5,17 +5,12 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from asynclint import __version__
 from asynclint.config import Config, load_config
-from asynclint.engine.files import discover
-from asynclint.engine.lint import lint_source
-from asynclint.engine.project import ProjectIndex, build_index, find_project_root
-
-
-CACHE_DIR = ".asynclint_cache"
+from asynclint.engine.lint import lint_source, project_for
+from asynclint.engine.project import ProjectIndex, find_project_root
 
 
 @functools.lru_cache(maxsize=64)
@@ -25,10 +20,9 @@ def _config_for(folder: str) -> Config:
 
 
 @functools.lru_cache(maxsize=8)
-def _project_for(root: str) -> ProjectIndex:
+def _project_for(root: str) -> ProjectIndex | None:
     """The whole project's index, once per process, from the on-disk cache where files are unchanged."""
-    config = _config_for(root)
-    return build_index(discover([root], config), cache_dir=Path(root) / CACHE_DIR)
+    return project_for([root], _config_for(root))
 
 
 class Plugin:
@@ -47,11 +41,11 @@ class Plugin:
         config = _config_for(folder)
         source = "".join(self.lines)
         project = None
-        if any(rule.uses_project_index for rule in config.rules_for(self.filename)):
+        root = find_project_root(folder)
+        if root is not None and any(rule.uses_project_index for rule in config.rules_for(self.filename)):
             # Coroutine functions defined in other modules: flake8 shows us one file at a time.
-            root = find_project_root(folder)
-            if root is not None:
-                project = _project_for(str(root)).for_source(self.filename, source)
+            index = _project_for(str(root))
+            project = index.for_source(self.filename, source) if index is not None else None
         result = lint_source(source, self.filename, config, noqa=False, project=project)
         if result.error:
             print(f"asynclint: error: {result.error}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import tokenize
 from contextlib import ExitStack
@@ -14,7 +15,15 @@ from libcst.metadata import MetadataWrapper
 
 from asynclint.config import Config
 from asynclint.engine.context import FileContext, detect_library
-from asynclint.engine.project import ProjectIndex, build_index, index_source, is_package_init, module_name
+from asynclint.engine.files import discover
+from asynclint.engine.project import (
+    ProjectIndex,
+    build_index,
+    find_project_root,
+    index_source,
+    is_package_init,
+    module_name,
+)
 from asynclint.engine.source import ParseFailure, parse, syntax_check
 from asynclint.rule import Diagnostic, Rule
 
@@ -221,11 +230,26 @@ def lint_file(
     return lint_source(data, path, config, raise_errors=raise_errors, project=project)
 
 
+CACHE_DIR = ".asynclint_cache"
+
+
 def project_for(paths: Sequence[str], config: Config) -> ProjectIndex | None:
-    """The index of every linted file, when an enabled rule needs one."""
+    """The coroutine index for a run, when an enabled rule needs one.
+
+    The whole project (below the nearest pyproject.toml, setup.cfg, setup.py or .git) is
+    indexed, so that checking a few files (pre-commit) resolves what they import exactly as
+    checking everything does; the index is cached in the project's `.asynclint_cache/`.
+    Outside any project, the files being checked are the project.
+    """
     if not any(rule.uses_project_index for rule in config.enabled_rules()):
         return None
-    return build_index(paths)
+    root = find_project_root(paths[0] if paths else ".")
+    if root is None:
+        return build_index(paths)
+    files = discover([str(root)], config)
+    known = {os.path.realpath(f) for f in files}
+    files += [p for p in paths if os.path.realpath(p) not in known]
+    return build_index(files, cache_dir=root / CACHE_DIR)
 
 
 def lint_paths(paths: Sequence[str], config: Config) -> list[FileResult]:

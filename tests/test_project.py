@@ -1,0 +1,169 @@
+"""The project-wide index: module names, cross-module resolution, its cache, the escape hatches."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from asynclint.cli import cli
+from asynclint.engine.project import absolutize, build_index, module_name
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def codes(root: Path, *args: str) -> list[tuple[str, int, str]]:
+    result = CliRunner().invoke(cli, ["check", "--format", "json", *args, str(root)], catch_exceptions=False)
+    return [(Path(d["path"]).relative_to(root).as_posix(), d["line"], d["code"]) for d in json.loads(result.stdout)]
+
+
+def test_module_names(tmp_path):
+    write(tmp_path, {"src/pkg/__init__.py": "", "src/pkg/sub/__init__.py": "", "src/pkg/sub/mod.py": "", "script.py": ""})
+    assert module_name(tmp_path / "src/pkg/sub/mod.py") == "pkg.sub.mod"
+    assert module_name(tmp_path / "src/pkg/sub/__init__.py") == "pkg.sub"
+    assert module_name(tmp_path / "script.py") == "script"
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "package_init", "expected"),
+    [
+        (".client.fetch", "pkg.api", False, "pkg.client.fetch"),
+        ("..core.run", "pkg.sub.api", False, "pkg.core.run"),
+        (".client.fetch", "pkg", True, "pkg.client.fetch"),
+        ("os.path", "pkg.api", False, "os.path"),
+    ],
+)
+def test_relative_names(name, module, package_init, expected):
+    assert absolutize(name, module, package_init) == expected
+
+
+PACKAGE = {
+    "app/__init__.py": "from .api import fetch\n",
+    "app/api.py": """\
+        async def fetch():
+            return 1
+
+        class Base:
+            async def save(self):
+                pass
+        """,
+    "app/views.py": """\
+        import app.api
+        from app import fetch as exported
+        from .api import Base, fetch
+
+        class View(Base):
+            async def post(self):
+                self.save()
+
+        async def handler():
+            fetch()
+            app.api.fetch()
+            exported()
+            if fetch():
+                pass
+            unused = fetch()
+        """,
+}
+
+
+def test_cross_module_resolution(tmp_path):
+    write(tmp_path, PACKAGE)
+    assert codes(tmp_path) == [
+        ("app/views.py", 7, "ASL201"),
+        ("app/views.py", 10, "ASL201"),
+        ("app/views.py", 11, "ASL201"),
+        ("app/views.py", 12, "ASL201"),
+        ("app/views.py", 13, "ASL204"),
+        ("app/views.py", 15, "ASL202"),
+    ]
+
+
+def test_checking_one_file_resolves_through_the_project(tmp_path):
+    write(tmp_path, PACKAGE)
+    alone = CliRunner().invoke(cli, ["check", "--format", "json", str(tmp_path / "app/views.py")])
+    assert json.loads(alone.stdout) == []  # outside any project, the one file is all there is
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    alone = CliRunner().invoke(cli, ["check", "--format", "json", str(tmp_path / "app/views.py")])
+    assert len(json.loads(alone.stdout)) == 6  # as pre-commit runs it: same as checking everything
+    assert (tmp_path / ".asynclint_cache" / "index.json").is_file()
+
+
+def test_ambiguous_module_names_do_not_resolve(tmp_path):
+    write(
+        tmp_path,
+        {
+            "one/helpers.py": "async def go():\n    pass\n",
+            "two/helpers.py": "def go():\n    pass\n",
+            "three/main.py": "from helpers import go\n\nasync def main():\n    go()\n",
+        },
+    )
+    assert codes(tmp_path) == []
+
+
+def test_index_cache_hit_invalidation_and_corruption(tmp_path):
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": "async def go():\n    pass\n"})
+    files = [str(tmp_path / "pkg/__init__.py"), str(tmp_path / "pkg/a.py")]
+    cache = tmp_path / ".asynclint_cache"
+    cold = build_index(files, cache_dir=cache)
+    assert cold.is_coroutine_function("pkg.a.go")
+    assert (cache / "index.json").is_file() and (cache / ".gitignore").is_file()
+    assert build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")  # warm
+    (tmp_path / "pkg/a.py").write_text("def go():\n    return 1\n")  # a different size: a changed file
+    assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
+    (cache / "index.json").write_text("{not json")
+    assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
+    (cache / "index.json").write_text(json.dumps({"version": 1, "files": {files[1]: {"signature": 3}}}))
+    assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
+
+
+def test_coroutine_functions_and_ignore_coroutines_settings(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": """\
+                [tool.asynclint]
+                coroutine-functions = ["vendor.client.*"]
+                ignore-coroutines = ["app.jobs.fire_and_forget"]
+                """,
+            "app/__init__.py": "",
+            "app/jobs.py": """\
+                import asyncio
+                from vendor.client import send
+
+                async def fire_and_forget():
+                    pass
+
+                async def main():
+                    send("x")
+                    fire_and_forget()
+                    asyncio.create_task(fire_and_forget())
+                """,
+        },
+    )
+    assert codes(tmp_path) == [("app/jobs.py", 8, "ASL201")]
+    result = CliRunner().invoke(cli, ["check", "--format", "json", str(tmp_path)])
+    assert json.loads(result.stdout)[0]["fix"] == "unsafe"  # known only through the setting
+
+
+def test_flake8_resolves_across_modules_and_caches_the_index(tmp_path):
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n", **PACKAGE})
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--isolated", "app/views.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    lines = sorted(line.split(": ")[1].split()[0] + "@" + line.split(":")[1] for line in flake8.stdout.splitlines())
+    assert lines == ["ASL201@10", "ASL201@11", "ASL201@12", "ASL201@7", "ASL202@15", "ASL204@13"]
+    assert (tmp_path / ".asynclint_cache" / "index.json").is_file()
