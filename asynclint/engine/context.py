@@ -262,6 +262,14 @@ def static_truth(test: cst.BaseExpression, constants: Mapping[str, bool]) -> boo
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = static_truth(test.expression, constants)
         return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        # `_IS_SYNC and connect` is never true; `not _IS_SYNC or x` is always true.
+        left, right = static_truth(test.left, constants), static_truth(test.right, constants)
+        decisive = isinstance(test.operator, cst.Or)
+        if left is decisive or right is decisive:
+            return decisive
+        if left is not None and right is not None:
+            return not decisive
     return None
 
 
