@@ -45,10 +45,12 @@ class Fix:
     """An edit a rule offers: replace `node` by `replacement`, importing `imports` (module names)."""
 
     node: cst.CSTNode
-    replacement: cst.CSTNode
+    replacement: cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]
     imports: tuple[str, ...] = ()
     #: Set when this edit is less safe than the rule's usual fix (never more).
     safety: FixSafety | None = None
+    #: Module-level statements the edit relies on (`_background_tasks = set()`), added after the imports.
+    module_statements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

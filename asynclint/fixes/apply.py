@@ -12,7 +12,7 @@ from asynclint.config import Config
 from asynclint.engine.lint import RuleCrash, lint_module, parse_error
 from asynclint.engine.project import ProjectIndex
 from asynclint.engine.source import ParseFailure, parse
-from asynclint.fixes.imports import add_imports
+from asynclint.fixes.imports import add_imports, add_module_statements
 from asynclint.fixes.verify import untouched_lines_identical
 from asynclint.rule import Diagnostic, Edit, FixSafety, Rule
 
@@ -78,7 +78,7 @@ def fix_source(
                 return _failed(path, source, f"fixes did not settle after {MAX_PASSES} passes")
             batch = non_overlapping(edits)
             new_module = apply_edits(module, batch)
-            problem = untouched_lines_identical(module.code, new_module.code, batch)
+            problem = untouched_lines_identical(module.code, new_module.code, batch, _added_lines(batch))
             if problem is not None:
                 return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
             reparsed = parse(new_module.bytes if isinstance(source, bytes) else new_module.code)
@@ -93,6 +93,13 @@ def fix_source(
             raise
         return FixOutcome(path, source, source, error=str(crash))
     raise AssertionError("unreachable: every pass returns or continues")
+
+
+def _added_lines(edits: Sequence[Edit]) -> frozenset[str]:
+    """Lines an edit may add away from its own span: its imports and module statements."""
+    lines = {f"import {name}" for edit in edits for name in edit.fix.imports}
+    lines.update(text for edit in edits for text in edit.fix.module_statements)
+    return frozenset(lines)
 
 
 def _codes(edits: Sequence[Edit]) -> str:
@@ -117,13 +124,16 @@ class _Replace(cst.CSTTransformer):
         super().__init__()
         self.replacements = {edit.fix.node: edit.fix.replacement for edit in edits}
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]:
         return self.replacements.get(original_node, updated_node)
 
 
 def apply_edits(module: cst.Module, edits: Sequence[Edit]) -> cst.Module:
-    """One transform for all the edits, then the imports they need."""
+    """One transform for all the edits, then the imports and module statements they need."""
     updated = module.visit(_Replace(edits))
     assert isinstance(updated, cst.Module)
     needed = [name for edit in edits for name in edit.fix.imports]
-    return add_imports(updated, needed)
+    statements = [text for edit in edits for text in edit.fix.module_statements]
+    return add_module_statements(add_imports(updated, needed), statements)

@@ -160,3 +160,19 @@ def _insertion_index(body: Sequence[cst.BaseStatement], name: str) -> int:
             if following.leading_lines:
                 return index  # a blank line ends the block (isort's section)
     return index
+
+
+def add_module_statements(module: cst.Module, statements: Sequence[str]) -> cst.Module:
+    """Add each module-level statement not already there, after the leading imports."""
+    present = {module.code_for_node(stmt).strip() for stmt in module.body}
+    wanted = [text for text in dict.fromkeys(statements) if text not in present]
+    if not wanted:
+        return module
+    body = list(module.body)
+    index = _first_import(body)
+    while index < len(body) and _is_import(body[index]):
+        index += 1
+    new = [cst.parse_statement(text + "\n", config=module.config_for_parsing) for text in wanted]
+    new[0] = new[0].with_changes(leading_lines=_blank_lines(1 if index else 0))
+    body[index:index] = new  # the statement after keeps its own spacing and comments
+    return module.with_changes(body=body)

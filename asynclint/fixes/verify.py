@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Iterable, Sequence
 
 from asynclint.rule import Edit
 
-_ADDED_LINE = re.compile(r"^(import [\w.]+)?\s*$")
 
 
 def edited_lines(edits: Iterable[Edit]) -> set[int]:
@@ -19,11 +17,13 @@ def edited_lines(edits: Iterable[Edit]) -> set[int]:
     return lines
 
 
-def untouched_lines_identical(old: str, new: str, edits: Sequence[Edit]) -> str | None:
+def untouched_lines_identical(
+    old: str, new: str, edits: Sequence[Edit], added: frozenset[str] = frozenset()
+) -> str | None:
     """None when every line outside the edits' spans is unchanged, else what changed.
 
     Inserted lines are allowed next to an edit (a node may grow) and anywhere when they are
-    blank or a plain `import` (what the import step adds).
+    blank or one of the `added` lines (the imports and module statements the edits asked for).
     """
     allowed = edited_lines(edits)
     old_lines = old.splitlines(keepends=True)
@@ -36,6 +36,6 @@ def untouched_lines_identical(old: str, new: str, edits: Sequence[Edit]) -> str 
             first = next(i for i in range(i1, i2) if i not in allowed)
             return f"line {first + 1} changed outside the fixed code"
         if tag == "insert" and not (i1 in allowed or i1 - 1 in allowed):
-            if not all(_ADDED_LINE.match(line) for line in new_lines[j1:j2]):
+            if not all(not line.strip() or line.strip() in added for line in new_lines[j1:j2]):
                 return f"unexpected lines inserted before line {i1 + 1}"
     return None

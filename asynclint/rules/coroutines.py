@@ -71,6 +71,22 @@ class CoroutineRule(Rule):
         """A local variable of a function that nothing ever reads."""
         return self.reads(name) == []
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._line = node if len(node.body) == 1 else None
+
+    def current_line(self) -> cst.SimpleStatementLine | None:
+        """The statement line being visited, when it holds a single statement."""
+        return getattr(self, "_line", None)
+
+    def fresh_name(self, at: cst.CSTNode, base: str) -> str:
+        """`base`, or `base_1`, ...: a name nothing visible at `at` binds or reads."""
+        scope = self.get_metadata(ScopeProvider, at, None)
+        for n in range(10):
+            name = base if n == 0 else f"{base}_{n}"
+            if scope is None or (not scope[name] and name not in scope.accesses):
+                return name
+        return f"{base}_{id(at)}"
+
 
 def _function_local_target(node: cst.Assign) -> cst.Name | None:
     if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -529,10 +545,18 @@ class DanglingTask(CoroutineRule):
     The event loop keeps only a weak reference to tasks: a task nobody holds can be
     garbage-collected before it finishes, and its exception is never retrieved. Keep the
     task (in a set, removing it with `add_done_callback(set.discard)`), or use a task group.
+
+    ## Fix safety
+    The fix keeps the task in a module-level set `_background_tasks` until it is done. It
+    is unsafe: the task now lives until it finishes (which was the intent, but changes when
+    resources are released), and its exception is still not handled, only no longer lost to
+    the garbage collector.
     """
 
     code = "ASL206"
     name = "dangling-task"
+    fix_title = "Keep the task in a module-level set until it is done"
+    fix_safety = FixSafety.UNSAFE
     message = (
         "the task of `{callee}()` is not kept: it can be garbage-collected mid-flight and its exception is lost; "
         "keep a reference or use a task group"
@@ -547,37 +571,57 @@ class DanglingTask(CoroutineRule):
             "import asyncio\n\n\nasync def send_welcome(user):\n    pass\n\n\nasync def signup(user):\n"
             "    asyncio.create_task(send_welcome(user))\n",
             line=9,
-            use_instead=(
-                "import asyncio\n\nbackground_tasks = set()\n\n\nasync def send_welcome(user):\n    pass\n\n\n"
+            fixed=(
+                "import asyncio\n\n_background_tasks = set()\n\n\nasync def send_welcome(user):\n    pass\n\n\n"
                 "async def signup(user):\n    task = asyncio.create_task(send_welcome(user))\n"
-                "    background_tasks.add(task)\n    task.add_done_callback(background_tasks.discard)\n"
+                "    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n"
             ),
         ),
         Invalid("import asyncio\n\nasync def job():\n    pass\n\ndef start():\n    loop = asyncio.new_event_loop()\n    loop.create_task(job())\n", line=8),
     )
 
+    TASKS = "_background_tasks"
+
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._calls: list[tuple[cst.Call, Site, bool]] = []
+        self._calls: list[tuple[cst.Call, Site, bool, cst.SimpleStatementLine | None]] = []
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
         if not isinstance(call, cst.Call) or not self.live():
             return
         if resolve(self, call.func) in _names.TASK_FACTORIES:
-            self._calls.append((call, site_for(self, call.func, call), False))
+            self._calls.append((call, site_for(self, call.func, call), False, self.current_line()))
         elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_task":
-            self._calls.append((call, site_for(self, call.func, call), True))
+            self._calls.append((call, site_for(self, call.func, call), True, self.current_line()))
 
     def finish(self) -> None:
         types = ReceiverTypes(self)
-        for call, site, on_loop in self._calls:
+        for call, site, on_loop, line in self._calls:
             if on_loop and types.of_site(site) != _names.EVENT_LOOP:
                 continue
             argument = call.args[0].value if call.args else None
             if isinstance(argument, cst.Call) and self.resolver.ignored_call(argument):
                 continue
-            self.report(call, callee=callee_text(self, call.func))
+            fix = self._keep_task(call, line) if line is not None else None
+            self.report(call, fix, callee=callee_text(self, call.func))
+
+    def _keep_task(self, call: cst.Call, line: cst.SimpleStatementLine) -> Fix | None:
+        """`create_task(...)` -> keep it in `_background_tasks` until it is done."""
+        store = f"{self.TASKS} = set()"
+        scope = self.get_metadata(ScopeProvider, call, None)
+        bound = scope[self.TASKS] if scope is not None else set()
+        if bound and store not in {self.ctx.code_for(s).strip() for s in self.ctx.module.body}:
+            return None  # the name means something else in this module
+        task = self.fresh_name(call, "task")
+        keep = line.with_changes(body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(task))], value=call)])
+        follow = [
+            cst.parse_statement(f"{self.TASKS}.add({task})\n", config=self.ctx.module.config_for_parsing),
+            cst.parse_statement(
+                f"{task}.add_done_callback({self.TASKS}.discard)\n", config=self.ctx.module.config_for_parsing
+            ),
+        ]
+        return Fix(line, cst.FlattenSentinel([keep, *follow]), module_statements=(store,))
 
 
 class RunNeedsCoroutine(CoroutineRule):
@@ -593,8 +637,9 @@ class RunNeedsCoroutine(CoroutineRule):
 
     ## Fix safety
     For a coroutine function passed uncalled, the fix calls it (`asyncio.run(main())`),
-    which is safe: the code could not have been working. For the others, wrap the call in
-    an `async def` and run that; there is no automatic fix.
+    which is safe: the code could not have been working. For a future or task, the fix
+    awaits it inside a small `async def _main()` run instead; that is unsafe, since the
+    awaitable is now created inside the loop, later than before.
     """
 
     code = "ASL207"
@@ -616,6 +661,10 @@ class RunNeedsCoroutine(CoroutineRule):
             "import asyncio\n\nasync def a():\n    pass\n\nasyncio.run(asyncio.gather(a(), a()))\n",
             line=6,
             message="`asyncio.run()` needs a coroutine, not the future of `asyncio.gather()`: await it inside an `async def`",
+            fixed=(
+                "import asyncio\n\nasync def a():\n    pass\n\nasync def _main():\n"
+                "    return await asyncio.gather(a(), a())\nasyncio.run(_main())\n"
+            ),
         ),
     )
 
@@ -631,9 +680,30 @@ class RunNeedsCoroutine(CoroutineRule):
             made_by = resolve(self, argument.func)
             if made_by in _names.NOT_COROUTINES:
                 what = f"the future of `{callee_text(self, argument.func)}()`: await it inside an `async def`"
-                self.report(node, what=what)
+                self.report(node, self._wrap(argument), what=what)
         elif isinstance(argument, (cst.Name, cst.Attribute)):
             self._references.append((node, argument, site_for(self, argument, None)))
+
+    def _wrap(self, argument: cst.Call) -> Fix | None:
+        """`asyncio.run(gather(...))` -> `async def _main(): return await gather(...)`, then run that."""
+        line = self.current_line()
+        if line is None:
+            return None
+        name = self.fresh_name(argument, "_main")
+        returns = cst.SimpleStatementLine(body=[cst.Return(value=cst.Await(expression=argument))])
+        wrapper = cst.FunctionDef(
+            name=cst.Name(name),
+            params=cst.Parameters(),
+            body=cst.IndentedBlock(body=[returns]),
+            asynchronous=cst.Asynchronous(),
+        )
+        runner = line.deep_replace(argument, cst.Call(func=cst.Name(name)))
+        assert isinstance(runner, cst.SimpleStatementLine)
+        return Fix(
+            line,
+            cst.FlattenSentinel([wrapper.with_changes(leading_lines=line.leading_lines), runner.with_changes(leading_lines=())]),
+            safety=FixSafety.UNSAFE,
+        )
 
     def finish(self) -> None:
         for call, argument, site in self._references:
