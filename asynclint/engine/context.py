@@ -206,9 +206,9 @@ def detect_library(module: cst.Module) -> str | None:
     for stmt in top_level_statements(module.body):
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
-                imported.add(_dotted(alias.name).split(".")[0])
+                imported.add(dotted(alias.name).split(".")[0])
         elif isinstance(stmt, cst.ImportFrom) and stmt.module is not None and not stmt.relative:
-            imported.add(_dotted(stmt.module).split(".")[0])
+            imported.add(dotted(stmt.module).split(".")[0])
     if "asyncio" in imported:
         return "asyncio"
     if "anyio" in imported:
@@ -239,7 +239,7 @@ def module_constants(module: cst.Module) -> dict[str, bool]:
         elif isinstance(stmt, (cst.Import, cst.ImportFrom)) and not isinstance(stmt.names, cst.ImportStar):
             for alias in stmt.names:
                 bound = alias.asname.name if alias.asname is not None else alias.name
-                targets.append(bound if isinstance(bound, cst.Name) else cst.Name(_dotted(bound).split(".")[0]))
+                targets.append(bound if isinstance(bound, cst.Name) else cst.Name(dotted(bound).split(".")[0]))
         for target in targets:
             if isinstance(target, cst.Name):
                 bindings[target.value] = bindings.get(target.value, 0) + 1
@@ -288,11 +288,12 @@ def top_level_statements(body: Any) -> Iterator[cst.BaseSmallStatement]:
                 yield from top_level_statements(handler.body.body)
 
 
-def _dotted(node: cst.BaseExpression) -> str:
+def dotted(node: cst.BaseExpression) -> str:
+    """`a.b.c` for a Name/Attribute chain; empty for anything else."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted(node.value)}.{node.attr.value}"
     return ""
 
 

@@ -7,7 +7,7 @@ from typing import Iterator, Sequence
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
-from asynclint.engine.context import top_level_statements
+from asynclint.engine.context import dotted, top_level_statements
 from asynclint.rule import Rule
 
 
@@ -47,7 +47,7 @@ def _import_bindings(module_node: cst.Module, module: str, parts: Sequence[str])
     for stmt in top_level_statements(module_node.body):
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
-                name = _dotted(alias.name)
+                name = dotted(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     if name == module:
                         yield stmt, alias.asname.name.value, list(parts)
@@ -55,21 +55,13 @@ def _import_bindings(module_node: cst.Module, module: str, parts: Sequence[str])
                     # `import asyncio.subprocess` binds `asyncio` too.
                     yield stmt, name.split(".")[0], [*module.split(".")[1:], *parts]
         elif isinstance(stmt, cst.ImportFrom) and not stmt.relative and stmt.module is not None:
-            if _dotted(stmt.module) != module or isinstance(stmt.names, cst.ImportStar):
+            if dotted(stmt.module) != module or isinstance(stmt.names, cst.ImportStar):
                 continue
             for alias in stmt.names:
-                if _dotted(alias.name) == parts[0]:
+                if dotted(alias.name) == parts[0]:
                     bound = alias.asname.name if alias.asname is not None else alias.name
                     if isinstance(bound, cst.Name):
                         yield stmt, bound.value, list(parts[1:])
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
 
 
 def add_imports(module: cst.Module, modules: Sequence[str]) -> cst.Module:
@@ -108,7 +100,7 @@ def _plainly_imported(module: cst.Module) -> set[str]:
     found: set[str] = set()
     for stmt in top_level_statements(module.body):
         if isinstance(stmt, cst.Import):
-            found.update(_dotted(a.name) for a in stmt.names if a.asname is None)
+            found.update(dotted(a.name) for a in stmt.names if a.asname is None)
     return found
 
 
@@ -149,7 +141,7 @@ def _insertion_index(body: Sequence[cst.BaseStatement], name: str) -> int:
         stmt = body[index]
         assert isinstance(stmt, cst.SimpleStatementLine)
         first = stmt.body[0]
-        if isinstance(first, cst.Import) and _dotted(first.names[0].name) >= name:
+        if isinstance(first, cst.Import) and dotted(first.names[0].name) >= name:
             return index
         if isinstance(first, cst.ImportFrom):
             return index  # plain imports of the stdlib block come before `from` imports
