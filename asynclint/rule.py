@@ -12,6 +12,7 @@ from libcst.metadata import PositionProvider, ProviderT
 
 if TYPE_CHECKING:
     from asynclint.engine.context import FileContext
+    from asynclint.engine.project import ProjectIndex
 
 
 class FixSafety(enum.Enum):
@@ -125,6 +126,11 @@ class Rule(cst.BatchableCSTVisitor):
         """A cheap, exact pre-screen: False only when the rule cannot fire on this source."""
         if cls.requires_async_def:
             return has_async_def(data)
+        return True
+
+    @classmethod
+    def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        """For rules using the project index: False only when no identifier of the file can matter."""
         return True
 
     def finish(self) -> None:

@@ -120,3 +120,27 @@ def test_every_fixable_rule_has_an_expected_fix_fixture():
     for rule in all_rules():
         if rule.fix_safety is not FixSafety.NONE:
             assert rule.code in folders_with_fix, f"{rule.code} has no .fixed fixture"
+
+
+def test_prescreen_never_hides_a_finding(monkeypatch):
+    """Skipping libcst where no rule can fire must change no result (over every fixture)."""
+    from asynclint.config import Config
+    from asynclint.engine.lint import screen
+    from asynclint.registry import all_rules
+    from asynclint.rule import Rule
+    from asynclint.testing import fixture_index
+
+    config = Config(select=("ALL",))
+    screened_out = sum(
+        len(screen(all_rules(), p.read_bytes(), str(p), config, fixture_index())[0]) < len(all_rules()) for p in FILES
+    )
+    with_screen = {p: reported(p.read_bytes(), str(p)) for p in FILES}
+    monkeypatch.setattr(Rule, "could_fire", classmethod(lambda cls, data: True))
+    monkeypatch.setattr(Rule, "may_fire", classmethod(lambda cls, identifiers, project, options: True))
+    for rule in all_rules():  # rule families override the hooks: turn theirs off too
+        for hook in ("could_fire", "may_fire"):
+            if hook in vars(rule.__mro__[1]):
+                monkeypatch.setattr(rule.__mro__[1], hook, getattr(Rule, hook))
+    without_screen = {p: reported(p.read_bytes(), str(p)) for p in FILES}
+    assert with_screen == without_screen
+    assert screened_out > 0, "the screen must actually skip work on some fixtures"

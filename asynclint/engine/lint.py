@@ -67,7 +67,8 @@ def lint_source(
     `project` is the index of the whole linted tree; without one, the file is its own project.
     """
     chosen = config.rules_for(path) if rules is None else tuple(rules)
-    if not any(rule.could_fire(source) for rule in chosen):
+    candidates, project = screen(chosen, source, path, config, project)
+    if not candidates:
         failure = syntax_check(source)
         found = (parse_error(path, failure),) if failure else ()
         return FileResult(path, found)
@@ -75,7 +76,7 @@ def lint_source(
     if isinstance(module, ParseFailure):
         return FileResult(path, (parse_error(path, module),))
     try:
-        diagnostics = lint_module(module, path, config, chosen, noqa=noqa, project=project, source=source)
+        diagnostics = lint_module(module, path, config, candidates, noqa=noqa, project=project, source=source)
     except RuleCrash as crash:
         if raise_errors:
             raise
@@ -94,15 +95,41 @@ def lint_module(
     source: bytes | str | None = None,
 ) -> list[Diagnostic]:
     """The sorted findings of an already parsed module (raises RuleCrash)."""
-    candidates = [rule for rule in rules if rule.could_fire(module.code)]
+    candidates, project = screen(rules, source if source is not None else module.code, path, config, project)
     if not candidates:
         return []
-    if project is None and any(rule.uses_project_index for rule in candidates):
-        project = single_file_index(source if source is not None else module.code, path)
     diagnostics = run_rules(module, path, config, candidates, (project or ProjectIndex()).for_file(path))
     if noqa:
         diagnostics = suppress_noqa(diagnostics, module.code)
     return sorted(diagnostics)
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+IDENTIFIER_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def screen(
+    rules: Sequence[type[Rule]], source: bytes | str, path: str, config: Config, project: ProjectIndex | None
+) -> tuple[list[type[Rule]], ProjectIndex | None]:
+    """The rules that can fire on this source, decided without libcst (and the index they use).
+
+    Exact: a rule is dropped only when it cannot report anything here. Rules of the project
+    index are screened by the identifiers the file mentions.
+    """
+    candidates = [rule for rule in rules if rule.could_fire(source)]
+    if any(rule.uses_project_index for rule in candidates):
+        if project is None:
+            project = single_file_index(source, path)
+        if isinstance(source, bytes):
+            identifiers = frozenset(name.decode("ascii") for name in IDENTIFIER_BYTES.findall(source))
+        else:
+            identifiers = frozenset(IDENTIFIER.findall(source))
+        candidates = [
+            rule
+            for rule in candidates
+            if not rule.uses_project_index or rule.may_fire(identifiers, project, config.rule_options)
+        ]
+    return candidates, project
 
 
 def single_file_index(source: bytes | str, path: str) -> ProjectIndex:

@@ -203,12 +203,14 @@ class ProjectIndex:
         self.ambiguous: set[str] = set()
         self.by_path: dict[str, tuple[str, ModuleInfo]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
+        self._names: frozenset[str] | None = None
 
     def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
         """Add a module; a second file with the same module name makes the name ambiguous."""
         if name in self.modules and (path is None or self.by_path.get(os.path.realpath(path), (None,))[0] != name):
             self.ambiguous.add(name)
         self.modules[name] = info
+        self._names = None
         if path is not None:
             self.by_path[os.path.realpath(path)] = (name, info)
 
@@ -217,18 +219,23 @@ class ProjectIndex:
         own = self.by_path.get(os.path.realpath(path))
         if own is None:
             return self
+        return self._view(own)
+
+    def _view(self, own: tuple[str, ModuleInfo]) -> ProjectIndex:
         view = ProjectIndex()
         view.modules, view.ambiguous, view.by_path, view._own = self.modules, self.ambiguous, self.by_path, own
+        # The file's own names join the project's (an unsaved buffer may define new ones).
+        names = set(self.coroutine_names())
+        names.update(key.rsplit(".", 1)[-1] for key, kind in own[1].functions.items() if kind == ASYNC)
+        for entry in own[1].classes.values():
+            names.update(m for m, kind in entry["methods"].items() if kind == ASYNC)
+        view._names = frozenset(names)
         return view
 
     def for_source(self, path: str, source: bytes | str) -> ProjectIndex:
         """`for_file`, with the file's definitions read from `source` (an editor's unsaved buffer)."""
         entry = index_source(source, path)
-        if entry is None:
-            return self.for_file(path)
-        view = ProjectIndex()
-        view.modules, view.ambiguous, view.by_path, view._own = self.modules, self.ambiguous, self.by_path, entry
-        return view
+        return self.for_file(path) if entry is None else self._view(entry)
 
     def module(self, name: str) -> ModuleInfo | None:
         """What a module defines, unless the name is ambiguous (this file's own module always is known)."""
@@ -292,6 +299,23 @@ class ProjectIndex:
             if inherited is not None:
                 return inherited
         return None
+
+    def coroutine_names(self) -> frozenset[str]:
+        """Every identifier that can name a coroutine function of the project.
+
+        Function and method names of `async def`s, and the names that imports bind to them
+        (`from .client import fetch as get_items` makes `get_items` one). A file that mentions
+        none of these (nor the catalogue's) cannot call one.
+        """
+        if self._names is None:
+            names: set[str] = set()
+            for module, info in self.modules.items():
+                names.update(key.rsplit(".", 1)[-1] for key, kind in info.functions.items() if kind == ASYNC)
+                for entry in info.classes.values():
+                    names.update(m for m, kind in entry["methods"].items() if kind == ASYNC)
+                names.update(alias for alias, target in info.aliases.items() if self.kind(target) == ASYNC)
+            self._names = frozenset(names)
+        return self._names
 
     def is_coroutine_function(self, qualified: str) -> bool:
         """Defined here as an `async def` (not a generator, no unknown decorator)."""

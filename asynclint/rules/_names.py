@@ -196,3 +196,10 @@ ASYNC_METHODS = {
 TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 #: What `asyncio.run()` cannot take (ASL207): futures and tasks, not coroutines.
 NOT_COROUTINES = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.create_task", "asyncio.ensure_future"})
+
+#: Identifiers a file must mention for a catalogue coroutine, task or future to be involved.
+CATALOGUE_IDENTIFIERS = frozenset(
+    {name.rsplit(".", 1)[-1] for name in COROUTINE_FUNCTIONS | TASK_FACTORIES | NOT_COROUTINES}
+    | {method for methods in ASYNC_METHODS.values() for method in methods}
+    | {"create_task"}
+)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+from typing import Any, Mapping
 
 import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from asynclint.engine.context import FileContext
+from asynclint.engine.project import ProjectIndex
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineOptions, CoroutineResolver
@@ -31,6 +32,18 @@ class CoroutineRule(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._resolver: CoroutineResolver | None = None
+
+    @classmethod
+    def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # Every finding involves a name that resolves to a coroutine function, a task factory or a
+        # catalogue API, and such a name appears in the file (an import alias included).
+        configured = options.get(CoroutineOptions)
+        if configured is not None and configured.coroutine_functions:
+            return True  # globs cannot be screened by name
+        names = project.coroutine_names()
+        if any(not name.isascii() for name in names):
+            return True  # the screen reads ASCII identifiers only
+        return not (identifiers.isdisjoint(_names.CATALOGUE_IDENTIFIERS) and identifiers.isdisjoint(names))
 
     @property
     def resolver(self) -> CoroutineResolver:
