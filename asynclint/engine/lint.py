@@ -76,7 +76,7 @@ def lint_source(
     if isinstance(module, ParseFailure):
         return FileResult(path, (parse_error(path, module),))
     try:
-        diagnostics = lint_module(module, path, config, candidates, noqa=noqa, project=project, source=source)
+        diagnostics = _lint_parsed(module, path, config, candidates, project, noqa)
     except RuleCrash as crash:
         if raise_errors:
             raise
@@ -96,9 +96,19 @@ def lint_module(
 ) -> list[Diagnostic]:
     """The sorted findings of an already parsed module (raises RuleCrash)."""
     candidates, project = screen(rules, source if source is not None else module.code, path, config, project)
-    if not candidates:
-        return []
-    diagnostics = run_rules(module, path, config, candidates, (project or ProjectIndex()).for_file(path))
+    return _lint_parsed(module, path, config, candidates, project, noqa) if candidates else []
+
+
+def _lint_parsed(
+    module: cst.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]],
+    project: ProjectIndex | None,
+    noqa: bool,
+) -> list[Diagnostic]:
+    """Run already screened rules on a parsed module."""
+    diagnostics = run_rules(module, path, config, rules, (project or ProjectIndex()).for_file(path))
     if noqa:
         diagnostics = suppress_noqa(diagnostics, module.code)
     return sorted(diagnostics)

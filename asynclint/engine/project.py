@@ -204,6 +204,7 @@ class ProjectIndex:
         self.by_path: dict[str, tuple[str, ModuleInfo]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
+        self._parent: ProjectIndex | None = None
 
     def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
         """Add a module; a second file with the same module name makes the name ambiguous."""
@@ -224,12 +225,7 @@ class ProjectIndex:
     def _view(self, own: tuple[str, ModuleInfo]) -> ProjectIndex:
         view = ProjectIndex()
         view.modules, view.ambiguous, view.by_path, view._own = self.modules, self.ambiguous, self.by_path, own
-        # The file's own names join the project's (an unsaved buffer may define new ones).
-        names = set(self.coroutine_names())
-        names.update(key.rsplit(".", 1)[-1] for key, kind in own[1].functions.items() if kind == ASYNC)
-        for entry in own[1].classes.values():
-            names.update(m for m, kind in entry["methods"].items() if kind == ASYNC)
-        view._names = frozenset(names)
+        view._parent = self
         return view
 
     def for_source(self, path: str, source: bytes | str) -> ProjectIndex:
@@ -308,18 +304,25 @@ class ProjectIndex:
         none of these (nor the catalogue's) cannot call one.
         """
         if self._names is None:
-            names: set[str] = set()
-            for module, info in self.modules.items():
-                names.update(key.rsplit(".", 1)[-1] for key, kind in info.functions.items() if kind == ASYNC)
-                for entry in info.classes.values():
-                    names.update(m for m, kind in entry["methods"].items() if kind == ASYNC)
-                names.update(alias for alias, target in info.aliases.items() if self.kind(target) == ASYNC)
-            self._names = frozenset(names)
+            if self._parent is not None and self._own is not None:
+                # A file's view: the project's names and its own (an unsaved buffer may add some).
+                self._names = self._parent.coroutine_names() | _async_names(self._own[1], self)
+            else:
+                self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
         return self._names
 
     def is_coroutine_function(self, qualified: str) -> bool:
         """Defined here as an `async def` (not a generator, no unknown decorator)."""
         return self.kind(qualified) == ASYNC
+
+
+def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
+    """A module's identifiers that name coroutine functions: defs, methods, import aliases."""
+    names = {key.rsplit(".", 1)[-1] for key, kind in info.functions.items() if kind == ASYNC}
+    for entry in info.classes.values():
+        names.update(m for m, kind in entry["methods"].items() if kind == ASYNC)
+    names.update(alias for alias, target in info.aliases.items() if index.kind(target) == ASYNC)
+    return frozenset(names)
 
 
 def build_index(paths: Iterable[str], cache_dir: Path | None = None) -> ProjectIndex:
