@@ -81,6 +81,7 @@ def load(
 @selection_options
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
 @click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
+@click.option("--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the findings there, not to stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `asynclint fix` does.")
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
@@ -93,6 +94,7 @@ def check(
     unsafe_fixes: bool,
     output_format: str,
     statistics: bool,
+    output_file: str | None,
     exit_zero: bool,
     apply_fixes: bool,
     diff: bool,
@@ -103,8 +105,16 @@ def check(
         run_fix(files, config, unsafe_fixes, diff)
     results = lint_paths(files, config)
     diagnostics = sorted(d for result in results for d in result.diagnostics)
-    click.echo(FORMATS[output_format](diagnostics), nl=False)
-    if output_format == "text":
+    rendered = FORMATS[output_format](diagnostics)
+    if output_file is not None:
+        try:
+            with open(output_file, "w", encoding="utf-8") as handle:
+                handle.write(rendered)
+        except OSError as exc:
+            fail(f"cannot write {output_file}: {exc.strerror or exc}")
+    else:
+        click.echo(rendered, nl=False)
+    if output_format in ("text", "grouped"):
         if statistics and diagnostics:
             click.echo(text_report.statistics(diagnostics), nl=False)
         click.echo(text_report.summary(diagnostics), nl=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from asynclint.report import github as github_format
+from asynclint.report import grouped as grouped_format
 from asynclint.report import json as json_format
 from asynclint.report import text as text_format
 from asynclint.rule import Diagnostic
@@ -13,4 +15,6 @@ Renderer = Callable[[Sequence[Diagnostic]], str]
 FORMATS: dict[str, Renderer] = {
     "text": text_format.render,
     "json": json_format.render,
+    "github": github_format.render,
+    "grouped": grouped_format.render,
 }
