@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
 from typing import Any
 
 from asynclint.registry import all_rules
@@ -67,17 +68,30 @@ def rules_table() -> list[dict[str, Any]]:
     ]
 
 
+RULE_DOCS = "docs/rules"
+
+
 def rules_markdown() -> str:
-    """The README rule table, between its markers."""
+    """The README rule table, between its markers; each name links to its generated doc."""
     lines = ["| Code | Name | What it catches | Fix |", "|---|---|---|---|"]
     for row in rules_table():
-        name = row["name"] if row["default"] else f"{row['name']} (preview)"
+        name = f"[{row['name']}]({RULE_DOCS}/{row['code']}.md)"
+        name = name if row["default"] else f"{name} (preview)"
         lines.append(f"| {row['code']} | {name} | {row['summary']} | {row['fix']} |")
     return "\n".join(lines) + "\n"
 
 
+def write_rule_docs(folder: str = RULE_DOCS) -> None:
+    """Write `docs/rules/CODE.md` for every rule (what `asynclint explain CODE` prints)."""
+    os.makedirs(folder, exist_ok=True)
+    for rule in all_rules():
+        with open(os.path.join(folder, f"{rule.code}.md"), "w", encoding="utf-8") as handle:
+            handle.write(explain(rule))
+
+
 def update_readme(path: str = "README.md") -> None:
-    """Rewrite the rule table between the README's markers from the registry."""
+    """Rewrite the rule table between the README's markers, and the rule docs, from the registry."""
+    write_rule_docs()
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)

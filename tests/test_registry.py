@@ -85,3 +85,14 @@ def test_readme_rule_table_is_current():
     assert readme[start:end].strip() == rules_markdown().strip(), (
         "README rule table drifted: run `python -c 'from asynclint.docs import update_readme; update_readme()'`"
     )
+
+
+def test_rule_docs_are_current():
+    from asynclint.docs import RULE_DOCS
+
+    folder = ROOT / RULE_DOCS
+    assert sorted(p.stem for p in folder.glob("*.md")) == [rule.code for rule in RULES]
+    for rule in RULES:
+        assert (folder / f"{rule.code}.md").read_text(encoding="utf-8") == explain(rule), (
+            f"{rule.code}.md drifted: run `python -c 'from asynclint.docs import update_readme; update_readme()'`"
+        )
