@@ -40,7 +40,9 @@ def fetch(spec: str) -> Path:
     download = CORPUS / "_downloads"
     download.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(download), spec],
+        # Only the source files are kept, so a package for a newer Python (homeassistant) is fine.
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--ignore-requires-python",
+         "-d", str(download), spec],
         check=True,
     )
     stem = name.replace("-", "_").replace(".", "_").lower()
