@@ -102,7 +102,7 @@ def check(
     """Check PATHS (default: the current folder) for async pitfalls."""
     config, files = load(paths, select, ignore, extend_select, config_file)
     if apply_fixes:
-        run_fix(files, config, unsafe_fixes, diff)
+        run_fix(files, config, unsafe_fixes, diff, exit_zero)
     results = lint_paths(files, config)
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     rendered = FORMATS[output_format](diagnostics)
@@ -130,6 +130,7 @@ def check(
 @cli.command()
 @selection_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
 def fix(
     paths: Sequence[str],
     select: Sequence[str],
@@ -138,13 +139,14 @@ def fix(
     config_file: str | None,
     unsafe_fixes: bool,
     diff: bool,
+    exit_zero: bool,
 ) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all)."""
     config, files = load(paths, select, ignore, extend_select, config_file)
-    run_fix(files, config, unsafe_fixes, diff)
+    run_fix(files, config, unsafe_fixes, diff, exit_zero)
 
 
-def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool) -> NoReturn:
+def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool, exit_zero: bool = False) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
     outcomes: list[FixOutcome] = []
     errors: list[str] = []
@@ -179,8 +181,8 @@ def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool) -> N
     if errors:
         sys.exit(EXIT_ERROR)
     if diff:
-        sys.exit(EXIT_FINDINGS if done else EXIT_CLEAN)
-    sys.exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
+        sys.exit(EXIT_FINDINGS if done and not exit_zero else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
 
 
 @cli.command()
