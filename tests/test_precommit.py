@@ -1,0 +1,39 @@
+"""The hooks of .pre-commit-hooks.yaml, run by the real pre-commit against this checkout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD = "import asyncio\nimport time\n\n\nasync def main():\n    time.sleep(1)\n"
+
+
+def try_repo(hook: str, repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"],
+        cwd=repo, env=env, capture_output=True, text=True,
+    )
+
+
+def test_check_and_fix_hooks(tmp_path):
+    repo, home = tmp_path / "repo", tmp_path / "pre-commit-home"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / "bad.py").write_text(BAD)
+    subprocess.run(["git", "add", "bad.py"], cwd=repo, check=True)
+
+    check = try_repo("asynclint", repo, home)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "bad.py:6:5: ASL101" in check.stdout
+
+    fix = try_repo("asynclint-fix", repo, home)
+    assert fix.returncode == 1, fix.stdout + fix.stderr
+    assert "files were modified by this hook" in fix.stdout
+    assert (repo / "bad.py").read_text() == BAD.replace("    time.sleep(1)", "    await asyncio.sleep(1)")
+
+    assert try_repo("asynclint-fix", repo, home).returncode == 0
+    assert try_repo("asynclint", repo, home).returncode == 0
