@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 from asynclint.report import github as github_format
 from asynclint.report import grouped as grouped_format
 from asynclint.report import json as json_format
+from asynclint.report import sarif as sarif_format
 from asynclint.report import text as text_format
 from asynclint.rule import Diagnostic
 
@@ -17,4 +18,5 @@ FORMATS: dict[str, Renderer] = {
     "json": json_format.render,
     "github": github_format.render,
     "grouped": grouped_format.render,
+    "sarif": sarif_format.render,
 }

@@ -1,0 +1,105 @@
+"""SARIF 2.1.0: one run, the rules with their docs, results with locations and fixes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import libcst as cst
+
+from asynclint import __version__
+from asynclint.docs import RULE_DOCS, explain, summary
+from asynclint.registry import all_rules
+from asynclint.rule import Diagnostic, Edit
+
+HOME = "https://pypi.org/project/asynclint/"
+
+
+def _rule(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": summary(rule)},
+        "fullDescription": {"text": explain(rule)},
+        "help": {"text": explain(rule), "markdown": explain(rule)},
+        "helpUri": f"{RULE_DOCS}/{rule.code}.md",
+        "defaultConfiguration": {"enabled": rule.default_enabled, "level": "error"},
+        "properties": {"fixSafety": rule.fix_safety.value},
+    }
+
+
+def _region(start: tuple[int, int], end: tuple[int, int]) -> dict[str, int]:
+    return {"startLine": start[0], "startColumn": start[1] + 1, "endLine": end[0], "endColumn": end[1] + 1}
+
+
+def _fix(d: Diagnostic, edit: Edit) -> list[dict[str, Any]]:
+    """The edit as a SARIF fix, when it is one self-contained replacement (no import to add)."""
+    replacement = edit.fix.replacement
+    if edit.fix.imports or edit.fix.module_statements or not isinstance(replacement, cst.CSTNode):
+        return []
+    return [
+        {
+            "description": {"text": f"{edit.safety.value} fix"},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": _uri(d.path)},
+                    "replacements": [
+                        {
+                            "deletedRegion": _region(edit.start, edit.end),
+                            "insertedContent": {"text": cst.Module(body=[]).code_for_node(replacement)},
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+
+
+def _uri(path: str) -> str:
+    return path.replace("\\", "/")
+
+
+def render(diagnostics: Sequence[Diagnostic]) -> str:
+    """A SARIF log with one run of asynclint."""
+    rules = list(all_rules())
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    results = []
+    for d in diagnostics:
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "level": "error",
+            "message": {"text": d.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(d.path)},
+                        "region": _region((d.line, d.col), (d.end_line, d.end_col)),
+                    }
+                }
+            ],
+        }
+        if d.code in index:
+            result["ruleIndex"] = index[d.code]
+        if d.edit is not None:
+            fixes = _fix(d, d.edit)
+            if fixes:
+                result["fixes"] = fixes
+        results.append(result)
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "asynclint",
+                        "version": __version__,
+                        "informationUri": HOME,
+                        "rules": [_rule(rule) for rule in rules],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
