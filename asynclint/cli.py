@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Callable, NoReturn, Sequence, TypeVar
 
@@ -13,7 +14,7 @@ from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.docs import explain as explain_rule
 from asynclint.docs import rules_markdown, rules_table
 from asynclint.engine.files import PathError, discover
-from asynclint.engine.lint import lint_paths, project_for
+from asynclint.engine.lint import FileResult, lint_paths, project_for
 from asynclint.fixes.apply import FixOutcome, fix_source
 from asynclint.fixes.write import WriteError, unified_diff, write_atomically
 from asynclint.rule import Diagnostic, FixSafety
@@ -39,8 +40,8 @@ def cli() -> None:
 F = TypeVar("F", bound=Callable[..., None])
 
 
-def selection_options(command: F) -> F:
-    """The options `check` and `fix` share: what to lint and with which rules."""
+def common_options(command: F) -> F:
+    """The options `check` and `fix` share: what to lint, with which rules, how to talk."""
     for option in reversed(
         [
             click.argument("paths", nargs=-1),
@@ -49,6 +50,9 @@ def selection_options(command: F) -> F:
             click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection."),
             click.option("--config", "config_file", metavar="FILE", help="A pyproject.toml to read [tool.asynclint] from."),
             click.option("--unsafe-fixes", is_flag=True, help="Also apply (with fix) or count as fixable the unsafe fixes."),
+            click.option("-q", "--quiet", is_flag=True, help="Print only the findings: no summary, no progress."),
+            click.option("-v", "--verbose", is_flag=True, help="Also say which files and folders were skipped, and why."),
+            click.option("--no-color", is_flag=True, help="No colors (also off when piped, or with NO_COLOR set)."),
         ]
     ):
         command = option(command)
@@ -61,6 +65,7 @@ def load(
     ignore: Sequence[str],
     extend_select: Sequence[str],
     config_file: str | None,
+    verbose: bool = False,
 ) -> tuple[Config, list[str]]:
     """The configuration and the files to check, or a one-line error and exit 2."""
     targets = list(paths) or ["."]
@@ -72,13 +77,37 @@ def load(
             ignore=split_codes(ignore),
             extend_select=split_codes(extend_select),
         )
-        return config, discover(targets, config)
+        return config, discover(targets, config, on_skip=_say_skipped if verbose else _quietly)
     except (ConfigError, PathError) as exc:
         fail(str(exc))
 
 
+def _say_skipped(path: str, reason: str) -> None:
+    click.echo(f"asynclint: skipped {path}: {reason}", err=True)
+
+
+def _quietly(path: str, reason: str) -> None:
+    pass
+
+
+PROGRESS_THRESHOLD = 200
+
+
+def use_color(no_color: bool) -> bool:
+    """Colors on a terminal only, and never with --no-color or NO_COLOR (https://no-color.org)."""
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def lint_with_progress(files: Sequence[str], config: Config, quiet: bool) -> list[FileResult]:
+    """Lint, with a progress bar on stderr for long runs on a terminal."""
+    if quiet or len(files) <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return lint_paths(files, config)
+    with click.progressbar(length=len(files), label="Checking", file=sys.stderr) as bar:
+        return lint_paths(files, config, on_file=lambda: bar.update(1))
+
+
 @cli.command()
-@selection_options
+@common_options
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
 @click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
 @click.option("--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the findings there, not to stdout.")
@@ -92,6 +121,9 @@ def check(
     extend_select: Sequence[str],
     config_file: str | None,
     unsafe_fixes: bool,
+    quiet: bool,
+    verbose: bool,
+    no_color: bool,
     output_format: str,
     statistics: bool,
     output_file: str | None,
@@ -100,12 +132,15 @@ def check(
     diff: bool,
 ) -> None:
     """Check PATHS (default: the current folder) for async pitfalls."""
-    config, files = load(paths, select, ignore, extend_select, config_file)
+    config, files = load(paths, select, ignore, extend_select, config_file, verbose)
     if apply_fixes:
-        run_fix(files, config, unsafe_fixes, diff, exit_zero)
-    results = lint_paths(files, config)
+        run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet)
+    results = lint_with_progress(files, config, quiet)
     diagnostics = sorted(d for result in results for d in result.diagnostics)
-    rendered = FORMATS[output_format](diagnostics)
+    if output_format == "text" and output_file is None and use_color(no_color):
+        rendered = text_report.render(diagnostics, color=True)
+    else:
+        rendered = FORMATS[output_format](diagnostics)
     if output_file is not None:
         try:
             with open(output_file, "w", encoding="utf-8") as handle:
@@ -114,7 +149,7 @@ def check(
             fail(f"cannot write {output_file}: {exc.strerror or exc}")
     else:
         click.echo(rendered, nl=False)
-    if output_format in ("text", "grouped"):
+    if output_format in ("text", "grouped") and not quiet:
         if statistics and diagnostics:
             click.echo(text_report.statistics(diagnostics), nl=False)
         click.echo(text_report.summary(diagnostics), nl=False)
@@ -128,7 +163,7 @@ def check(
 
 
 @cli.command()
-@selection_options
+@common_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
 def fix(
@@ -138,15 +173,20 @@ def fix(
     extend_select: Sequence[str],
     config_file: str | None,
     unsafe_fixes: bool,
+    quiet: bool,
+    verbose: bool,
+    no_color: bool,
     diff: bool,
     exit_zero: bool,
 ) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all)."""
-    config, files = load(paths, select, ignore, extend_select, config_file)
-    run_fix(files, config, unsafe_fixes, diff, exit_zero)
+    config, files = load(paths, select, ignore, extend_select, config_file, verbose)
+    run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet)
 
 
-def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool, exit_zero: bool = False) -> NoReturn:
+def run_fix(
+    files: Sequence[str], config: Config, unsafe: bool, diff: bool, exit_zero: bool = False, quiet: bool = False
+) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
     outcomes: list[FixOutcome] = []
     errors: list[str] = []
@@ -175,7 +215,8 @@ def run_fix(files: Sequence[str], config: Config, unsafe: bool, diff: bool, exit
     remaining = sorted(d for o in outcomes for d in o.remaining)
     if not diff:
         click.echo(text_report.render(remaining), nl=False)
-    click.echo(text_report.fix_summary(done, remaining, unsafe, dry_run=diff), nl=False, err=diff)
+    if not quiet:
+        click.echo(text_report.fix_summary(done, remaining, unsafe, dry_run=diff), nl=False, err=diff)
     for error in errors:
         click.echo(f"asynclint: error: {error}", err=True)
     if errors:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from asynclint.config import Config
 
@@ -19,14 +19,24 @@ class PathError(Exception):
     """A path given on the command line does not exist."""
 
 
-def discover(paths: Sequence[str], config: Config) -> list[str]:
-    """Files to check, in a stable order; explicit file paths are always checked."""
+Skipped = Callable[[str, str], None]
+
+
+def _ignore(path: str, reason: str) -> None:
+    pass
+
+
+def discover(paths: Sequence[str], config: Config, on_skip: Skipped = _ignore) -> list[str]:
+    """Files to check, in a stable order; explicit file paths are always checked.
+
+    `on_skip(path, reason)` hears of every folder and file left out.
+    """
     found: list[str] = []
     seen: set[str] = set()
     for path in paths:
         if not os.path.exists(path):
             raise PathError(f"path does not exist: {path}")
-        candidates = [path] if not os.path.isdir(path) else _walk(path, config)
+        candidates = [path] if not os.path.isdir(path) else _walk(path, config, on_skip)
         for candidate in candidates:
             key = os.path.normcase(os.path.abspath(candidate))
             if key not in seen:
@@ -35,21 +45,32 @@ def discover(paths: Sequence[str], config: Config) -> list[str]:
     return found
 
 
-def _walk(top: str, config: Config) -> Iterator[str]:
+def _walk(top: str, config: Config, on_skip: Skipped) -> Iterator[str]:
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(
-            d for d in dirnames if not _skip_dir(os.path.join(dirpath, d), d, config)
-        )
+        kept = []
+        for d in sorted(dirnames):
+            full = os.path.normpath(os.path.join(dirpath, d))
+            reason = _skip_dir(full, d, config)
+            if reason is None:
+                kept.append(d)
+            else:
+                on_skip(full, reason)
+        dirnames[:] = kept
         for name in sorted(filenames):
             if name.endswith(".py"):
                 full = os.path.normpath(os.path.join(dirpath, name))
-                if not config.is_excluded(full):
+                if config.is_excluded(full):
+                    on_skip(full, "matches an `exclude` glob")
+                else:
                     yield full
 
 
-def _skip_dir(full: str, name: str, config: Config) -> bool:
+def _skip_dir(full: str, name: str, config: Config) -> str | None:
+    """Why a folder is not searched, or None when it is."""
     if name in SKIPPED_DIRS or name.endswith(".egg-info"):
-        return True
+        return "a tool, build or virtualenv folder"
     if os.path.isfile(os.path.join(full, "pyvenv.cfg")):
-        return True
-    return config.is_excluded(full)
+        return "a virtualenv (has pyvenv.cfg)"
+    if config.is_excluded(full):
+        return "matches an `exclude` glob"
+    return None

@@ -8,7 +8,7 @@ import re
 import tokenize
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -289,7 +289,12 @@ def project_for(paths: Sequence[str], config: Config) -> ProjectIndex | None:
     return build_index(files, cache_dir=root / CACHE_DIR)
 
 
-def lint_paths(paths: Sequence[str], config: Config) -> list[FileResult]:
+def lint_paths(paths: Sequence[str], config: Config, on_file: Callable[[], None] | None = None) -> list[FileResult]:
     """Check every file, in the given (stable) order, against one project index."""
     project = project_for(paths, config)
-    return [lint_file(path, config, project=project) for path in paths]
+    results = []
+    for path in paths:
+        results.append(lint_file(path, config, project=project))
+        if on_file is not None:
+            on_file()
+    return results

@@ -5,18 +5,25 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Sequence
 
+import click
+
 from asynclint.rule import Diagnostic, FixSafety
 
 if TYPE_CHECKING:
     from asynclint.fixes.apply import FixOutcome
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
+def render(diagnostics: Sequence[Diagnostic], color: bool = False) -> str:
     """One line per finding; `[*]` marks those `asynclint fix` fixes by default."""
-    return "".join(
-        f"{d.path}:{d.line}:{d.col + 1}: {d.code}{' [*]' if d.fix is FixSafety.SAFE else ''} {d.message}\n"
-        for d in diagnostics
-    )
+    lines = []
+    for d in diagnostics:
+        path, code = f"{d.path}:{d.line}:{d.col + 1}:", d.code
+        mark = " [*]" if d.fix is FixSafety.SAFE else ""
+        if color:
+            path, code = click.style(path, bold=True), click.style(code, fg="red", bold=True)
+            mark = click.style(mark, fg="cyan") if mark else ""
+        lines.append(f"{path} {code}{mark} {d.message}\n")
+    return "".join(lines)
 
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
