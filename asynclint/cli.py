@@ -9,7 +9,7 @@ from typing import Callable, NoReturn, Sequence, TypeVar
 
 import click
 
-from asynclint import __version__
+from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.docs import explain as explain_rule
 from asynclint.docs import rules_markdown, rules_table
@@ -112,6 +112,8 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool) -> lis
 @click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
 @click.option("--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the findings there, not to stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--write-baseline", metavar="FILE", help="Record today's findings in FILE and exit 0.")
+@click.option("--baseline", "baseline_file", metavar="FILE", help="Report only findings not recorded in FILE.")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `asynclint fix` does.")
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
 def check(
@@ -128,6 +130,8 @@ def check(
     statistics: bool,
     output_file: str | None,
     exit_zero: bool,
+    write_baseline: str | None,
+    baseline_file: str | None,
     apply_fixes: bool,
     diff: bool,
 ) -> None:
@@ -137,6 +141,17 @@ def check(
         run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet)
     results = lint_with_progress(files, config, quiet)
     diagnostics = sorted(d for result in results for d in result.diagnostics)
+    fixed_since = None
+    try:
+        if write_baseline is not None:
+            count = baseline.write(write_baseline, baseline.entries(diagnostics, config.root))
+            click.echo(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
+            sys.exit(EXIT_CLEAN)
+        if baseline_file is not None:
+            recorded = baseline.load(baseline_file)
+            diagnostics, fixed_since = baseline.without_baseline(diagnostics, recorded, config.root)
+    except baseline.BaselineError as exc:
+        fail(str(exc))
     if output_format == "text" and output_file is None and use_color(no_color):
         rendered = text_report.render(diagnostics, color=True)
     else:
@@ -154,6 +169,9 @@ def check(
             click.echo(text_report.statistics(diagnostics), nl=False)
         click.echo(text_report.summary(diagnostics), nl=False)
         click.echo(text_report.fixable(diagnostics, unsafe_fixes), nl=False)
+    if fixed_since and not quiet:
+        plural = "entries are" if fixed_since != 1 else "entry is"
+        click.echo(f"{fixed_since} baseline {plural} now fixed.", err=output_format not in ("text", "grouped"))
     errors = [result.error for result in results if result.error]
     for error in errors:
         click.echo(f"asynclint: error: {error}", err=True)
