@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
-from typing import Callable, NoReturn, Sequence, TypeVar
+from dataclasses import dataclass, fields
+from typing import Any, Callable, NoReturn, Sequence
 
 import click
 
@@ -37,11 +39,30 @@ def cli() -> None:
     """Find and fix the mistakes people make with async/await."""
 
 
-F = TypeVar("F", bound=Callable[..., None])
+@dataclass(frozen=True)
+class CommonOptions:
+    """What `check` and `fix` share: what to lint, with which rules, how to talk."""
+
+    paths: tuple[str, ...]
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    extend_select: tuple[str, ...]
+    config_file: str | None
+    unsafe_fixes: bool
+    quiet: bool
+    verbose: bool
+    no_color: bool
 
 
-def common_options(command: F) -> F:
-    """The options `check` and `fix` share: what to lint, with which rules, how to talk."""
+def common_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the shared options; the command receives them as one `CommonOptions` first argument."""
+    names = [f.name for f in fields(CommonOptions)]
+
+    @functools.wraps(command)
+    def packed(**kwargs: Any) -> None:
+        command(CommonOptions(**{name: kwargs.pop(name) for name in names}), **kwargs)
+
+    wrapped: Callable[..., None] = packed
     for option in reversed(
         [
             click.argument("paths", nargs=-1),
@@ -55,29 +76,22 @@ def common_options(command: F) -> F:
             click.option("--no-color", is_flag=True, help="No colors (also off when piped, or with NO_COLOR set)."),
         ]
     ):
-        command = option(command)
-    return command
+        wrapped = option(wrapped)
+    return wrapped
 
 
-def load(
-    paths: Sequence[str],
-    select: Sequence[str],
-    ignore: Sequence[str],
-    extend_select: Sequence[str],
-    config_file: str | None,
-    verbose: bool = False,
-) -> tuple[Config, list[str]]:
+def load(common: CommonOptions) -> tuple[Config, list[str]]:
     """The configuration and the files to check, or a one-line error and exit 2."""
-    targets = list(paths) or ["."]
+    targets = list(common.paths) or ["."]
     try:
         config = load_config(
             targets,
-            config_file=config_file,
-            select=split_codes(select),
-            ignore=split_codes(ignore),
-            extend_select=split_codes(extend_select),
+            config_file=common.config_file,
+            select=split_codes(common.select),
+            ignore=split_codes(common.ignore),
+            extend_select=split_codes(common.extend_select),
         )
-        return config, discover(targets, config, on_skip=_say_skipped if verbose else _quietly)
+        return config, discover(targets, config, on_skip=_say_skipped if common.verbose else _quietly)
     except (ConfigError, PathError) as exc:
         fail(str(exc))
 
@@ -117,15 +131,7 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool) -> lis
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `asynclint fix` does.")
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
 def check(
-    paths: Sequence[str],
-    select: Sequence[str],
-    ignore: Sequence[str],
-    extend_select: Sequence[str],
-    config_file: str | None,
-    unsafe_fixes: bool,
-    quiet: bool,
-    verbose: bool,
-    no_color: bool,
+    common: CommonOptions,
     output_format: str,
     statistics: bool,
     output_file: str | None,
@@ -136,7 +142,8 @@ def check(
     diff: bool,
 ) -> None:
     """Check PATHS (default: the current folder) for async pitfalls."""
-    config, files = load(paths, select, ignore, extend_select, config_file, verbose)
+    config, files = load(common)
+    quiet, unsafe_fixes = common.quiet, common.unsafe_fixes
     if apply_fixes:
         run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet)
     results = lint_with_progress(files, config, quiet)
@@ -152,7 +159,7 @@ def check(
             diagnostics, fixed_since = baseline.without_baseline(diagnostics, recorded, config.root)
     except baseline.BaselineError as exc:
         fail(str(exc))
-    if output_format == "text" and output_file is None and use_color(no_color):
+    if output_format == "text" and output_file is None and use_color(common.no_color):
         rendered = text_report.render(diagnostics, color=True)
     else:
         rendered = FORMATS[output_format](diagnostics)
@@ -184,22 +191,10 @@ def check(
 @common_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
-def fix(
-    paths: Sequence[str],
-    select: Sequence[str],
-    ignore: Sequence[str],
-    extend_select: Sequence[str],
-    config_file: str | None,
-    unsafe_fixes: bool,
-    quiet: bool,
-    verbose: bool,
-    no_color: bool,
-    diff: bool,
-    exit_zero: bool,
-) -> None:
+def fix(common: CommonOptions, diff: bool, exit_zero: bool) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all)."""
-    config, files = load(paths, select, ignore, extend_select, config_file, verbose)
-    run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet)
+    config, files = load(common)
+    run_fix(files, config, common.unsafe_fixes, diff, exit_zero, common.quiet)
 
 
 def run_fix(
