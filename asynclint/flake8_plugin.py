@@ -35,8 +35,14 @@ class Plugin:
         # `tree` is requested only so flake8 calls us once per file; libcst parses the text.
         self.lines = lines
         self.filename = filename
+        # The work happens here: flake8 reports what goes wrong while it builds a plugin (a bad
+        # [tool.asynclint]) in one line, without a traceback; it does not guard `run()`.
+        self.findings = self._findings()
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        return iter(self.findings)
+
+    def _findings(self) -> list[tuple[int, int, str, type]]:
         folder = os.path.dirname(os.path.abspath(self.filename)) if self.filename != "stdin" else os.getcwd()
         config = _config_for(folder)
         source = "".join(self.lines)
@@ -49,5 +55,4 @@ class Plugin:
         result = lint_source(source, self.filename, config, noqa=False, project=project)
         if result.error:
             print(f"asynclint: error: {result.error}", file=sys.stderr)
-        for diag in result.diagnostics:
-            yield diag.line, diag.col, f"{diag.code} {diag.message}", type(self)
+        return [(d.line, d.col, f"{d.code} {d.message}", type(self)) for d in result.diagnostics]

@@ -167,3 +167,15 @@ def test_flake8_resolves_across_modules_and_caches_the_index(tmp_path):
     lines = sorted(line.split(": ")[1].split()[0] + "@" + line.split(":")[1] for line in flake8.stdout.splitlines())
     assert lines == ["ASL201@10", "ASL201@11", "ASL201@12", "ASL201@7", "ASL202@15", "ASL204@13"]
     assert (tmp_path / ".asynclint_cache" / "index.json").is_file()
+
+
+def test_flake8_reports_a_bad_config_in_one_line(tmp_path):
+    write(tmp_path, {"pyproject.toml": "[tool.asynclint]\nselct = ['ASL1']\n", "a.py": "x = 1\n"})
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--isolated", "a.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    output = flake8.stdout + flake8.stderr
+    assert flake8.returncode != 0
+    assert "Traceback" not in output
+    assert "unknown key in [tool.asynclint]: 'selct'" in output
