@@ -367,3 +367,13 @@ def test_unparsable_file_is_reported_and_left_alone(project):
     assert "a.py:1:" in result.stdout and "ASL000" in result.stdout
     assert (project / "a.py").read_text() == "async def f(:\n"
     assert "await asyncio.sleep(1)" in (project / "b.py").read_text()
+
+
+def test_a_symlinked_file_is_fixed_through_the_link(project):
+    (project / "real").mkdir()
+    target = project / "real" / "a.py"
+    target.write_text(BAD)
+    (project / "link.py").symlink_to(Path("real") / "a.py")
+    assert run("fix", "link.py").exit_code == 0
+    assert (project / "link.py").is_symlink()
+    assert "await asyncio.sleep(1)" in target.read_text()

@@ -16,21 +16,23 @@ def write_atomically(path: str, data: bytes, expected: bytes) -> None:
     """Replace `path` with `data` via a temp file and a rename, keeping its permission bits.
 
     `expected` is what the file held when it was read: if it changed meanwhile (an editor
-    saved it, or it vanished), nothing is written.
+    saved it, or it vanished), nothing is written. A symlink is followed: its target is the
+    file that gets replaced, and the link stays a link.
     """
+    target = os.path.realpath(path)  # messages name the path the user gave
     try:
-        with open(path, "rb") as handle:
+        with open(target, "rb") as handle:
             current = handle.read()
-        mode = os.stat(path).st_mode
+        mode = os.stat(target).st_mode
     except FileNotFoundError:
         raise WriteError(f"{path}: file vanished before it could be written") from None
     except OSError as exc:
         raise WriteError(f"{path}: cannot read back: {exc.strerror or exc}") from None
     if current != expected:
         raise WriteError(f"{path}: file changed while it was being fixed; left as it is")
-    if not os.access(path, os.W_OK):
+    if not os.access(target, os.W_OK):
         raise WriteError(f"{path}: file is read-only; left as it is")
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(target)
     try:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".asynclint-", suffix=".tmp")
     except OSError as exc:
@@ -41,7 +43,7 @@ def write_atomically(path: str, data: bytes, expected: bytes) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temp, mode & 0o7777)
-        os.replace(temp, path)
+        os.replace(temp, target)
     except OSError as exc:
         if os.path.exists(temp):
             os.unlink(temp)
