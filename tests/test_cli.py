@@ -318,3 +318,15 @@ def test_rules_and_explain():
 def test_version():
     result = run("--version")
     assert result.exit_code == 0 and result.stdout.startswith("asynclint, version ")
+
+
+def test_a_file_nested_too_deeply_is_asl000_not_a_rule_crash(project):
+    write(project, "deep.py", "async def f():\n    x = " + "[" * 400 + "1" + "]" * 400 + "\n")
+    write(project, "bad.py", BAD)
+    result = run("check", ".")
+    assert result.exit_code == 1
+    assert "internal error" not in result.stderr
+    assert [(f[0], f[3]) for f in findings(result.stdout)] == [("bad.py", "ASL101"), ("deep.py", "ASL000")]
+    assert "nests too deeply" in result.stdout
+    fixed = run("fix", "deep.py")
+    assert fixed.exit_code == 1 and "ASL000" in fixed.stdout and "internal error" not in fixed.stderr

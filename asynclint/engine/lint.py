@@ -43,6 +43,13 @@ class RuleCrash(Exception):
         super().__init__(f"{path}: internal error in {who}: {type(error).__name__}: {error}")
 
 
+class TooDeep(Exception):
+    """The file nests deeper than the tree walk can follow: it is reported as ASL000, not a rule bug."""
+
+
+TOO_DEEP = "cannot parse: the file nests too deeply to be analysed"
+
+
 @dataclass(frozen=True)
 class FileResult:
     """The findings of one file, or the internal error that stopped its rules."""
@@ -77,6 +84,8 @@ def lint_source(
         return FileResult(path, (parse_error(path, module),))
     try:
         diagnostics = _lint_parsed(module, path, config, candidates, project, noqa)
+    except (TooDeep, RecursionError):  # the walk, or libcst's code generator for noqa
+        return FileResult(path, (parse_error(path, ParseFailure(TOO_DEEP)),))
     except RuleCrash as crash:
         if raise_errors:
             raise
@@ -157,6 +166,8 @@ def run_rules(
     """All rules in one batched traversal over one metadata wrapper."""
     try:
         return _visit(module, path, config, rules, project)
+    except RecursionError:
+        raise TooDeep(path) from None
     except Exception as error:
         # Rare path: find which rule it was by running them one at a time.
         for rule in rules:

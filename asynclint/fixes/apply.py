@@ -9,7 +9,7 @@ from typing import Sequence
 import libcst as cst
 
 from asynclint.config import Config
-from asynclint.engine.lint import RuleCrash, lint_module, parse_error
+from asynclint.engine.lint import TOO_DEEP, RuleCrash, TooDeep, lint_module, parse_error
 from asynclint.engine.project import ProjectIndex
 from asynclint.engine.source import ParseFailure, parse
 from asynclint.fixes.imports import add_imports, add_module_statements
@@ -59,10 +59,10 @@ def fix_source(
     module = parse(source)
     if isinstance(module, ParseFailure):
         return FixOutcome(path, source, source, remaining=(parse_error(path, module),))
-    text_before = module.code
     applied: Counter[str] = Counter()
     pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
     try:
+        text_before = module.code
         for passes in range(MAX_PASSES + 1):
             diagnostics = lint_module(module, path, config, chosen_rules, project=project)
             counts = Counter(d.code for d in diagnostics)
@@ -88,6 +88,8 @@ def fix_source(
             pending = Counter({code: counts[code] - n for code, n in applied_now.items()})
             applied += applied_now
             module = reparsed
+    except (TooDeep, RecursionError):  # libcst's code generator recurses too
+        return FixOutcome(path, source, source, remaining=(parse_error(path, ParseFailure(TOO_DEEP)),))
     except RuleCrash as crash:
         if raise_errors:
             raise
