@@ -377,3 +377,12 @@ def test_a_symlinked_file_is_fixed_through_the_link(project):
     assert run("fix", "link.py").exit_code == 0
     assert (project / "link.py").is_symlink()
     assert "await asyncio.sleep(1)" in target.read_text()
+
+
+def test_no_statement_fix_for_a_call_in_a_compound_statement_header():
+    # ASL207 wraps a statement; in an `if` header there is none, so there is no fix (and no error).
+    source = "import asyncio\n\nasync def a():\n    pass\n\nx = 1\nif asyncio.run(asyncio.gather(a())):\n    pass\n"
+    outcome = fix_source(source, "t.py", ALL, unsafe=True, raise_errors=True)
+    assert outcome.error is None
+    assert outcome.fixed == source
+    assert [(d.code, d.fix) for d in outcome.remaining] == [("ASL207", None)]

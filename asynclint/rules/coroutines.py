@@ -32,6 +32,7 @@ class CoroutineRule(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._resolver: CoroutineResolver | None = None
+        self._line: cst.SimpleStatementLine | None = None
 
     @classmethod
     def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
@@ -87,9 +88,13 @@ class CoroutineRule(Rule):
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._line = node if len(node.body) == 1 else None
 
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        # A call in an `if`/`with`/`for` header is in no statement line: it must not see the last one.
+        self._line = None
+
     def current_line(self) -> cst.SimpleStatementLine | None:
         """The statement line being visited, when it holds a single statement."""
-        return getattr(self, "_line", None)
+        return self._line
 
     def fresh_name(self, at: cst.CSTNode, base: str) -> str:
         """`base`, or `base_1`, ...: a name nothing visible at `at` binds or reads."""
