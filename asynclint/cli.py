@@ -15,7 +15,7 @@ from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.docs import explain as explain_rule
 from asynclint.docs import rules_markdown, rules_table
-from asynclint.engine.files import PathError, discover
+from asynclint.engine.files import PathError, discover, ignore_skipped
 from asynclint.engine.lint import FileResult, lint_paths, project_for
 from asynclint.fixes.apply import FixOutcome, fix_source
 from asynclint.fixes.write import WriteError, unified_diff, write_atomically
@@ -91,17 +91,13 @@ def load(common: CommonOptions) -> tuple[Config, list[str]]:
             ignore=split_codes(common.ignore),
             extend_select=split_codes(common.extend_select),
         )
-        return config, discover(targets, config, on_skip=_say_skipped if common.verbose else _quietly)
+        return config, discover(targets, config, on_skip=_say_skipped if common.verbose else ignore_skipped)
     except (ConfigError, PathError) as exc:
         fail(str(exc))
 
 
 def _say_skipped(path: str, reason: str) -> None:
     click.echo(f"asynclint: skipped {path}: {reason}", err=True)
-
-
-def _quietly(path: str, reason: str) -> None:
-    pass
 
 
 PROGRESS_THRESHOLD = 200

@@ -22,11 +22,11 @@ class PathError(Exception):
 Skipped = Callable[[str, str], None]
 
 
-def _ignore(path: str, reason: str) -> None:
-    pass
+def ignore_skipped(path: str, reason: str) -> None:
+    """The default `on_skip`: say nothing."""
 
 
-def discover(paths: Sequence[str], config: Config, on_skip: Skipped = _ignore) -> list[str]:
+def discover(paths: Sequence[str], config: Config, on_skip: Skipped = ignore_skipped) -> list[str]:
     """Files to check, in a stable order; explicit file paths are always checked.
 
     `on_skip(path, reason)` hears of every folder and file left out.

@@ -204,6 +204,7 @@ class ProjectIndex:
         self.by_path: dict[str, tuple[str, ModuleInfo]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
+        self._ascii: bool | None = None
         self._parent: ProjectIndex | None = None
 
     def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
@@ -211,7 +212,7 @@ class ProjectIndex:
         if name in self.modules and (path is None or self.by_path.get(os.path.realpath(path), (None,))[0] != name):
             self.ambiguous.add(name)
         self.modules[name] = info
-        self._names = None
+        self._names = self._ascii = None
         if path is not None:
             self.by_path[os.path.realpath(path)] = (name, info)
 
@@ -310,6 +311,12 @@ class ProjectIndex:
             else:
                 self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
         return self._names
+
+    def names_are_ascii(self) -> bool:
+        """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""
+        if self._ascii is None:
+            self._ascii = all(name.isascii() for name in self.coroutine_names())
+        return self._ascii
 
     def is_coroutine_function(self, qualified: str) -> bool:
         """Defined here as an `async def` (not a generator, no unknown decorator)."""

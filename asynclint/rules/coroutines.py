@@ -41,10 +41,11 @@ class CoroutineRule(Rule):
         configured = options.get(CoroutineOptions)
         if configured is not None and configured.coroutine_functions:
             return True  # globs cannot be screened by name
-        names = project.coroutine_names()
-        if any(not name.isascii() for name in names):
+        if not project.names_are_ascii():
             return True  # the screen reads ASCII identifiers only
-        return not (identifiers.isdisjoint(_names.CATALOGUE_IDENTIFIERS) and identifiers.isdisjoint(names))
+        return not (
+            identifiers.isdisjoint(_names.CATALOGUE_IDENTIFIERS) and identifiers.isdisjoint(project.coroutine_names())
+        )
 
     @property
     def resolver(self) -> CoroutineResolver:
@@ -91,6 +92,21 @@ class CoroutineRule(Rule):
     def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         # A call in an `if`/`with`/`for` header is in no statement line: it must not see the last one.
         self._line = None
+
+    def task_site(self, call: cst.Call) -> tuple[Site, bool] | None:
+        """For a call that may start a task (ASL206, ASL208): its site, and whether it needs a known loop."""
+        if resolve(self, call.func) in _names.TASK_FACTORIES:
+            return site_for(self, call.func, call), False
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_task":
+            return site_for(self, call.func, call), True  # `loop.create_task`, not a task group's
+        return None
+
+    def starts_task(self, call: cst.Call, site: Site, on_loop: bool, types: ReceiverTypes) -> bool:
+        """After the traversal: it does start a task, of a coroutine `ignore-coroutines` does not name."""
+        if on_loop and types.of_site(site) != _names.EVENT_LOOP:
+            return False
+        argument = call.args[0].value if call.args else None
+        return not (isinstance(argument, cst.Call) and self.resolver.ignored_call(argument))
 
     def current_line(self) -> cst.SimpleStatementLine | None:
         """The statement line being visited, when it holds a single statement."""
@@ -606,20 +622,15 @@ class DanglingTask(CoroutineRule):
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
-        if not isinstance(call, cst.Call) or not self.live():
-            return
-        if resolve(self, call.func) in _names.TASK_FACTORIES:
-            self._calls.append((call, site_for(self, call.func, call), False, self.current_line()))
-        elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_task":
-            self._calls.append((call, site_for(self, call.func, call), True, self.current_line()))
+        found = self.task_site(call) if isinstance(call, cst.Call) and self.live() else None
+        if found is not None:
+            assert isinstance(call, cst.Call)
+            self._calls.append((call, *found, self.current_line()))
 
     def finish(self) -> None:
         types = ReceiverTypes(self)
         for call, site, on_loop, line in self._calls:
-            if on_loop and types.of_site(site) != _names.EVENT_LOOP:
-                continue
-            argument = call.args[0].value if call.args else None
-            if isinstance(argument, cst.Call) and self.resolver.ignored_call(argument):
+            if not self.starts_task(call, site, on_loop, types):
                 continue
             fix = self._keep_task(call, line) if line is not None else None
             self.report(call, fix, callee=callee_text(self, call.func))
@@ -770,20 +781,13 @@ class TaskNeverAwaited(CoroutineRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         target = _function_local_target(node)
         value = node.value
-        if target is None or not isinstance(value, cst.Call) or not self.live():
-            return
-        if resolve(self, value.func) in _names.TASK_FACTORIES:
-            self._assigned.append((target, value, site_for(self, value.func, value), False))
-        elif isinstance(value.func, cst.Attribute) and value.func.attr.value == "create_task":
-            self._assigned.append((target, value, site_for(self, value.func, value), True))
+        found = self.task_site(value) if target is not None and isinstance(value, cst.Call) and self.live() else None
+        if found is not None:
+            assert target is not None and isinstance(value, cst.Call)
+            self._assigned.append((target, value, *found))
 
     def finish(self) -> None:
         types = ReceiverTypes(self)
         for target, call, site, on_loop in self._assigned:
-            if on_loop and types.of_site(site) != _names.EVENT_LOOP:
-                continue
-            argument = call.args[0].value if call.args else None
-            if isinstance(argument, cst.Call) and self.resolver.ignored_call(argument):
-                continue
-            if self.unused(target):
+            if self.starts_task(call, site, on_loop, types) and self.unused(target):
                 self.report(target, variable=target.value)
