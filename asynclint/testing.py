@@ -37,12 +37,10 @@ def read_markers(text: str) -> Markers:
     for tok in tokenize.generate_tokens(io.StringIO(text).readline):
         if tok.type != tokenize.COMMENT:
             continue
-        match = MARKER_RE.search(tok.string)
-        if match is None:
-            continue
-        target = errors if match.group("kind") == "error" else oks
-        for code in re.split(r"\s*,\s*", match.group("codes")):
-            target.add((tok.start[0], code))
+        for match in MARKER_RE.finditer(tok.string):  # `# ok: ASL106  # error: ASL501`
+            target = errors if match.group("kind") == "error" else oks
+            for code in re.split(r"\s*,\s*", match.group("codes")):
+                target.add((tok.start[0], code))
     return Markers(frozenset(errors), frozenset(oks))
 
 

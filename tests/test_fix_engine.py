@@ -21,9 +21,9 @@ from asynclint.rules.blocking import BlockingSleep
 ALL = Config(select=("ALL",))
 
 
-def fixed(source: str, unsafe: bool = True) -> str:
+def fixed(source: str, unsafe: bool = True, config: Config = ALL) -> str:
     """Fix with unsafe fixes on by default: most tests here are about mechanics, not safety."""
-    outcome = fix_source(textwrap.dedent(source), "t.py", ALL, unsafe=unsafe, raise_errors=True)
+    outcome = fix_source(textwrap.dedent(source), "t.py", config, unsafe=unsafe, raise_errors=True)
     assert outcome.error is None, outcome.error
     assert isinstance(outcome.fixed, str)
     return outcome.fixed
@@ -131,7 +131,15 @@ def test_existing_binding_is_not_reused_where_it_is_shadowed():
 )
 def test_await_precedence(source, expected):
     prefix = "import asyncio\nimport requests\n\nasync def handler(u, us, f):\n    "
-    assert fixed(prefix + source + "\n", unsafe=True) == prefix + expected + "\n"
+    blocking_only = Config(select=("ASL1",))
+    assert fixed(prefix + source + "\n", unsafe=True, config=blocking_only) == prefix + expected + "\n"
+
+
+def test_fixes_chain_to_a_fixpoint():
+    # ASL102 awaits the call in a worker thread; the comprehension now awaits in a loop (ASL301).
+    prefix = "import asyncio\nimport requests\n\nasync def handler(us):\n    "
+    source = prefix + "return [requests.get(u) for u in us]\n"
+    assert fixed(source) == prefix + "return await asyncio.gather(*[asyncio.to_thread(requests.get, u) for u in us])\n"
 
 
 def test_nested_fixes_take_two_passes():

@@ -51,10 +51,13 @@ def test_every_rule_has_enough_positive_and_negative_lines():
             counts.setdefault(code, [0, 0])[0] += 1
         for _, code in markers.oks:
             counts.setdefault(code, [0, 0])[1] += 1
+    # The concurrency rules judge independence: they need the most hard negatives (issue 5).
+    needed_negatives = {"ASL301": 15, "ASL302": 15}
     for rule in all_rules():
         positives, negatives = counts.get(rule.code, [0, 0])
         assert positives >= 8, f"{rule.code} has {positives} positive fixture lines"
-        assert negatives >= 8, f"{rule.code} has {negatives} hard-negative fixture lines"
+        least = needed_negatives.get(rule.code, 8)
+        assert negatives >= least, f"{rule.code} has {negatives} hard-negative fixture lines"
 
 
 FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>ASL\d{3}) ")

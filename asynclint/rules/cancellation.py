@@ -1,0 +1,226 @@
+"""ASL4xx: errors and cancellation that async code loses."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import FunctionScope, PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from asynclint.engine.context import FileContext, dotted
+from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.rules._flow import facts_of, suspends
+from asynclint.rules._match import resolve
+
+#: What a handler catches when it catches cancellation.
+CANCELLATION = frozenset(
+    {
+        "asyncio.CancelledError",
+        "asyncio.exceptions.CancelledError",
+        "builtins.BaseException",
+        "trio.Cancelled",
+    }
+)
+
+
+def _reraises(handler: cst.ExceptHandler) -> bool:
+    """A `raise` anywhere in the handler, or a call to `.uncancel()`."""
+    stack: list[cst.CSTNode] = [handler.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Raise):
+            return True
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "uncancel":
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _awaited_names(body: cst.BaseSuite) -> set[str]:
+    """`t` and `self.task` for `await t` / `await self.task` in a try body."""
+    return {dotted(a.expression) for a in facts_of([body]).awaits} - {""}
+
+
+class SwallowedCancellation(Rule):
+    """Checks for `except` clauses in async code that catch cancellation and do not re-raise it.
+
+    Fires on `except asyncio.CancelledError`, `except BaseException` and bare `except:` (also
+    inside a tuple) in async code, when the `try` body can be cancelled (it has an `await`, an
+    `async for` or an `async with`) and the handler has no `raise` and no `.uncancel()` call.
+    The cancel-then-reap idiom is left alone: a `try` that awaits a task the same function
+    cancelled (`task.cancel()`, then `try: await task` / `except CancelledError: pass`).
+
+    ## Why is this bad?
+    Cancellation is how `asyncio.timeout()`, `TaskGroup`, `wait_for()` and shutdown stop a
+    task: a `CancelledError` delivered at an `await`. A handler that swallows it makes the task
+    carry on as if nothing happened: timeouts stop working, task groups hang on exit, and
+    the program cannot shut down cleanly.
+
+    ## Fix safety
+    The fix appends `raise` to the handler (or turns a lone `pass` into `raise`), so the
+    cancellation propagates after the handler's clean-up. It is unsafe: code after the `try`
+    no longer runs when the task is cancelled, and for `except BaseException` or a bare
+    `except:` every other exception now propagates too. No fix is offered when the handler
+    ends in `return`, `break` or `continue`.
+    """
+
+    code = "ASL401"
+    name = "swallowed-cancellation"
+    message = "this handler catches `{caught}` and does not re-raise it: the task can no longer be cancelled"
+    fix_title = "Re-raise with `raise` at the end of the handler"
+    fix_safety = FixSafety.UNSAFE
+    requires_async_def = True
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        #: Per function: receivers of `.cancel()` calls (`task`, `self._task`).
+        self._cancelled: dict[cst.FunctionDef, set[str]] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.ctx.tracker.current_function()
+        if function is not None and isinstance(node.func, cst.Attribute) and node.func.attr.value == "cancel":
+            self._cancelled.setdefault(function, set()).add(dotted(node.func.value))
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        # On leaving, every `.cancel()` of the function seen so far is known (the idiom cancels before the try).
+        if not self.ctx.in_async_code() or not suspends([original_node.body]):
+            return
+        function = self.ctx.tracker.current_function()
+        reaped = _awaited_names(original_node.body) & self._cancelled.get(function, set()) if function else set()
+        for handler in original_node.handlers:
+            caught = self._caught(handler)
+            if caught is None or _reraises(handler):
+                continue
+            if caught != "BaseException" and reaped:
+                continue  # cancelling a task, then awaiting it to let it finish: the idiom
+            self.report(handler, self._fix(handler), caught=caught)
+
+    def _caught(self, handler: cst.ExceptHandler) -> str | None:
+        """How to name the cancellation the handler catches, or None."""
+        if handler.type is None:
+            return "BaseException"  # a bare `except:`
+        types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+        for expr in types:
+            qualified = resolve(self, expr)
+            if qualified in CANCELLATION:
+                return qualified.rsplit(".", 1)[-1] if qualified.startswith("builtins.") else qualified.replace(
+                    "asyncio.exceptions.", "asyncio."
+                )
+        return None
+
+    def _fix(self, handler: cst.ExceptHandler) -> Fix | None:
+        body = handler.body
+        statements = list(body.body)
+        last = statements[-1]
+        smalls = last.body if isinstance(last, cst.SimpleStatementLine) else [last]
+        if isinstance(body, cst.SimpleStatementSuite):
+            smalls = statements
+        if len(statements) == 1 and len(smalls) == 1 and isinstance(smalls[0], cst.Pass):
+            if isinstance(body, cst.SimpleStatementSuite):
+                return Fix(body, body.with_changes(body=[cst.Raise()]))
+            assert isinstance(last, cst.SimpleStatementLine)
+            return Fix(body, body.with_changes(body=[last.with_changes(body=[cst.Raise()])]))
+        if isinstance(smalls[-1], (cst.Return, cst.Break, cst.Continue)):
+            return None
+        if isinstance(body, cst.SimpleStatementSuite):
+            return Fix(body, body.with_changes(body=[*statements, cst.Raise()]))
+        return Fix(body, body.with_changes(body=[*statements, cst.SimpleStatementLine([cst.Raise()])]))
+
+    VALID = (
+        Valid("import asyncio\n\nasync def worker(job):\n    try:\n        await job()\n    except asyncio.CancelledError:\n        await cleanup()\n        raise\n"),
+        Valid(
+            "import asyncio\n\nasync def stop(task):\n    task.cancel()\n    try:\n        await task\n"
+            "    except asyncio.CancelledError:\n        pass\n"
+        ),
+        Valid("async def parse(text):\n    try:\n        return int(text)\n    except:\n        return None\n"),
+        Valid("import asyncio\n\nasync def run(job):\n    try:\n        await job()\n    except Exception:\n        log()\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def worker(queue):\n    while True:\n        try:\n            await queue.get()\n"
+            "        except asyncio.CancelledError:\n            print('stopping')\n",
+            line=8,
+            fixed=(
+                "import asyncio\n\n\nasync def worker(queue):\n    while True:\n        try:\n            await queue.get()\n"
+                "        except asyncio.CancelledError:\n            print('stopping')\n            raise\n"
+            ),
+        ),
+        Invalid(
+            "async def fetch(client):\n    try:\n        return await client.get('/')\n    except BaseException:\n        return None\n",
+            line=4,
+            message="this handler catches `BaseException` and does not re-raise it: the task can no longer be cancelled",
+        ),
+    )
+
+
+class DiscardedGatherExceptions(Rule):
+    """Checks for `await asyncio.gather(..., return_exceptions=True)` whose result is dropped.
+
+    Fires when the awaited gather is a statement of its own, or is assigned to `_` or to a
+    local variable that is never read.
+
+    ## Why is this bad?
+    With `return_exceptions=True`, `gather()` returns the exceptions among the results
+    instead of raising them. Nothing looks at the results, so every failure vanishes without
+    a trace: the code carries on as if all the coroutines had succeeded.
+    """
+
+    code = "ASL402"
+    name = "discarded-gather-exceptions"
+    message = "`gather(..., return_exceptions=True)` returns the exceptions, and its result is dropped: failures vanish"
+    requires_async_def = True
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if self._returns_exceptions(node.value):
+            self.report(node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        if not self._returns_exceptions(node.value):
+            return
+        target = node.targets[0].target
+        if target.value == "_" or self._never_read(target):
+            self.report(node.value)
+
+    def _never_read(self, name: cst.Name) -> bool:
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if not isinstance(scope, FunctionScope):
+            return False
+        return not any(access for access in scope.accesses[name.value]) and all(
+            not assignment.references for assignment in scope[name.value]
+        )
+
+    def _returns_exceptions(self, value: cst.BaseExpression) -> bool:
+        if not self.ctx.in_async_code() or not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
+            return False
+        call = value.expression
+        if resolve(self, call.func) not in ("asyncio.gather", "asyncio.tasks.gather"):
+            return False
+        return any(
+            arg.keyword is not None
+            and arg.keyword.value == "return_exceptions"
+            and isinstance(arg.value, cst.Name)
+            and arg.value.value == "True"
+            for arg in call.args
+        )
+
+    VALID = (
+        Valid(
+            "import asyncio\n\nasync def main(jobs):\n    results = await asyncio.gather(*jobs, return_exceptions=True)\n"
+            "    for r in results:\n        if isinstance(r, Exception):\n            log(r)\n"
+        ),
+        Valid("import asyncio\n\nasync def main(jobs):\n    await asyncio.gather(*jobs)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\nasync def main(jobs):\n    await asyncio.gather(*jobs, return_exceptions=True)\n",
+            line=4,
+            use_instead=(
+                "import asyncio\n\nasync def main(jobs):\n    results = await asyncio.gather(*jobs, return_exceptions=True)\n"
+                "    for error in results:\n        if isinstance(error, Exception):\n            log(error)\n"
+            ),
+        ),
+    )

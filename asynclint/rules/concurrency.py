@@ -1,0 +1,576 @@
+"""ASL3xx: awaits that run one after another although nothing orders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import libcst as cst
+from libcst.metadata import Assignment, PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from asynclint.engine.context import FileContext
+from asynclint.fixes.imports import binding_for
+from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.rules._edits import awaited
+from asynclint.rules._flow import (
+    Facts,
+    facts_of,
+    final_name,
+    imported_modules,
+    is_ordering_call,
+    looks_shared,
+    names_in,
+)
+from asynclint.rules._match import resolve
+
+GATHER_ADVICE = {
+    "asyncio": "`asyncio.gather()`",
+    "trio": "a nursery (`nursery.start_soon`)",
+    "anyio": "a task group (`tg.start_soon`)",
+}
+
+#: Awaited callees that already run things together, or wait on purpose.
+_NOT_SEQUENTIAL = frozenset({"gather", "as_completed", "wait"})
+
+#: ASL302: callee names that do something (create, send, start...) rather than fetch: the order of
+#: such calls is usually the point, and nothing in the syntax says otherwise.
+_EFFECT_PREFIXES = (
+    "create", "insert", "update", "upsert", "delete", "remove", "set", "put", "post", "patch", "send",
+    "write", "save", "store", "commit", "start", "stop", "close", "open", "connect", "disconnect",
+    "login", "logout", "init", "setup", "install", "register", "unregister", "publish", "subscribe",
+    "unsubscribe", "run", "exec", "apply", "migrate", "kill", "cancel", "reset", "clear", "add",
+    "append", "push", "pop", "move", "copy", "rename", "upload", "notify", "emit", "dispatch",
+    "trigger", "enable", "disable", "mark", "ack", "lock", "unlock", "sync", "flush", "prepare",
+    "refresh", "reload", "restart", "mount", "unmount", "build", "make", "bind", "handle", "process",
+    "do", "perform", "invoke", "call", "submit", "enqueue", "schedule", "claim", "acquire", "release",
+    "grant", "revoke", "approve", "reject", "confirm", "verify", "validate", "check", "ensure",
+    "wait", "join", "sleep", "step", "tick", "advance", "consume", "produce", "flip", "toggle",
+)  # fmt: skip
+
+
+def _is_effect(name: str) -> bool:
+    lowered = name.lower().lstrip("_")
+    return lowered.startswith(_EFFECT_PREFIXES)
+
+
+def _advice(rule: Rule) -> str:
+    return GATHER_ADVICE[rule.ctx.library]
+
+
+def _gather_text(rule: Rule, site: cst.CSTNode) -> tuple[str, tuple[str, ...]] | None:
+    """How to spell `asyncio.gather` at `site`, and the imports that needs (asyncio modules only)."""
+    if rule.ctx.library != "asyncio":
+        return None  # trio and anyio have no gather: the message suggests a nursery / task group
+    target = binding_for(rule, site, "asyncio", "gather")
+    if target is None:
+        return None
+    func, imports = target
+    return cst.Module([]).code_for_node(func), imports
+
+
+def _has_comment(nodes: Sequence[cst.CSTNode]) -> bool:
+    return any("#" in cst.Module([]).code_for_node(node) for node in nodes)
+
+
+_ATOMS = (
+    cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.List, cst.Set, cst.Dict,
+    cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.SimpleString,
+)  # fmt: skip
+
+
+def _iter_text(rule: Rule, iterable: cst.BaseExpression) -> str:
+    """The loop's iterable as it may stand after `in` in a comprehension (`a if c else b` needs parentheses)."""
+    text = rule.ctx.code_for(iterable)
+    if isinstance(iterable, _ATOMS) or iterable.lpar:
+        return text
+    return f"({text})"
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """One `for` loop (or comprehension) seen from its single await."""
+
+    awaited: cst.Await
+    call: cst.Call
+
+
+class ConcurrencyRule(Rule):
+    """Family base: the shared independence checks of the concurrency rules."""
+
+    requires_async_def = True
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+
+    def modules(self, at: cst.CSTNode, facts: Facts) -> set[str]:
+        """Names in `facts` that are imported modules (`asyncio` in `asyncio.wait_for`): not objects."""
+        return imported_modules(self, at, facts.touched)
+
+    def awaited_call_ok(self, awaited: cst.Await, per_item: set[str]) -> cst.Call | None:
+        """The awaited call, when nothing about it says it waits on purpose or on a shared object.
+
+        `per_item`: names that differ in each unit of work (the loop's targets and what is derived
+        from them); a method of one of them is called on a different object each time.
+        """
+        call = awaited.expression
+        if not isinstance(call, cst.Call):
+            return None  # `await task`: already running, awaiting it in turn costs nothing
+        facts = facts_of([call])
+        callee = final_name(call.func)
+        if any(is_ordering_call(name) for name in facts.callees) or callee in _NOT_SEQUENTIAL:
+            return None
+        if isinstance(call.func, cst.Name) and call.func.value in per_item:
+            return None  # `for hook in hooks: await hook()`: callbacks run in turn on purpose
+        modules = self.modules(call, facts)
+        if facts.receivers - per_item - modules:
+            return None  # a method of one shared object (a connection, a client, `self`)
+        if any(looks_shared(name) for name in facts.reads - per_item - modules):
+            return None  # a shared connection or stream handed to every call
+        return call
+
+
+class AwaitInLoop(ConcurrencyRule):
+    """Checks for `await` in a loop whose iterations do not depend on each other.
+
+    A `for` loop (or a list, set or dict comprehension) that awaits one call per item waits for
+    each call to finish before starting the next. The rule fires only when each iteration's
+    await reads the loop variable, nothing an iteration writes is read by a later one, the
+    loop has no `break`/`continue`/`return` after its await, nothing in it sleeps, locks or
+    waits, and the awaited call is not a method of one shared object (a connection, a stream,
+    `self`) or handed a name that looks like one. Loops over `async for`, `while` loops and
+    loops with several awaits are left alone.
+
+    ## Why is this bad?
+    The loop takes the sum of all the latencies when it could take the longest one: ten
+    50 ms requests take half a second instead of 50 ms. `asyncio.gather()` (a nursery or
+    task group in trio and anyio) runs them together and returns the results in order.
+
+    ## Fix safety
+    The fix is unsafe: the calls now run concurrently, so a callee that relies on the
+    previous call having finished (a shared resource the rule could not see, a server's rate
+    limit) may break, every call starts even when an early one fails, and the first
+    exception is raised only once it happens. It is offered for `for x in xs: await f(x)`
+    (`await asyncio.gather(*(f(x) for x in xs))`), for `out.append(await f(x))` (`out.extend(...)`
+    of the gather) and for `[await f(x) for x in xs]`, when the loop variable is not used after
+    the loop and no comment would be lost; never in trio or anyio modules.
+    """
+
+    code = "ASL301"
+    name = "await-in-loop"
+    message = "`await` in a loop runs its independent iterations one at a time; run them together with {advice}"
+    fix_title = "Run the calls together with `asyncio.gather()`"
+    fix_safety = FixSafety.UNSAFE
+
+    def visit_For(self, node: cst.For) -> None:
+        tracker = self.ctx.tracker
+        if not self.ctx.in_async_code() or node.asynchronous is not None or node.orelse is not None:
+            return
+        if tracker.in_generator_expression():
+            return
+        body = list(node.body.body)
+        found = self._independent_loop(node.target, node.iter, body)
+        if found is not None:
+            self.report(found.awaited, self._loop_fix(node, body, found), advice=_advice(self))
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension(node, node.elt)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._comprehension(node, node.elt)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._comprehension(node, node.value)
+
+    def _comprehension(self, node: cst.BaseComp, element: cst.BaseExpression) -> None:
+        clause = node.for_in
+        if not self.ctx.in_async_code() or clause.asynchronous is not None or clause.inner_for_in is not None:
+            return
+        if facts_of(clause.ifs).awaits or (isinstance(node, cst.DictComp) and facts_of([node.key]).awaits):
+            return
+        # The element and the filters make one "body" whose await must depend on the targets.
+        found = self._independent_loop(clause.target, clause.iter, [element, *clause.ifs])
+        if found is None:
+            return
+        fix = None
+        if isinstance(node, cst.ListComp) and node.elt is found.awaited and not _has_comment([node]):
+            fix = self._comprehension_fix(node, found)
+        self.report(found.awaited, fix, advice=_advice(self))
+
+    def _independent_loop(
+        self, target: cst.BaseExpression, iterable: cst.BaseExpression, body: Sequence[cst.CSTNode]
+    ) -> _Loop | None:
+        """The loop's single await, when its iterations are independent; None when in doubt."""
+        facts = facts_of(body)
+        if len(facts.awaits) != 1 or facts.blocks or any(is_ordering_call(name) for name in facts.callees):
+            return None
+        (the_await,) = facts.awaits
+        targets = facts_of([target]).reads
+        per_item = set(targets)
+        carried = (facts.binds | facts.writes) - targets
+        if carried & facts_of([iterable]).touched:
+            return None  # the loop changes what it iterates over
+        defined: set[str] = set()  # names bound earlier in the same iteration, unconditionally
+        await_seen = False
+        for stmt in body:
+            stmt_facts = facts_of([stmt])
+            if (stmt_facts.reads - defined) & carried:
+                return None  # reads what an earlier iteration wrote
+            holds_await = the_await in stmt_facts.awaits
+            await_seen = await_seen or holds_await
+            if stmt_facts.exits and await_seen:
+                return None  # a break/continue/return/raise after the await may depend on it
+            if (stmt_facts.reads | stmt_facts.receivers) & per_item:
+                per_item |= stmt_facts.binds
+            if holds_await:
+                awaited = facts_of([the_await])
+                if not ((awaited.reads | awaited.receivers) & per_item):
+                    return None  # the same call each time (`for _ in range(3): await f()`)
+            if isinstance(stmt, cst.SimpleStatementLine):
+                defined |= stmt_facts.binds
+        call = self.awaited_call_ok(the_await, per_item)
+        return _Loop(the_await, call) if call is not None else None
+
+    def _target_used_elsewhere(self, loop: cst.For) -> bool:
+        """Whether a loop target is read outside the loop (the rewrite no longer binds it)."""
+        inside = {id(n) for n in names_in(loop)}
+        scope = self.get_metadata(ScopeProvider, loop, None)
+        if scope is None:
+            return True
+        for name in facts_of([loop.target]).reads:
+            if any(id(access.node) not in inside for access in scope.accesses[name]):
+                return True
+            if any(isinstance(a, Assignment) and id(a.node) not in inside for a in scope[name]):
+                return True  # bound elsewhere too: after the loop it would keep the other value
+        return False
+
+    def _loop_fix(self, loop: cst.For, body: Sequence[cst.CSTNode], found: _Loop) -> Fix | None:
+        if len(body) != 1:
+            return None
+        only = body[0]
+        if isinstance(loop.body, cst.SimpleStatementSuite):
+            small, trailing = only, loop.body.trailing_whitespace
+        elif isinstance(loop.body, cst.IndentedBlock) and isinstance(only, cst.SimpleStatementLine) and len(only.body) == 1:
+            small, trailing = only.body[0], only.trailing_whitespace
+            if _has_comment([*only.leading_lines, *loop.body.footer]) or loop.body.header.comment is not None:
+                return None
+        else:
+            return None
+        if _has_comment([loop.target, loop.iter, found.call]) or self._target_used_elsewhere(loop):
+            return None
+        if not isinstance(small, cst.Expr):
+            return None
+        gather = _gather_text(self, loop)
+        if gather is None:
+            return None
+        spelled, imports = gather
+        inner = f"{spelled}(*({self.ctx.code_for(found.call)} for {self.ctx.code_for(loop.target)} in {_iter_text(self, loop.iter)}))"
+        value = small.value
+        if value is found.awaited:
+            text = f"await {inner}"
+        elif (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "append"
+            and len(value.args) == 1
+            and value.args[0].value is found.awaited
+            and value.args[0].keyword is None
+            and not value.args[0].star
+        ):
+            text = f"{self.ctx.code_for(value.func.value)}.extend(await {inner})"
+        else:
+            return None
+        statement = cst.parse_statement(text, config=self.ctx.module.config_for_parsing)
+        assert isinstance(statement, cst.SimpleStatementLine)
+        replacement = statement.with_changes(leading_lines=loop.leading_lines, trailing_whitespace=trailing)
+        return Fix(loop, replacement, imports)
+
+    def _comprehension_fix(self, node: cst.ListComp, found: _Loop) -> Fix | None:
+        gather = _gather_text(self, node)
+        if gather is None:
+            return None
+        spelled, imports = gather
+        clause = node.for_in
+        ifs = "".join(f" if {self.ctx.code_for(test.test)}" for test in clause.ifs)
+        text = (
+            f"{spelled}(*[{self.ctx.code_for(found.call)} for {self.ctx.code_for(clause.target)} "
+            f"in {_iter_text(self, clause.iter)}{ifs}])"
+        )
+        inner = cst.parse_expression(text, config=self.ctx.module.config_for_parsing)
+        return Fix(node, awaited(self, node, inner), imports)
+
+    VALID = (
+        Valid(
+            "async def pages(client):\n    cursor = None\n    while True:\n"
+            "        cursor = await client.page(cursor)\n        if cursor is None:\n            break\n"
+        ),
+        Valid("async def crawl(urls, fetch):\n    for url in urls:\n        body = await fetch(url)\n        if body:\n            break\n"),
+        Valid("import asyncio\n\nasync def poll(jobs, check):\n    for job in jobs:\n        await check(job)\n        await asyncio.sleep(1)\n"),
+        Valid("async def save(conn, rows):\n    for row in rows:\n        await conn.execute('INSERT ...', row)\n"),
+        Valid("async def total(items, price):\n    t = 0\n    for item in items:\n        t += await price(item)\n    return t\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def upload_all(paths, upload):\n    for path in paths:\n        await upload(path)\n",
+            line=6,
+            fixed=(
+                "import asyncio\n\n\nasync def upload_all(paths, upload):\n"
+                "    await asyncio.gather(*(upload(path) for path in paths))\n"
+            ),
+        ),
+        Invalid(
+            "import asyncio\n\nasync def fetch_all(urls, fetch):\n    return [await fetch(u) for u in urls]\n",
+            line=4,
+            fixed="import asyncio\n\nasync def fetch_all(urls, fetch):\n    return await asyncio.gather(*[fetch(u) for u in urls])\n",
+        ),
+        Invalid(
+            "import trio\n\nasync def upload_all(paths, upload):\n    for path in paths:\n        await upload(path)\n",
+            message=(
+                "`await` in a loop runs its independent iterations one at a time; "
+                "run them together with a nursery (`nursery.start_soon`)"
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One `target = await call(...)` statement of a block."""
+
+    line: cst.SimpleStatementLine
+    assign: cst.Assign
+    call: cst.Call
+    facts: Facts
+
+
+class SequentialAwaits(ConcurrencyRule):
+    """Checks for consecutive `x = await f()` assignments that do not depend on each other.
+
+    The rule looks at runs of consecutive statements of the form `target = await call(...)` in
+    one block. A statement joins the run when it reads nothing an earlier one binds or
+    changes, calls no method on the same object, shares no argument that looks like a
+    connection, stream or lock, and neither call sleeps, locks, waits or closes. Calls whose
+    name says they do something (`create_…`, `send_…`, `update_…`, `start_…`...) rather than
+    fetch something are left alone, as are bare `await f()` statements: both are made for
+    their effects, whose order the syntax cannot show to be free.
+
+    ## Why is this bad?
+    `a = await get_user(uid)` then `b = await get_orders(uid)` waits for the user before it
+    even asks for the orders: the total is the sum of both latencies. `asyncio.gather()` runs
+    them together and takes the longest one.
+
+    ## Fix safety
+    The fix, `a, b = await asyncio.gather(get_user(uid), get_orders(uid))`, is unsafe: the
+    calls now run concurrently, which changes behaviour if one relies on the other's side
+    effects, and if one fails the other keeps running. A comment on one of the statements is
+    kept next to its call. It is never offered in trio or anyio modules.
+    """
+
+    code = "ASL302"
+    name = "sequential-awaits"
+    message = "this `await` waits for the previous one although it does not use its result; run them together with {advice}"
+    fix_title = "Run the calls together with `asyncio.gather()`"
+    fix_safety = FixSafety.UNSAFE
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if not self.ctx.in_async_code() or self.ctx.tracker.in_generator_expression():
+            return
+        run: list[_Candidate] = []
+        for stmt in [*node.body, None]:
+            candidate = self._candidate(stmt) if stmt is not None else None
+            if candidate is not None and run and self._independent(run, candidate):
+                run.append(candidate)
+                continue
+            self._report_run(node, run)
+            run = [candidate] if candidate is not None else []
+
+    def _candidate(self, stmt: cst.BaseStatement) -> _Candidate | None:
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return None
+        assign = stmt.body[0]
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+            return None
+        value = assign.value
+        if not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
+            return None
+        call = value.expression
+        callee = final_name(call.func)
+        if not callee or _is_effect(callee):
+            return None
+        facts = facts_of([assign])
+        if len(facts.awaits) != 1:
+            return None
+        if any(is_ordering_call(name) for name in facts.callees) or callee in _NOT_SEQUENTIAL:
+            return None
+        # Receivers and shared arguments are compared pairwise: one object used by two statements orders them.
+        return _Candidate(stmt, assign, call, facts)
+
+    def _independent(self, run: list[_Candidate], new: _Candidate) -> bool:
+        for earlier in run:
+            modules = self.modules(new.call, earlier.facts) | self.modules(new.call, new.facts)
+            first, second = earlier.facts, new.facts
+            if (first.binds | first.writes) - modules & second.touched:
+                return False
+            if (second.binds | second.writes) - modules & first.touched:
+                return False
+            shared = (first.touched & second.touched) - modules
+            if any(looks_shared(name) for name in shared):
+                return False
+        return True
+
+    def _report_run(self, block: cst.IndentedBlock, run: list[_Candidate]) -> None:
+        if len(run) < 2:
+            return
+        fix = self._run_fix(block, run)
+        for candidate in run[1:]:
+            self.report(candidate.assign.value, fix, advice=_advice(self))
+
+    def _run_fix(self, block: cst.IndentedBlock, run: list[_Candidate]) -> Fix | None:
+        if any(_has_comment(c.line.leading_lines) or _has_comment([c.assign]) for c in run[1:]):
+            return None
+        if _has_comment([run[0].assign]):
+            return None
+        gather = _gather_text(self, block)
+        if gather is None:
+            return None
+        spelled, imports = gather
+        targets = ", ".join(self._target_text(c.assign.targets[0].target) for c in run)
+        comments = [c.line.trailing_whitespace.comment for c in run]
+        calls = [self.ctx.code_for(c.call) for c in run]
+        if any(comment is not None for comment in comments):
+            indent = self.ctx.module.default_indent
+            lines = [
+                f"{indent}{call},{'  ' + comment.value if comment is not None else ''}"
+                for call, comment in zip(calls, comments)
+            ]
+            text = f"{targets} = await {spelled}(\n" + "\n".join(lines) + "\n)\n"
+        else:
+            text = f"{targets} = await {spelled}({', '.join(calls)})\n"
+        statement = cst.parse_statement(text, config=self.ctx.module.config_for_parsing)
+        assert isinstance(statement, cst.SimpleStatementLine)
+        statement = statement.with_changes(leading_lines=run[0].line.leading_lines)
+        first = block.body.index(run[0].line)
+        body = [*block.body[:first], statement, *block.body[first + len(run) :]]
+        return Fix(block, block.with_changes(body=body), imports)
+
+    def _target_text(self, target: cst.BaseAssignTargetExpression) -> str:
+        text = self.ctx.code_for(target)
+        if isinstance(target, cst.Tuple) and not target.lpar:
+            return f"({text})"
+        return text
+
+    VALID = (
+        Valid("async def load(api, uid):\n    user = await api.user(uid)\n    orders = await api.orders(uid)\n"),
+        Valid("async def load(get_user, get_orders, uid):\n    user = await get_user(uid)\n    orders = await get_orders(user.id)\n"),
+        Valid("async def setup(create_schema, create_rows):\n    a = await create_schema()\n    b = await create_rows()\n"),
+        Valid("async def copy(conn, src, dst):\n    a = await read_table(conn, src)\n    b = await read_table(conn, dst)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\n\nasync def dashboard(uid):\n    user = await get_user(uid)\n"
+            "    orders = await get_orders(uid)\n    return user, orders\n",
+            line=6,
+            fixed=(
+                "import asyncio\n\n\nasync def dashboard(uid):\n"
+                "    user, orders = await asyncio.gather(get_user(uid), get_orders(uid))\n    return user, orders\n"
+            ),
+        ),
+        Invalid(
+            "import anyio\n\nasync def dashboard(uid):\n    user = await get_user(uid)\n    orders = await get_orders(uid)\n",
+            message=(
+                "this `await` waits for the previous one although it does not use its result; "
+                "run them together with a task group (`tg.start_soon`)"
+            ),
+        ),
+    )
+
+
+class UnboundedGather(ConcurrencyRule):
+    """Checks for `asyncio.gather(*(f(x) for x in xs))` over a collection of unknown size.
+
+    Fires when the gathered coroutines come from a comprehension, a `map()` or a list built
+    elsewhere, over something that is not a literal collection or a literal `range()`, and
+    nothing in the module mentions a semaphore or a limiter. This rule is in preview: select
+    it with `--select ASL303`.
+
+    ## Why is this bad?
+    Gathering one coroutine per item starts all of them at once: ten thousand items open ten
+    thousand connections, exhaust file descriptors, or trip the server's rate limit. Bound the
+    concurrency with an `asyncio.Semaphore` acquired in the worker, or process the items in
+    chunks.
+    """
+
+    code = "ASL303"
+    name = "unbounded-gather"
+    message = "`gather()` starts one task per item of a collection of unknown size at once; bound it with a semaphore"
+    default_enabled = False
+    requires_async_def = False
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._candidates: list[cst.Call] = []
+        self._limited = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        lowered = node.value.lower()
+        if "semaphore" in lowered or "limit" in lowered:
+            self._limited = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if resolve(self, node.func) != "asyncio.gather" or not self.ctx.tracker.in_live_code():
+            return
+        for arg in node.args:
+            if arg.star == "*" and self._unbounded(arg.value):
+                self._candidates.append(node)
+                return
+
+    def _unbounded(self, gathered: cst.BaseExpression) -> bool:
+        if isinstance(gathered, (cst.GeneratorExp, cst.ListComp)):
+            return not _small(self, gathered.for_in.iter)
+        if isinstance(gathered, cst.Call) and resolve(self, gathered.func) == "builtins.map" and len(gathered.args) == 2:
+            return not _small(self, gathered.args[1].value)
+        return False
+
+    def finish(self) -> None:
+        if self._limited:
+            return
+        for call in self._candidates:
+            self.report(call)
+
+    VALID = (
+        Valid("import asyncio\n\nasync def main(f):\n    await asyncio.gather(*(f(x) for x in [1, 2, 3]))\n"),
+        Valid(
+            "import asyncio\n\nsem = asyncio.Semaphore(10)\n\nasync def fetch(url):\n    async with sem:\n        ...\n\n"
+            "async def main(urls):\n    await asyncio.gather(*(fetch(u) for u in urls))\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n\nasync def main(fetch, urls):\n    await asyncio.gather(*(fetch(u) for u in urls))\n",
+            line=4,
+            use_instead=(
+                "import asyncio\n\nasync def main(fetch, urls):\n    sem = asyncio.Semaphore(20)\n\n"
+                "    async def bounded(u):\n        async with sem:\n            return await fetch(u)\n\n"
+                "    await asyncio.gather(*(bounded(u) for u in urls))\n"
+            ),
+        ),
+    )
+
+
+_SMALL_RANGE = 100
+
+
+def _small(rule: Rule, iterable: cst.BaseExpression) -> bool:
+    """A literal collection, a literal `range()`, or a name bound only to one of those."""
+    if isinstance(iterable, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+        return all(not isinstance(e, (cst.StarredElement, cst.StarredDictElement)) for e in iterable.elements)
+    if isinstance(iterable, cst.Call) and resolve(rule, iterable.func) == "builtins.range":
+        return all(isinstance(a.value, cst.Integer) and int(a.value.value, 0) <= _SMALL_RANGE for a in iterable.args)
+    if isinstance(iterable, cst.Name):
+        scope = rule.get_metadata(ScopeProvider, iterable, None)
+        if scope is None:
+            return False
+        assignments = list(scope[iterable.value])
+        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
+            return False
+        bound = assignments[0].node
+        value = rule.ctx.tracker.values.get(bound) if isinstance(bound, cst.Name) else None
+        return value is not None and not isinstance(value, cst.Name) and _small(rule, value)
+    return False
