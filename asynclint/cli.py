@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 import click
@@ -16,9 +17,8 @@ from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.docs import explain as explain_rule
 from asynclint.docs import rules_markdown, rules_table
 from asynclint.engine.files import PathError, discover, ignore_skipped
-from asynclint.engine.lint import FileResult, lint_paths, project_for
-from asynclint.fixes.apply import FixOutcome, fix_source
-from asynclint.fixes.write import WriteError, unified_diff, write_atomically
+from asynclint.engine.lint import FileResult
+from asynclint.engine.runner import cache_folder, check_files, default_jobs, fix_files
 from asynclint.rule import Diagnostic, FixSafety
 from asynclint.registry import rules_by_code
 from asynclint.report import FORMATS
@@ -52,6 +52,7 @@ class CommonOptions:
     quiet: bool
     verbose: bool
     no_color: bool
+    jobs: int | None
 
 
 def common_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -74,6 +75,12 @@ def common_options(command: Callable[..., None]) -> Callable[..., None]:
             click.option("-q", "--quiet", is_flag=True, help="Print only the findings: no summary, no progress."),
             click.option("-v", "--verbose", is_flag=True, help="Also say which files and folders were skipped, and why."),
             click.option("--no-color", is_flag=True, help="No colors (also off when piped, or with NO_COLOR set)."),
+            click.option(
+                "-j",
+                "--jobs",
+                type=click.IntRange(min=1),
+                help="Worker processes (default: the number of CPUs; 1 runs everything in this process).",
+            ),
         ]
     ):
         wrapped = option(wrapped)
@@ -108,12 +115,12 @@ def use_color(no_color: bool) -> bool:
     return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
-def lint_with_progress(files: Sequence[str], config: Config, quiet: bool) -> list[FileResult]:
+def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: int, cache: Path | None) -> list[FileResult]:
     """Lint, with a progress bar on stderr for long runs on a terminal."""
     if quiet or len(files) <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return lint_paths(files, config)
+        return check_files(files, config, jobs=jobs, cache_dir=cache)
     with click.progressbar(length=len(files), label="Checking", file=sys.stderr) as bar:
-        return lint_paths(files, config, on_file=lambda: bar.update(1))
+        return check_files(files, config, jobs=jobs, cache_dir=cache, on_file=lambda: bar.update(1))
 
 
 @cli.command()
@@ -126,6 +133,8 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool) -> lis
 @click.option("--baseline", "baseline_file", metavar="FILE", help="Report only findings not recorded in FILE.")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `asynclint fix` does.")
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option("--cache-dir", metavar="DIR", help="Where the result cache lives (default: .asynclint_cache next to the config).")
 def check(
     common: CommonOptions,
     output_format: str,
@@ -136,13 +145,17 @@ def check(
     baseline_file: str | None,
     apply_fixes: bool,
     diff: bool,
+    no_cache: bool,
+    cache_dir: str | None,
 ) -> None:
     """Check PATHS (default: the current folder) for async pitfalls."""
     config, files = load(common)
     quiet, unsafe_fixes = common.quiet, common.unsafe_fixes
+    jobs = common.jobs or default_jobs()
     if apply_fixes:
-        run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet)
-    results = lint_with_progress(files, config, quiet)
+        run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet, jobs)
+    cache = None if no_cache else cache_folder(config, cache_dir)
+    results = lint_with_progress(files, config, quiet, jobs, cache)
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     fixed_since = None
     try:
@@ -190,38 +203,26 @@ def check(
 def fix(common: CommonOptions, diff: bool, exit_zero: bool) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all)."""
     config, files = load(common)
-    run_fix(files, config, common.unsafe_fixes, diff, exit_zero, common.quiet)
+    run_fix(files, config, common.unsafe_fixes, diff, exit_zero, common.quiet, common.jobs or default_jobs())
 
 
 def run_fix(
-    files: Sequence[str], config: Config, unsafe: bool, diff: bool, exit_zero: bool = False, quiet: bool = False
+    files: Sequence[str],
+    config: Config,
+    unsafe: bool,
+    diff: bool,
+    exit_zero: bool = False,
+    quiet: bool = False,
+    jobs: int = 1,
 ) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
-    outcomes: list[FixOutcome] = []
-    errors: list[str] = []
-    project = project_for(files, config)
-    for path in files:
-        try:
-            with open(path, "rb") as handle:
-                original = handle.read()
-        except OSError as exc:
-            errors.append(f"{path}: cannot read file: {exc.strerror or exc}")
-            continue
-        outcome = fix_source(original, path, config, unsafe=unsafe, project=project)
-        outcomes.append(outcome)
-        if outcome.error:
-            errors.append(outcome.error)
-        elif outcome.changed and diff:
-            click.echo(unified_diff(path, outcome.text_before, outcome.text_after), nl=False)
-        elif outcome.changed:
-            assert isinstance(outcome.fixed, bytes)
-            try:
-                write_atomically(path, outcome.fixed, original)
-            except WriteError as exc:
-                errors.append(str(exc))
-                outcomes[-1] = FixOutcome(path, original, original, remaining=outcome.remaining, error=str(exc))
-    done = [o for o in outcomes if o.changed and not o.error]
-    remaining = sorted(d for o in outcomes for d in o.remaining)
+    reports = fix_files(files, config, unsafe=unsafe, diff=diff, jobs=jobs)
+    errors = [report.error for report in reports if report.error]
+    if diff:
+        for report in reports:
+            click.echo(report.diff, nl=False)
+    done = [report.outcome for report in reports if report.changed]
+    remaining = sorted(d for report in reports for d in report.outcome.remaining)
     if not diff:
         click.echo(text_report.render(remaining), nl=False)
     if not quiet:

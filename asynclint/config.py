@@ -18,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-GLOBAL_KEYS = ("select", "ignore", "extend-select", "exclude", "per-file-ignores")
+GLOBAL_KEYS = ("select", "ignore", "extend-select", "exclude", "per-file-ignores", "cache-dir")
 
 
 class ConfigError(Exception):
@@ -37,6 +37,8 @@ class Config:
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
     rule_options: Mapping[type, Any] = field(default_factory=dict)
+    #: Where the result cache lives (relative to `root`); None: `.asynclint_cache`.
+    cache_dir: str | None = None
 
     def __post_init__(self) -> None:
         for selector in (*(self.select or ()), *self.ignore, *self.extend_select):
@@ -197,6 +199,10 @@ def parse_table(table: Mapping[str, Any], where: str) -> dict[str, Any]:
             kwargs["per_file_ignores"] = tuple(
                 (glob, _string_list(codes, f"per-file-ignores.{glob}", where)) for glob, codes in value.items()
             )
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}: cache-dir must be a folder path (a string)")
+            kwargs["cache_dir"] = value
         elif key in rule_keys:
             options_type, name = rule_keys[key]
             default = next(f for f in dataclasses.fields(options_type) if f.name == name).default

@@ -65,6 +65,15 @@ class Edit:
     end: tuple[int, int]
 
 
+@dataclass(frozen=True)
+class TextEdit:
+    """A fix as plain text: replace the span by `text` (only for fixes that need nothing else, e.g. no import)."""
+
+    start: tuple[int, int]  # (line, 0-based column)
+    end: tuple[int, int]
+    text: str
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     """One finding: where, which rule, and what to say."""
@@ -79,6 +88,8 @@ class Diagnostic:
     end_col: int = field(compare=False, default=0)
     fix: FixSafety | None = field(compare=False, default=None)
     edit: Edit | None = field(compare=False, default=None, repr=False)
+    #: The same fix as text, when it is one self-contained replacement; outlives the syntax tree.
+    text_edit: TextEdit | None = field(compare=False, default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON object of `--format json` (columns 1-based, as printed)."""
@@ -153,6 +164,11 @@ class Rule(cst.BatchableCSTVisitor):
                 (span.start.line, span.start.column),
                 (span.end.line, span.end.column),
             )
+        text_edit = None
+        if edit is not None and not edit.fix.imports and not edit.fix.module_statements:
+            replacement = edit.fix.replacement
+            if isinstance(replacement, cst.CSTNode):
+                text_edit = TextEdit(edit.start, edit.end, cst.Module(body=[]).code_for_node(replacement))
         self.diagnostics.append(
             Diagnostic(
                 path=self.ctx.path,
@@ -165,6 +181,7 @@ class Rule(cst.BatchableCSTVisitor):
                 end_col=pos.end.column,
                 fix=edit.safety if edit is not None else None,
                 edit=edit,
+                text_edit=text_edit,
             )
         )
 

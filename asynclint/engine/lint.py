@@ -8,7 +8,7 @@ import re
 import tokenize
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -265,19 +265,6 @@ def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
     return spans
 
 
-def lint_file(
-    path: str, config: Config, *, raise_errors: bool = False, project: ProjectIndex | None = None
-) -> FileResult:
-    """Read and check one file; an unreadable file is reported like an unparsable one."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        return FileResult(path, (parse_error(path, ParseFailure(f"cannot read file: {reason}")),))
-    return lint_source(data, path, config, raise_errors=raise_errors, project=project)
-
-
 CACHE_DIR = ".asynclint_cache"
 
 
@@ -298,14 +285,3 @@ def project_for(paths: Sequence[str], config: Config) -> ProjectIndex | None:
     known = {os.path.realpath(f) for f in files}
     files += [p for p in paths if os.path.realpath(p) not in known]
     return build_index(files, cache_dir=root / CACHE_DIR)
-
-
-def lint_paths(paths: Sequence[str], config: Config, on_file: Callable[[], None] | None = None) -> list[FileResult]:
-    """Check every file, in the given (stable) order, against one project index."""
-    project = project_for(paths, config)
-    results = []
-    for path in paths:
-        results.append(lint_file(path, config, project=project))
-        if on_file is not None:
-            on_file()
-    return results

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-import libcst as cst
-
 from asynclint import __version__
 from asynclint.docs import RULE_DOCS, explain, summary
 from asynclint.registry import all_rules
-from asynclint.rule import Diagnostic, Edit
+from asynclint.rule import Diagnostic, TextEdit
 
 HOME = "https://pypi.org/project/asynclint/"
 
@@ -32,21 +30,19 @@ def _region(start: tuple[int, int], end: tuple[int, int]) -> dict[str, int]:
     return {"startLine": start[0], "startColumn": start[1] + 1, "endLine": end[0], "endColumn": end[1] + 1}
 
 
-def _fix(d: Diagnostic, edit: Edit) -> list[dict[str, Any]]:
-    """The edit as a SARIF fix, when it is one self-contained replacement (no import to add)."""
-    replacement = edit.fix.replacement
-    if edit.fix.imports or edit.fix.module_statements or not isinstance(replacement, cst.CSTNode):
-        return []
+def _fix(d: Diagnostic, edit: TextEdit) -> list[dict[str, Any]]:
+    """The edit as a SARIF fix (only self-contained replacements have a text edit: no import to add)."""
+    assert d.fix is not None
     return [
         {
-            "description": {"text": f"{edit.safety.value} fix"},
+            "description": {"text": f"{d.fix.value} fix"},
             "artifactChanges": [
                 {
                     "artifactLocation": {"uri": _uri(d.path)},
                     "replacements": [
                         {
                             "deletedRegion": _region(edit.start, edit.end),
-                            "insertedContent": {"text": cst.Module(body=[]).code_for_node(replacement)},
+                            "insertedContent": {"text": edit.text},
                         }
                     ],
                 }
@@ -80,10 +76,8 @@ def render(diagnostics: Sequence[Diagnostic]) -> str:
         }
         if d.code in index:
             result["ruleIndex"] = index[d.code]
-        if d.edit is not None:
-            fixes = _fix(d, d.edit)
-            if fixes:
-                result["fixes"] = fixes
+        if d.text_edit is not None:
+            result["fixes"] = _fix(d, d.text_edit)
         results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

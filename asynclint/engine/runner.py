@@ -1,0 +1,241 @@
+"""Run the linter over many files: cached results first, the rest in worker processes when asked.
+
+Files are handed to the workers in batches; every result comes back keyed by its file, so the
+output is the same, in the same order, whatever the number of workers. The project index is
+built once, in the parent, and handed to each worker when it starts. A worker that dies (a
+crash in a C extension, the OOM killer) loses its batch, not the run: the batch's files are
+checked again one at a time, each in a fresh worker, and a file that kills its worker again is
+reported as an error. Nothing of a file outlives its check but its findings (the libcst
+tree is dropped, and with it the fix edits a `check` does not need).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence, TypeVar
+
+from asynclint.config import Config
+from asynclint.engine.cache import EntryKeys, ResultCache
+from asynclint.engine.lint import FileResult, lint_source, parse_error, project_for
+from asynclint.engine.project import ProjectIndex
+from asynclint.engine.source import ParseFailure
+from asynclint.fixes.apply import FixOutcome, fix_source
+from asynclint.fixes.write import WriteError, unified_diff, write_atomically
+from asynclint.rule import Diagnostic
+
+T = TypeVar("T")
+
+#: Fewer files than this are checked in this process: starting workers would cost more.
+IN_PROCESS_BELOW = 8
+
+
+def default_jobs() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs, sent once when it starts."""
+
+    config: Config
+    project: ProjectIndex | None
+    keys: EntryKeys | None = None
+    unsafe: bool = False
+    diff: bool = False
+
+
+def _slim(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """The findings without their edits, which hold the whole syntax tree."""
+    return tuple(dataclasses.replace(d, edit=None) if d.edit is not None else d for d in diagnostics)
+
+
+def check_one(job: Job, path: str) -> tuple[FileResult, dict[str, Any] | None]:
+    """Check one file; with a cache, also the entry that remembers the result."""
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return FileResult(path, (parse_error(path, ParseFailure(f"cannot read file: {reason}")),)), None
+    result = lint_source(data, path, job.config, project=job.project)
+    result = FileResult(path, _slim(result.diagnostics), result.error)
+    entry = None
+    if job.keys is not None and result.error is None:
+        entry = job.keys.make_entry(st, data, result.diagnostics)
+    return result, entry
+
+
+@dataclass(frozen=True)
+class FixReport:
+    """What fixing one file did, without the file's content (the parent prints, the worker writes)."""
+
+    path: str
+    changed: bool
+    outcome: FixOutcome
+    diff: str = ""
+    error: str | None = None
+
+
+def fix_one(job: Job, path: str) -> FixReport:
+    """Fix one file: write it (atomically), or with `diff` only describe the change."""
+    try:
+        with open(path, "rb") as handle:
+            original = handle.read()
+    except OSError as exc:
+        error = f"{path}: cannot read file: {exc.strerror or exc}"
+        return FixReport(path, False, FixOutcome(path, b"", b"", error=error), error=error)
+    outcome = fix_source(original, path, job.config, unsafe=job.unsafe, project=job.project)
+    changed = outcome.changed and outcome.error is None
+    slim = dataclasses.replace(
+        outcome, original=b"", fixed=b"1" if changed else b"", remaining=_slim(outcome.remaining), text_before="", text_after=""
+    )
+    if outcome.error:
+        return FixReport(path, False, slim, error=outcome.error)
+    if changed and job.diff:
+        return FixReport(path, True, slim, diff=unified_diff(path, outcome.text_before, outcome.text_after))
+    if changed:
+        assert isinstance(outcome.fixed, bytes)
+        try:
+            write_atomically(path, outcome.fixed, original)
+        except WriteError as exc:
+            kept = dataclasses.replace(slim, fixed=b"", error=str(exc))
+            return FixReport(path, False, kept, error=str(exc))
+    return FixReport(path, changed, slim)
+
+
+# Worker side: the job arrives once, with the worker.
+_JOB: Job | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _run_batch(work: Callable[[Job, str], T], paths: list[str]) -> list[T]:
+    assert _JOB is not None, "worker started without its job"
+    return [work(_JOB, path) for path in paths]
+
+
+def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
+    # fork shares the parent's index without pickling it; elsewhere the job is pickled once per worker.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(job,))
+
+
+def run_all(
+    work: Callable[[Job, str], T],
+    job: Job,
+    paths: Sequence[str],
+    jobs: int,
+    crashed: Callable[[str], T],
+    on_file: Callable[[], None] | None = None,
+) -> Iterator[tuple[str, T]]:
+    """`work(job, path)` for every path, in `jobs` processes (1: this one), yielded as they finish.
+
+    `crashed(path)` stands for the result of a file whose worker died twice.
+    """
+    if jobs <= 1 or len(paths) < IN_PROCESS_BELOW:
+        for path in paths:
+            yield path, work(job, path)
+            if on_file is not None:
+                on_file()
+        return
+    workers = min(jobs, len(paths))
+    size = max(1, min(32, len(paths) // (workers * 8)))
+    batches = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+    lost: list[str] = []
+    with _pool(job, workers) as pool:
+        futures: dict[Future[list[T]], list[str]] = {pool.submit(_run_batch, work, b): b for b in batches}
+        for future, batch in futures.items():
+            try:
+                outputs = future.result()
+            except BrokenProcessPool:
+                lost.extend(batch)
+                continue
+            for path, output in zip(batch, outputs):
+                yield path, output
+                if on_file is not None:
+                    on_file()
+    for path in lost:  # one at a time, each in a fresh worker, so one bad file cannot take others down
+        with _pool(job, 1) as single:
+            try:
+                output = single.submit(_run_batch, work, [path]).result()[0]
+            except BrokenProcessPool:
+                output = crashed(path)
+        yield path, output
+        if on_file is not None:
+            on_file()
+
+
+def _crashed_check(path: str) -> tuple[FileResult, None]:
+    return FileResult(path, (), error=f"{path}: the worker process checking this file crashed"), None
+
+
+def _crashed_fix(path: str) -> FixReport:
+    error = f"{path}: the worker process fixing this file crashed; file left unchanged"
+    return FixReport(path, False, FixOutcome(path, b"", b"", error=error), error=error)
+
+
+def cache_folder(config: Config, cache_dir: str | None) -> Path:
+    """`cache-dir` from the command line or the config (relative to the config's folder), else `.asynclint_cache`."""
+    chosen = cache_dir or config.cache_dir or ".asynclint_cache"
+    folder = Path(chosen)
+    return folder if folder.is_absolute() else config.root / folder
+
+
+def check_files(
+    files: Sequence[str],
+    config: Config,
+    *,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    on_file: Callable[[], None] | None = None,
+) -> list[FileResult]:
+    """Check every file against one project index; results in the order of `files`."""
+    project = project_for(files, config)
+    cache = ResultCache(cache_dir, config, project) if cache_dir is not None else None
+    results: dict[str, FileResult] = {}
+    misses: list[str] = []
+    for path in files:
+        hit = cache.get(path) if cache is not None else None
+        if hit is None:
+            misses.append(path)
+            continue
+        results[path] = FileResult(path, hit)
+        if on_file is not None:
+            on_file()
+    job = Job(config, project, cache.keys() if cache is not None else None)
+    for path, (result, entry) in run_all(check_one, job, misses, jobs, _crashed_check, on_file):
+        results[path] = result
+        if cache is not None:
+            cache.put(path, entry)
+    if cache is not None:
+        cache.save()
+    return [results[path] for path in files]
+
+
+def fix_files(
+    files: Sequence[str],
+    config: Config,
+    *,
+    unsafe: bool,
+    diff: bool,
+    jobs: int = 1,
+) -> list[FixReport]:
+    """Fix every file (or describe the changes); reports in the order of `files`."""
+    job = Job(config, project_for(files, config), unsafe=unsafe, diff=diff)
+    reports = dict(run_all(fix_one, job, files, jobs, _crashed_fix))
+    return [reports[path] for path in files]

@@ -1,0 +1,206 @@
+"""Parallel workers and the result cache: same answers, fewer checks (never timed here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from asynclint.config import Config
+from asynclint.engine import runner
+from asynclint.engine.cache import ResultCache
+from asynclint.engine.runner import Job, check_files, run_all
+from asynclint.testing import FIXTURES
+
+ALL = Config(select=("ALL",))
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "asynclint", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_jobs_2_reports_exactly_what_jobs_1_reports_on_the_fixtures():
+    one = cli("check", "--format", "json", "--no-cache", "--jobs", "1", str(FIXTURES))
+    two = cli("check", "--format", "json", "--no-cache", "--jobs", "2", str(FIXTURES))
+    assert one.returncode == two.returncode == 1, one.stderr + two.stderr
+    assert json.loads(one.stdout), "the fixtures must produce findings"
+    assert one.stdout == two.stdout  # same findings, same order, byte for byte
+
+
+def test_fix_with_2_jobs_writes_what_fix_with_1_job_writes(tmp_path: Path):
+    outputs = []
+    for jobs in ("1", "2"):
+        tree = tmp_path / f"jobs{jobs}"
+        shutil.copytree(FIXTURES, tree, ignore=shutil.ignore_patterns("*.fixed"))
+        result = cli("fix", "--unsafe-fixes", "--jobs", jobs, str(tree))
+        assert result.returncode in (0, 1), result.stderr
+        outputs.append({p.relative_to(tree): p.read_bytes() for p in sorted(tree.rglob("*.py"))})
+    assert outputs[0] == outputs[1]
+
+
+def _project(tmp_path: Path) -> Path:
+    tmp_path.mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.asynclint]\nselect = ['ALL']\n")
+    (tmp_path / "api.py").write_text("async def fetch():\n    pass\n")
+    (tmp_path / "caller.py").write_text("from api import fetch\n\n\nasync def main():\n    fetch()\n")
+    (tmp_path / "other.py").write_text("import time\n\n\nasync def tick():\n    time.sleep(1)\n")
+    return tmp_path
+
+
+def _checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record which files are really checked (not answered from the cache)."""
+    seen: list[str] = []
+    real = runner.check_one
+
+    def counting(job: Job, path: str):  # type: ignore[no-untyped-def]
+        seen.append(Path(path).name)
+        return real(job, path)
+
+    monkeypatch.setattr(runner, "check_one", counting)
+    return seen
+
+
+def _run(project: Path, cache: Path) -> list:
+    files = sorted(str(p) for p in project.glob("*.py"))
+    config = Config(select=("ALL",), root=project)
+    return sorted(d for r in check_files(files, config, jobs=1, cache_dir=cache) for d in r.diagnostics)
+
+
+def test_a_cache_hit_returns_what_the_miss_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    first = _run(project, cache)
+    assert {d.code for d in first} == {"ASL101", "ASL201"}
+    checked = _checked(monkeypatch)
+    second = _run(project, cache)
+    assert checked == []  # every file answered from the cache
+    assert second == first
+    assert [(d.message, d.fix, d.end_line, d.end_col, d.text_edit) for d in second] == [
+        (d.message, d.fix, d.end_line, d.end_col, d.text_edit) for d in first
+    ]
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_editing_an_async_def_rechecks_its_callers_and_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    _run(project, cache)
+    (project / "api.py").write_text("def fetch():\n    pass\n")  # no longer a coroutine function
+    checked = _checked(monkeypatch)
+    after = _run(project, cache)
+    assert sorted(checked) == ["api.py", "caller.py"]  # other.py mentions no `fetch`
+    assert {d.code for d in after} == {"ASL101"}
+
+
+def test_a_new_async_def_rechecks_the_files_that_mention_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = _project(tmp_path / "p")
+    (project / "late.py").write_text("async def main():\n    notify()\n")
+    cache = tmp_path / "cache"
+    assert "ASL201" not in {d.code for d in _run(project, cache) if d.path.endswith("late.py")}
+    (project / "notifier.py").write_text("async def notify():\n    pass\n")
+    (project / "late.py").write_text("from notifier import notify\n\nasync def main():\n    notify()\n")
+    checked = _checked(monkeypatch)
+    after = _run(project, cache)
+    assert sorted(checked) == ["late.py", "notifier.py"]
+    assert ("late.py", "ASL201") in {(Path(d.path).name, d.code) for d in after}
+
+
+def test_a_changed_file_is_checked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    _run(project, cache)
+    (project / "other.py").write_text("async def tick():\n    pass\n")
+    checked = _checked(monkeypatch)
+    after = _run(project, cache)
+    assert checked == ["other.py"]
+    assert {d.code for d in after} == {"ASL201"}
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"version": 999, "files": {}}', b'{"version": 1, "files": {"x": 3}}', b"\xff\xfe"])
+def test_a_corrupt_or_foreign_cache_is_ignored_and_rebuilt(tmp_path: Path, garbage: bytes):
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    expected = _run(project, cache)
+    (cache_file,) = cache.glob("results-*.json")
+    cache_file.write_bytes(garbage)
+    assert _run(project, cache) == expected
+    assert json.loads(cache_file.read_text())["version"] == ResultCache.VERSION
+
+
+def test_a_malformed_entry_is_a_miss_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    expected = _run(project, cache)
+    (cache_file,) = cache.glob("results-*.json")
+    data = json.loads(cache_file.read_text())
+    for entry in data["files"].values():
+        entry["diagnostics"] = [["not", "a", "row"]]
+    cache_file.write_text(json.dumps(data))
+    checked = _checked(monkeypatch)
+    assert _run(project, cache) == expected
+    assert len(checked) == 3
+
+
+def test_another_configuration_uses_another_cache_file(tmp_path: Path):
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    files = sorted(str(p) for p in project.glob("*.py"))
+    check_files(files, Config(select=("ASL101",), root=project), cache_dir=cache)
+    only = check_files(files, Config(select=("ASL201",), root=project), cache_dir=cache)
+    assert {d.code for r in only for d in r.diagnostics} == {"ASL201"}
+    assert len(list(cache.glob("results-*.json"))) == 2
+
+
+def test_no_cache_writes_nothing_and_cache_dir_is_honoured(tmp_path: Path):
+    project = _project(tmp_path / "p")
+    assert cli("check", "--no-cache", "--exit-zero", ".", cwd=project).returncode == 0
+    assert not (project / ".asynclint_cache").exists() or not list((project / ".asynclint_cache").glob("results-*"))
+    assert cli("check", "--cache-dir", "elsewhere", "--exit-zero", ".", cwd=project).returncode == 0
+    assert list((project / "elsewhere").glob("results-*.json"))
+    (project / "pyproject.toml").write_text("[tool.asynclint]\ncache-dir = 'from-config'\n")
+    assert cli("check", "--exit-zero", ".", cwd=project).returncode == 0
+    assert list((project / "from-config").glob("results-*.json"))
+
+
+def _work(job: Job, path: str) -> str:
+    if path.endswith("boom"):
+        os._exit(13)  # a worker dying hard, as a segfault or the OOM killer would make it
+    return path.upper()
+
+
+def test_a_worker_crash_reports_that_file_and_loses_no_other():
+    paths = [f"file{i}" for i in range(40)] + ["boom"] + [f"late{i}" for i in range(20)]
+    results = dict(run_all(_work, Job(ALL, None), paths, 2, lambda p: f"crashed {p}"))
+    assert results.pop("boom") == "crashed boom"
+    assert results == {p: p.upper() for p in paths if p != "boom"}
+
+
+def test_the_project_index_is_built_once_for_all_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("")
+    for i in range(30):
+        (project / f"m{i}.py").write_text(f"async def f{i}():\n    pass\n\nasync def g():\n    f{i}()\n")
+    builds: list[int] = []
+    real = runner.project_for
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        builds.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "project_for", counting)
+    files = sorted(str(p) for p in project.glob("*.py"))
+    results = check_files(files, Config(root=project), jobs=2)
+    assert len(builds) == 1
+    assert sum(1 for r in results for d in r.diagnostics if d.code == "ASL201") == 30
+
+
+def test_jobs_must_be_positive():
+    result = cli("check", "--jobs", "0", ".")
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr
