@@ -7,7 +7,7 @@ from libcst.metadata import FunctionScope, PositionProvider, QualifiedNameProvid
 
 from asynclint.engine.context import FileContext, dotted
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
-from asynclint.rules._flow import facts_of, suspends
+from asynclint.rules._flow import facts_of, names_in, suspends
 from asynclint.rules._match import resolve
 
 #: What a handler catches when it catches cancellation.
@@ -36,6 +36,46 @@ def _reraises(handler: cst.ExceptHandler) -> bool:
     return False
 
 
+def _hands_on(handler: cst.ExceptHandler) -> bool:
+    """`except BaseException as exc:` that does something with `exc` (stores, converts, re-raises it later)."""
+    if handler.name is None or not isinstance(handler.name.name, cst.Name):
+        return False
+    bound = handler.name.name.value
+    return any(name.value == bound for name in names_in(handler.body))
+
+
+def _awaits_after(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
+    """Whether the task may await again after `target` (a `try`) has swallowed its cancellation.
+
+    True when the `try` is inside a loop of the function, or when a statement after it (in its
+    block, or in an enclosing block) awaits. A task that just ends quietly is left alone.
+    """
+    path = _path_to(function.body, target)
+    if path is None:
+        return True  # not found: do not guess it is harmless
+    for parent, child in zip(path, path[1:]):
+        if isinstance(parent, (cst.For, cst.While)) and child is parent.body:
+            return True
+        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            after = list(parent.body)[list(parent.body).index(child) + 1 :]  # type: ignore[arg-type]
+            if suspends(after):
+                return True
+    return False
+
+
+def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
+    """The nodes from `root` down to `target` (not into nested functions or classes)."""
+    stack: list[tuple[cst.CSTNode, list[cst.CSTNode]]] = [(root, [root])]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        for child in node.children:
+            if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.append((child, [*path, child]))
+    return None
+
+
 def _awaited_names(body: cst.BaseSuite) -> set[str]:
     """`t` and `self.task` for `await t` / `await self.task` in a try body."""
     return {dotted(a.expression) for a in facts_of([body]).awaits} - {""}
@@ -46,9 +86,12 @@ class SwallowedCancellation(Rule):
 
     Fires on `except asyncio.CancelledError`, `except BaseException` and bare `except:` (also
     inside a tuple) in async code, when the `try` body can be cancelled (it has an `await`, an
-    `async for` or an `async with`) and the handler has no `raise` and no `.uncancel()` call.
-    The cancel-then-reap idiom is left alone: a `try` that awaits a task the same function
-    cancelled (`task.cancel()`, then `try: await task` / `except CancelledError: pass`).
+    `async for` or an `async with`), the handler has no `raise`, no `.uncancel()` call and does
+    nothing with the exception it binds (`except BaseException as exc: errors.append(exc)` hands
+    it on), and the task then goes on: the `try` is in a loop, or an `await` follows it. A task
+    that ends quietly when cancelled is left alone, and so is the cancel-then-reap idiom: a `try`
+    that awaits a task the same function cancelled (`task.cancel()`, then `try: await task` /
+    `except CancelledError: pass`).
 
     ## Why is this bad?
     Cancellation is how `asyncio.timeout()`, `TaskGroup`, `wait_for()` and shutdown stop a
@@ -88,13 +131,17 @@ class SwallowedCancellation(Rule):
             return
         function = self.ctx.tracker.current_function()
         reaped = _awaited_names(original_node.body) & self._cancelled.get(function, set()) if function else set()
+        goes_on: bool | None = None
         for handler in original_node.handlers:
             caught = self._caught(handler)
-            if caught is None or _reraises(handler):
+            if caught is None or _reraises(handler) or _hands_on(handler):
                 continue
             if caught != "BaseException" and reaped:
                 continue  # cancelling a task, then awaiting it to let it finish: the idiom
-            self.report(handler, self._fix(handler), caught=caught)
+            if goes_on is None:
+                goes_on = function is not None and _awaits_after(function, original_node)
+            if goes_on:
+                self.report(handler, self._fix(handler), caught=caught)
 
     def _caught(self, handler: cst.ExceptHandler) -> str | None:
         """How to name the cancellation the handler catches, or None."""
@@ -135,6 +182,7 @@ class SwallowedCancellation(Rule):
         ),
         Valid("async def parse(text):\n    try:\n        return int(text)\n    except:\n        return None\n"),
         Valid("import asyncio\n\nasync def run(job):\n    try:\n        await job()\n    except Exception:\n        log()\n"),
+        Valid("import asyncio\n\nasync def serve(app):\n    try:\n        await app()\n    except asyncio.CancelledError:\n        pass\n"),
     )
     INVALID = (
         Invalid(
@@ -147,7 +195,8 @@ class SwallowedCancellation(Rule):
             ),
         ),
         Invalid(
-            "async def fetch(client):\n    try:\n        return await client.get('/')\n    except BaseException:\n        return None\n",
+            "async def fetch(client):\n    try:\n        await client.get('/')\n    except BaseException:\n        pass\n"
+            "    return await client.get('/retry')\n",
             line=4,
             message="this handler catches `BaseException` and does not re-raise it: the task can no longer be cancelled",
         ),

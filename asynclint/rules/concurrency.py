@@ -20,6 +20,7 @@ from asynclint.rules._flow import (
     is_ordering_call,
     looks_shared,
     names_in,
+    root_name,
 )
 from asynclint.rules._match import resolve
 
@@ -45,7 +46,22 @@ _EFFECT_PREFIXES = (
     "do", "perform", "invoke", "call", "submit", "enqueue", "schedule", "claim", "acquire", "release",
     "grant", "revoke", "approve", "reject", "confirm", "verify", "validate", "check", "ensure",
     "wait", "join", "sleep", "step", "tick", "advance", "consume", "produce", "flip", "toggle",
+    "anext", "next", "recv", "receive",
 )  # fmt: skip
+
+
+#: ASL301: loop variables named like these hold code to run (handlers, hooks, steps), not data.
+_CALLBACK_FRAGMENTS = (
+    "handler", "callback", "hook", "listener", "observer", "subscriber", "middleware", "plugin",
+    "receiver", "signal", "trace", "method", "func", "fn", "cb", "step", "migration", "coro", "task",
+    "waiter", "fut",
+)  # fmt: skip
+
+
+def looks_like_callback(name: str) -> bool:
+    """Whether a loop variable's name says it holds something to call, in order."""
+    lowered = name.lower()
+    return any(fragment in lowered for fragment in _CALLBACK_FRAGMENTS)
 
 
 def _is_effect(name: str) -> bool:
@@ -104,39 +120,20 @@ class ConcurrencyRule(Rule):
         """Names in `facts` that are imported modules (`asyncio` in `asyncio.wait_for`): not objects."""
         return imported_modules(self, at, facts.touched)
 
-    def awaited_call_ok(self, awaited: cst.Await, per_item: set[str]) -> cst.Call | None:
-        """The awaited call, when nothing about it says it waits on purpose or on a shared object.
-
-        `per_item`: names that differ in each unit of work (the loop's targets and what is derived
-        from them); a method of one of them is called on a different object each time.
-        """
-        call = awaited.expression
-        if not isinstance(call, cst.Call):
-            return None  # `await task`: already running, awaiting it in turn costs nothing
-        facts = facts_of([call])
-        callee = final_name(call.func)
-        if any(is_ordering_call(name) for name in facts.callees) or callee in _NOT_SEQUENTIAL:
-            return None
-        if isinstance(call.func, cst.Name) and call.func.value in per_item:
-            return None  # `for hook in hooks: await hook()`: callbacks run in turn on purpose
-        modules = self.modules(call, facts)
-        if facts.receivers - per_item - modules:
-            return None  # a method of one shared object (a connection, a client, `self`)
-        if any(looks_shared(name) for name in facts.reads - per_item - modules):
-            return None  # a shared connection or stream handed to every call
-        return call
-
 
 class AwaitInLoop(ConcurrencyRule):
     """Checks for `await` in a loop whose iterations do not depend on each other.
 
     A `for` loop (or a list, set or dict comprehension) that awaits one call per item waits for
     each call to finish before starting the next. The rule fires only when each iteration's
-    await reads the loop variable, nothing an iteration writes is read by a later one, the
-    loop has no `break`/`continue`/`return` after its await, nothing in it sleeps, locks or
-    waits, and the awaited call is not a method of one shared object (a connection, a stream,
-    `self`) or handed a name that looks like one. Loops over `async for`, `while` loops and
-    loops with several awaits are left alone.
+    await hands the loop variable (or what is computed from it) to a function, nothing an
+    iteration writes is read by a later one, the loop has no `break`/`continue`/`return`
+    after its await, and nothing in it sleeps, locks or waits. Left alone: awaited methods of
+    an object, shared (`conn.execute(row)`, `self.save(x)`) or each item's own
+    (`listener.notify(e)`, `site.start()`), since dispatching and starting things in turn is
+    usually the point; loops whose variable holds code (`handler`, `hook`, `step`...); calls
+    handed a name that looks like a connection, stream or lock; `async for`, `while` and
+    loops with several awaits.
 
     ## Why is this bad?
     The loop takes the sum of all the latencies when it could take the longest one: ten
@@ -203,6 +200,8 @@ class AwaitInLoop(ConcurrencyRule):
             return None
         (the_await,) = facts.awaits
         targets = facts_of([target]).reads
+        if any(looks_like_callback(name) for name in targets):
+            return None  # `for handler in handlers: await invoke(handler, event)`: dispatch, in order
         per_item = set(targets)
         carried = (facts.binds | facts.writes) - targets
         if carried & facts_of([iterable]).touched:
@@ -225,8 +224,48 @@ class AwaitInLoop(ConcurrencyRule):
                     return None  # the same call each time (`for _ in range(3): await f()`)
             if isinstance(stmt, cst.SimpleStatementLine):
                 defined |= stmt_facts.binds
-        call = self.awaited_call_ok(the_await, per_item)
+        call = self._awaited_call_ok(the_await, per_item)
         return _Loop(the_await, call) if call is not None else None
+
+    def _awaited_call_ok(self, awaited: cst.Await, per_item: set[str]) -> cst.Call | None:
+        """The awaited call, when it hands each item to one function that nothing says is ordered.
+
+        `per_item`: the loop's targets and the names derived from them. A method of an object
+        (`trace.send()`, `site.start()`, `conn.execute()`) is left alone, whether the object is
+        shared or each item's own: dispatching to each listener, starting each server in turn,
+        or talking to one connection is sequential on purpose far more often than not.
+        """
+        call = awaited.expression
+        if not isinstance(call, cst.Call):
+            return None  # `await task`: already running, awaiting it in turn costs nothing
+        facts = facts_of([call])
+        if any(is_ordering_call(name) for name in facts.callees) or final_name(call.func) in _NOT_SEQUENTIAL:
+            return None
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            root = root_name(func)
+            if root is None or not imported_modules(self, call, [root]):
+                return None  # a method, not a module's function
+        elif not isinstance(func, cst.Name) or func.value in per_item or self._bound_to_object(func):
+            return None  # `for hook in hooks: await hook()`, or `req = self.http.add_role; await req(...)`
+        modules = self.modules(call, facts)
+        if facts.receivers - per_item - modules:
+            return None  # an argument computed by a method of a shared object
+        if any(looks_shared(name) for name in facts.reads - per_item - modules):
+            return None  # a shared connection or stream handed to every call
+        return call
+
+    def _bound_to_object(self, name: cst.Name) -> bool:
+        """A local name bound to an attribute or a call result: a bound method or a partial, of some object."""
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if scope is None:
+            return True
+        for assignment in scope[name.value]:
+            node = assignment.node if isinstance(assignment, Assignment) else None
+            value = self.ctx.tracker.values.get(node) if isinstance(node, cst.Name) else None
+            if isinstance(value, (cst.Attribute, cst.Call, cst.Subscript)):
+                return True
+        return False
 
     def _target_used_elsewhere(self, loop: cst.For) -> bool:
         """Whether a loop target is read outside the loop (the rewrite no longer binds it)."""
@@ -344,7 +383,8 @@ class SequentialAwaits(ConcurrencyRule):
     """Checks for consecutive `x = await f()` assignments that do not depend on each other.
 
     The rule looks at runs of consecutive statements of the form `target = await call(...)` in
-    one block. A statement joins the run when it reads nothing an earlier one binds or
+    one block, outside `try` bodies that handle exceptions (there the order decides which
+    failure stops what). A statement joins the run when it reads nothing an earlier one binds or
     changes, calls no method on the same object, shares no argument that looks like a
     connection, stream or lock, and neither call sleeps, locks, waits or closes. Calls whose
     name says they do something (`create_…`, `send_…`, `update_…`, `start_…`...) rather than
@@ -369,8 +409,20 @@ class SequentialAwaits(ConcurrencyRule):
     fix_title = "Run the calls together with `asyncio.gather()`"
     fix_safety = FixSafety.UNSAFE
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        #: Bodies of `try` statements with handlers: there the order says which failure stops what.
+        self._guarded: set[cst.BaseSuite] = set()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.handlers:
+            self._guarded.add(node.body)
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._guarded.add(node.body)
+
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if not self.ctx.in_async_code() or self.ctx.tracker.in_generator_expression():
+        if not self.ctx.in_async_code() or self.ctx.tracker.in_generator_expression() or node in self._guarded:
             return
         run: list[_Candidate] = []
         for stmt in [*node.body, None]:
