@@ -133,7 +133,8 @@ class AwaitInLoop(ConcurrencyRule):
     (`listener.notify(e)`, `site.start()`), since dispatching and starting things in turn is
     usually the point; loops whose variable holds code (`handler`, `hook`, `step`...); calls
     handed a name that looks like a connection, stream or lock; `async for`, `while` and
-    loops with several awaits.
+    loops with several awaits. In a comprehension, which collects values, a method of each
+    item is reported (`[await c.payload() for c in children]`).
 
     ## Why is this bad?
     The loop takes the sum of all the latencies when it could take the longest one: ten
@@ -183,7 +184,9 @@ class AwaitInLoop(ConcurrencyRule):
         if facts_of(clause.ifs).awaits or (isinstance(node, cst.DictComp) and facts_of([node.key]).awaits):
             return
         # The element and the filters make one "body" whose await must depend on the targets.
-        found = self._independent_loop(clause.target, clause.iter, [element, *clause.ifs])
+        # A comprehension collects values: a method of each item (`[await c.payload() for c in cs]`)
+        # computes data there, where a loop statement would dispatch or start things in turn.
+        found = self._independent_loop(clause.target, clause.iter, [element, *clause.ifs], item_methods=True)
         if found is None:
             return
         fix = None
@@ -192,7 +195,11 @@ class AwaitInLoop(ConcurrencyRule):
         self.report(found.awaited, fix, advice=_advice(self))
 
     def _independent_loop(
-        self, target: cst.BaseExpression, iterable: cst.BaseExpression, body: Sequence[cst.CSTNode]
+        self,
+        target: cst.BaseExpression,
+        iterable: cst.BaseExpression,
+        body: Sequence[cst.CSTNode],
+        item_methods: bool = False,
     ) -> _Loop | None:
         """The loop's single await, when its iterations are independent; None when in doubt."""
         facts = facts_of(body)
@@ -224,10 +231,10 @@ class AwaitInLoop(ConcurrencyRule):
                     return None  # the same call each time (`for _ in range(3): await f()`)
             if isinstance(stmt, cst.SimpleStatementLine):
                 defined |= stmt_facts.binds
-        call = self._awaited_call_ok(the_await, per_item)
+        call = self._awaited_call_ok(the_await, per_item, item_methods)
         return _Loop(the_await, call) if call is not None else None
 
-    def _awaited_call_ok(self, awaited: cst.Await, per_item: set[str]) -> cst.Call | None:
+    def _awaited_call_ok(self, awaited: cst.Await, per_item: set[str], item_methods: bool) -> cst.Call | None:
         """The awaited call, when it hands each item to one function that nothing says is ordered.
 
         `per_item`: the loop's targets and the names derived from them. A method of an object
@@ -244,7 +251,7 @@ class AwaitInLoop(ConcurrencyRule):
         func = call.func
         if isinstance(func, cst.Attribute):
             root = root_name(func)
-            if root is None or not imported_modules(self, call, [root]):
+            if root is None or not (imported_modules(self, call, [root]) or (item_methods and root in per_item)):
                 return None  # a method, not a module's function
         elif not isinstance(func, cst.Name) or func.value in per_item or self._bound_to_object(func):
             return None  # `for hook in hooks: await hook()`, or `req = self.http.add_role; await req(...)`
