@@ -120,6 +120,9 @@ class Rule(cst.BatchableCSTVisitor):
     default_enabled: ClassVar[bool] = True
     #: Rules that only fire in async code can skip files with no `async def` at all.
     requires_async_def: ClassVar[bool] = False
+    #: Words one of which every finding's source must contain (`run_until_complete`): files
+    #: without any skip the rule, and libcst with it. Empty: no such word.
+    triggers: ClassVar[tuple[str, ...]] = ()
     #: Rules that ask the project-wide index which functions are coroutine functions.
     uses_project_index: ClassVar[bool] = False
     Options: ClassVar[type | None] = None
@@ -135,9 +138,13 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def could_fire(cls, data: bytes | str) -> bool:
         """A cheap, exact pre-screen: False only when the rule cannot fire on this source."""
-        if cls.requires_async_def:
-            return has_async_def(data)
-        return True
+        if cls.requires_async_def and not has_async_def(data):
+            return False
+        if not cls.triggers:
+            return True
+        if isinstance(data, bytes):
+            return any(word.encode("ascii") in data for word in cls.triggers)
+        return any(word in data for word in cls.triggers)
 
     @classmethod
     def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:

@@ -204,3 +204,19 @@ def test_jobs_must_be_positive():
     result = cli("check", "--jobs", "0", ".")
     assert result.returncode == 2
     assert "--jobs" in result.stderr
+
+
+@pytest.mark.parametrize("select", [None, ("ALL",)])
+def test_a_file_without_async_code_never_reaches_libcst(monkeypatch: pytest.MonkeyPatch, select):
+    # 40% of real files have no `async def`: every rule must let them skip the costly parse.
+    from asynclint.engine import lint
+
+    parsed: list[str] = []
+    real = lint.parse
+    monkeypatch.setattr(lint, "parse", lambda source: parsed.append("x") or real(source))
+    sync_only = b"import os\nimport threading\n\n\ndef main():\n    return os.getcwd()\n"
+    result = lint.lint_source(sync_only, "m.py", Config(select=select))
+    assert result.diagnostics == ()
+    assert parsed == []
+    lint.lint_source(b"import asyncio\n\nasyncio.get_event_loop().run_until_complete(main())\n", "m.py", Config())
+    assert parsed == ["x"]  # ASL501 fires in sync code: its word is there, so the file is parsed

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import re
 import sys
@@ -24,6 +23,7 @@ from typing import Any, Iterable, Mapping
 
 from asynclint import __version__
 from asynclint.config import Config
+from asynclint.engine.cachedir import read_cache_file, write_cache_file
 from asynclint.engine.project import ASYNC, ProjectIndex
 from asynclint.rule import Diagnostic, FixSafety, TextEdit
 
@@ -134,14 +134,11 @@ class ResultCache:
         self.entries: dict[str, Any] = {}
         self.known_names: set[str] = set(self.digests)
         self.dirty = False
-        try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("version") == self.VERSION and isinstance(data.get("files"), dict):
-                self.entries = data["files"]
-                if isinstance(data.get("names"), list):
-                    self.known_names = set(data["names"])
-        except (OSError, ValueError, UnicodeDecodeError):
-            pass  # missing, corrupt or foreign: rebuilt
+        data = read_cache_file(self.file, self.VERSION)
+        if data is not None:
+            self.entries = data["files"]
+            if isinstance(data.get("names"), list):
+                self.known_names = set(data["names"])
         #: Names the index defines now but did not when the entries were last validated.
         self.new_names = set(self.digests) - self.known_names
 
@@ -189,16 +186,5 @@ class ResultCache:
 
     def save(self) -> None:
         """Write the cache atomically, with a `.gitignore` in its folder."""
-        if not self.dirty and not self.new_names:
-            return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            gitignore = self.folder / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by asynclint\n*\n", encoding="utf-8")
-            temp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
-            payload = {"version": self.VERSION, "names": sorted(self.digests), "files": self.entries}
-            temp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
-            os.replace(temp, self.file)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        if self.dirty or self.new_names:
+            write_cache_file(self.file, {"version": self.VERSION, "names": sorted(self.digests), "files": self.entries})

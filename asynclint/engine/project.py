@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from asynclint.engine.cachedir import read_cache_file, write_cache_file
 
 ASYNC, SYNC, UNKNOWN = "async", "sync", "unknown"
 
@@ -377,12 +378,9 @@ class _IndexCache:
         self.file = folder / "index.json"
         self.entries: dict[str, Any] = {}
         self.dirty = False
-        try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("version") == self.VERSION and isinstance(data.get("files"), dict):
-                self.entries = data["files"]
-        except (OSError, ValueError):
-            pass  # missing, corrupt or foreign: rebuilt
+        data = read_cache_file(self.file, self.VERSION)
+        if data is not None:
+            self.entries = data["files"]
 
     @staticmethod
     def _signature(path: str) -> str | None:
@@ -410,15 +408,5 @@ class _IndexCache:
         self.dirty = True
 
     def save(self) -> None:
-        if not self.dirty:
-            return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            gitignore = self.folder / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by asynclint\n*\n", encoding="utf-8")
-            temp = self.file.with_suffix(".tmp")
-            temp.write_text(json.dumps({"version": self.VERSION, "files": self.entries}), encoding="utf-8")
-            os.replace(temp, self.file)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        if self.dirty:
+            write_cache_file(self.file, {"version": self.VERSION, "files": self.entries})

@@ -7,7 +7,7 @@ from libcst.metadata import FunctionScope, PositionProvider, QualifiedNameProvid
 
 from asynclint.engine.context import FileContext, dotted
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
-from asynclint.rules._flow import facts_of, names_in, suspends
+from asynclint.rules._flow import facts_of, final_name, names_in, suspends
 from asynclint.rules._match import resolve
 
 #: What a handler catches when it catches cancellation.
@@ -203,11 +203,32 @@ class SwallowedCancellation(Rule):
     )
 
 
+#: Calls whose failures are routinely ignored on purpose: closing, stopping, joining, cancelling.
+_CLEANUP_FRAGMENTS = ("close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release", "unsubscribe", "finalize")
+
+
+def _starts_work(arg: cst.Arg) -> bool:
+    """A gathered argument that starts work: a call, or a comprehension or `map` of calls, not a cleanup."""
+    value = arg.value
+    if isinstance(value, (cst.GeneratorExp, cst.ListComp)):
+        value = value.elt
+    elif isinstance(value, cst.Call) and arg.star and isinstance(value.func, cst.Name) and value.func.value == "map":
+        value = value.args[0].value if value.args else value
+        return not any(f in final_name(value).lower() for f in _CLEANUP_FRAGMENTS)
+    if not isinstance(value, cst.Call):
+        return False  # tasks or futures already running: waiting for them, whatever happens, is the point
+    return not any(fragment in final_name(value.func).lower() for fragment in _CLEANUP_FRAGMENTS)
+
+
 class DiscardedGatherExceptions(Rule):
     """Checks for `await asyncio.gather(..., return_exceptions=True)` whose result is dropped.
 
     Fires when the awaited gather is a statement of its own, or is assigned to `_` or to a
-    local variable that is never read.
+    local variable that is never read, and it starts work there: it gathers calls (directly,
+    or a comprehension or `map` of them). Left alone: gathering tasks or futures that are
+    already running, gathering clean-up calls (`close()`, `join()`, `cancel()`, ...), and any
+    gather in a function that cancels something: waiting for everything to finish whatever
+    happens is the point there.
 
     ## Why is this bad?
     With `return_exceptions=True`, `gather()` returns the exceptions among the results
@@ -219,11 +240,13 @@ class DiscardedGatherExceptions(Rule):
     name = "discarded-gather-exceptions"
     message = "`gather(..., return_exceptions=True)` returns the exceptions, and its result is dropped: failures vanish"
     requires_async_def = True
+    triggers = ("return_exceptions",)
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         if self._returns_exceptions(node.value):
-            self.report(node.value)
+            assert isinstance(node.value, cst.Await)
+            self._note(node.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
@@ -232,7 +255,8 @@ class DiscardedGatherExceptions(Rule):
             return
         target = node.targets[0].target
         if target.value == "_" or self._never_read(target):
-            self.report(node.value)
+            assert isinstance(node.value, cst.Await)
+            self._note(node.value)
 
     def _never_read(self, name: cst.Name) -> bool:
         scope = self.get_metadata(ScopeProvider, name, None)
@@ -242,19 +266,41 @@ class DiscardedGatherExceptions(Rule):
             not assignment.references for assignment in scope[name.value]
         )
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        #: Functions that cancel something: their gathers reap cancelled tasks.
+        self._cancelling: set[cst.FunctionDef] = set()
+        self._candidates: list[tuple[cst.Await, cst.FunctionDef | None]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.ctx.tracker.current_function()
+        if function is not None and isinstance(node.func, cst.Attribute) and node.func.attr.value == "cancel":
+            self._cancelling.add(function)
+
+    def finish(self) -> None:
+        for value, function in self._candidates:
+            if function not in self._cancelling:
+                self.report(value)
+
+    def _note(self, value: cst.Await) -> None:
+        self._candidates.append((value, self.ctx.tracker.current_function()))
+
     def _returns_exceptions(self, value: cst.BaseExpression) -> bool:
+        """`await gather(work..., return_exceptions=True)` starting work here (not waiting on tasks, not closing)."""
         if not self.ctx.in_async_code() or not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
             return False
         call = value.expression
         if resolve(self, call.func) not in ("asyncio.gather", "asyncio.tasks.gather"):
             return False
-        return any(
+        if not any(
             arg.keyword is not None
             and arg.keyword.value == "return_exceptions"
             and isinstance(arg.value, cst.Name)
             and arg.value.value == "True"
             for arg in call.args
-        )
+        ):
+            return False
+        return any(_starts_work(arg) for arg in call.args if arg.keyword is None)
 
     VALID = (
         Valid(
@@ -262,13 +308,18 @@ class DiscardedGatherExceptions(Rule):
             "    for r in results:\n        if isinstance(r, Exception):\n            log(r)\n"
         ),
         Valid("import asyncio\n\nasync def main(jobs):\n    await asyncio.gather(*jobs)\n"),
+        Valid(
+            "import asyncio\n\nasync def stop(tasks):\n    for t in tasks:\n        t.cancel()\n"
+            "    await asyncio.gather(*tasks, return_exceptions=True)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import asyncio\n\nasync def main(jobs):\n    await asyncio.gather(*jobs, return_exceptions=True)\n",
+            "import asyncio\n\nasync def main(jobs):\n    await asyncio.gather(*(run(j) for j in jobs), return_exceptions=True)\n",
             line=4,
             use_instead=(
-                "import asyncio\n\nasync def main(jobs):\n    results = await asyncio.gather(*jobs, return_exceptions=True)\n"
+                "import asyncio\n\nasync def main(jobs):\n"
+                "    results = await asyncio.gather(*(run(j) for j in jobs), return_exceptions=True)\n"
                 "    for error in results:\n        if isinstance(error, Exception):\n            log(error)\n"
             ),
         ),

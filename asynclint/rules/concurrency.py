@@ -561,6 +561,7 @@ class UnboundedGather(ConcurrencyRule):
     message = "`gather()` starts one task per item of a collection of unknown size at once; bound it with a semaphore"
     default_enabled = False
     requires_async_def = False
+    triggers = ("gather",)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)

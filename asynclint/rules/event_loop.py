@@ -40,7 +40,8 @@ class LegacyRunLoop(Rule):
     `asyncio.get_event_loop()` or `asyncio.new_event_loop()`, and used for nothing else than
     `asyncio.set_event_loop(loop)` and `loop.close()`; also on
     `asyncio.get_event_loop().run_until_complete(main())`. Loops that are configured, run
-    again, or handed to anything else are left alone, and so are calls given a task or future.
+    again, or handed to anything else are left alone, and so are calls given a task or future,
+    and functions that also call `asyncio.run()` (they chose the existing loop on purpose).
 
     ## Why is this bad?
     `asyncio.run()` does all of it in one call and does it right: it creates a fresh loop,
@@ -61,6 +62,7 @@ class LegacyRunLoop(Rule):
     message = "an event loop created only for `run_until_complete()`; use `asyncio.run(...)`"
     fix_title = "Replace with `asyncio.run(...)`"
     fix_safety = FixSafety.UNSAFE
+    triggers = ("run_until_complete",)
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
 
     def __init__(self, ctx: FileContext) -> None:
@@ -72,6 +74,9 @@ class LegacyRunLoop(Rule):
         #: Name node -> what is done with it: the method called on it, or `set_event_loop`.
         self._uses: dict[cst.Name, str] = {}
         self._runs: list[_Run] = []
+        #: Functions (None: module level) that call `asyncio.run` too: there the old loop is chosen on purpose.
+        self._chooses: set[cst.FunctionDef | None] = set()
+        self._function_of: dict[cst.Call, cst.FunctionDef | None] = {}
 
     def visit_Module(self, node: cst.Module) -> None:
         self._blocks.append(node)
@@ -95,6 +100,8 @@ class LegacyRunLoop(Rule):
             self._use(func.value, func.attr.value, node)
         if resolve(self, func) in SET_EVENT_LOOP and len(node.args) == 1 and isinstance(node.args[0].value, cst.Name):
             self._use(node.args[0].value, "set_event_loop", node)
+        if resolve(self, func) in ("asyncio.run", "asyncio.runners.run"):
+            self._chooses.add(self.ctx.tracker.current_function())
         if self.ctx.in_async_code() or not self.ctx.tracker.in_live_code():
             return
         if not isinstance(func, cst.Attribute) or func.attr.value != "run_until_complete" or len(node.args) != 1:
@@ -109,6 +116,7 @@ class LegacyRunLoop(Rule):
         elif isinstance(func.value, cst.Name):
             line = self._line if self._line is not None and self._holds(self._line, node) else None
             self._runs.append(_Run(node, func.value, line, self._blocks[-1]))
+            self._function_of[node] = self.ctx.tracker.current_function()
 
     def _use(self, name: cst.Name, how: str, call: cst.Call) -> None:
         self._uses[name] = how
@@ -127,6 +135,8 @@ class LegacyRunLoop(Rule):
 
     def finish(self) -> None:
         for run in self._runs:
+            if self._function_of.get(run.call) in self._chooses:
+                continue  # `asyncio.run(...)` on one path, this loop on another: a deliberate choice
             found = self._single_use_loop(run)
             if found is not None:
                 self.report(run.call, self._block_fix(run, *found))
@@ -228,6 +238,7 @@ class GetEventLoopInCoroutine(Rule):
     fix_title = "Replace with `asyncio.get_running_loop()`"
     fix_safety = FixSafety.SAFE
     requires_async_def = True
+    triggers = ("get_event_loop",)
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -275,6 +286,7 @@ class ThreadLockAcrossAwait(Rule):
     name = "thread-lock-across-await"
     message = "`with {lock}:` holds a thread lock across an `await`; use `asyncio.Lock` with `async with`"
     requires_async_def = True
+    triggers = ("Lock",)  # `threading.Lock` / `RLock`, however imported, is spelled in the file
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
 
     def __init__(self, ctx: FileContext) -> None:
