@@ -98,12 +98,32 @@ def median_of(runs: int, command: list[str], prepare: Any = None, cwd: Path | No
     return {"seconds": statistics.median(times), "peak_rss_mib": max(peaks) / 2**20, "runs": runs}
 
 
+def verify_screen(python: str, config: Path, folders: list[str], cpus: int) -> dict[str, Any]:
+    """Findings with and without the pre-screen (which skips libcst where no rule can fire)."""
+    command = [python, "-m", "asynclint", "check", "--config", str(config), "--select", "ALL", "--format", "json",
+               "--no-cache", "--exit-zero", "--jobs", str(cpus), *folders]  # fmt: skip
+    found = []
+    for off in ("", "1"):
+        env = {**os.environ, "ASYNCLINT_NO_SCREEN": off}
+        start = time.perf_counter()
+        out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+        found.append((json.loads(out), time.perf_counter() - start))
+    (screened, t_screened), (unscreened, t_unscreened) = found
+    same = screened == unscreened
+    print(f"\npre-screen: {len(screened)} findings with it ({t_screened:.0f} s), {len(unscreened)} without "
+          f"({t_unscreened:.0f} s): {'identical' if same else 'DIFFERENT'}")  # fmt: skip
+    return {"identical": same, "findings": len(screened), "seconds_with": t_screened, "seconds_without": t_unscreened}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="leave out homeassistant")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is kept)")
     parser.add_argument("--sample", type=int, default=400, help="files for the libcst floors and flake8")
     parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write the results")
+    parser.add_argument(
+        "--verify-screen", action="store_true", help="also check that the pre-screen changes no finding (two more runs)"
+    )
     args = parser.parse_args()
 
     files = corpus_files(args.small)
@@ -193,6 +213,8 @@ def main() -> int:
     for name, value in ratios.items():
         print(f"{name:<52}{value:>8.2f}")
     results["measures"], results["ratios"] = measures, ratios
+    if args.verify_screen:
+        results["screen"] = verify_screen(python, config, folders, cpus)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {args.json}")
     shutil.rmtree(work, ignore_errors=True)

@@ -133,8 +133,13 @@ def screen(
     """The rules that can fire on this source, decided without libcst (and the index they use).
 
     Exact: a rule is dropped only when it cannot report anything here. Rules of the project
-    index are screened by the identifiers the file mentions.
+    index are screened by the identifiers the file mentions. `ASYNCLINT_NO_SCREEN=1` turns the
+    screen off, so that benchmarks/bench.py can show the findings do not change.
     """
+    if os.environ.get("ASYNCLINT_NO_SCREEN"):
+        if project is None and any(rule.uses_project_index for rule in rules):
+            project = single_file_index(source, path)
+        return list(rules), project
     candidates = [rule for rule in rules if rule.could_fire(source)]
     if any(rule.uses_project_index for rule in candidates):
         if project is None:
