@@ -175,8 +175,10 @@ def main() -> int:
         measures["asynclint one file touched"] = median_of(args.runs, asynclint(), prepare=touch)
     finally:
         touched.write_bytes(original)
-    if shutil.which("ruff"):
-        ruff = ["ruff", "check", "--select", "ASYNC", "--exit-zero", "--quiet", "--isolated"]
+    beside = Path(sys.executable).with_name("ruff")  # installed by `.[bench]` into this venv
+    ruff_binary = str(beside) if beside.exists() else shutil.which("ruff")
+    if ruff_binary:
+        ruff = [ruff_binary, "check", "--select", "ASYNC", "--exit-zero", "--quiet", "--isolated"]
         measures["ruff cold"] = median_of(args.runs, [*ruff, "--no-cache", *folders])
         ruff_cache = work / "ruff-cache"
         timed([*ruff, "--cache-dir", str(ruff_cache), *folders])
