@@ -12,6 +12,7 @@ from libcst.metadata import PositionProvider, ProviderT
 
 if TYPE_CHECKING:
     from asynclint.engine.context import FileContext
+    from asynclint.engine.facts import FileFacts
     from asynclint.engine.project import ProjectIndex
 
 
@@ -149,6 +150,14 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
         """For rules using the project index: False only when no identifier of the file can matter."""
+        return True
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        """After `could_fire`, from an `ast` read of the file: False only when the rule cannot fire there.
+
+        `project` is the index as seen from the file (its own definitions included).
+        """
         return True
 
     def finish(self) -> None:

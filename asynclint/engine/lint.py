@@ -6,6 +6,7 @@ import io
 import os
 import re
 import tokenize
+import zlib
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Sequence
@@ -15,6 +16,7 @@ from libcst.metadata import MetadataWrapper
 
 from asynclint.config import Config
 from asynclint.engine.context import FileContext, detect_library
+from asynclint.engine.facts import FileFacts, facts_of_source
 from asynclint.engine.files import discover
 from asynclint.engine.project import (
     ProjectIndex,
@@ -153,7 +155,21 @@ def screen(
             for rule in candidates
             if not rule.uses_project_index or rule.may_fire(identifiers, project, config.rule_options)
         ]
+    if any(rule.screen.__func__ is not Rule.screen.__func__ for rule in candidates):  # type: ignore[attr-defined]
+        facts = file_facts(source, path, project)
+        if facts is not None:
+            view = project.for_file(path) if project is not None else ProjectIndex()
+            candidates = [rule for rule in candidates if rule.screen(facts, view, config.rule_options)]
     return candidates, project
+
+
+def file_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
+    """The pre-screen's facts of a file: kept from building the index, or read now (None: unreadable)."""
+    if project is not None and isinstance(source, bytes):
+        kept = project.facts.get(os.path.realpath(path))
+        if kept is not None and kept[0] == zlib.crc32(source):  # (not an editor's unsaved buffer)
+            return kept[1]
+    return facts_of_source(source, module_name(path), is_package_init(path))
 
 
 def single_file_index(source: bytes | str, path: str) -> ProjectIndex:

@@ -13,11 +13,15 @@ import ast
 import hashlib
 import os
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
+
+if TYPE_CHECKING:
+    from asynclint.engine.facts import FileFacts
 
 ASYNC, SYNC, UNKNOWN = "async", "sync", "unknown"
 
@@ -183,14 +187,24 @@ def _is_generator(node: ast.AST) -> bool:
     return False
 
 
-def index_source(source: bytes | str, path: str) -> tuple[str, ModuleInfo] | None:
-    """The module name and info of one file; None when `ast` cannot read it."""
+def parse_ast(source: bytes | str) -> ast.Module | None:
+    """The `ast` of a source; None when this Python's `ast` cannot read it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+            return ast.parse(source)
     except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
         return None
+
+
+def index_source(source: bytes | str, path: str) -> tuple[str, ModuleInfo] | None:
+    """The module name and info of one file; None when `ast` cannot read it."""
+    tree = parse_ast(source)
+    return index_tree(tree, path) if tree is not None else None
+
+
+def index_tree(tree: ast.Module, path: str) -> tuple[str, ModuleInfo]:
+    """The module name and info of one parsed file."""
     name = module_name(path)
     return name, _Indexer(name, is_package_init(path)).run(tree)
 
@@ -203,6 +217,9 @@ class ProjectIndex:
         #: Module names that two files claim (`conftest`, scripts with one name): never resolved through.
         self.ambiguous: set[str] = set()
         self.by_path: dict[str, tuple[str, ModuleInfo]] = {}
+        #: Real path -> (CRC-32 of the content read, the pre-screen's facts), for files read while
+        #: building the index (not cached on disk): the check reuses that read.
+        self.facts: dict[str, tuple[int, FileFacts | None]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
         self._ascii: bool | None = None
@@ -227,6 +244,7 @@ class ProjectIndex:
     def _view(self, own: tuple[str, ModuleInfo]) -> ProjectIndex:
         view = ProjectIndex()
         view.modules, view.ambiguous, view.by_path, view._own = self.modules, self.ambiguous, self.by_path, own
+        view.facts = self.facts
         view._parent = self
         return view
 
@@ -335,6 +353,8 @@ def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
 
 def build_index(paths: Iterable[str], cache_dir: Path | None = None) -> ProjectIndex:
     """Index these files, reusing cached entries of files whose size and mtime are unchanged."""
+    from asynclint.engine.facts import collect_facts  # (facts resolve names with this module's helpers)
+
     cache = _IndexCache(cache_dir) if cache_dir is not None else None
     index = ProjectIndex()
     for path in paths:
@@ -345,7 +365,11 @@ def build_index(paths: Iterable[str], cache_dir: Path | None = None) -> ProjectI
                     data = handle.read()
             except OSError:
                 continue
-            entry = index_source(data, path)
+            tree = parse_ast(data)
+            entry = index_tree(tree, path) if tree is not None else None
+            if entry is not None and tree is not None:  # the check reuses this read for its pre-screen
+                facts = collect_facts(tree, entry[0], is_package_init(path))
+                index.facts[os.path.realpath(path)] = (zlib.crc32(data), facts)
             if cache is not None:
                 cache.put(path, entry)
         if entry is not None:

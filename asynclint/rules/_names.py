@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
 # ASL101
@@ -124,6 +126,22 @@ ATTRIBUTE_RESULTS: dict[tuple[str, str], str] = {(PATH, "parent"): PATH}
 
 #: Types whose `__enter__` returns the object itself, so `with X() as x` binds an X.
 ENTER_RETURNS_SELF = frozenset({SESSION, HTTPX_CLIENT, POOL_MANAGER, POPEN, EXECUTOR})
+
+
+
+@functools.lru_cache(maxsize=None)
+def constructors_of(types: frozenset[str]) -> frozenset[str]:
+    """The constructors whose result is, or leads through methods and attributes to, one of these types."""
+    wanted = set(types) | ({QUEUE} if BOUNDED_QUEUE in types else set())
+    grown = True
+    while grown:
+        grown = False
+        for (owner, _), result in (*METHOD_RESULTS.items(), *ATTRIBUTE_RESULTS.items()):
+            if result in wanted and owner not in wanted:
+                wanted.add(owner)
+                grown = True
+    return frozenset(name for name, made in CONSTRUCTORS.items() if made in wanted)
+
 
 # Blocking methods per receiver type, by rule.
 HTTP_METHODS = {

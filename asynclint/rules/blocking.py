@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Mapping
+from typing import Any, ClassVar, Mapping
 
 import libcst as cst
 from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from asynclint.engine.context import FileContext
+from asynclint.engine.facts import FileFacts
+from asynclint.engine.project import ProjectIndex
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._edits import await_library_call, to_thread
@@ -29,10 +31,21 @@ class BlockingCallRule(Rule):
         super().__init__(ctx)
         self._sites: list[Site] = []
         self._method_names = frozenset().union(*self.methods.values()) if self.methods else frozenset()
+        self._calls = self.calls_for(ctx.options)
 
-    def blocking_calls(self) -> frozenset[str]:
-        """The qualified names this rule reports (a rule's options may add to them)."""
-        return self.calls
+    @classmethod
+    def calls_for(cls, options: Mapping[type, Any]) -> frozenset[str]:
+        """The qualified names this rule reports under these rule options (they may add to them)."""
+        return cls.calls
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # A call in async code that may resolve to a blocking function, or a blocking method's name
+        # where a receiver can have a known type (every known type starts at a constructor call).
+        calls = cls.calls_for(options)
+        methods = frozenset().union(*cls.methods.values()) if cls.methods else frozenset()
+        typed = methods and not facts.called_names.isdisjoint(_names.constructors_of(frozenset(cls.methods)))
+        return any(not c.names.isdisjoint(calls) or (typed and c.attr in methods) for c in facts.async_calls)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.in_async_code():
@@ -40,7 +53,7 @@ class BlockingCallRule(Rule):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in self._method_names:
             self._sites.append(site_for(self, node.func, node))
         qualified = resolve(self, node.func)
-        if qualified is not None and qualified in self.blocking_calls():
+        if qualified is not None and qualified in self._calls:
             in_generator = self.ctx.tracker.in_generator_expression()
             self.report_call(node, None if in_generator else self.fix_for(node, qualified, None))
 
@@ -350,9 +363,11 @@ class BlockingCall(BlockingCallRule):
         ),
     )
 
-    def blocking_calls(self) -> frozenset[str]:
-        extra = self.ctx.option(BlockingCallOptions).blocking_calls
-        return self.calls | frozenset(extra) if extra else self.calls
+    @classmethod
+    def calls_for(cls, options: Mapping[type, Any]) -> frozenset[str]:
+        configured = options.get(BlockingCallOptions)
+        extra = configured.blocking_calls if configured is not None else ()
+        return cls.calls | frozenset(extra) if extra else cls.calls
 
     def blocks(self, site: Site, kind: str) -> bool:
         if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and site.call is not None:

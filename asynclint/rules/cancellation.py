@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import libcst as cst
 from libcst.metadata import FunctionScope, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from asynclint.engine.context import FileContext, dotted
+from asynclint.engine.facts import FileFacts
+from asynclint.engine.project import ProjectIndex
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules._flow import facts_of, final_name, names_in, suspends
 from asynclint.rules._match import resolve
@@ -124,6 +128,10 @@ class SwallowedCancellation(Rule):
         function = self.ctx.tracker.current_function()
         if function is not None and isinstance(node.func, cst.Attribute) and node.func.attr.value == "cancel":
             self._cancelled.setdefault(function, set()).add(dotted(node.func.value))
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        return any(types is None or not types.isdisjoint(CANCELLATION) for types in facts.handlers)
 
     def leave_Try(self, original_node: cst.Try) -> None:
         # On leaving, every `.cancel()` of the function seen so far is known (the idiom cancels before the try).

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import Assignment, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from asynclint.engine.context import FileContext
+from asynclint.engine.facts import FOR_LOOP, FileFacts
+from asynclint.engine.project import ProjectIndex
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules._edits import awaited
@@ -67,6 +69,11 @@ def looks_like_callback(name: str) -> bool:
 def _is_effect(name: str) -> bool:
     lowered = name.lower().lstrip("_")
     return lowered.startswith(_EFFECT_PREFIXES)
+
+
+def _may_run_together(callee: str) -> bool:
+    """ASL302: an awaited callee (final name) that may join a run: it fetches, and nothing orders it."""
+    return bool(callee) and not _is_effect(callee) and not is_ordering_call(callee) and callee not in _NOT_SEQUENTIAL
 
 
 def _advice(rule: Rule) -> str:
@@ -156,6 +163,17 @@ class AwaitInLoop(ConcurrencyRule):
     message = "`await` in a loop runs its independent iterations one at a time; run them together with {advice}"
     fix_title = "Run the calls together with `asyncio.gather()`"
     fix_safety = FixSafety.UNSAFE
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # A loop's await calls a function (a module's; in a comprehension, an item's method too) not ordered by name.
+        for kind, callee in facts.loop_awaits:
+            if is_ordering_call(callee.final) or callee.final in _NOT_SEQUENTIAL:
+                continue
+            if kind == FOR_LOOP and callee.attr and callee.root and callee.root not in facts.module_names:
+                continue  # a method of an object
+            return True
+        return False
 
     def visit_For(self, node: cst.For) -> None:
         tracker = self.ctx.tracker
@@ -428,6 +446,10 @@ class SequentialAwaits(ConcurrencyRule):
     def visit_TryStar(self, node: cst.TryStar) -> None:
         self._guarded.add(node.body)
 
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        return any(_may_run_together(a) and _may_run_together(b) for a, b in facts.awaited_pairs)
+
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if not self.ctx.in_async_code() or self.ctx.tracker.in_generator_expression() or node in self._guarded:
             return
@@ -450,13 +472,10 @@ class SequentialAwaits(ConcurrencyRule):
         if not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
             return None
         call = value.expression
-        callee = final_name(call.func)
-        if not callee or _is_effect(callee):
+        if not _may_run_together(final_name(call.func)):
             return None
         facts = facts_of([assign])
-        if len(facts.awaits) != 1:
-            return None
-        if any(is_ordering_call(name) for name in facts.callees) or callee in _NOT_SEQUENTIAL:
+        if len(facts.awaits) != 1 or any(is_ordering_call(name) for name in facts.callees):
             return None
         # Receivers and shared arguments are compared pairwise: one object used by two statements orders them.
         return _Candidate(stmt, assign, call, facts)

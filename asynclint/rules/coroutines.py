@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, PositionProvider, QualifiedNameProvider, ScopeProvider
 
+from asynclint.engine import facts as positions
 from asynclint.engine.context import FileContext
+from asynclint.engine.facts import Callee, FileFacts
 from asynclint.engine.project import ProjectIndex
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineOptions, CoroutineResolver
+from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineOptions, CoroutineResolver, may_be_coroutine
 from asynclint.rules._edits import awaited
 from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 
@@ -46,6 +48,25 @@ class CoroutineRule(Rule):
         return not (
             identifiers.isdisjoint(_names.CATALOGUE_IDENTIFIERS) and identifiers.isdisjoint(project.coroutine_names())
         )
+
+    #: Where the rule looks for coroutine callees (positions of `asynclint.engine.facts`).
+    positions: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        return any(cls.screen_callee(c, facts, project, options) for p in cls.positions for c in facts.sites(p))
+
+    #: Whether the callees the rule looks at are task factories (`create_task`), not coroutine functions.
+    screens_tasks: ClassVar[bool] = False
+
+    @classmethod
+    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        """Whether a callee at one of the rule's positions can make a finding."""
+        if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
+            loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
+            on_loop = callee.attr == "create_task" and not facts.called_names.isdisjoint(loops)
+            return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
+        return may_be_coroutine(callee, facts, project, options)
 
     @property
     def resolver(self) -> CoroutineResolver:
@@ -144,6 +165,7 @@ class UnawaitedCoroutine(CoroutineRule):
     """
 
     code = "ASL201"
+    positions = (positions.STATEMENT,)
     name = "unawaited-coroutine"
     message = "`{callee}()` creates a coroutine that is never awaited, so it never runs; {advice}"
     fix_title = "Add `await`"
@@ -208,6 +230,7 @@ class UnusedCoroutineObject(CoroutineRule):
     """
 
     code = "ASL202"
+    positions = (positions.ASSIGNED,)
     name = "unused-coroutine-object"
     message = "`{variable}` holds the coroutine of `{callee}()`, which is never awaited or used, so it never runs"
     fix_title = "Await it: `{variable} = await {callee}(...)`"
@@ -265,6 +288,7 @@ class UnscheduledCoroutines(CoroutineRule):
     """
 
     code = "ASL203"
+    positions = (positions.COLLECTED,)
     name = "unscheduled-coroutines"
     message = "coroutines of `{callee}()` are collected but never awaited or scheduled, so none runs; run them with {advice}"
     VALID = (
@@ -374,6 +398,7 @@ class CoroutineInCondition(CoroutineRule):
     """
 
     code = "ASL204"
+    positions = (positions.CONDITION,)
     name = "coroutine-in-condition"
     message = "`{callee}()` is a coroutine, which is always true in a condition; `await` it"
     fix_title = "Add `await`"
@@ -485,6 +510,7 @@ class AsyncCallbackInSyncApi(CoroutineRule):
     """
 
     code = "ASL205"
+    positions = (positions.CALLBACK,)
     name = "async-callback-in-sync-api"
     message = "`{callee}` is a coroutine function, but `{api}` calls it without awaiting, so its body never runs"
     VALID = (
@@ -588,6 +614,8 @@ class DanglingTask(CoroutineRule):
     """
 
     code = "ASL206"
+    screens_tasks = True
+    positions = (positions.STATEMENT,)
     name = "dangling-task"
     fix_title = "Keep the task in a module-level set until it is done"
     fix_safety = FixSafety.UNSAFE
@@ -672,6 +700,7 @@ class RunNeedsCoroutine(CoroutineRule):
     """
 
     code = "ASL207"
+    positions = (positions.RUN_ARGUMENT,)
     name = "run-needs-coroutine"
     message = "`asyncio.run()` needs a coroutine, not {what}"
     fix_title = "Call it: `asyncio.run({callee}())`"
@@ -700,6 +729,11 @@ class RunNeedsCoroutine(CoroutineRule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._references: list[tuple[cst.Call, cst.BaseExpression, Site]] = []
+
+    @classmethod
+    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # `asyncio.run(gather(...))`, or `asyncio.run(main)` with `main` a coroutine function.
+        return not callee.names.isdisjoint(_names.NOT_COROUTINES) or may_be_coroutine(callee, facts, project, options)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not node.args or not self.live() or resolve(self, node.func) != "asyncio.run":
@@ -755,6 +789,8 @@ class TaskNeverAwaited(CoroutineRule):
     """
 
     code = "ASL208"
+    screens_tasks = True
+    positions = (positions.ASSIGNED,)
     name = "task-never-awaited"
     message = "the task in `{variable}` is never awaited, cancelled or kept, so its errors are never seen"
     VALID = (

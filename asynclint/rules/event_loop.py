@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import libcst as cst
 from libcst.metadata import Assignment, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from asynclint.engine.context import FileContext, self_name
+from asynclint.engine.facts import FileFacts
+from asynclint.engine.project import ProjectIndex
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
 from asynclint.rules import _names
@@ -241,6 +244,10 @@ class GetEventLoopInCoroutine(Rule):
     triggers = ("get_event_loop",)
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
 
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        return any(not callee.names.isdisjoint(GET_EVENT_LOOP) for callee in facts.async_calls)
+
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.in_async_code() or resolve(self, node.func) not in GET_EVENT_LOOP or node.args:
             return
@@ -292,6 +299,12 @@ class ThreadLockAcrossAwait(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._sites: list[tuple[cst.With, cst.BaseExpression, Site]] = []
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # A `with` across an await, and a thread lock made somewhere in the file.
+        locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
+        return facts.with_across_await and not facts.called_names.isdisjoint(locks)
 
     def visit_With(self, node: cst.With) -> None:
         if node.asynchronous is not None or not self.ctx.in_async_code():

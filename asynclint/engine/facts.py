@@ -1,0 +1,459 @@
+"""What one cheap `ast` walk shows of a file, for the rules' pre-screens (`Rule.screen`).
+
+libcst with scope and qualified-name metadata costs ten times a plain parse, and most files
+with async code have no finding at all. Before paying for it, each rule is asked whether it
+can fire at all, given where calls, awaits and handlers stand in the file. The facts over-
+approximate what the rules see: every callee gets every qualified name it could resolve to
+(through any import of its root name anywhere in the file, as a module-level or nested
+definition, as a builtin), a condition is any operand of `and`/`or`, and "async code" is
+decided as the rules decide it (the body of an `async def`, not of a nested `def`, `lambda`
+or class). A rule's screen may only say "no" when no finding is possible.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, NamedTuple
+
+from asynclint.engine.project import absolutize
+
+
+class Callee(NamedTuple):
+    """A called (or referenced) expression: what it may resolve to, and how it is spelled."""
+
+    #: Qualified names it may refer to: through imports, as a definition of this module, as a builtin.
+    names: frozenset[str]
+    #: The final attribute (`get` of `self.session.get`); empty for a bare name.
+    attr: str
+    #: For `self.attr` directly in a method: the qualified name of the class; else empty.
+    owner: str
+    #: The root name of a `a.b.c` chain (`a`); empty when the chain starts with a call or subscript.
+    root: str
+
+    @property
+    def final(self) -> str:
+        """`get` for `client.get`, `fetch` for `fetch`."""
+        return self.attr or self.root
+
+
+#: Positions of callees the coroutine rules (ASL2xx) look at.
+STATEMENT, ASSIGNED, COLLECTED, CONDITION, CALLBACK, RUN_ARGUMENT = (
+    "statement", "assigned", "collected", "condition", "callback", "run-argument",
+)  # fmt: skip
+FOR_LOOP, COMPREHENSION = "for", "comprehension"
+
+#: Calls that call a function argument synchronously (ASL205): final names, resolved by the rule.
+CALLBACK_APIS = frozenset(
+    {"filter", "sorted", "min", "max", "reduce", "Thread", "Timer", "to_thread", "register", "signal", "map"}
+    | {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_in_executor", "add_done_callback"}
+    | {"add_signal_handler", "add_reader", "add_writer", "submit"}
+)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
+
+
+@dataclass
+class FileFacts:
+    """Where the file calls, awaits and catches what (see the module docstring for the approximations)."""
+
+    #: Callees of every call in async code.
+    async_calls: set[Callee] = field(default_factory=set)
+    #: Every qualified name any call of the file may resolve to (receiver types start at constructors).
+    called_names: set[str] = field(default_factory=set)
+    #: ASL2xx: position -> callees standing there (see the position names above).
+    coroutine_sites: dict[str, set[Callee]] = field(default_factory=dict)
+    #: ASL301: (kind of loop, callee of an awaited call in its body), in async code.
+    loop_awaits: set[tuple[str, Callee]] = field(default_factory=set)
+    #: Names bound by `import x` / `import x as y` (modules, not objects).
+    module_names: set[str] = field(default_factory=set)
+    #: ASL302: final names of two adjacent `x = await f()` statements, in async code.
+    awaited_pairs: set[tuple[str, str]] = field(default_factory=set)
+    #: ASL401: for each handler of a `try` in async code whose body can suspend, and that neither
+    #: raises nor uses the exception it binds: what its types may resolve to (None: a bare `except:`).
+    handlers: list[frozenset[str] | None] = field(default_factory=list)
+    #: ASL503: a (sync) `with` in async code whose body can suspend.
+    with_across_await: bool = False
+
+    def sites(self, position: str) -> set[Callee]:
+        """The callees at one position."""
+        return self.coroutine_sites.get(position, set())
+
+
+def facts_of_source(source: bytes | str, module: str, package_init: bool) -> FileFacts | None:
+    """The facts of a source, or None when `ast` cannot read it (then nothing may be skipped)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+    return collect_facts(tree, module, package_init)
+
+
+def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFacts | None:
+    """The facts of a parsed module (None when it nests too deeply to walk)."""
+    collector = _Collector(module, package_init)
+    try:
+        collector.visit_body(tree.body)
+    except RecursionError:
+        return None
+    return collector.finish()
+
+
+class _Raw(NamedTuple):
+    root: str
+    parts: tuple[str, ...]
+    owner: str
+
+
+class _Collector:
+    def __init__(self, module: str, package_init: bool) -> None:
+        self.module = module
+        self.package_init = package_init
+        self.imports: dict[str, set[str]] = {}
+        self.module_names: set[str] = set()
+        #: Definition name -> qualified keys of this module defining it (`outer.<locals>.name`, `Class.name`).
+        self.local_keys: dict[str, set[str]] = {}
+        self.in_async = False
+        self.owner = ""  # class of the method being visited directly
+        self.self_name = ""
+        self.owner_class = ""  # qualified name of the class whose body is being visited
+        self.prefix = ""  # qualified prefix of definitions here
+        self.loops: list[_Frame] = []  # the loops of the current scope around the node
+        self.loaded: set[str] = set()  # names read (or deleted) anywhere
+        self.assigned: list[tuple[_Raw, str]] = []
+        self.runs: list[tuple[_Raw, _Raw]] = []  # (`run` callee, its first argument's callee)
+        self.with_across_await = False
+        self.async_calls: list[_Raw] = []
+        self.all_calls: list[_Raw] = []
+        self.sites: dict[str, list[_Raw]] = {}
+        self.loop_awaits: list[tuple[str, _Raw]] = []
+        self.awaited_pairs: set[tuple[str, str]] = set()
+        self.handlers: list[list[_Raw] | None] = []
+
+    # Callees.
+    def raw(self, expr: ast.expr) -> _Raw:
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        parts.reverse()
+        root = expr.id if isinstance(expr, ast.Name) else ""
+        owner = self.owner if root and root == self.self_name and len(parts) == 1 else ""
+        return _Raw(root, tuple(parts), owner)
+
+    def site(self, position: str, expr: ast.expr) -> None:
+        self.sites.setdefault(position, []).append(self.raw(expr))
+
+    # Traversal.
+    def visit_body(self, body: Iterable[ast.stmt]) -> None:
+        previous: str | None = None
+        for stmt in body:
+            current = _awaited_assignment(stmt) if self.in_async else None
+            if previous is not None and current is not None:
+                self.awaited_pairs.add((previous, current))
+            previous = current
+            self.visit(stmt)
+
+    def visit(self, node: ast.AST) -> None:
+        kind = type(node)
+        if kind is ast.Call:
+            self.call(node)  # type: ignore[arg-type]
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            self.function(node)  # type: ignore[arg-type]
+            return
+        elif kind is ast.ClassDef:
+            self.class_def(node)  # type: ignore[arg-type]
+            return
+        elif kind is ast.Lambda:
+            self.lambda_(node)  # type: ignore[arg-type]
+            return
+        elif kind in (ast.Import, ast.ImportFrom):
+            self.import_(node)  # type: ignore[arg-type]
+            return
+        elif kind is ast.Expr:
+            self.expression_statement(node)  # type: ignore[arg-type]
+        elif kind is ast.Assign:
+            self.assign(node)  # type: ignore[arg-type]
+        elif kind in (ast.If, ast.While, ast.Assert, ast.IfExp):
+            self.condition(node.test)  # type: ignore[attr-defined]
+        elif kind is ast.BoolOp:
+            for value in node.values:  # type: ignore[attr-defined]
+                self.condition(value)
+        elif kind is ast.UnaryOp and isinstance(node.op, ast.Not):  # type: ignore[attr-defined]
+            self.condition(node.operand)  # type: ignore[attr-defined]
+        elif kind is ast.Name:
+            if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+                self.loaded.add(node.id)  # type: ignore[attr-defined]
+            return
+        elif kind is ast.Await:
+            self.await_(node)  # type: ignore[arg-type]
+        elif kind in _BLOCKS:
+            for frame in self.loops:
+                frame.blocked = True  # a block in a loop's body: the rule leaves that loop alone
+            if kind is ast.For and self.in_async:
+                self.for_(node)  # type: ignore[arg-type]
+                return
+            if kind in _TRIES and self.in_async:
+                self.try_(node)  # type: ignore[arg-type]
+            elif kind is ast.With and self.in_async and _suspends(node.body):  # type: ignore[attr-defined]
+                self.with_across_await = True
+        elif kind in _COMPREHENSIONS and self.in_async:
+            self.comprehension(node)  # type: ignore[arg-type]
+            return
+        elif kind is ast.comprehension:
+            for test in node.ifs:  # type: ignore[attr-defined]
+                self.condition(test)
+        self.children(node)
+
+    def children(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                if value and isinstance(value[0], ast.stmt):
+                    self.visit_body(value)
+                else:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    def scoped(self, body: list[ast.stmt], *, in_async: bool, owner: str, self_name: str, prefix: str) -> None:
+        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops)
+        self.in_async, self.owner, self.self_name, self.prefix, self.loops = in_async, owner, self_name, prefix, []
+        self.visit_body(body)
+        self.in_async, self.owner, self.self_name, self.prefix, self.loops = saved
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for part in (*node.decorator_list, node.args, *([node.returns] if node.returns else [])):
+            self.visit(part)
+        key = self.prefix + node.name
+        self.local_keys.setdefault(node.name, set()).add(key)
+        owner = self_name = ""
+        if self.prefix.endswith(".") and not self.prefix.endswith(".<locals>.") and self.owner_class:
+            params = node.args.posonlyargs or node.args.args
+            owner, self_name = self.owner_class, params[0].arg if params else ""
+        in_async = isinstance(node, ast.AsyncFunctionDef)
+        self.scoped(node.body, in_async=in_async, owner=owner, self_name=self_name, prefix=key + ".<locals>.")
+
+    def class_def(self, node: ast.ClassDef) -> None:
+        for part in (*node.decorator_list, *node.bases, *node.keywords):
+            self.visit(part)
+        key = self.prefix + node.name
+        self.local_keys.setdefault(node.name, set()).add(key)
+        saved = self.owner_class
+        self.owner_class = f"{self.module}.{node.name}"
+        self.scoped(node.body, in_async=False, owner="", self_name="", prefix=key + ".")
+        self.owner_class = saved
+
+    def lambda_(self, node: ast.Lambda) -> None:
+        self.visit(node.args)
+        saved = (self.in_async, self.owner, self.self_name, self.loops)
+        self.in_async, self.owner, self.self_name, self.loops = False, "", "", []
+        self.visit(node.body)
+        self.in_async, self.owner, self.self_name, self.loops = saved
+
+    def import_(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                self.imports.setdefault(bound, set()).add(alias.name if alias.asname else bound)
+                self.module_names.add(bound)
+            return
+        source = absolutize("." * node.level + (node.module or ""), self.module, self.package_init)
+        for alias in node.names:
+            if alias.name != "*":
+                self.imports.setdefault(alias.asname or alias.name, set()).add(f"{source}.{alias.name}".lstrip("."))
+
+    def call(self, node: ast.Call) -> None:
+        raw = self.raw(node.func)
+        self.all_calls.append(raw)
+        if self.in_async:
+            self.async_calls.append(raw)
+        final = raw.parts[-1] if raw.parts else raw.root
+        if final in ("append", "insert") and raw.parts and node.args:
+            added = node.args[0 if final == "append" else min(1, len(node.args) - 1)]
+            if isinstance(added, ast.Call):
+                self.site(COLLECTED, added.func)
+        if final in CALLBACK_APIS:
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                callback = arg.value if isinstance(arg, ast.Starred) else arg
+                if isinstance(callback, ast.Lambda) and isinstance(callback.body, ast.Call):
+                    self.site(CALLBACK, callback.body.func)
+                elif isinstance(callback, ast.Call) and callback.args:
+                    self.site(CALLBACK, callback.args[0])  # `functools.partial(f, ...)`
+                else:
+                    self.site(CALLBACK, callback)
+        if final == "run" and node.args:
+            argument = node.args[0]
+            self.runs.append((raw, self.raw(argument.func if isinstance(argument, ast.Call) else argument)))
+
+    def expression_statement(self, node: ast.Expr) -> None:
+        value = node.value
+        if isinstance(value, ast.Call):
+            self.site(STATEMENT, value.func)
+        elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
+            self.site(COLLECTED, value.elt.func)
+
+    def assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            return
+        value = node.value
+        if isinstance(value, ast.Call):
+            self.assigned.append((self.raw(value.func), node.targets[0].id))
+        elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
+            self.site(COLLECTED, value.elt.func)
+
+    def condition(self, test: ast.expr) -> None:
+        if isinstance(test, ast.Call):
+            self.site(CONDITION, test.func)
+
+    def await_(self, node: ast.Await) -> None:
+        raw = self.raw(node.value.func) if isinstance(node.value, ast.Call) else None
+        for frame in self.loops:
+            frame.awaits += 1
+            frame.callee = raw
+
+    def for_(self, node: ast.For) -> None:
+        self.visit(node.target)
+        self.visit(node.iter)
+        self.loop(FOR_LOOP, node.body, node.orelse)
+        self.visit_body(node.orelse)
+
+    def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp) -> None:
+        clauses = node.generators
+        if len(clauses) != 1 or clauses[0].is_async:
+            self.children(node)  # never reported: no frame
+            return
+        clause = clauses[0]
+        self.visit(clause.target)
+        self.visit(clause.iter)  # not part of the repeated "body"
+        for test in clause.ifs:
+            self.condition(test)
+        body = [*clause.ifs, *((node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,))]
+        self.loop(COMPREHENSION, body, [])
+
+    def loop(self, kind: str, body: list[Any], orelse: list[ast.stmt]) -> None:
+        """Visit a loop's body in a frame that counts its awaits (the rule wants exactly one, a call)."""
+        frame = _Frame(kind)
+        self.loops.append(frame)
+        if body and isinstance(body[0], ast.stmt):
+            self.visit_body(body)
+        else:
+            for part in body:
+                self.visit(part)
+        self.loops.pop()
+        if frame.awaits == 1 and frame.callee is not None and not frame.blocked and not orelse:
+            self.loop_awaits.append((kind, frame.callee))
+
+    def try_(self, node: ast.Try) -> None:
+        if not _suspends(node.body):
+            return
+        for handler in node.handlers:
+            if _reraises_or_hands_on(handler):
+                continue
+            self.handlers.append(None if handler.type is None else [self.raw(e) for e in _elements(handler.type)])
+
+    # Resolution, once every import is known.
+    def names(self, raw: _Raw) -> frozenset[str]:
+        if not raw.root:
+            return frozenset()
+        rest = "".join("." + part for part in raw.parts)
+        found = {target + rest for target in self.imports.get(raw.root, ())}
+        found.add(f"builtins.{raw.root}{rest}")
+        found.add(f"{self.module}.{raw.root}{rest}")
+        found.update(f"{self.module}.{key}{rest}" for key in self.local_keys.get(raw.root, ()))
+        return frozenset(found)
+
+    def finish(self) -> FileFacts:
+        made: dict[_Raw, Callee] = {}
+
+        def callee(raw: _Raw) -> Callee:
+            found = made.get(raw)
+            if found is None:
+                attr = raw.parts[-1] if raw.parts else ""
+                found = made[raw] = Callee(self.names(raw), attr, raw.owner, raw.root)
+            return found
+
+        # ASL202/ASL208 need a variable nothing reads; ASL207 an `asyncio.run(...)`.
+        for raw, target in self.assigned:
+            if target not in self.loaded:
+                self.sites.setdefault(ASSIGNED, []).append(raw)
+        for run, argument in self.runs:
+            if "asyncio.run" in callee(run).names:
+                self.sites.setdefault(RUN_ARGUMENT, []).append(argument)
+        facts = FileFacts(module_names=self.module_names, awaited_pairs=self.awaited_pairs)
+        facts.with_across_await = self.with_across_await
+        facts.async_calls = {callee(r) for r in self.async_calls}
+        facts.called_names = {name for r in set(self.all_calls) for name in callee(r).names}
+        facts.coroutine_sites = {position: {callee(r) for r in raws} for position, raws in self.sites.items()}
+        facts.loop_awaits = {(kind, callee(r)) for kind, r in self.loop_awaits}
+        facts.handlers = [
+            None if types is None else frozenset(n for r in types for n in callee(r).names) for types in self.handlers
+        ]
+        return facts
+
+
+class _Frame:
+    """A loop being visited: how many awaits its body has, the callee of the last, whether it holds a block."""
+
+    __slots__ = ("kind", "awaits", "callee", "blocked")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.awaits = 0
+        self.callee: _Raw | None = None
+        self.blocked = False
+
+
+_TRIES = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+#: Statements that make a loop's body a block the concurrency rules leave alone (libcst's With is async too).
+_BLOCKS = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, *_TRIES)
+
+
+def _below(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
+    """Every node under these, not entering nested functions, lambdas or classes."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+
+
+def _suspends(body: list[ast.stmt]) -> bool:
+    """Whether code can suspend the task (`await`, `async for`, `async with`), as `_flow.suspends` says."""
+    return any(isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)) for node in _below(body))
+
+
+def _reraises_or_hands_on(handler: ast.ExceptHandler) -> bool:
+    """A `raise` or `.uncancel()` in the handler, or a use of the exception it binds (ASL401 is silent)."""
+    for node in _below(handler.body):
+        if isinstance(node, ast.Raise):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "uncancel":
+            return True
+    if handler.name is None:
+        return False
+    return any(isinstance(node, ast.Name) and node.id == handler.name for b in handler.body for node in ast.walk(b))
+
+
+def _awaited_assignment(stmt: ast.stmt) -> str | None:
+    """The callee's final name of `x = await f()` (one target), else None."""
+    if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+        return None
+    value = stmt.value
+    if not isinstance(value, ast.Await) or not isinstance(value.value, ast.Call):
+        return None
+    func = value.value.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _elements(expr: ast.expr) -> list[ast.expr]:
+    return list(expr.elts) if isinstance(expr, ast.Tuple) else [expr]

@@ -1,0 +1,78 @@
+"""The `ast` pre-screen (engine/facts.py and each rule's `screen`): what it keeps and what it skips.
+
+It may only skip a rule where the rule cannot fire; test_fixtures.py proves that over every
+fixture (same findings with and without it). These tests pin down the approximations one by one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from asynclint.config import Config
+from asynclint.engine.facts import facts_of_source
+from asynclint.engine.lint import screen
+from asynclint.registry import all_rules
+
+
+def kept(source: str, code: str) -> bool:
+    """Whether the screen leaves rule `code` to run on this source."""
+    rules = [rule for rule in all_rules() if rule.code == code]
+    return bool(screen(rules, source.encode(), "example.py", Config(select=("ALL",)), None)[0])
+
+
+@pytest.mark.parametrize(
+    ("code", "source"),
+    [
+        ("ASL101", "from time import sleep as nap\n\nasync def f():\n    nap(1)\n"),
+        ("ASL101", "import time as t\n\nasync def f():\n    def g():\n        pass\n    t.sleep(1)\n"),
+        ("ASL104", "async def f(p):\n    return open(p).read()\n"),
+        ("ASL102", "import requests\n\ns = requests.Session()\n\nasync def f(u):\n    return s.get(u)\n"),
+        ("ASL201", "async def fetch():\n    pass\n\nasync def main():\n    fetch()\n"),
+        ("ASL201", "class C:\n    async def a(self):\n        pass\n\n    async def b(self):\n        self.a()\n"),
+        ("ASL201", "def outer():\n    async def inner():\n        pass\n\n    inner()\n"),
+        ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n"),
+        ("ASL301", "async def f():\n    return [await g(x) for x in await h()]\n"),
+        ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
+        ("ASL401", "import asyncio\n\nasync def f(q):\n    try:\n        await q.get()\n    except asyncio.CancelledError:\n        pass\n"),
+        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n"),
+        ("ASL502", "from asyncio import get_event_loop as gel\n\nasync def f():\n    return gel()\n"),
+    ],
+)
+def test_kept_where_the_rule_may_fire(code, source):
+    assert kept(source, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "source"),
+    [
+        # The blocking name is called in sync code only, or is another module's function.
+        ("ASL101", "import time\n\ndef f():\n    time.sleep(1)\n\nasync def g():\n    pass\n"),
+        ("ASL101", "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n"),
+        # A blocking method name, but no receiver of a known type can exist in the file.
+        ("ASL102", "async def f(session, u):\n    return session.get(u)\n"),
+        # The coroutine is awaited, or the variable holding it is read.
+        ("ASL201", "async def fetch():\n    pass\n\nasync def main():\n    await fetch()\n"),
+        ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    return await c\n"),
+        # Two awaits in the loop, a block in its body, a method of an object, or a `while` loop.
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n        await h(x)\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        with lock:\n            await g(x)\n"),
+        ("ASL301", "async def f(xs, conn):\n    for x in xs:\n        await conn.execute(x)\n"),
+        ("ASL301", "async def f():\n    while True:\n        await g()\n"),
+        # Callees named for their effect or their ordering never form a run.
+        ("ASL302", "async def f():\n    a = await create_user()\n    b = await send_mail()\n"),
+        # The handler re-raises, uses the exception, or catches something else.
+        ("ASL401", "import asyncio\n\nasync def f(q):\n    try:\n        await q.get()\n    except asyncio.CancelledError:\n        raise\n"),
+        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except BaseException as e:\n        keep(e)\n"),
+        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except ValueError:\n        pass\n"),
+        ("ASL502", "import asyncio\n\ndef f():\n    return asyncio.get_event_loop()\n\nasync def g():\n    pass\n"),
+    ],
+)
+def test_skipped_where_the_rule_cannot_fire(code, source):
+    assert not kept(source, code)
+
+
+def test_unreadable_source_has_no_facts_and_skips_nothing():
+    source = "async def f():\n    match x:\n        case 1:\n            pass\n    print(f'{x!r:{w}}' \n"
+    assert facts_of_source(source, "m", False) is None
+    assert kept("async def f(p):\n    open(p)\n    x = (\n", "ASL104")
