@@ -153,12 +153,15 @@ class Rule(cst.BatchableCSTVisitor):
         return True
 
     @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        """After `could_fire`, from an `ast` read of the file: False only when the rule cannot fire there.
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        """After `could_fire`, from an `ast` read of the file: the blocks where the rule may fire.
 
-        `project` is the index as seen from the file (its own definitions included).
+        A block is a top-level `def` or `class` (its index in the module's body) or
+        `facts.MODULE`; empty: the rule cannot fire here; None: it may fire anywhere (no screen).
+        Blocks left out must hold nothing the rule could report. `project` is the index as seen
+        from the file (its own definitions included).
         """
-        return True
+        return None
 
     def finish(self) -> None:
         """Called once after the traversal, for checks that need the whole module."""

@@ -132,7 +132,12 @@ def main() -> int:
     scale = len(files) / len(sample)
     work = Path(tempfile.mkdtemp(prefix="asynclint-bench-"))
     config = work / "pyproject.toml"
-    config.write_text("[tool.asynclint]\n")  # defaults, and no `exclude` from this repo's own config
+    # Defaults, and no `exclude` from this repo's own config; --small leaves homeassistant out of
+    # the project index too. The corpus is one project of its own (as a user's repository is):
+    # without a marker, the project root would be this repository, and its index everything in it.
+    left_out = ', "homeassistant"' if args.small else ""
+    config.write_text(f'[tool.asynclint]\nexclude = ["_downloads"{left_out}]\n')
+    (CORPUS / "pyproject.toml").write_text('[project]\nname = "asynclint-bench-corpus"\n')
     listing = work / "files.txt"
     listing.write_text("\n".join(files))
     folders = sorted({str(CORPUS / Path(f).relative_to(CORPUS).parts[0]) for f in files})

@@ -76,3 +76,60 @@ def test_unreadable_source_has_no_facts_and_skips_nothing():
     source = "async def f():\n    match x:\n        case 1:\n            pass\n    print(f'{x!r:{w}}' \n"
     assert facts_of_source(source, "m", False) is None
     assert kept("async def f(p):\n    open(p)\n    x = (\n", "ASL104")
+
+
+REDUCIBLE = b'''import time
+
+X = 1
+
+
+@decorator
+async def far():
+    time.sleep(1)
+
+
+class Client:
+    limit = 3
+
+    def __init__(self):
+        self.lock = make()
+
+    def other(self):
+        return 2
+
+    def setter(self):
+        self.conn = None
+
+    async def near(self):
+        time.sleep(1)
+
+
+def counter():
+    global X
+    X += 1
+'''
+
+
+def test_reduced_source_keeps_the_blocks_asked_for_and_what_they_rely_on():
+    from asynclint.engine.facts import reduced_source
+
+    facts = facts_of_source(REDUCIBLE, "m", False)
+    assert facts is not None
+    near = next(n for n, b in facts.blocks.items() if b.stub == "def near(): pass")
+    reduced = reduced_source(REDUCIBLE, facts, {near})
+    lines, original = reduced.splitlines(), REDUCIBLE.splitlines()
+    assert len(lines) == len(original)  # positions do not move
+    kept = {n for n, (a, b) in enumerate(zip(original, lines), 1) if a == b and a.strip()}
+    assert lines[6 - 1] == b"" and lines[7 - 1] == b"def far(): pass"  # decorator and body gone
+    assert lines[17 - 1] == b"    def other(): pass" and lines[18 - 1] == b""
+    for line in (1, 3, 11, 12, 14, 15, 20, 21, 23, 24, 27, 28, 29):  # class body, __init__, setter, global
+        assert line in kept, line
+    compile(reduced, "m.py", "exec")  # still a module
+
+
+def test_a_finding_in_a_method_is_found_in_the_reduced_source():
+    config = Config(select=("ASL101",))
+    from asynclint.engine.lint import lint_source
+
+    found = lint_source(REDUCIBLE, "m.py", config).diagnostics
+    assert [(d.line, d.code) for d in found] == [(8, "ASL101"), (24, "ASL101")]

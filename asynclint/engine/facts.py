@@ -51,33 +51,66 @@ CALLBACK_APIS = frozenset(
     | {"add_signal_handler", "add_reader", "add_writer", "submit"}
 )
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
+
+
+#: The block of code at module level, outside any top-level `def` or `class`.
+MODULE = -1
+
+
+class Block(NamedTuple):
+    """A top-level `def` or `class`, or a method of a top-level class: its lines (decorators
+    included), and a stub binding the same name."""
+
+    first: int
+    header: int  # the `def`/`class` line
+    last: int
+    stub: str  # `def name(): pass`, `class Name: pass` (indented as the header line)
+    #: For a method: its class's block.
+    parent: int = MODULE
+    #: A method the rules need whenever its class is read: `__init__`, or one that sets attributes.
+    required: bool = False
+
+
+#: Block numbers of methods start here (top-level statements are numbered by their index).
+_METHODS = 1 << 24
 
 
 @dataclass
 class FileFacts:
-    """Where the file calls, awaits and catches what (see the module docstring for the approximations)."""
+    """Where the file calls, awaits and catches what (see the module docstring for the approximations).
+
+    Each place comes with its block: the index of the top-level `def` or `class` holding it in
+    the module's body, or MODULE. A rule's screen answers with the blocks where it may fire.
+    """
 
     #: Callees of every call in async code.
-    async_calls: set[Callee] = field(default_factory=set)
+    async_calls: set[tuple[Callee, int]] = field(default_factory=set)
+    #: Keyword argument names of calls in async code -> their blocks.
+    async_keywords: dict[str, set[int]] = field(default_factory=dict)
     #: Every qualified name any call of the file may resolve to (receiver types start at constructors).
     called_names: set[str] = field(default_factory=set)
     #: ASL2xx: position -> callees standing there (see the position names above).
-    coroutine_sites: dict[str, set[Callee]] = field(default_factory=dict)
-    #: ASL301: (kind of loop, callee of an awaited call in its body), in async code.
-    loop_awaits: set[tuple[str, Callee]] = field(default_factory=set)
+    coroutine_sites: dict[str, set[tuple[Callee, int]]] = field(default_factory=dict)
+    #: ASL301: (kind of loop, callee of the one awaited call in its body, block), in async code.
+    loop_awaits: set[tuple[str, Callee, int]] = field(default_factory=set)
     #: Names bound by `import x` / `import x as y` (modules, not objects).
     module_names: set[str] = field(default_factory=set)
     #: ASL302: final names of two adjacent `x = await f()` statements, in async code.
-    awaited_pairs: set[tuple[str, str]] = field(default_factory=set)
+    awaited_pairs: set[tuple[str, str, int]] = field(default_factory=set)
     #: ASL401: for each handler of a `try` in async code whose body can suspend, and that neither
     #: raises nor uses the exception it binds: what its types may resolve to (None: a bare `except:`).
-    handlers: list[frozenset[str] | None] = field(default_factory=list)
-    #: ASL503: a (sync) `with` in async code whose body can suspend.
-    with_across_await: bool = False
+    handlers: list[tuple[frozenset[str] | None, int]] = field(default_factory=list)
+    #: ASL503: blocks with a (sync) `with` in async code whose body can suspend.
+    with_across_await: set[int] = field(default_factory=set)
+    #: Block index -> its lines, for every top-level `def` and `class` that a stub can stand for.
+    blocks: dict[int, Block] = field(default_factory=dict)
+    #: Blocks that are always read: they hold a `global` statement (they may bind module names).
+    always: set[int] = field(default_factory=set)
 
-    def sites(self, position: str) -> set[Callee]:
-        """The callees at one position."""
+    def sites(self, position: str) -> set[tuple[Callee, int]]:
+        """The callees at one position, with their blocks."""
         return self.coroutine_sites.get(position, set())
 
 
@@ -96,7 +129,12 @@ def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFact
     """The facts of a parsed module (None when it nests too deeply to walk)."""
     collector = _Collector(module, package_init)
     try:
-        collector.visit_body(tree.body)
+        for index, stmt in enumerate(tree.body):
+            block = _block(stmt)
+            collector.block = index if block is not None else MODULE
+            collector.visit(stmt)
+            if block is not None:
+                collector.blocks[index] = block
     except RecursionError:
         return None
     return collector.finish()
@@ -106,6 +144,9 @@ class _Raw(NamedTuple):
     root: str
     parts: tuple[str, ...]
     owner: str
+
+
+_Site = tuple[_Raw, int]  # a callee as spelled, and its block
 
 
 class _Collector:
@@ -122,16 +163,21 @@ class _Collector:
         self.owner_class = ""  # qualified name of the class whose body is being visited
         self.prefix = ""  # qualified prefix of definitions here
         self.loops: list[_Frame] = []  # the loops of the current scope around the node
+        self.block = MODULE  # the top-level block being visited
+        self.blocks: dict[int, Block] = {}
+        self.always: set[int] = set()
+        self.setters: set[int] = set()  # blocks that assign attributes
         self.loaded: set[str] = set()  # names read (or deleted) anywhere
-        self.assigned: list[tuple[_Raw, str]] = []
-        self.runs: list[tuple[_Raw, _Raw]] = []  # (`run` callee, its first argument's callee)
-        self.with_across_await = False
-        self.async_calls: list[_Raw] = []
+        self.assigned: list[tuple[_Raw, str, int]] = []
+        self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
+        self.with_across_await: set[int] = set()
+        self.async_keywords: dict[str, set[int]] = {}
+        self.async_calls: list[_Site] = []
         self.all_calls: list[_Raw] = []
-        self.sites: dict[str, list[_Raw]] = {}
-        self.loop_awaits: list[tuple[str, _Raw]] = []
-        self.awaited_pairs: set[tuple[str, str]] = set()
-        self.handlers: list[list[_Raw] | None] = []
+        self.sites: dict[str, list[_Site]] = {}
+        self.loop_awaits: list[tuple[str, _Raw, int]] = []
+        self.awaited_pairs: set[tuple[str, str, int]] = set()
+        self.handlers: list[tuple[list[_Raw] | None, int]] = []
 
     # Callees.
     def raw(self, expr: ast.expr) -> _Raw:
@@ -145,7 +191,7 @@ class _Collector:
         return _Raw(root, tuple(parts), owner)
 
     def site(self, position: str, expr: ast.expr) -> None:
-        self.sites.setdefault(position, []).append(self.raw(expr))
+        self.sites.setdefault(position, []).append((self.raw(expr), self.block))
 
     # Traversal.
     def visit_body(self, body: Iterable[ast.stmt]) -> None:
@@ -153,7 +199,7 @@ class _Collector:
         for stmt in body:
             current = _awaited_assignment(stmt) if self.in_async else None
             if previous is not None and current is not None:
-                self.awaited_pairs.add((previous, current))
+                self.awaited_pairs.add((previous, current, self.block))
             previous = current
             self.visit(stmt)
 
@@ -170,6 +216,10 @@ class _Collector:
         elif kind is ast.Lambda:
             self.lambda_(node)  # type: ignore[arg-type]
             return
+        elif kind is ast.Global:
+            self.always.add(self.block)
+        elif kind is ast.Attribute and isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+            self.setters.add(self.block)
         elif kind in (ast.Import, ast.ImportFrom):
             self.import_(node)  # type: ignore[arg-type]
             return
@@ -199,7 +249,7 @@ class _Collector:
             if kind in _TRIES and self.in_async:
                 self.try_(node)  # type: ignore[arg-type]
             elif kind is ast.With and self.in_async and _suspends(node.body):  # type: ignore[attr-defined]
-                self.with_across_await = True
+                self.with_across_await.add(self.block)
         elif kind in _COMPREHENSIONS and self.in_async:
             self.comprehension(node)  # type: ignore[arg-type]
             return
@@ -246,8 +296,27 @@ class _Collector:
         self.local_keys.setdefault(node.name, set()).add(key)
         saved = self.owner_class
         self.owner_class = f"{self.module}.{node.name}"
-        self.scoped(node.body, in_async=False, owner="", self_name="", prefix=key + ".")
+        if self.prefix or self.block == MODULE:
+            self.scoped(node.body, in_async=False, owner="", self_name="", prefix=key + ".")
+        else:  # a top-level class: each method is a block of its own
+            self.methods(node, key + ".")
         self.owner_class = saved
+
+    def methods(self, node: ast.ClassDef, prefix: str) -> None:
+        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops)
+        self.in_async, self.owner, self.self_name, self.prefix, self.loops = False, "", "", prefix, []
+        cls = self.block
+        for stmt in node.body:
+            block = _block(stmt) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            if block is None or not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.visit(stmt)
+                continue
+            self.block = number = _METHODS + len(self.blocks)
+            self.visit(stmt)
+            self.block = cls
+            required = stmt.name == "__init__" or number in self.setters
+            self.blocks[number] = block._replace(parent=cls, required=required)
+        self.in_async, self.owner, self.self_name, self.prefix, self.loops = saved
 
     def lambda_(self, node: ast.Lambda) -> None:
         self.visit(node.args)
@@ -272,7 +341,10 @@ class _Collector:
         raw = self.raw(node.func)
         self.all_calls.append(raw)
         if self.in_async:
-            self.async_calls.append(raw)
+            self.async_calls.append((raw, self.block))
+            for keyword in node.keywords:
+                if keyword.arg:
+                    self.async_keywords.setdefault(keyword.arg, set()).add(self.block)
         final = raw.parts[-1] if raw.parts else raw.root
         if final in ("append", "insert") and raw.parts and node.args:
             added = node.args[0 if final == "append" else min(1, len(node.args) - 1)]
@@ -289,7 +361,7 @@ class _Collector:
                     self.site(CALLBACK, callback)
         if final == "run" and node.args:
             argument = node.args[0]
-            self.runs.append((raw, self.raw(argument.func if isinstance(argument, ast.Call) else argument)))
+            self.runs.append((raw, self.raw(argument.func if isinstance(argument, ast.Call) else argument), self.block))
 
     def expression_statement(self, node: ast.Expr) -> None:
         value = node.value
@@ -303,7 +375,7 @@ class _Collector:
             return
         value = node.value
         if isinstance(value, ast.Call):
-            self.assigned.append((self.raw(value.func), node.targets[0].id))
+            self.assigned.append((self.raw(value.func), node.targets[0].id, self.block))
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
             self.site(COLLECTED, value.elt.func)
 
@@ -347,7 +419,7 @@ class _Collector:
                 self.visit(part)
         self.loops.pop()
         if frame.awaits == 1 and frame.callee is not None and not frame.blocked and not orelse:
-            self.loop_awaits.append((kind, frame.callee))
+            self.loop_awaits.append((kind, frame.callee, self.block))
 
     def try_(self, node: ast.Try) -> None:
         if not _suspends(node.body):
@@ -355,7 +427,8 @@ class _Collector:
         for handler in node.handlers:
             if _reraises_or_hands_on(handler):
                 continue
-            self.handlers.append(None if handler.type is None else [self.raw(e) for e in _elements(handler.type)])
+            types = None if handler.type is None else [self.raw(e) for e in _elements(handler.type)]
+            self.handlers.append((types, self.block))
 
     # Resolution, once every import is known.
     def names(self, raw: _Raw) -> frozenset[str]:
@@ -379,22 +452,35 @@ class _Collector:
             return found
 
         # ASL202/ASL208 need a variable nothing reads; ASL207 an `asyncio.run(...)`.
-        for raw, target in self.assigned:
+        for raw, target, block in self.assigned:
             if target not in self.loaded:
-                self.sites.setdefault(ASSIGNED, []).append(raw)
-        for run, argument in self.runs:
+                self.sites.setdefault(ASSIGNED, []).append((raw, block))
+        for run, argument, block in self.runs:
             if "asyncio.run" in callee(run).names:
-                self.sites.setdefault(RUN_ARGUMENT, []).append(argument)
+                self.sites.setdefault(RUN_ARGUMENT, []).append((argument, block))
         facts = FileFacts(module_names=self.module_names, awaited_pairs=self.awaited_pairs)
-        facts.with_across_await = self.with_across_await
-        facts.async_calls = {callee(r) for r in self.async_calls}
+        facts.with_across_await, facts.async_keywords = self.with_across_await, self.async_keywords
+        facts.blocks, facts.always = self.blocks, self.always
+        facts.async_calls = {(callee(r), block) for r, block in self.async_calls}
         facts.called_names = {name for r in set(self.all_calls) for name in callee(r).names}
-        facts.coroutine_sites = {position: {callee(r) for r in raws} for position, raws in self.sites.items()}
-        facts.loop_awaits = {(kind, callee(r)) for kind, r in self.loop_awaits}
+        facts.coroutine_sites = {
+            position: {(callee(r), block) for r, block in sites} for position, sites in self.sites.items()
+        }
+        facts.loop_awaits = {(kind, callee(r), block) for kind, r, block in self.loop_awaits}
         facts.handlers = [
-            None if types is None else frozenset(n for r in types for n in callee(r).names) for types in self.handlers
+            (None if types is None else frozenset(n for r in types for n in callee(r).names), block)
+            for types, block in self.handlers
         ]
         return facts
+
+
+def _block(stmt: ast.stmt) -> Block | None:
+    """The block of a `def` or `class` that a stub can stand for."""
+    if not isinstance(stmt, _DEFINITIONS) or not stmt.name.isascii() or stmt.end_lineno is None:
+        return None
+    first = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
+    stub = f"class {stmt.name}: pass" if isinstance(stmt, ast.ClassDef) else f"def {stmt.name}(): pass"
+    return Block(first, stmt.lineno, stmt.end_lineno, stub)
 
 
 class _Frame:
@@ -457,3 +543,35 @@ def _awaited_assignment(stmt: ast.stmt) -> str | None:
 
 def _elements(expr: ast.expr) -> list[ast.expr]:
     return list(expr.elts) if isinstance(expr, ast.Tuple) else [expr]
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def reduced_source(source: bytes, facts: FileFacts, keep: Iterable[int]) -> bytes:
+    """The source with every block not in `keep` left out, line numbers unchanged.
+
+    A block left out becomes its stub (`def name(): pass`, which binds the same name) on its
+    `def` line, and blank lines. Module-level code is always kept (imports, assignments,
+    constants, `if`/`try` blocks), and so is a class body outside its methods; a kept class
+    keeps `__init__` and every method that sets attributes (what `self.x` holds comes from
+    there). What the rules see of a kept block is exactly what they see in the whole file.
+    """
+    kept = set(keep) | facts.always
+    kept |= {facts.blocks[n].parent for n in kept if n in facts.blocks and facts.blocks[n].parent != MODULE}
+    lines = source.splitlines(keepends=True)
+    for number, block in facts.blocks.items():
+        if number in kept or block.last > len(lines):
+            continue
+        if block.parent != MODULE and (block.required or block.parent not in kept):
+            continue  # needed with its class, or gone with it
+        for line_number in range(block.first, block.last + 1):
+            line = lines[line_number - 1]
+            body = line.rstrip(b"\r\n")
+            if line_number == block.header:
+                indent = body[: len(body) - len(body.lstrip(b" \t\f"))]
+                lines[line_number - 1] = indent + block.stub.encode("ascii") + line[len(body) :]
+            else:
+                prefix = _BOM if line_number == 1 and body.startswith(_BOM) else b""
+                lines[line_number - 1] = prefix + line[len(body) :]
+    return b"".join(lines)

@@ -16,7 +16,7 @@ from libcst.metadata import MetadataWrapper
 
 from asynclint.config import Config
 from asynclint.engine.context import FileContext, detect_library
-from asynclint.engine.facts import FileFacts, facts_of_source
+from asynclint.engine.facts import FileFacts, facts_of_source, reduced_source
 from asynclint.engine.files import discover
 from asynclint.engine.project import (
     ProjectIndex,
@@ -76,11 +76,17 @@ def lint_source(
     `project` is the index of the whole linted tree; without one, the file is its own project.
     """
     chosen = config.rules_for(path) if rules is None else tuple(rules)
-    candidates, project = screen(chosen, source, path, config, project)
+    screened = screen_blocks(chosen, source, path, config, project)
+    candidates, project = screened.rules, screened.project
     if not candidates:
-        failure = syntax_check(source)
+        # A file `ast` has read (to build the index, or to screen) parses: no second read to know it.
+        read = screened.facts is not None or _read_facts(source, path, screened.project) is not None
+        failure = None if read else syntax_check(source)
         found = (parse_error(path, failure),) if failure else ()
         return FileResult(path, found)
+    if screened.facts is not None and screened.keep is not None and isinstance(source, bytes):
+        # libcst reads only the blocks where a rule may fire (findings carry no edit to apply then).
+        source = reduced_source(source, screened.facts, screened.keep)
     module = parse(source)
     if isinstance(module, ParseFailure):
         return FileResult(path, (parse_error(path, module),))
@@ -129,19 +135,40 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 IDENTIFIER_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
+@dataclass(frozen=True)
+class Screened:
+    """What the pre-screen decided for one file."""
+
+    rules: list[type[Rule]]
+    project: ProjectIndex | None
+    facts: FileFacts | None = None
+    #: The top-level blocks where some rule may fire; None: the whole file is needed.
+    keep: set[int] | None = None
+
+
 def screen(
     rules: Sequence[type[Rule]], source: bytes | str, path: str, config: Config, project: ProjectIndex | None
 ) -> tuple[list[type[Rule]], ProjectIndex | None]:
-    """The rules that can fire on this source, decided without libcst (and the index they use).
+    """The rules that can fire on this source, decided without libcst (and the index they use)."""
+    screened = screen_blocks(rules, source, path, config, project)
+    return screened.rules, screened.project
 
-    Exact: a rule is dropped only when it cannot report anything here. Rules of the project
-    index are screened by the identifiers the file mentions. `ASYNCLINT_NO_SCREEN=1` turns the
-    screen off, so that benchmarks/bench.py can show the findings do not change.
+
+def screen_blocks(
+    rules: Sequence[type[Rule]], source: bytes | str, path: str, config: Config, project: ProjectIndex | None
+) -> Screened:
+    """`screen`, with the top-level blocks where the remaining rules may fire.
+
+    Exact: a rule is dropped only when it cannot report anything here, a block left out only
+    when no remaining rule can report in it. Cheapest first: trigger words, the identifiers
+    the project index knows, then the rules' screens on an `ast` read of the file.
+    `ASYNCLINT_NO_SCREEN=1` turns all of it off, so that benchmarks/bench.py can show the
+    findings do not change.
     """
     if os.environ.get("ASYNCLINT_NO_SCREEN"):
         if project is None and any(rule.uses_project_index for rule in rules):
             project = single_file_index(source, path)
-        return list(rules), project
+        return Screened(list(rules), project)
     candidates = [rule for rule in rules if rule.could_fire(source)]
     if any(rule.uses_project_index for rule in candidates):
         if project is None:
@@ -155,21 +182,37 @@ def screen(
             for rule in candidates
             if not rule.uses_project_index or rule.may_fire(identifiers, project, config.rule_options)
         ]
-    if any(rule.screen.__func__ is not Rule.screen.__func__ for rule in candidates):  # type: ignore[attr-defined]
-        facts = file_facts(source, path, project)
-        if facts is not None:
-            view = project.for_file(path) if project is not None else ProjectIndex()
-            candidates = [rule for rule in candidates if rule.screen(facts, view, config.rule_options)]
-    return candidates, project
+    if not any(rule.screen.__func__ is not Rule.screen.__func__ for rule in candidates):  # type: ignore[attr-defined]
+        return Screened(candidates, project)
+    facts = file_facts(source, path, project)
+    if facts is None:
+        return Screened(candidates, project)
+    view = project.for_file(path) if project is not None else ProjectIndex()
+    kept: list[type[Rule]] = []
+    keep: set[int] | None = set()
+    for rule in candidates:
+        where = rule.screen(facts, view, config.rule_options)
+        if where is None:
+            keep = None  # this rule may fire anywhere
+        elif not where:
+            continue
+        elif keep is not None:
+            keep |= where
+        kept.append(rule)
+    return Screened(kept, project, facts, keep)
 
 
 def file_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
     """The pre-screen's facts of a file: kept from building the index, or read now (None: unreadable)."""
-    if project is not None and isinstance(source, bytes):
-        kept = project.facts.get(os.path.realpath(path))
-        if kept is not None and kept[0] == zlib.crc32(source):  # (not an editor's unsaved buffer)
-            return kept[1]
-    return facts_of_source(source, module_name(path), is_package_init(path))
+    return _read_facts(source, path, project) or facts_of_source(source, module_name(path), is_package_init(path))
+
+
+def _read_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
+    """The facts kept from building the index, when they are of this very content (not an unsaved buffer)."""
+    if project is None or not isinstance(source, bytes):
+        return None
+    kept = project.facts.get(os.path.realpath(path))
+    return kept[1] if kept is not None and kept[0] == zlib.crc32(source) else None
 
 
 def single_file_index(source: bytes | str, path: str) -> ProjectIndex:

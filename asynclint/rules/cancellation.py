@@ -130,8 +130,8 @@ class SwallowedCancellation(Rule):
             self._cancelled.setdefault(function, set()).add(dotted(node.func.value))
 
     @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        return any(types is None or not types.isdisjoint(CANCELLATION) for types in facts.handlers)
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {block for types, block in facts.handlers if types is None or not types.isdisjoint(CANCELLATION)}
 
     def leave_Try(self, original_node: cst.Try) -> None:
         # On leaving, every `.cancel()` of the function seen so far is known (the idiom cancels before the try).
@@ -250,6 +250,11 @@ class DiscardedGatherExceptions(Rule):
     requires_async_def = True
     triggers = ("return_exceptions",)
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # Only in the functions (and blocks) that pass `return_exceptions=` in async code.
+        return set(facts.async_keywords.get("return_exceptions", ()))
 
     def visit_Expr(self, node: cst.Expr) -> None:
         if self._returns_exceptions(node.value):

@@ -165,15 +165,16 @@ class AwaitInLoop(ConcurrencyRule):
     fix_safety = FixSafety.UNSAFE
 
     @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         # A loop's await calls a function (a module's; in a comprehension, an item's method too) not ordered by name.
-        for kind, callee in facts.loop_awaits:
+        blocks = set()
+        for kind, callee, block in facts.loop_awaits:
             if is_ordering_call(callee.final) or callee.final in _NOT_SEQUENTIAL:
                 continue
             if kind == FOR_LOOP and callee.attr and callee.root and callee.root not in facts.module_names:
                 continue  # a method of an object
-            return True
-        return False
+            blocks.add(block)
+        return blocks
 
     def visit_For(self, node: cst.For) -> None:
         tracker = self.ctx.tracker
@@ -447,8 +448,8 @@ class SequentialAwaits(ConcurrencyRule):
         self._guarded.add(node.body)
 
     @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        return any(_may_run_together(a) and _may_run_together(b) for a, b in facts.awaited_pairs)
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {block for a, b, block in facts.awaited_pairs if _may_run_together(a) and _may_run_together(b)}
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if not self.ctx.in_async_code() or self.ctx.tracker.in_generator_expression() or node in self._guarded:

@@ -53,8 +53,8 @@ class CoroutineRule(Rule):
     positions: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        return any(cls.screen_callee(c, facts, project, options) for p in cls.positions for c in facts.sites(p))
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {b for p in cls.positions for c, b in facts.sites(p) if cls.screen_callee(c, facts, project, options)}
 
     #: Whether the callees the rule looks at are task factories (`create_task`), not coroutine functions.
     screens_tasks: ClassVar[bool] = False

@@ -245,8 +245,8 @@ class GetEventLoopInCoroutine(Rule):
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
 
     @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        return any(not callee.names.isdisjoint(GET_EVENT_LOOP) for callee in facts.async_calls)
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {block for callee, block in facts.async_calls if not callee.names.isdisjoint(GET_EVENT_LOOP)}
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.in_async_code() or resolve(self, node.func) not in GET_EVENT_LOOP or node.args:
@@ -301,10 +301,10 @@ class ThreadLockAcrossAwait(Rule):
         self._sites: list[tuple[cst.With, cst.BaseExpression, Site]] = []
 
     @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         # A `with` across an await, and a thread lock made somewhere in the file.
         locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        return facts.with_across_await and not facts.called_names.isdisjoint(locks)
+        return set(facts.with_across_await) if not facts.called_names.isdisjoint(locks) else set()
 
     def visit_With(self, node: cst.With) -> None:
         if node.asynchronous is not None or not self.ctx.in_async_code():
