@@ -156,8 +156,8 @@ class Rule(cst.BatchableCSTVisitor):
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         """After `could_fire`, from an `ast` read of the file: the blocks where the rule may fire.
 
-        A block is a top-level `def` or `class` (its index in the module's body) or
-        `facts.MODULE`; empty: the rule cannot fire here; None: it may fire anywhere (no screen).
+        A block is a top-level `def` or `class` (its index in the module's body), a method of a
+        top-level class, or `facts.MODULE` (see `engine/facts.py`); empty: the rule cannot fire here; None: it may fire anywhere (no screen).
         Blocks left out must hold nothing the rule could report. `project` is the index as seen
         from the file (its own definitions included).
         """

@@ -13,11 +13,10 @@ or class). A rule's screen may only say "no" when no finding is possible.
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple
 
-from asynclint.engine.project import absolutize
+from asynclint.engine.project import absolutize, parse_ast
 
 
 class Callee(NamedTuple):
@@ -104,7 +103,8 @@ class FileFacts:
     handlers: list[tuple[frozenset[str] | None, int]] = field(default_factory=list)
     #: ASL503: blocks with a (sync) `with` in async code whose body can suspend.
     with_across_await: set[int] = field(default_factory=set)
-    #: Block index -> its lines, for every top-level `def` and `class` that a stub can stand for.
+    #: Block number -> its lines, for every top-level `def` and `class`, and every method of a
+    #: top-level class, that a stub can stand for.
     blocks: dict[int, Block] = field(default_factory=dict)
     #: Blocks that are always read: they hold a `global` statement (they may bind module names).
     always: set[int] = field(default_factory=set)
@@ -116,13 +116,8 @@ class FileFacts:
 
 def facts_of_source(source: bytes | str, module: str, package_init: bool) -> FileFacts | None:
     """The facts of a source, or None when `ast` cannot read it (then nothing may be skipped)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
-        return None
-    return collect_facts(tree, module, package_init)
+    tree = parse_ast(source)
+    return collect_facts(tree, module, package_init) if tree is not None else None
 
 
 def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFacts | None:

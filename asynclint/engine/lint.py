@@ -142,7 +142,7 @@ class Screened:
     rules: list[type[Rule]]
     project: ProjectIndex | None
     facts: FileFacts | None = None
-    #: The top-level blocks where some rule may fire; None: the whole file is needed.
+    #: The blocks (functions, classes, methods) where some rule may fire; None: the whole file is needed.
     keep: set[int] | None = None
 
 
