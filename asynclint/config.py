@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import os
+import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from asynclint.engine.paths import real_path
 from asynclint.registry import all_rules
 from asynclint.rule import Rule
 
@@ -61,9 +64,11 @@ class Config:
     def rules_for(self, path: str) -> tuple[type[Rule], ...]:
         """The enabled rules less those `per-file-ignores` turns off for `path`."""
         ignored: list[str] = []
-        for pattern, codes in self.per_file_ignores:
-            if path_matches(path, pattern, self.root):
-                ignored.extend(codes)
+        if self.per_file_ignores:
+            rel = relative_to(path, self.root)
+            for pattern, codes in self.per_file_ignores:
+                if glob_matches(rel, pattern):
+                    ignored.extend(codes)
         rules = self.enabled_rules()
         if not ignored:
             return rules
@@ -71,7 +76,10 @@ class Config:
 
     def is_excluded(self, path: str) -> bool:
         """Whether a discovered path matches a configured `exclude` glob."""
-        return any(path_matches(path, pattern, self.root) for pattern in self.exclude)
+        if not self.exclude:
+            return False
+        rel = relative_to(path, self.root)
+        return any(glob_matches(rel, pattern) for pattern in self.exclude)
 
 
 def matches(code: str, selectors: Iterable[str]) -> bool:
@@ -89,18 +97,39 @@ def validate_selector(selector: str) -> None:
 
 def path_matches(path: str, pattern: str, root: Path) -> bool:
     """Glob match against the path relative to the config's folder, or any trailing part of it."""
-    candidate = Path(path)
-    try:
-        rel = PurePosixPath(os.path.relpath(candidate.resolve(), root.resolve()).replace(os.sep, "/"))
-    except ValueError:  # another drive on Windows
-        rel = PurePosixPath(candidate.as_posix())
-    pattern = pattern.rstrip("/")
-    if fnmatch.fnmatchcase(str(rel), pattern) or fnmatch.fnmatchcase(str(rel), pattern + "/*"):
+    return glob_matches(relative_to(path, root), pattern)
+
+
+def relative_to(path: str, root: Path) -> str:
+    """The resolved path relative to the resolved root, with `/` separators (may start with `..`)."""
+    real, top = real_path(path), real_path(root)
+    if real.startswith(top) and real[len(top) : len(top) + 1] == os.sep:
+        rel = real[len(top) + 1 :]
+    else:
+        try:
+            rel = os.path.relpath(real, top)
+        except ValueError:  # another drive on Windows
+            return Path(path).as_posix()
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+
+def glob_matches(rel: str, pattern: str) -> bool:
+    """Whether a root-relative path matches an `exclude`/`per-file-ignores` glob.
+
+    The glob matches the whole path or a folder of it (`build/gen`); a glob without a slash
+    names a file or folder anywhere (`tests`, `*_pb2.py`).
+    """
+    whole, anywhere = _compiled(pattern)
+    if whole(rel):
         return True
-    # A pattern without a slash names a file or folder anywhere (`tests`, `*_pb2.py`).
-    if "/" not in pattern:
-        return any(fnmatch.fnmatchcase(part, pattern) for part in rel.parts)
-    return False
+    return anywhere is not None and any(anywhere(part) for part in rel.split("/"))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> tuple[Callable[[str], Any], Callable[[str], Any] | None]:
+    pattern = pattern.rstrip("/")
+    whole = re.compile(f"(?:{fnmatch.translate(pattern)})|(?:{fnmatch.translate(pattern + '/*')})").match
+    return whole, (re.compile(fnmatch.translate(pattern)).match if "/" not in pattern else None)
 
 
 def split_codes(values: Sequence[str] | None) -> tuple[str, ...] | None:

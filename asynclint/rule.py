@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Collection, Mapping, Sequence
 
 import libcst as cst
-from libcst.metadata import PositionProvider, ProviderT
+from libcst.metadata import CodeRange, ProviderT, QualifiedName, ScopeProvider
 
 if TYPE_CHECKING:
     from asynclint.engine.context import FileContext
@@ -129,12 +129,14 @@ class Rule(cst.BatchableCSTVisitor):
     Options: ClassVar[type | None] = None
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
-    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
+    #: Positions are not among them: they are resolved once a report needs them (most files have none).
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = ()
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.diagnostics: list[Diagnostic] = []
+        #: Reports waiting for positions: (node, message fields, fix).
+        self.reports: list[tuple[cst.CSTNode, Mapping[str, str], Fix | None]] = []
 
     @classmethod
     def could_fire(cls, data: bytes | str) -> bool:
@@ -172,37 +174,58 @@ class Rule(cst.BatchableCSTVisitor):
 
     def report_fields(self, node: cst.CSTNode, fields: Mapping[str, str], fix: Fix | None = None) -> None:
         """`report` with the message fields as a mapping."""
-        pos = self.get_metadata(PositionProvider, node)
-        edit = None
-        if fix is not None and self.fix_safety is not FixSafety.NONE:
-            span = self.get_metadata(PositionProvider, fix.node)
-            edit = Edit(
-                fix,
-                self.code,
-                fix.safety or self.fix_safety,
-                (span.start.line, span.start.column),
-                (span.end.line, span.end.column),
+        self.reports.append((node, fields, fix))
+
+    def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Diagnostic]:
+        """The findings reported, placed with the module's positions (resolved after the traversal)."""
+        found = []
+        for node, fields, fix in self.reports:
+            pos = positions[node]
+            edit = None
+            if fix is not None and self.fix_safety is not FixSafety.NONE:
+                span = positions[fix.node]
+                edit = Edit(
+                    fix,
+                    self.code,
+                    fix.safety or self.fix_safety,
+                    (span.start.line, span.start.column),
+                    (span.end.line, span.end.column),
+                )
+            text_edit = None
+            if edit is not None and not edit.fix.imports and not edit.fix.module_statements:
+                replacement = edit.fix.replacement
+                if isinstance(replacement, cst.CSTNode):
+                    text_edit = TextEdit(edit.start, edit.end, cst.Module(body=[]).code_for_node(replacement))
+            found.append(
+                Diagnostic(
+                    path=self.ctx.path,
+                    line=pos.start.line,
+                    col=pos.start.column,
+                    code=self.code,
+                    message=self.message.format(**fields),
+                    name=self.name,
+                    end_line=pos.end.line,
+                    end_col=pos.end.column,
+                    fix=edit.safety if edit is not None else None,
+                    edit=edit,
+                    text_edit=text_edit,
+                )
             )
-        text_edit = None
-        if edit is not None and not edit.fix.imports and not edit.fix.module_statements:
-            replacement = edit.fix.replacement
-            if isinstance(replacement, cst.CSTNode):
-                text_edit = TextEdit(edit.start, edit.end, cst.Module(body=[]).code_for_node(replacement))
-        self.diagnostics.append(
-            Diagnostic(
-                path=self.ctx.path,
-                line=pos.start.line,
-                col=pos.start.column,
-                code=self.code,
-                message=self.message.format(**fields),
-                name=self.name,
-                end_line=pos.end.line,
-                end_col=pos.end.column,
-                fix=edit.safety if edit is not None else None,
-                edit=edit,
-                text_edit=text_edit,
-            )
-        )
+        return found
+
+    def qualified_names(self, node: cst.CSTNode) -> Collection[QualifiedName] | None:
+        """What `QualifiedNameProvider` gives for `node`, computed for this node only, when asked.
+
+        The provider computes a value for every node of the module up front, which costs more
+        than the parse; the rules ask about a few calls. None for a node outside the module.
+        """
+        scope = self.get_metadata(ScopeProvider, node, None)
+        if scope is None:
+            return None
+        known = self.ctx.qualified
+        if node not in known:
+            known[node] = scope.get_qualified_names_for(node)
+        return known[node]
 
     @classmethod
     def message_fields(cls) -> list[str]:

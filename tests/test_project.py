@@ -125,6 +125,25 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.json").write_text(json.dumps({"version": 1, "files": {files[1]: {"signature": 3}}}))
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
+    entries = json.loads((cache / "index.json").read_text())["files"]
+    for entry in entries.values():
+        entry["info"] = ["not", "an", "info"]  # a malformed entry of the current version is a miss
+    (cache / "index.json").write_text(json.dumps({"version": 2, "files": entries}))
+    assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
+
+
+def test_index_cache_remembers_unreadable_files_and_renamed_modules(tmp_path):
+    write(tmp_path, {"pkg/a.py": "async def go():\n    pass\n", "pkg/new.py": "def f(:\n"})
+    files = [str(tmp_path / "pkg/a.py"), str(tmp_path / "pkg/new.py")]
+    cache = tmp_path / ".asynclint_cache"
+    assert build_index(files, cache_dir=cache).is_coroutine_function("a.go")
+    entries = json.loads((cache / "index.json").read_text())["files"]
+    assert [e["info"] for e in entries.values() if e["module"] == "new"] == [None]  # unreadable, remembered
+    warm = build_index(files, cache_dir=cache)
+    assert warm.is_coroutine_function("a.go") and not warm.facts  # nothing read again
+    (tmp_path / "pkg/__init__.py").write_text("")  # `a` is now `pkg.a`: same file, new module name
+    renamed = build_index(files, cache_dir=cache)
+    assert renamed.is_coroutine_function("pkg.a.go") and not renamed.is_coroutine_function("a.go")
 
 
 def test_coroutine_functions_and_ignore_coroutines_settings(tmp_path):

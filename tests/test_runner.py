@@ -86,6 +86,25 @@ def test_a_cache_hit_returns_what_the_miss_found(tmp_path: Path, monkeypatch: py
     assert (cache / ".gitignore").read_text().strip().endswith("*")
 
 
+def test_a_warm_run_reuses_the_index_digests_until_a_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from asynclint.engine import cache as cache_module
+
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    first = _run(project, cache)
+    computed: list[int] = []
+    real = cache_module.index_digests
+
+    def counting(index):  # type: ignore[no-untyped-def]
+        computed.append(1)
+        return real(index)
+
+    monkeypatch.setattr(cache_module, "index_digests", counting)
+    assert _run(project, cache) == first and computed == []  # nothing indexed changed: digests reused
+    (project / "api.py").write_text("async def fetch():\n    return 1\n")
+    assert _run(project, cache) == first and computed == [1]
+
+
 def test_editing_an_async_def_rechecks_its_callers_and_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     project = _project(tmp_path / "p")
     cache = tmp_path / "cache"
@@ -95,6 +114,26 @@ def test_editing_an_async_def_rechecks_its_callers_and_nothing_else(tmp_path: Pa
     after = _run(project, cache)
     assert sorted(checked) == ["api.py", "caller.py"]  # other.py mentions no `fetch`
     assert {d.code for d in after} == {"ASL101"}
+
+
+def test_an_index_change_seen_by_a_partial_run_still_rechecks_the_other_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """pre-commit checks only the changed files: the entries of the others must not be trusted blindly later."""
+    project = _project(tmp_path / "p")
+    (project / "client.py").write_text("class Client:\n    pass\n")
+    late = "from client import Client\n\n\nclass Late(Client):\n    async def main(self):\n        self.notify()\n"
+    (project / "late.py").write_text(late)
+    cache = tmp_path / "cache"
+    _run(project, cache)
+    (project / "api.py").write_text("def fetch():\n    pass\n")
+    (project / "client.py").write_text("class Client:\n    async def notify(self):\n        pass\n")  # a new name
+    config = Config(select=("ALL",), root=project)
+    check_files([str(project / "api.py"), str(project / "client.py")], config, jobs=1, cache_dir=cache)
+    checked = _checked(monkeypatch)
+    after = _run(project, cache)
+    assert sorted(checked) == ["caller.py", "late.py"]  # `fetch` changed, `notify` appeared; other.py has neither
+    assert {(Path(d.path).name, d.code) for d in after if d.code == "ASL201"} == {("late.py", "ASL201")}
 
 
 def test_a_new_async_def_rechecks_the_files_that_mention_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

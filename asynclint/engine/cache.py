@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping
 from asynclint import __version__
 from asynclint.config import Config
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
+from asynclint.engine.paths import real_path
 from asynclint.engine.project import ASYNC, ProjectIndex
 from asynclint.rule import Diagnostic, FixSafety, TextEdit
 
@@ -79,6 +80,17 @@ def index_digests(project: ProjectIndex) -> dict[str, str]:
     return {name: hashlib.sha1("\n".join(sorted(lines)).encode()).hexdigest()[:16] for name, lines in facts.items()}
 
 
+def _digests_ok(data: Mapping[str, Any]) -> bool:
+    """Whether a cache file's stored digests are well formed."""
+    digests = data.get("digests")
+    return (
+        isinstance(digests, dict)
+        and all(isinstance(v, str) for v in digests.values())
+        and isinstance(data.get("digests_version"), str)
+        and isinstance(data.get("ascii"), bool)
+    )
+
+
 def identifiers(data: bytes) -> set[str]:
     """The ASCII identifiers a source mentions (the index screen reads the same)."""
     return {name.decode("ascii") for name in IDENTIFIER_BYTES.findall(data)}
@@ -97,57 +109,78 @@ def _decode(path: str, row: list[Any]) -> Diagnostic:
     return Diagnostic(path, line, col, code, message, name, end_line, end_col, safety, text_edit=text_edit)
 
 
+def depends_on(data: bytes, digests: Mapping[str, str]) -> str:
+    """One digest of the index digests of the identifiers a source mentions: what its findings depend on."""
+    mentioned = sorted(f"{n}:{digests[n]}" for n in identifiers(data) if n in digests)
+    return hashlib.sha1("\n".join(mentioned).encode()).hexdigest()[:20]
+
+
+def digests_version(digests: Mapping[str, str]) -> str:
+    """One digest of all the index digests: entries checked against this version need no second look."""
+    return hashlib.sha1(repr(sorted(digests.items())).encode()).hexdigest()[:20]
+
+
 @dataclass(frozen=True)
 class EntryKeys:
     """Made in the parent, used where a file is checked (a worker too) to make its cache entry."""
 
     digests: Mapping[str, str] | None
+    version: str | None = None
 
     def make_entry(self, st: os.stat_result, data: bytes, diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:
         """The entry of a file whose content was `data` when its stat was `st`."""
-        deps = None
-        if self.digests is not None:
-            deps = {n: self.digests[n] for n in identifiers(data) if n in self.digests}
+        deps = depends_on(data, self.digests) if self.digests is not None else None
         return {
             "stat": [st.st_size, st.st_mtime_ns],
             "sha": hashlib.sha1(data).hexdigest(),
             "deps": deps,
+            "version": self.version,
             "diagnostics": [_encode(d) for d in diagnostics],
         }
 
 
 class ResultCache:
-    """One JSON file per configuration under the cache folder; loaded once, saved once."""
+    """One JSON file per configuration under the cache folder; loaded once, saved once.
 
-    VERSION = 1
+    For index rules, an entry records one digest of the digests of the identifiers its file
+    mentions, and the version of the whole digest table it was last found valid against. While the table
+    is unchanged (the usual warm run), that version matches and nothing more is compared.
+    When it changed, the file's identifiers are read again and their digests compared: an
+    entry stays valid exactly when it mentions no name whose definitions changed, appeared
+    or went away.
+    """
+
+    VERSION = 2
 
     def __init__(self, folder: Path, config: Config, project: ProjectIndex | None) -> None:
         self.folder = folder
         self.file = folder / f"results-{config_key(config)}.json"
-        self.uses_index = project is not None and any(rule.uses_project_index for rule in config.enabled_rules())
-        self.digests: Mapping[str, str] = index_digests(project) if self.uses_index and project is not None else {}
-        if self.uses_index and project is not None and not project.names_are_ascii():
-            self.uses_index, self.digests = False, {}
-            self.disabled = True  # the identifier scan reads ASCII only: no entry could be trusted
-        else:
-            self.disabled = False
         self.entries: dict[str, Any] = {}
-        self.known_names: set[str] = set(self.digests)
         self.dirty = False
-        data = read_cache_file(self.file, self.VERSION)
-        if data is not None:
+        data = read_cache_file(self.file, self.VERSION) or {}
+        if isinstance(data.get("files"), dict):
             self.entries = data["files"]
-            if isinstance(data.get("names"), list):
-                self.known_names = set(data["names"])
-        #: Names the index defines now but did not when the entries were last validated.
-        self.new_names = set(self.digests) - self.known_names
+        self.uses_index = project is not None and any(rule.uses_project_index for rule in config.enabled_rules())
+        self.index_key = project.content_key if project is not None and self.uses_index else None
+        self.digests: Mapping[str, str] = {}
+        self.version: str | None = None
+        self.disabled = False
+        if self.uses_index and project is not None:
+            if self.index_key is not None and data.get("index_key") == self.index_key and _digests_ok(data):
+                # Nothing indexed changed since the last save: the digests are those saved.
+                self.digests, self.version, ascii_names = data["digests"], data["digests_version"], data["ascii"]
+            else:
+                self.digests, ascii_names = index_digests(project), project.names_are_ascii()
+                self.version = digests_version(self.digests)
+                self.dirty = True
+            if not ascii_names:
+                self.disabled = True  # the identifier scan reads ASCII only: no entry could be trusted
 
     def get(self, path: str) -> tuple[Diagnostic, ...] | None:
         """The cached findings of `path`, when its content and what they depend on are unchanged."""
         if self.disabled:
             return None
-        key = os.path.realpath(path)
-        entry = self.entries.get(key)
+        entry = self.entries.get(real_path(path))
         if not isinstance(entry, dict):
             return None
         try:
@@ -160,16 +193,14 @@ class ResultCache:
                     return None
                 entry["stat"] = [st.st_size, st.st_mtime_ns]
                 self.dirty = True
-            if self.uses_index:
-                deps = entry["deps"]
-                if not isinstance(deps, dict) or any(self.digests.get(n) != d for n, d in deps.items()):
+            if self.uses_index and entry["version"] != self.version:
+                if data is None:
+                    with open(path, "rb") as handle:
+                        data = handle.read()
+                if entry["deps"] != depends_on(data, self.digests):
                     return None
-                if self.new_names:
-                    if data is None:
-                        with open(path, "rb") as handle:
-                            data = handle.read()
-                    if not self.new_names.isdisjoint(identifiers(data)):
-                        return None
+                entry["version"] = self.version
+                self.dirty = True
             return tuple(_decode(path, row) for row in entry["diagnostics"])
         except (OSError, KeyError, TypeError, ValueError):
             return None  # a malformed entry is a miss
@@ -177,14 +208,24 @@ class ResultCache:
     def put(self, path: str, entry: dict[str, Any] | None) -> None:
         """Remember an entry made by `make_entry` (None: nothing to remember)."""
         if entry is not None and not self.disabled:
-            self.entries[os.path.realpath(path)] = entry
+            self.entries[real_path(path)] = entry
             self.dirty = True
 
     def keys(self) -> EntryKeys:
         """What a worker needs to make entries: the index digests, when the findings depend on them."""
-        return EntryKeys(dict(self.digests) if self.uses_index else None)
+        return EntryKeys(dict(self.digests), self.version) if self.uses_index else EntryKeys(None)
 
     def save(self) -> None:
         """Write the cache atomically, with a `.gitignore` in its folder."""
-        if self.dirty or self.new_names:
-            write_cache_file(self.file, {"version": self.VERSION, "names": sorted(self.digests), "files": self.entries})
+        if self.dirty:
+            write_cache_file(
+                self.file,
+                {
+                    "version": self.VERSION,
+                    "index_key": self.index_key,
+                    "digests": dict(self.digests),
+                    "digests_version": self.version,
+                    "ascii": not self.disabled,
+                    "files": self.entries,
+                },
+            )

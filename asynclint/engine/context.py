@@ -10,9 +10,10 @@ already sees the right answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Union
+from typing import Any, Collection, Iterator, Mapping, Union
 
 import libcst as cst
+from libcst.metadata import QualifiedName
 
 from asynclint.engine.project import ProjectIndex
 
@@ -312,6 +313,8 @@ class FileContext:
     module_name: str = ""
     package_init: bool = False
     project: ProjectIndex = field(default_factory=ProjectIndex)
+    #: Qualified names computed so far, shared by the rules (see `Rule.qualified_names`).
+    qualified: dict[cst.CSTNode, Collection[QualifiedName]] = field(default_factory=dict)
 
     def in_async_code(self) -> bool:
         """Whether the node being visited runs in async code."""

@@ -6,6 +6,7 @@ import os
 from typing import Callable, Iterator, Sequence
 
 from asynclint.config import Config
+from asynclint.engine.paths import forget
 
 SKIPPED_DIRS = frozenset(
     {
@@ -31,6 +32,7 @@ def discover(paths: Sequence[str], config: Config, on_skip: Skipped = ignore_ski
 
     `on_skip(path, reason)` hears of every folder and file left out.
     """
+    forget()  # folders resolved by an earlier run in this process may have changed since
     found: list[str] = []
     seen: set[str] = set()
     for path in paths:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from asynclint.config import Config
 from asynclint.engine.context import FileContext, detect_library
 from asynclint.engine.facts import FileFacts, facts_of_source, reduced_source
 from asynclint.engine.files import discover
+from asynclint.engine.paths import real_path
 from asynclint.engine.project import (
     ProjectIndex,
     build_index,
@@ -211,7 +212,7 @@ def _read_facts(source: bytes | str, path: str, project: ProjectIndex | None) ->
     """The facts kept from building the index, when they are of this very content (not an unsaved buffer)."""
     if project is None or not isinstance(source, bytes):
         return None
-    kept = project.facts.get(os.path.realpath(path))
+    kept = project.facts.get(real_path(path))
     return kept[1] if kept is not None and kept[0] == zlib.crc32(source) else None
 
 
@@ -267,7 +268,10 @@ def _visit(
         cst.visit_batched(module, [ctx.tracker, *instances])
         for instance in instances:
             instance.finish()
-            found.extend(instance.diagnostics)
+    if any(instance.reports for instance in instances):
+        positions = wrapper.resolve(PositionProvider)
+        for instance in instances:
+            found.extend(instance.diagnostics(positions))
     return found
 
 
@@ -346,6 +350,6 @@ def project_for(paths: Sequence[str], config: Config) -> ProjectIndex | None:
     if root is None:
         return build_index(paths)
     files = discover([str(root)], config)
-    known = {os.path.realpath(f) for f in files}
-    files += [p for p in paths if os.path.realpath(p) not in known]
+    known = {real_path(f) for f in files}
+    files += [p for p in paths if real_path(p) not in known]
     return build_index(files, cache_dir=root / CACHE_DIR)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
+from asynclint.engine.paths import forget, is_package_folder, real_path
 
 if TYPE_CHECKING:
     from asynclint.engine.facts import FileFacts
@@ -58,15 +59,17 @@ class ModuleInfo:
 
 def module_name(path: str | os.PathLike[str]) -> str:
     """`pkg/sub/mod.py` -> `pkg.sub.mod`, walking up while folders are packages (`src/` layouts too)."""
-    file = Path(path).resolve()
-    parts = [] if file.name == "__init__.py" else [file.stem]
-    folder = file.parent
-    while (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        if folder.parent == folder:
+    file = real_path(path)
+    folder, name = os.path.split(file)
+    stem = name[:-3] if name.endswith(".py") else os.path.splitext(name)[0]
+    parts = [] if name == "__init__.py" else [stem]
+    while is_package_folder(folder):
+        parent, base = os.path.split(folder)
+        parts.insert(0, base)
+        if parent == folder:
             break
-        folder = folder.parent
-    return ".".join(parts) or file.stem
+        folder = parent
+    return ".".join(parts) or stem
 
 
 def is_package_init(path: str | os.PathLike[str]) -> bool:
@@ -203,9 +206,9 @@ def index_source(source: bytes | str, path: str) -> tuple[str, ModuleInfo] | Non
     return index_tree(tree, path) if tree is not None else None
 
 
-def index_tree(tree: ast.Module, path: str) -> tuple[str, ModuleInfo]:
-    """The module name and info of one parsed file."""
-    name = module_name(path)
+def index_tree(tree: ast.Module, path: str, name: str | None = None) -> tuple[str, ModuleInfo]:
+    """The module name and info of one parsed file (`name`: its module name, when known)."""
+    name = module_name(path) if name is None else name
     return name, _Indexer(name, is_package_init(path)).run(tree)
 
 
@@ -224,19 +227,21 @@ class ProjectIndex:
         self._names: frozenset[str] | None = None
         self._ascii: bool | None = None
         self._parent: ProjectIndex | None = None
+        #: What was indexed, when it was built with a cache (each file's path, size and mtime).
+        self.content_key: str | None = None
 
     def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
         """Add a module; a second file with the same module name makes the name ambiguous."""
-        if name in self.modules and (path is None or self.by_path.get(os.path.realpath(path), (None,))[0] != name):
+        if name in self.modules and (path is None or self.by_path.get(real_path(path), (None,))[0] != name):
             self.ambiguous.add(name)
         self.modules[name] = info
         self._names = self._ascii = None
         if path is not None:
-            self.by_path[os.path.realpath(path)] = (name, info)
+            self.by_path[real_path(path)] = (name, info)
 
     def for_file(self, path: str) -> ProjectIndex:
         """The index as seen from one file: its own module is always its own definitions."""
-        own = self.by_path.get(os.path.realpath(path))
+        own = self.by_path.get(real_path(path))
         if own is None:
             return self
         return self._view(own)
@@ -352,32 +357,54 @@ def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
 
 
 def build_index(paths: Iterable[str], cache_dir: Path | None = None) -> ProjectIndex:
-    """Index these files, reusing cached entries of files whose size and mtime are unchanged."""
+    """Index these files, reusing cached entries of files whose size and mtime are unchanged.
+
+    With a cache, `index.content_key` names what was indexed (each file's path, size and
+    mtime), so that what is derived from the whole index can be cached under it too.
+    """
     from asynclint.engine.facts import collect_facts  # (facts resolve names with this module's helpers)
 
+    forget()  # folders may have gained or lost an `__init__.py` since an earlier run in this process
     cache = _IndexCache(cache_dir) if cache_dir is not None else None
     index = ProjectIndex()
+    key = hashlib.sha1()
     for path in paths:
-        entry = cache.get(path) if cache is not None else None
-        if entry is None:
+        real = real_path(path)
+        stat = _stat_signature(path)
+        module = module_name(path)
+        found = cache.get(real, stat, module) if cache is not None and stat is not None else None
+        if found is None:
             try:
                 with open(path, "rb") as handle:
                     data = handle.read()
             except OSError:
                 continue
             tree = parse_ast(data)
-            entry = index_tree(tree, path) if tree is not None else None
+            entry = index_tree(tree, path, module) if tree is not None else None
             if entry is not None and tree is not None:  # the check reuses this read for its pre-screen
-                facts = collect_facts(tree, entry[0], is_package_init(path))
-                index.facts[os.path.realpath(path)] = (zlib.crc32(data), facts)
-            if cache is not None:
-                cache.put(path, entry)
+                facts = collect_facts(tree, module, is_package_init(path))
+                index.facts[real] = (zlib.crc32(data), facts)
+            if cache is not None and stat is not None:
+                cache.put(real, stat, module, entry)
+        else:
+            entry = found[0]
+        key.update(f"{real}\0{stat}\n".encode())
         if entry is not None:
             name, info = entry
             index.add(name, info, path)
     if cache is not None:
         cache.save()
+        index.content_key = key.hexdigest()
     return index
+
+
+def _stat_signature(path: str) -> list[int] | None:
+    """A file's size and mtime, or None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
 
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
@@ -393,9 +420,13 @@ def find_project_root(start: str) -> Path | None:
 
 
 class _IndexCache:
-    """`<cache_dir>/index.json`: per file, its stat signature and module info. Never trusted blindly."""
+    """`<cache_dir>/index.json`: per real path, its size and mtime and module info. Never trusted blindly.
 
-    VERSION = 1
+    Files `ast` cannot read (newer syntax than the running Python's) are remembered as such,
+    so that a warm run does not read them again.
+    """
+
+    VERSION = 2
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -406,29 +437,23 @@ class _IndexCache:
         if data is not None:
             self.entries = data["files"]
 
-    @staticmethod
-    def _signature(path: str) -> str | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        return hashlib.sha1(f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
+    def get(self, real: str, stat: list[int], module: str) -> tuple[tuple[str, ModuleInfo] | None] | None:
+        """`(entry,)` when the file is known at this size, mtime and module name (`(None,)`: `ast` cannot read it).
 
-    def get(self, path: str) -> tuple[str, ModuleInfo] | None:
-        entry = self.entries.get(os.path.realpath(path))
-        signature = self._signature(path)
-        if not isinstance(entry, dict) or signature is None or entry.get("signature") != signature:
+        The module name is checked too: a folder that gains an `__init__.py` renames its modules.
+        """
+        entry = self.entries.get(real)
+        if not isinstance(entry, dict) or entry.get("stat") != stat or entry.get("module") != module:
             return None
         try:
-            return entry["module"], ModuleInfo.from_json(entry["info"])
-        except (KeyError, TypeError):
+            info = entry["info"]
+            return ((module, ModuleInfo.from_json(info)),) if info is not None else (None,)
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
-    def put(self, path: str, entry: tuple[str, ModuleInfo] | None) -> None:
-        signature = self._signature(path)
-        if entry is None or signature is None:
-            return
-        self.entries[os.path.realpath(path)] = {"signature": signature, "module": entry[0], "info": entry[1].to_json()}
+    def put(self, real: str, stat: list[int], module: str, entry: tuple[str, ModuleInfo] | None) -> None:
+        info = entry[1].to_json() if entry is not None else None
+        self.entries[real] = {"stat": stat, "module": module, "info": info}
         self.dirty = True
 
     def save(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import QualifiedNameSource
 
 from asynclint.engine.facts import Callee, FileFacts
 from asynclint.engine.project import ASYNC, ProjectIndex, absolutize
@@ -76,7 +76,7 @@ class CoroutineResolver:
         return any(self._ignored(name) for name in self._names(call.func))
 
     def _names(self, expr: cst.BaseExpression) -> list[str]:
-        names = self.rule.get_metadata(QualifiedNameProvider, expr, None) or set()
+        names = self.rule.qualified_names(expr) or set()
         return [
             absolutize(q.name, self.ctx.module_name, self.ctx.package_init)
             if q.source is QualifiedNameSource.IMPORT
@@ -96,7 +96,7 @@ class CoroutineResolver:
         return None
 
     def _qualified(self, expr: cst.BaseExpression) -> Coroutine | None:
-        raw = self.rule.get_metadata(QualifiedNameProvider, expr, None)
+        raw = self.rule.qualified_names(expr)
         names = self._names(expr)
         if not names or len(names) != len(raw or ()):
             return None  # unresolved, or a builtin among the bindings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import Assignment, QualifiedNameProvider, QualifiedNameSource, ScopeProvider
+from libcst.metadata import Assignment, QualifiedNameSource, ScopeProvider
 
 from asynclint.engine.context import self_name
 from asynclint.rule import Rule
@@ -20,7 +20,7 @@ def resolve(rule: Rule, node: cst.CSTNode) -> str | None:
     None when the name is local, bound more than one way (`try: import x` / `except: x = None`),
     or not resolvable: a linter that guesses by spelling cries wolf.
     """
-    names = rule.get_metadata(QualifiedNameProvider, node, None)
+    names = rule.qualified_names(node)
     if not names:
         return None
     found = {q.name for q in names}

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any, ClassVar, Mapping
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import ScopeProvider
 
 from asynclint.engine.context import FileContext
 from asynclint.engine.facts import FileFacts
@@ -21,7 +21,7 @@ class BlockingCallRule(Rule):
     """Family base: a call, in async code, to a known blocking function or receiver method."""
 
     requires_async_def = True
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
     #: Qualified names of functions that block.
     calls: ClassVar[frozenset[str]] = frozenset()
     #: Receiver type tag -> names of its methods that block.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import libcst as cst
-from libcst.metadata import FunctionScope, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import FunctionScope, ScopeProvider
 
 from asynclint.engine.context import FileContext, dotted
 from asynclint.engine.facts import FileFacts
@@ -117,7 +117,7 @@ class SwallowedCancellation(Rule):
     fix_title = "Re-raise with `raise` at the end of the handler"
     fix_safety = FixSafety.UNSAFE
     requires_async_def = True
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -249,7 +249,7 @@ class DiscardedGatherExceptions(Rule):
     message = "`gather(..., return_exceptions=True)` returns the exceptions, and its result is dropped: failures vanish"
     requires_async_def = True
     triggers = ("return_exceptions",)
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:

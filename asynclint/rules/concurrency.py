@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import libcst as cst
-from libcst.metadata import Assignment, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import Assignment, ScopeProvider
 
 from asynclint.engine.context import FileContext
 from asynclint.engine.facts import FOR_LOOP, FileFacts
@@ -121,7 +121,7 @@ class ConcurrencyRule(Rule):
     """Family base: the shared independence checks of the concurrency rules."""
 
     requires_async_def = True
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def modules(self, at: cst.CSTNode, facts: Facts) -> set[str]:
         """Names in `facts` that are imported modules (`asyncio` in `asyncio.wait_for`): not objects."""

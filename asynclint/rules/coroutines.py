@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping
 
 import libcst as cst
-from libcst.metadata import Assignment, FunctionScope, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.engine import facts as positions
 from asynclint.engine.context import FileContext
@@ -28,7 +28,7 @@ class CoroutineRule(Rule):
     """Family base: candidates are collected in the traversal and resolved in `finish()`."""
 
     uses_project_index = True
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
     Options = CoroutineOptions
 
     def __init__(self, ctx: FileContext) -> None:

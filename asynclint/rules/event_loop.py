@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import libcst as cst
-from libcst.metadata import Assignment, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import Assignment, ScopeProvider
 
 from asynclint.engine.context import FileContext, self_name
 from asynclint.engine.facts import FileFacts
@@ -66,7 +66,7 @@ class LegacyRunLoop(Rule):
     fix_title = "Replace with `asyncio.run(...)`"
     fix_safety = FixSafety.UNSAFE
     triggers = ("run_until_complete",)
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -242,7 +242,7 @@ class GetEventLoopInCoroutine(Rule):
     fix_safety = FixSafety.SAFE
     requires_async_def = True
     triggers = ("get_event_loop",)
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
@@ -294,7 +294,7 @@ class ThreadLockAcrossAwait(Rule):
     message = "`with {lock}:` holds a thread lock across an `await`; use `asyncio.Lock` with `async with`"
     requires_async_def = True
     triggers = ("Lock",)  # `threading.Lock` / `RLock`, however imported, is spelled in the file
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
