@@ -133,3 +133,39 @@ def test_a_finding_in_a_method_is_found_in_the_reduced_source():
 
     found = lint_source(REDUCIBLE, "m.py", config).diagnostics
     assert [(d.line, d.code) for d in found] == [(8, "ASL101"), (24, "ASL101")]
+
+
+LOOPS = b'''import asyncio
+
+loop = asyncio.get_event_loop()
+
+
+def other():
+    loop.run_forever()
+
+
+def unrelated():
+    return 1
+
+
+def run():
+    loop.run_until_complete(main())
+
+
+def local():
+    mine = asyncio.new_event_loop()
+    mine.run_until_complete(main())
+'''
+
+
+def test_legacy_run_loop_reads_every_block_that_mentions_the_loop():
+    from asynclint.engine.lint import lint_source, screen_blocks
+
+    rules = [rule for rule in all_rules() if rule.code == "ASL501"]
+    screened = screen_blocks(rules, LOOPS, "m.py", Config(select=("ASL501",)), None)
+    assert screened.facts is not None and screened.keep is not None
+    stubs = {screened.facts.blocks[n].stub for n in screened.keep if n in screened.facts.blocks}
+    assert stubs == {"def other(): pass", "def run(): pass", "def local(): pass"}  # not `unrelated`
+    # `loop` is used for more than one run in `other()`: only the local loop is reported.
+    found = lint_source(LOOPS, "m.py", Config(select=("ASL501",))).diagnostics
+    assert [d.line for d in found] == [20]

@@ -108,6 +108,10 @@ class FileFacts:
     blocks: dict[int, Block] = field(default_factory=dict)
     #: Blocks that are always read: they hold a `global` statement (they may bind module names).
     always: set[int] = field(default_factory=set)
+    #: ASL501: `X.run_until_complete(call())` in sync code: X's name ("" when X is a call), block.
+    loop_runs: set[tuple[str, int]] = field(default_factory=set)
+    #: ASL501: each name in `loop_runs` -> every block that mentions it (binds, reads or deletes).
+    mentions: dict[str, set[int]] = field(default_factory=dict)
 
     def sites(self, position: str) -> set[tuple[Callee, int]]:
         """The callees at one position, with their blocks."""
@@ -132,7 +136,23 @@ def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFact
                 collector.blocks[index] = block
     except RecursionError:
         return None
-    return collector.finish()
+    facts = collector.finish()
+    named = {name for name, _ in facts.loop_runs if name}
+    if named:
+        facts.mentions = _mentions(tree, named, facts.blocks)
+    return facts
+
+
+def _mentions(tree: ast.Module, names: set[str], blocks: dict[int, Block]) -> dict[str, set[int]]:
+    """Name -> the blocks where it occurs: the innermost block whose lines hold it, or MODULE."""
+    spans = sorted(((b.first, b.last, n) for n, b in blocks.items()), key=lambda s: s[1] - s[0])
+    found: dict[str, set[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            line = node.lineno
+            block = next((n for first, last, n in spans if first <= line <= last), MODULE)
+            found.setdefault(node.id, set()).add(block)
+    return found
 
 
 class _Raw(NamedTuple):
@@ -165,6 +185,7 @@ class _Collector:
         self.loaded: set[str] = set()  # names read (or deleted) anywhere
         self.assigned: list[tuple[_Raw, str, int]] = []
         self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
+        self.loop_runs: set[tuple[str, int]] = set()
         self.with_across_await: set[int] = set()
         self.async_keywords: dict[str, set[int]] = {}
         self.async_calls: list[_Site] = []
@@ -357,6 +378,10 @@ class _Collector:
         if final == "run" and node.args:
             argument = node.args[0]
             self.runs.append((raw, self.raw(argument.func if isinstance(argument, ast.Call) else argument), self.block))
+        elif final == "run_until_complete" and not self.in_async and len(node.args) == 1:
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+            if isinstance(node.args[0], ast.Call) and isinstance(receiver, (ast.Name, ast.Call)):
+                self.loop_runs.add((receiver.id if isinstance(receiver, ast.Name) else "", self.block))
 
     def expression_statement(self, node: ast.Expr) -> None:
         value = node.value
@@ -455,7 +480,7 @@ class _Collector:
                 self.sites.setdefault(RUN_ARGUMENT, []).append((argument, block))
         facts = FileFacts(module_names=self.module_names, awaited_pairs=self.awaited_pairs)
         facts.with_across_await, facts.async_keywords = self.with_across_await, self.async_keywords
-        facts.blocks, facts.always = self.blocks, self.always
+        facts.blocks, facts.always, facts.loop_runs = self.blocks, self.always, self.loop_runs
         facts.async_calls = {(callee(r), block) for r, block in self.async_calls}
         facts.called_names = {name for r in set(self.all_calls) for name in callee(r).names}
         facts.coroutine_sites = {

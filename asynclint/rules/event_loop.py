@@ -68,6 +68,16 @@ class LegacyRunLoop(Rule):
     triggers = ("run_until_complete",)
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # The block of each run, and every block mentioning its loop's name: the binding, and
+        # each other use (set_event_loop, close) that decides the rule, may stand anywhere.
+        found: set[int] = set()
+        for name, block in facts.loop_runs:
+            found.add(block)
+            found |= facts.mentions.get(name, set()) if name else set()
+        return found
+
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._blocks: list[cst.Module | cst.IndentedBlock] = []
