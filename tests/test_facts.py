@@ -31,6 +31,7 @@ def kept(source: str, code: str) -> bool:
         ("ASL201", "class C:\n    async def a(self):\n        pass\n\n    async def b(self):\n        self.a()\n"),
         ("ASL201", "def outer():\n    async def inner():\n        pass\n\n    inner()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n"),
+        ("ASL204", "import asyncio\n\nq = asyncio.Queue()\n\nasync def f():\n    if q.get():\n        pass\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n"),
         ("ASL301", "async def f():\n    return [await g(x) for x in await h()]\n"),
         ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
@@ -51,6 +52,8 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL101", "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n"),
         # A blocking method name, but no receiver of a known type can exist in the file.
         ("ASL102", "async def f(session, u):\n    return session.get(u)\n"),
+        # `get` is a coroutine method of asyncio.Queue, but the file makes only a lock.
+        ("ASL204", "import asyncio\n\nlock = asyncio.Lock()\n\nasync def f(d):\n    if d.get('x'):\n        pass\n"),
         # The coroutine is awaited, or the variable holding it is read.
         ("ASL201", "async def fetch():\n    pass\n\nasync def main():\n    await fetch()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    return await c\n"),

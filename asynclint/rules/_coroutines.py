@@ -124,8 +124,6 @@ class CoroutineResolver:
         return None
 
 
-_ASYNC_METHOD_NAMES = frozenset().union(*_names.ASYNC_METHODS.values())
-_TYPED = _names.constructors_of(frozenset(_names.ASYNC_METHODS))
 
 
 def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
@@ -135,7 +133,7 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         return True  # globs match qualified names the screen does not compute
     if callee.owner and project.method_kind(callee.owner, callee.attr) == ASYNC:
         return True
-    if callee.attr in _ASYNC_METHOD_NAMES and not facts.called_names.isdisjoint(_TYPED):
+    if callee.attr and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
         return True  # a receiver of a known type has a coroutine method of that name
     # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
     coroutine_names = project.coroutine_names()

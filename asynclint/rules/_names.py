@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import AbstractSet, Mapping
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
@@ -141,6 +142,17 @@ def constructors_of(types: frozenset[str]) -> frozenset[str]:
                 wanted.add(owner)
                 grown = True
     return frozenset(name for name, made in CONSTRUCTORS.items() if made in wanted)
+
+
+def may_be_typed(attr: str, methods: Mapping[str, frozenset[str]], called: AbstractSet[str]) -> bool:
+    """For pre-screens: whether a call of method `attr` can be one of `methods` (type -> names).
+
+    A receiver's type is only ever known from a constructor call in the file (`called`: every
+    name the file's calls may resolve to), so the method name counts only where a constructor
+    of a type having that method is called.
+    """
+    types = frozenset(kind for kind, names in methods.items() if attr in names)
+    return bool(types) and not called.isdisjoint(constructors_of(types))
 
 
 # Blocking methods per receiver type, by rule.

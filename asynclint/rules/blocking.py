@@ -43,9 +43,12 @@ class BlockingCallRule(Rule):
         # A call in async code that may resolve to a blocking function, or a blocking method's name
         # where a receiver can have a known type (every known type starts at a constructor call).
         calls = cls.calls_for(options)
-        methods = frozenset().union(*cls.methods.values()) if cls.methods else frozenset()
-        typed = methods and not facts.called_names.isdisjoint(_names.constructors_of(frozenset(cls.methods)))
-        return {b for c, b in facts.async_calls if not c.names.isdisjoint(calls) or (typed and c.attr in methods)}
+        return {
+            b
+            for c, b in facts.async_calls
+            if not c.names.isdisjoint(calls)
+            or (c.attr and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
+        }
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.in_async_code():
