@@ -13,6 +13,7 @@ or class). A rule's screen may only say "no" when no finding is possible.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple
 
@@ -68,8 +69,9 @@ class Block(NamedTuple):
     stub: str  # `def name(): pass`, `class Name: pass` (indented as the header line)
     #: For a method: its class's block.
     parent: int = MODULE
-    #: A method the rules need whenever its class is read: `__init__`, or one that sets attributes.
-    required: bool = False
+    #: For a method: the attributes it assigns (`self.x = ...`, any `a.x` target). It is read with
+    #: a kept method of its class that names one of them: `self.x`'s type comes from there.
+    sets: frozenset[str] = frozenset()
 
 
 #: Block numbers of methods start here (top-level statements are numbered by their index).
@@ -181,7 +183,7 @@ class _Collector:
         self.block = MODULE  # the top-level block being visited
         self.blocks: dict[int, Block] = {}
         self.always: set[int] = set()
-        self.setters: set[int] = set()  # blocks that assign attributes
+        self.setters: dict[int, set[str]] = {}  # block -> attributes it assigns
         self.loaded: set[str] = set()  # names read (or deleted) anywhere
         self.assigned: list[tuple[_Raw, str, int]] = []
         self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
@@ -235,7 +237,7 @@ class _Collector:
         elif kind is ast.Global:
             self.always.add(self.block)
         elif kind is ast.Attribute and isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
-            self.setters.add(self.block)
+            self.setters.setdefault(self.block, set()).add(node.attr)  # type: ignore[attr-defined]
         elif kind in (ast.Import, ast.ImportFrom):
             self.import_(node)  # type: ignore[arg-type]
             return
@@ -330,8 +332,7 @@ class _Collector:
             self.block = number = _METHODS + len(self.blocks)
             self.visit(stmt)
             self.block = cls
-            required = stmt.name == "__init__" or number in self.setters
-            self.blocks[number] = block._replace(parent=cls, required=required)
+            self.blocks[number] = block._replace(parent=cls, sets=frozenset(self.setters.get(number, ())))
         self.in_async, self.owner, self.self_name, self.prefix, self.loops = saved
 
     def lambda_(self, node: ast.Lambda) -> None:
@@ -574,17 +575,19 @@ def reduced_source(source: bytes, facts: FileFacts, keep: Iterable[int]) -> byte
     A block left out becomes its stub (`def name(): pass`, which binds the same name) on its
     `def` line, and blank lines. Module-level code is always kept (imports, assignments,
     constants, `if`/`try` blocks), and so is a class body outside its methods; a kept class
-    keeps `__init__` and every method that sets attributes (what `self.x` holds comes from
-    there). What the rules see of a kept block is exactly what they see in the whole file.
+    keeps every method that assigns an attribute a kept method of the class names (what
+    `self.x` holds comes from there), until none is added. What the rules see of a kept
+    block is exactly what they see in the whole file.
     """
     kept = set(keep) | facts.always
     kept |= {facts.blocks[n].parent for n in kept if n in facts.blocks and facts.blocks[n].parent != MODULE}
     lines = source.splitlines(keepends=True)
+    _keep_setters(facts, kept, lines)
     for number, block in facts.blocks.items():
         if number in kept or block.last > len(lines):
             continue
-        if block.parent != MODULE and (block.required or block.parent not in kept):
-            continue  # needed with its class, or gone with it
+        if block.parent != MODULE and block.parent not in kept:
+            continue  # gone with its class
         for line_number in range(block.first, block.last + 1):
             line = lines[line_number - 1]
             body = line.rstrip(b"\r\n")
@@ -595,3 +598,30 @@ def reduced_source(source: bytes, facts: FileFacts, keep: Iterable[int]) -> byte
                 prefix = _BOM if line_number == 1 and body.startswith(_BOM) else b""
                 lines[line_number - 1] = prefix + line[len(body) :]
     return b"".join(lines)
+
+
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _keep_setters(facts: FileFacts, kept: set[int], lines: list[bytes]) -> None:
+    """Add to `kept` the methods of kept classes that assign an attribute a kept method names."""
+    words: dict[int, set[str]] = {}
+
+    def named(number: int) -> set[str]:
+        if number not in words:
+            block = facts.blocks[number]
+            text = b"".join(lines[block.first - 1 : block.last])
+            words[number] = {w.decode("ascii") for w in _WORD.findall(text)}
+        return words[number]
+
+    setters = [n for n, b in facts.blocks.items() if b.sets and b.parent in kept and n not in kept]
+    grown = True
+    while grown and setters:
+        grown = False
+        for number in list(setters):
+            block = facts.blocks[number]
+            siblings = (n for n in kept if n in facts.blocks and facts.blocks[n].parent == block.parent)
+            if any(not block.sets.isdisjoint(named(n)) for n in siblings):
+                kept.add(number)
+                setters.remove(number)
+                grown = True
