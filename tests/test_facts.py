@@ -35,8 +35,9 @@ def kept(source: str, code: str) -> bool:
         ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n"),
         ("ASL301", "async def f():\n    return [await g(x) for x in await h()]\n"),
         ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
-        ("ASL401", "import asyncio\n\nasync def f(q):\n    try:\n        await q.get()\n    except asyncio.CancelledError:\n        pass\n"),
-        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n"),
+        ("ASL401", "import asyncio\n\nasync def f(q):\n    while True:\n        try:\n            await q.get()\n        except asyncio.CancelledError:\n            pass\n"),
+        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    await q.put(1)\n"),
+        ("ASL401", "async def f(q):\n    if q:\n        try:\n            await q.get()\n        except:\n            log()\n    return await q.get()\n"),
         ("ASL502", "from asyncio import get_event_loop as gel\n\nasync def f():\n    return gel()\n"),
     ],
 )
@@ -68,6 +69,9 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL401", "import asyncio\n\nasync def f(q):\n    try:\n        await q.get()\n    except asyncio.CancelledError:\n        raise\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except BaseException as e:\n        keep(e)\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except ValueError:\n        pass\n"),
+        # The task ends after the handler: nothing awaits afterwards, no loop goes round again.
+        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    def later():\n        pass\n"),
+        ("ASL401", "async def f(q):\n    async def inner():\n        try:\n            await q.get()\n        except:\n            log()\n    while True:\n        await inner()\n"),
         ("ASL502", "import asyncio\n\ndef f():\n    return asyncio.get_event_loop()\n\nasync def g():\n    pass\n"),
     ],
 )

@@ -180,6 +180,10 @@ class _Collector:
         self.owner_class = ""  # qualified name of the class whose body is being visited
         self.prefix = ""  # qualified prefix of definitions here
         self.loops: list[_Frame] = []  # the loops of the current scope around the node
+        #: Around the node, in its function: how many `for`/`while` statements, and each
+        #: enclosing statement list with the index of the statement being visited.
+        self.loop_depth = 0
+        self.rests: list[tuple[list[ast.stmt], int]] = []
         self.block = MODULE  # the top-level block being visited
         self.blocks: dict[int, Block] = {}
         self.always: set[int] = set()
@@ -212,14 +216,17 @@ class _Collector:
         self.sites.setdefault(position, []).append((self.raw(expr), self.block))
 
     # Traversal.
-    def visit_body(self, body: Iterable[ast.stmt]) -> None:
+    def visit_body(self, body: list[ast.stmt]) -> None:
         previous: str | None = None
-        for stmt in body:
+        rests = self.rests
+        for index, stmt in enumerate(body):
             current = _awaited_assignment(stmt) if self.in_async else None
             if previous is not None and current is not None:
                 self.awaited_pairs.add((previous, current, self.block))
             previous = current
+            rests.append((body, index))
             self.visit(stmt)
+            rests.pop()
 
     def visit(self, node: ast.AST) -> None:
         kind = type(node)
@@ -245,7 +252,7 @@ class _Collector:
             self.expression_statement(node)  # type: ignore[arg-type]
         elif kind is ast.Assign:
             self.assign(node)  # type: ignore[arg-type]
-        elif kind in (ast.If, ast.While, ast.Assert, ast.IfExp):
+        elif kind in (ast.If, ast.Assert, ast.IfExp):
             self.condition(node.test)  # type: ignore[attr-defined]
         elif kind is ast.BoolOp:
             for value in node.values:  # type: ignore[attr-defined]
@@ -261,8 +268,17 @@ class _Collector:
         elif kind in _BLOCKS:
             for frame in self.loops:
                 frame.blocked = True  # a block in a loop's body: the rule leaves that loop alone
-            if kind is ast.For and self.in_async:
-                self.for_(node)  # type: ignore[arg-type]
+            if kind in _LOOPS:
+                if kind is ast.While:
+                    self.condition(node.test)  # type: ignore[attr-defined]
+                self.loop_depth += 1
+                try:
+                    if kind is ast.For and self.in_async:
+                        self.for_(node)  # type: ignore[arg-type]
+                    else:
+                        self.children(node)
+                finally:
+                    self.loop_depth -= 1
                 return
             if kind in _TRIES and self.in_async:
                 self.try_(node)  # type: ignore[arg-type]
@@ -290,10 +306,11 @@ class _Collector:
                 self.visit(value)
 
     def scoped(self, body: list[ast.stmt], *, in_async: bool, owner: str, self_name: str, prefix: str) -> None:
-        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops)
+        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests)
         self.in_async, self.owner, self.self_name, self.prefix, self.loops = in_async, owner, self_name, prefix, []
+        self.loop_depth, self.rests = 0, []
         self.visit_body(body)
-        self.in_async, self.owner, self.self_name, self.prefix, self.loops = saved
+        self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests = saved
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for part in (*node.decorator_list, node.args, *([node.returns] if node.returns else [])):
@@ -445,11 +462,24 @@ class _Collector:
     def try_(self, node: ast.Try) -> None:
         if not _suspends(node.body):
             return
+        goes_on: bool | None = None
         for handler in node.handlers:
             if _reraises_or_hands_on(handler):
                 continue
+            if goes_on is None:
+                goes_on = self.goes_on()
+            if not goes_on:
+                return
             types = None if handler.type is None else [self.raw(e) for e in _elements(handler.type)]
             self.handlers.append((types, self.block))
+
+    def goes_on(self) -> bool:
+        """Whether the task may await again after the statement being visited (ASL401's condition).
+
+        In a loop of the function, or some statement after it in an enclosing statement list
+        of the function can suspend.
+        """
+        return self.loop_depth > 0 or any(_suspends(body[index + 1 :]) for body, index in self.rests)
 
     # Resolution, once every import is known.
     def names(self, raw: _Raw) -> frozenset[str]:
@@ -518,7 +548,8 @@ class _Frame:
 
 _TRIES = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 #: Statements that make a loop's body a block the concurrency rules leave alone (libcst's With is async too).
-_BLOCKS = (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, *_TRIES)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_BLOCKS = (*_LOOPS, ast.With, ast.AsyncWith, *_TRIES)
 
 
 def _below(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
