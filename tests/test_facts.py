@@ -37,8 +37,13 @@ def kept(source: str, code: str) -> bool:
         ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
         ("ASL401", "import asyncio\n\nasync def f(q):\n    while True:\n        try:\n            await q.get()\n        except asyncio.CancelledError:\n            pass\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    await q.put(1)\n"),
+        # A `raise` in a function defined in the handler does not re-raise.
+        ("ASL401", "async def f(q):\n    while q:\n        try:\n            await q.get()\n        except:\n            def g():\n                raise\n"),
         ("ASL401", "async def f(q):\n    if q:\n        try:\n            await q.get()\n        except:\n            log()\n    return await q.get()\n"),
         ("ASL502", "from asyncio import get_event_loop as gel\n\nasync def f():\n    return gel()\n"),
+        ("ASL402", "import asyncio\n\nasync def f(js):\n    await asyncio.gather(*(run(j) for j in js), return_exceptions=True)\n"),
+        ("ASL402", "from asyncio import gather\n\nasync def f(js):\n    r = await gather(*map(run, js), return_exceptions=True)\n    return [r for r in js]\n"),
+        ("ASL402", "import asyncio\n\nasync def f(a):\n    r = await asyncio.gather(a(), return_exceptions=True)\n    def g():\n        return r\n"),
     ],
 )
 def test_kept_where_the_rule_may_fire(code, source):
@@ -69,6 +74,10 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL401", "import asyncio\n\nasync def f(q):\n    try:\n        await q.get()\n    except asyncio.CancelledError:\n        raise\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except BaseException as e:\n        keep(e)\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except ValueError:\n        pass\n"),
+        # The result is read, the function cancels something, or the gathered calls clean up.
+        ("ASL402", "import asyncio\n\nasync def f(a):\n    r = await asyncio.gather(a(), return_exceptions=True)\n    log(r)\n"),
+        ("ASL402", "import asyncio\n\nasync def f(t, a):\n    t.cancel()\n    await asyncio.gather(a(), return_exceptions=True)\n"),
+        ("ASL402", "import asyncio\n\nasync def f(cs):\n    await asyncio.gather(*(c.close() for c in cs), return_exceptions=True)\n"),
         # The task ends after the handler: nothing awaits afterwards, no loop goes round again.
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    def later():\n        pass\n"),
         ("ASL401", "async def f(q):\n    async def inner():\n        try:\n            await q.get()\n        except:\n            log()\n    while True:\n        await inner()\n"),

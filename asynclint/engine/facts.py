@@ -53,6 +53,7 @@ CALLBACK_APIS = frozenset(
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
+_OWN_SCOPES = (*_SCOPES, *_COMPREHENSIONS, ast.GeneratorExp)
 
 
 #: The block of code at module level, outside any top-level `def` or `class`.
@@ -103,6 +104,10 @@ class FileFacts:
     #: ASL401: for each handler of a `try` in async code whose body can suspend, and that neither
     #: raises nor uses the exception it binds: what its types may resolve to (None: a bare `except:`).
     handlers: list[tuple[frozenset[str] | None, int]] = field(default_factory=list)
+    #: ASL402: `await f(..., return_exceptions=True)` in async code, as a statement or assigned to
+    #: a name the function may not read, in a function that cancels nothing: f's callee, for each
+    #: positional argument the final name of the call it starts (None: it starts none), block.
+    gathers: list[tuple[Callee, tuple[str | None, ...], int]] = field(default_factory=list)
     #: ASL503: blocks with a (sync) `with` in async code whose body can suspend.
     with_across_await: set[int] = field(default_factory=set)
     #: Block number -> its lines, for every top-level `def` and `class`, and every method of a
@@ -184,6 +189,8 @@ class _Collector:
         #: enclosing statement list with the index of the statement being visited.
         self.loop_depth = 0
         self.rests: list[tuple[list[ast.stmt], int]] = []
+        self.function_node: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # the innermost def
+        self.gathers: list[tuple[ast.Call, str, ast.FunctionDef | ast.AsyncFunctionDef, int]] = []
         self.block = MODULE  # the top-level block being visited
         self.blocks: dict[int, Block] = {}
         self.always: set[int] = set()
@@ -322,7 +329,9 @@ class _Collector:
             params = node.args.posonlyargs or node.args.args
             owner, self_name = self.owner_class, params[0].arg if params else ""
         in_async = isinstance(node, ast.AsyncFunctionDef)
+        saved, self.function_node = self.function_node, node
         self.scoped(node.body, in_async=in_async, owner=owner, self_name=self_name, prefix=key + ".<locals>.")
+        self.function_node = saved
 
     def class_def(self, node: ast.ClassDef) -> None:
         for part in (*node.decorator_list, *node.bases, *node.keywords):
@@ -401,8 +410,20 @@ class _Collector:
             if isinstance(node.args[0], ast.Call) and isinstance(receiver, (ast.Name, ast.Call)):
                 self.loop_runs.add((receiver.id if isinstance(receiver, ast.Name) else "", self.block))
 
+    def gather(self, value: ast.expr, target: str) -> None:
+        """Note an awaited call passing `return_exceptions=True` (ASL402), its result dropped or bound to `target`."""
+        if not self.in_async or self.function_node is None or not isinstance(value, ast.Await):
+            return
+        call = value.value
+        if isinstance(call, ast.Call) and any(
+            k.arg == "return_exceptions" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in call.keywords
+        ):
+            self.gathers.append((call, target, self.function_node, self.block))
+
     def expression_statement(self, node: ast.Expr) -> None:
         value = node.value
+        self.gather(value, "_")
         if isinstance(value, ast.Call):
             self.site(STATEMENT, value.func)
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
@@ -412,6 +433,7 @@ class _Collector:
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
             return
         value = node.value
+        self.gather(value, node.targets[0].id)
         if isinstance(value, ast.Call):
             self.assigned.append((self.raw(value.func), node.targets[0].id, self.block))
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
@@ -518,6 +540,11 @@ class _Collector:
             position: {(callee(r), block) for r, block in sites} for position, sites in self.sites.items()
         }
         facts.loop_awaits = {(kind, callee(r), block) for kind, r, block in self.loop_awaits}
+        facts.gathers = [
+            (callee(self.raw(call.func)), tuple(_started(arg) for arg in call.args), block)
+            for call, target, function, block in self.gathers
+            if not _cancels(function) and (target == "_" or not _reads(function, target))
+        ]
         facts.handlers = [
             (None if types is None else frozenset(n for r in types for n in callee(r).names), block)
             for types, block in self.handlers
@@ -553,12 +580,56 @@ _BLOCKS = (*_LOOPS, ast.With, ast.AsyncWith, *_TRIES)
 
 
 def _below(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
-    """Every node under these, not entering nested functions, lambdas or classes."""
-    stack = list(nodes)
+    """These nodes and every node under them, leaving out nested functions, lambdas and classes."""
+    stack = [node for node in nodes if not isinstance(node, _SCOPES)]
     while stack:
         node = stack.pop()
         yield node
         stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+
+
+def _started(arg: ast.expr) -> str | None:
+    """The final name of the call a gathered argument starts (`f(x)`, `*(f(x) for ...)`, `*map(f, xs)`); None: none."""
+    star = isinstance(arg, ast.Starred)
+    value = arg.value if isinstance(arg, ast.Starred) else arg
+    if isinstance(value, (ast.GeneratorExp, ast.ListComp)):
+        value = value.elt
+    elif star and isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "map":
+        return _final(value.args[0]) if value.args else _final(value)
+    return _final(value.func) if isinstance(value, ast.Call) else None
+
+
+def _final(expr: ast.expr) -> str:
+    """`sleep` for `asyncio.sleep`, `get` for `self.session.get`; empty for anything else (as `_flow.final_name`)."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    return expr.attr if isinstance(expr, ast.Attribute) else ""
+
+
+def _cancels(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the function itself (not a nested def, lambda or class) calls a `.cancel()`."""
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cancel"
+        for node in _below(function.body)
+    )
+
+
+def _reads(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether the function's own code certainly reads its local `name`.
+
+    Loads in nested functions and comprehensions do not count (they may bind the name
+    themselves), and a `global`/`nonlocal` of the name makes the answer no.
+    """
+    found = False
+    stack: list[ast.AST] = [stmt for stmt in function.body if not isinstance(stmt, _OWN_SCOPES)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            found = True
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _OWN_SCOPES))
+    return found
 
 
 def _suspends(body: list[ast.stmt]) -> bool:

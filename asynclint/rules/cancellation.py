@@ -215,6 +215,14 @@ class SwallowedCancellation(Rule):
 _CLEANUP_FRAGMENTS = ("close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release", "unsubscribe", "finalize")
 
 
+_GATHER = ("asyncio.gather", "asyncio.tasks.gather")
+
+
+def _cleanup(name: str) -> bool:
+    """Whether a called name is a clean-up (closing, joining...): its failures are routinely ignored."""
+    return any(fragment in name.lower() for fragment in _CLEANUP_FRAGMENTS)
+
+
 def _starts_work(arg: cst.Arg) -> bool:
     """A gathered argument that starts work: a call, or a comprehension or `map` of calls, not a cleanup."""
     value = arg.value
@@ -222,10 +230,10 @@ def _starts_work(arg: cst.Arg) -> bool:
         value = value.elt
     elif isinstance(value, cst.Call) and arg.star and isinstance(value.func, cst.Name) and value.func.value == "map":
         value = value.args[0].value if value.args else value
-        return not any(f in final_name(value).lower() for f in _CLEANUP_FRAGMENTS)
+        return not _cleanup(final_name(value))
     if not isinstance(value, cst.Call):
         return False  # tasks or futures already running: waiting for them, whatever happens, is the point
-    return not any(fragment in final_name(value.func).lower() for fragment in _CLEANUP_FRAGMENTS)
+    return not _cleanup(final_name(value.func))
 
 
 class DiscardedGatherExceptions(Rule):
@@ -253,8 +261,13 @@ class DiscardedGatherExceptions(Rule):
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # Only in the functions (and blocks) that pass `return_exceptions=` in async code.
-        return set(facts.async_keywords.get("return_exceptions", ()))
+        # Gathers whose result is dropped (or may be), that start work, outside cancelling functions.
+        return {
+            block
+            for callee, started, block in facts.gathers
+            if not callee.names.isdisjoint(_GATHER)
+            and any(name is not None and not _cleanup(name) for name in started)
+        }
 
     def visit_Expr(self, node: cst.Expr) -> None:
         if self._returns_exceptions(node.value):
@@ -303,7 +316,7 @@ class DiscardedGatherExceptions(Rule):
         if not self.ctx.in_async_code() or not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
             return False
         call = value.expression
-        if resolve(self, call.func) not in ("asyncio.gather", "asyncio.tasks.gather"):
+        if resolve(self, call.func) not in _GATHER:
             return False
         if not any(
             arg.keyword is not None
