@@ -167,7 +167,8 @@ def other():
 
 
 def unrelated():
-    return 1
+    mine = 1
+    return mine
 
 
 def run():
@@ -187,7 +188,8 @@ def test_legacy_run_loop_reads_every_block_that_mentions_the_loop():
     screened = screen_blocks(rules, LOOPS, "m.py", Config(select=("ASL501",)), None)
     assert screened.facts is not None and screened.keep is not None
     stubs = {screened.facts.blocks[n].stub for n in screened.keep if n in screened.facts.blocks}
-    assert stubs == {"def other(): pass", "def run(): pass", "def local(): pass"}  # not `unrelated`
+    # Not `unrelated`: its `mine` is another function's variable.
+    assert stubs == {"def other(): pass", "def run(): pass", "def local(): pass"}
     # `loop` is used for more than one run in `other()`: only the local loop is reported.
     found = lint_source(LOOPS, "m.py", Config(select=("ASL501",))).diagnostics
-    assert [d.line for d in found] == [20]
+    assert [d.line for d in found] == [21]

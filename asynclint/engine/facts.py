@@ -115,7 +115,8 @@ class FileFacts:
     blocks: dict[int, Block] = field(default_factory=dict)
     #: Blocks that are always read: they hold a `global` statement (they may bind module names).
     always: set[int] = field(default_factory=set)
-    #: ASL501: `X.run_until_complete(call())` in sync code: X's name ("" when X is a call), block.
+    #: ASL501: `X.run_until_complete(call())` in sync code: X's name ("" when X is a call or a
+    #: variable of the function around the call), block.
     loop_runs: set[tuple[str, int]] = field(default_factory=set)
     #: ASL501: each name in `loop_runs` -> every block that mentions it (binds, reads or deletes).
     mentions: dict[str, set[int]] = field(default_factory=dict)
@@ -407,8 +408,12 @@ class _Collector:
             self.runs.append((raw, self.raw(argument.func if isinstance(argument, ast.Call) else argument), self.block))
         elif final == "run_until_complete" and not self.in_async and len(node.args) == 1:
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-            if isinstance(node.args[0], ast.Call) and isinstance(receiver, (ast.Name, ast.Call)):
-                self.loop_runs.add((receiver.id if isinstance(receiver, ast.Name) else "", self.block))
+            if isinstance(receiver, ast.Name) and isinstance(node.args[0], ast.Call):
+                # A loop local to the function is bound and used there only: no other block is needed.
+                local = self.function_node is not None and _binds(self.function_node, receiver.id)
+                self.loop_runs.add(("" if local else receiver.id, self.block))
+            elif isinstance(receiver, ast.Call) and isinstance(node.args[0], ast.Call):
+                self.loop_runs.add(("", self.block))
 
     def gather(self, value: ast.expr, target: str) -> None:
         """Note an awaited call passing `return_exceptions=True` (ASL402), its result dropped or bound to `target`."""
@@ -614,22 +619,40 @@ def _cancels(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def _reads(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
-    """Whether the function's own code certainly reads its local `name`.
-
-    Loads in nested functions and comprehensions do not count (they may bind the name
-    themselves), and a `global`/`nonlocal` of the name makes the answer no.
-    """
-    found = False
+def _own_code(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterable[ast.AST]:
+    """The nodes of the function's own scope: not those of nested functions, classes or comprehensions."""
     stack: list[ast.AST] = [stmt for stmt in function.body if not isinstance(stmt, _OWN_SCOPES)]
     while stack:
         node = stack.pop()
+        yield node
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _OWN_SCOPES))
+
+
+def _uses(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, contexts: tuple[type, ...]) -> bool:
+    """Whether the function's own code certainly has `name` in one of these contexts (Load, Store...).
+
+    Nested functions and comprehensions do not count (they may bind the name themselves),
+    and a `global`/`nonlocal` of the name makes the answer no.
+    """
+    found = False
+    for node in _own_code(function):
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return False
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, contexts):
             found = True
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _OWN_SCOPES))
     return found
+
+
+def _reads(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether the function's own code certainly reads its local `name`."""
+    return _uses(function, name, (ast.Load,))
+
+
+def _binds(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether `name` is certainly a local variable of the function (a parameter, or bound in its own code)."""
+    args = function.args
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, *filter(None, (args.vararg, args.kwarg))]
+    return any(p.arg == name for p in params) or _uses(function, name, (ast.Store, ast.Del))
 
 
 def _suspends(body: list[ast.stmt]) -> bool:
