@@ -20,7 +20,6 @@ from asynclint.docs import rules_markdown, rules_table
 from asynclint.engine.files import PathError, discover, ignore_skipped
 from asynclint.engine.lint import FileResult
 from asynclint.engine.runner import cache_folder, check_files, default_jobs, fix_files
-from asynclint.rule import Diagnostic, FixSafety
 from asynclint.registry import rules_by_code
 from asynclint.report import FORMATS
 from asynclint.report import text as text_report

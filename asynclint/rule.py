@@ -139,9 +139,12 @@ class Rule(cst.BatchableCSTVisitor):
         self.reports: list[tuple[cst.CSTNode, Mapping[str, str], Fix | None]] = []
 
     @classmethod
-    def could_fire(cls, data: bytes | str) -> bool:
-        """A cheap, exact pre-screen: False only when the rule cannot fire on this source."""
-        if cls.requires_async_def and not has_async_def(data):
+    def could_fire(cls, data: bytes | str, async_def: bool | None = None) -> bool:
+        """A cheap, exact pre-screen: False only when the rule cannot fire on this source.
+
+        `async_def`: `has_async_def(data)`, when the caller knows it already.
+        """
+        if cls.requires_async_def and not (has_async_def(data) if async_def is None else async_def):
             return False
         if not cls.triggers:
             return True
@@ -240,5 +243,5 @@ _ASYNC_DEF_BYTES = re.compile(rb"\basync(?:[ \t\f]|\\\r?\n)+def\b")
 def has_async_def(data: bytes | str) -> bool:
     """Whether the source can contain an `async def` (and so async code at all)."""
     if isinstance(data, bytes):
-        return _ASYNC_DEF_BYTES.search(data) is not None
-    return _ASYNC_DEF.search(data) is not None
+        return b"async" in data and _ASYNC_DEF_BYTES.search(data) is not None
+    return "async" in data and _ASYNC_DEF.search(data) is not None

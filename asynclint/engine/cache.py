@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,10 @@ from asynclint.config import Config
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
 from asynclint.engine.paths import real_path
 from asynclint.engine.project import ASYNC, ProjectIndex
+from asynclint.engine.source import identifiers
 from asynclint.rule import Diagnostic, FixSafety, TextEdit
 
 DEFAULT_CACHE_DIR = ".asynclint_cache"
-IDENTIFIER_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,11 +88,6 @@ def _digests_ok(data: Mapping[str, Any]) -> bool:
         and isinstance(data.get("digests_version"), str)
         and isinstance(data.get("ascii"), bool)
     )
-
-
-def identifiers(data: bytes) -> set[str]:
-    """The ASCII identifiers a source mentions (the index screen reads the same)."""
-    return {name.decode("ascii") for name in IDENTIFIER_BYTES.findall(data)}
 
 
 def _encode(diagnostic: Diagnostic) -> list[Any]:

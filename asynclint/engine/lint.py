@@ -27,8 +27,8 @@ from asynclint.engine.project import (
     is_package_init,
     module_name,
 )
-from asynclint.engine.source import ParseFailure, parse, syntax_check
-from asynclint.rule import Diagnostic, Rule
+from asynclint.engine.source import ParseFailure, identifiers, parse, syntax_check
+from asynclint.rule import Diagnostic, Rule, has_async_def
 
 PARSE_ERROR_CODE = "ASL000"
 PARSE_ERROR_NAME = "cannot-parse"
@@ -132,10 +132,6 @@ def _lint_parsed(
     return sorted(diagnostics)
 
 
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-IDENTIFIER_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-
-
 @dataclass(frozen=True)
 class Screened:
     """What the pre-screen decided for one file."""
@@ -170,18 +166,16 @@ def screen_blocks(
         if project is None and any(rule.uses_project_index for rule in rules):
             project = single_file_index(source, path)
         return Screened(list(rules), project)
-    candidates = [rule for rule in rules if rule.could_fire(source)]
+    async_def = has_async_def(source) if any(rule.requires_async_def for rule in rules) else False
+    candidates = [rule for rule in rules if rule.could_fire(source, async_def)]
     if any(rule.uses_project_index for rule in candidates):
         if project is None:
             project = single_file_index(source, path)
-        if isinstance(source, bytes):
-            identifiers = frozenset(name.decode("ascii") for name in IDENTIFIER_BYTES.findall(source))
-        else:
-            identifiers = frozenset(IDENTIFIER.findall(source))
+        mentioned = identifiers(source)
         candidates = [
             rule
             for rule in candidates
-            if not rule.uses_project_index or rule.may_fire(identifiers, project, config.rule_options)
+            if not rule.uses_project_index or rule.may_fire(mentioned, project, config.rule_options)
         ]
     if not any(rule.screen.__func__ is not Rule.screen.__func__ for rule in candidates):  # type: ignore[attr-defined]
         return Screened(candidates, project)
