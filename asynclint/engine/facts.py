@@ -238,6 +238,10 @@ class _Collector:
 
     def visit(self, node: ast.AST) -> None:
         kind = type(node)
+        if kind is ast.Name:  # the most frequent node first
+            if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+                self.loaded.add(node.id)  # type: ignore[attr-defined]
+            return
         if kind is ast.Call:
             self.call(node)  # type: ignore[arg-type]
         elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
@@ -267,10 +271,6 @@ class _Collector:
                 self.condition(value)
         elif kind is ast.UnaryOp and isinstance(node.op, ast.Not):  # type: ignore[attr-defined]
             self.condition(node.operand)  # type: ignore[attr-defined]
-        elif kind is ast.Name:
-            if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
-                self.loaded.add(node.id)  # type: ignore[attr-defined]
-            return
         elif kind is ast.Await:
             self.await_(node)  # type: ignore[arg-type]
         elif kind in _BLOCKS:
@@ -301,16 +301,19 @@ class _Collector:
         self.children(node)
 
     def children(self, node: ast.AST) -> None:
-        for name in node._fields:
+        fields = _FIELDS.get(type(node))
+        if fields is None:
+            fields = _FIELDS[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
+        for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, list):
+            if type(value) is list:
                 if value and isinstance(value[0], ast.stmt):
                     self.visit_body(value)
                 else:
                     for item in value:
-                        if isinstance(item, ast.AST):
+                        if isinstance(item, ast.AST) and type(item) not in _LEAVES:
                             self.visit(item)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
                 self.visit(value)
 
     def scoped(self, body: list[ast.stmt], *, in_async: bool, owner: str, self_name: str, prefix: str) -> None:
@@ -580,6 +583,14 @@ class _Frame:
 
 _TRIES = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 #: Statements that make a loop's body a block the concurrency rules leave alone (libcst's With is async too).
+#: Fields that never hold a node the walk needs: names, contexts, operators, flags.
+_LEAF_FIELDS = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment", "is_async", "conversion", "op", "ops"}
+)
+#: Node types with nothing below them the walk needs.
+_LEAVES = frozenset({ast.Constant, ast.Pass, ast.Break, ast.Continue})
+#: Node type -> its fields that may hold nodes (filled as types are met).
+_FIELDS: dict[type, tuple[str, ...]] = {}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _BLOCKS = (*_LOOPS, ast.With, ast.AsyncWith, *_TRIES)
 
