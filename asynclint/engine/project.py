@@ -178,15 +178,20 @@ def _flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
             yield from _flatten(stmt.body)
 
 
+_NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Pass})
+
+
 def _is_generator(node: ast.AST) -> bool:
     """Whether a function body yields (not counting nested functions, lambdas, classes)."""
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        if _is_generator(child):
-            return True
+    stack = [node]
+    while stack:
+        for child in ast.iter_child_nodes(stack.pop()):
+            kind = type(child)
+            if kind is ast.Yield or kind is ast.YieldFrom:
+                return True
+            if kind not in _NESTED and kind not in _LEAVES:
+                stack.append(child)
     return False
 
 
