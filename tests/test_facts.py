@@ -34,6 +34,7 @@ def kept(source: str, code: str) -> bool:
         ("ASL204", "import asyncio\n\nq = asyncio.Queue()\n\nasync def f():\n    if q.get():\n        pass\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n"),
         ("ASL301", "async def f():\n    return [await g(x) for x in await h()]\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        y = x + 1\n        await g(y)\n"),
         ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
         ("ASL401", "import asyncio\n\nasync def f(q):\n    while True:\n        try:\n            await q.get()\n        except asyncio.CancelledError:\n            pass\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    await q.put(1)\n"),
@@ -68,6 +69,8 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL301", "async def f(xs):\n    for x in xs:\n        with lock:\n            await g(x)\n"),
         ("ASL301", "async def f(xs, conn):\n    for x in xs:\n        await conn.execute(x)\n"),
         ("ASL301", "async def f():\n    while True:\n        await g()\n"),
+        # The same call on every turn: the await mentions nothing the loop binds.
+        ("ASL301", "async def f(y):\n    for _ in range(3):\n        await g(y)\n"),
         # Callees named for their effect or their ordering never form a run.
         ("ASL302", "async def f():\n    a = await create_user()\n    b = await send_mail()\n"),
         # The handler re-raises, uses the exception, or catches something else.

@@ -452,15 +452,19 @@ class _Collector:
             self.site(CONDITION, test.func)
 
     def await_(self, node: ast.Await) -> None:
+        if not self.loops:
+            return
         raw = self.raw(node.value.func) if isinstance(node.value, ast.Call) else None
+        mentioned = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
         for frame in self.loops:
             frame.awaits += 1
             frame.callee = raw
+            frame.mentioned = mentioned
 
     def for_(self, node: ast.For) -> None:
         self.visit(node.target)
         self.visit(node.iter)
-        self.loop(FOR_LOOP, node.body, node.orelse)
+        self.loop(FOR_LOOP, node.target, node.body, node.orelse)
         self.visit_body(node.orelse)
 
     def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp) -> None:
@@ -474,10 +478,14 @@ class _Collector:
         for test in clause.ifs:
             self.condition(test)
         body = [*clause.ifs, *((node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,))]
-        self.loop(COMPREHENSION, body, [])
+        self.loop(COMPREHENSION, clause.target, body, [])
 
-    def loop(self, kind: str, body: list[Any], orelse: list[ast.stmt]) -> None:
-        """Visit a loop's body in a frame that counts its awaits (the rule wants exactly one, a call)."""
+    def loop(self, kind: str, target: ast.expr, body: list[Any], orelse: list[ast.stmt]) -> None:
+        """Visit a loop's body in a frame that counts its awaits.
+
+        ASL301 wants exactly one, awaiting a call, that mentions a loop variable or a name bound
+        in the body (what is computed from the item): the same call on each turn is no candidate.
+        """
         frame = _Frame(kind)
         self.loops.append(frame)
         if body and isinstance(body[0], ast.stmt):
@@ -487,7 +495,8 @@ class _Collector:
                 self.visit(part)
         self.loops.pop()
         if frame.awaits == 1 and frame.callee is not None and not frame.blocked and not orelse:
-            self.loop_awaits.append((kind, frame.callee, self.block))
+            if not frame.mentioned.isdisjoint(_bound_names([target, *body])):
+                self.loop_awaits.append((kind, frame.callee, self.block))
 
     def try_(self, node: ast.Try) -> None:
         if not _suspends(node.body):
@@ -572,13 +581,14 @@ def _block(stmt: ast.stmt) -> Block | None:
 class _Frame:
     """A loop being visited: how many awaits its body has, the callee of the last, whether it holds a block."""
 
-    __slots__ = ("kind", "awaits", "callee", "blocked")
+    __slots__ = ("kind", "awaits", "callee", "blocked", "mentioned")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.awaits = 0
         self.callee: _Raw | None = None
         self.blocked = False
+        self.mentioned: frozenset[str] = frozenset()  # the names the last await's expression mentions
 
 
 _TRIES = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
@@ -602,6 +612,18 @@ def _below(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
         node = stack.pop()
         yield node
         stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+
+
+def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
+    """Every name these nodes bind, or may: stored or deleted names, imports (nested code included)."""
+    found: set[str] = set()
+    for top in nodes:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                found.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                found.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return found
 
 
 def _started(arg: ast.expr) -> str | None:
