@@ -151,7 +151,10 @@ def main() -> int:
     }
 
     def clear_cache() -> None:
+        # Cold means nothing cached: the results, and the project index kept in the corpus's own
+        # `.asynclint_cache/` (where a user's repository keeps it).
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(CORPUS / ".asynclint_cache", ignore_errors=True)
 
     def asynclint(*extra: str) -> list[str]:
         return [python, "-m", "asynclint", "check", "--config", str(config), "-q", "--exit-zero",
