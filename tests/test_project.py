@@ -198,3 +198,18 @@ def test_flake8_reports_a_bad_config_in_one_line(tmp_path):
     assert flake8.returncode != 0
     assert "Traceback" not in output
     assert "unknown key in [tool.asynclint]: 'selct'" in output
+
+
+def test_an_index_read_by_two_processes_equals_one_read_here(tmp_path):
+    from asynclint.engine.project import _READ_IN_PROCESS_BELOW
+
+    count = _READ_IN_PROCESS_BELOW + 6  # enough to start workers
+    write(tmp_path, {f"pkg/m{i}.py": f"async def f{i}():\n    pass\n\n\ndef g{i}():\n    f{i}()\n" for i in range(count)})
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/bad.py": "def f(:\n"})
+    files = sorted(str(p) for p in (tmp_path / "pkg").glob("*.py"))
+    one, two = build_index(files, jobs=1), build_index(files, jobs=2)
+    assert one.modules == two.modules and len(two.modules) == count + 1  # the unreadable file is no module
+    assert two.is_coroutine_function(f"pkg.m{count - 1}.f{count - 1}")
+    assert one.facts.keys() == two.facts.keys() and len(two.facts) == count + 1
+    assert all(one.facts[k][0] == two.facts[k][0] for k in one.facts)  # same content read
+    assert all(one.facts[k][1] == two.facts[k][1] for k in one.facts)  # same facts

@@ -330,20 +330,21 @@ def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
 CACHE_DIR = ".asynclint_cache"
 
 
-def project_for(paths: Sequence[str], config: Config) -> ProjectIndex | None:
+def project_for(paths: Sequence[str], config: Config, jobs: int = 1) -> ProjectIndex | None:
     """The coroutine index for a run, when an enabled rule needs one.
 
     The whole project (below the nearest pyproject.toml, setup.cfg, setup.py or .git) is
     indexed, so that checking a few files (pre-commit) resolves what they import exactly as
     checking everything does; the index is cached in the project's `.asynclint_cache/`.
-    Outside any project, the files being checked are the project.
+    Outside any project, the files being checked are the project. `jobs` processes read
+    the files the index cache does not know.
     """
     if not any(rule.uses_project_index for rule in config.enabled_rules()):
         return None
     root = find_project_root(paths[0] if paths else ".")
     if root is None:
-        return build_index(paths)
+        return build_index(paths, jobs=jobs)
     files = discover([str(root)], config)
     known = {real_path(f) for f in files}
     files += [p for p in paths if real_path(p) not in known]
-    return build_index(files, cache_dir=root / CACHE_DIR)
+    return build_index(files, cache_dir=root / CACHE_DIR, jobs=jobs)

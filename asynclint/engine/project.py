@@ -14,6 +14,7 @@ import hashlib
 import os
 import warnings
 import zlib
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -361,46 +362,83 @@ def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_index(paths: Iterable[str], cache_dir: Path | None = None) -> ProjectIndex:
+def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1) -> ProjectIndex:
     """Index these files, reusing cached entries of files whose size and mtime are unchanged.
 
-    With a cache, `index.content_key` names what was indexed (each file's path, size and
-    mtime), so that what is derived from the whole index can be cached under it too.
+    The files the cache does not know are read in `jobs` processes when there are many. With
+    a cache, `index.content_key` names what was indexed (each file's path, size and mtime),
+    so that what is derived from the whole index can be cached under it too.
     """
-    from asynclint.engine.facts import collect_facts  # (facts resolve names with this module's helpers)
-
     forget()  # folders may have gained or lost an `__init__.py` since an earlier run in this process
     cache = _IndexCache(cache_dir) if cache_dir is not None else None
     index = ProjectIndex()
     key = hashlib.sha1()
+    planned: list[tuple[str, str, list[int] | None, str, tuple[tuple[str, ModuleInfo] | None] | None]] = []
     for path in paths:
-        real = real_path(path)
-        stat = _stat_signature(path)
-        module = module_name(path)
+        real, stat, module = real_path(path), _stat_signature(path), module_name(path)
         found = cache.get(real, stat, module) if cache is not None and stat is not None else None
+        planned.append((path, real, stat, module, found))
+    read = _read_all([(path, module) for path, _, _, module, found in planned if found is None], jobs)
+    for path, real, stat, module, found in planned:
         if found is None:
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-            except OSError:
-                continue
-            tree = parse_ast(data)
-            entry = index_tree(tree, path, module) if tree is not None else None
-            if entry is not None and tree is not None:  # the check reuses this read for its pre-screen
-                facts = collect_facts(tree, module, is_package_init(path))
-                index.facts[real] = (zlib.crc32(data), facts)
+            if path not in read:
+                continue  # cannot be read
+            crc, entry, facts = read[path]
+            if facts is not None:  # the check reuses this read for its pre-screen
+                index.facts[real] = (crc, facts)
             if cache is not None and stat is not None:
                 cache.put(real, stat, module, entry)
         else:
             entry = found[0]
         key.update(f"{real}\0{stat}\n".encode())
         if entry is not None:
-            name, info = entry
-            index.add(name, info, path)
+            index.add(entry[0], entry[1], path)
     if cache is not None:
         cache.save()
         index.content_key = key.hexdigest()
     return index
+
+
+_Read = tuple[int, "tuple[str, ModuleInfo] | None", "FileFacts | None"]
+
+#: Fewer files than this to read are read in this process: starting workers would cost more.
+_READ_IN_PROCESS_BELOW = 64
+
+
+def _read_all(files: list[tuple[str, str]], jobs: int) -> dict[str, _Read]:
+    """(path, module name) -> what reading the file gives (files that cannot be read are left out)."""
+    if jobs <= 1 or len(files) < _READ_IN_PROCESS_BELOW:
+        return _read_batch(files)
+    from asynclint.engine.pool import process_pool
+
+    size = max(1, min(64, len(files) // (jobs * 8)))
+    batches = [files[i : i + size] for i in range(0, len(files), size)]
+    found: dict[str, _Read] = {}
+    try:
+        with process_pool(min(jobs, len(batches))) as pool:
+            for part in pool.map(_read_batch, batches):
+                found.update(part)
+    except BrokenProcessPool:  # a worker died: read what is left here
+        found.update(_read_batch([f for f in files if f[0] not in found]))
+    return found
+
+
+def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
+    """Read, parse with `ast`, index and collect the pre-screen's facts of each file."""
+    from asynclint.engine.facts import collect_facts  # (facts resolve names with this module's helpers)
+
+    found: dict[str, _Read] = {}
+    for path, module in files:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        tree = parse_ast(data)
+        entry = index_tree(tree, path, module) if tree is not None else None
+        facts = collect_facts(tree, module, is_package_init(path)) if entry is not None and tree is not None else None
+        found[path] = (zlib.crc32(data), entry, facts)
+    return found
 
 
 def _stat_signature(path: str) -> list[int] | None:

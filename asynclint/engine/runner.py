@@ -12,7 +12,6 @@ tree is dropped, and with it the fix edits a `check` does not need).
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +22,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 from asynclint.config import Config
 from asynclint.engine.cache import EntryKeys, ResultCache
 from asynclint.engine.lint import FileResult, lint_source, parse_error, project_for
+from asynclint.engine.pool import process_pool
 from asynclint.engine.project import ProjectIndex
 from asynclint.engine.source import ParseFailure
 from asynclint.fixes.apply import FixOutcome, fix_source
@@ -130,9 +130,7 @@ def _run_batch(work: Callable[[Job, str], T], paths: list[str]) -> list[T]:
 
 def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
     # fork shares the parent's index without pickling it; elsewhere the job is pickled once per worker.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(job,))
+    return process_pool(workers, _start_worker, (job,))
 
 
 def run_all(
@@ -205,7 +203,7 @@ def check_files(
     on_file: Callable[[], None] | None = None,
 ) -> list[FileResult]:
     """Check every file against one project index; results in the order of `files`."""
-    project = project_for(files, config)
+    project = project_for(files, config, jobs)
     cache = ResultCache(cache_dir, config, project) if cache_dir is not None else None
     results: dict[str, FileResult] = {}
     misses: list[str] = []
@@ -236,6 +234,6 @@ def fix_files(
     jobs: int = 1,
 ) -> list[FixReport]:
     """Fix every file (or describe the changes); reports in the order of `files`."""
-    job = Job(config, project_for(files, config), unsafe=unsafe, diff=diff)
+    job = Job(config, project_for(files, config, jobs), unsafe=unsafe, diff=diff)
     reports = dict(run_all(fix_one, job, files, jobs, _crashed_fix))
     return [reports[path] for path in files]
