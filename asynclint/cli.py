@@ -118,9 +118,9 @@ def use_color(no_color: bool) -> bool:
 def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: int, cache: Path | None) -> list[FileResult]:
     """Lint, with a progress bar on stderr for long runs on a terminal."""
     if quiet or len(files) <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return check_files(files, config, jobs=jobs, cache_dir=cache)
+        return check_files(files, config, jobs=jobs, cache_dir=cache, fresh=False)
     with click.progressbar(length=len(files), label="Checking", file=sys.stderr) as bar:
-        return check_files(files, config, jobs=jobs, cache_dir=cache, on_file=lambda: bar.update(1))
+        return check_files(files, config, jobs=jobs, cache_dir=cache, on_file=lambda: bar.update(1), fresh=False)
 
 
 @cli.command()
@@ -216,7 +216,7 @@ def run_fix(
     jobs: int = 1,
 ) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
-    reports = fix_files(files, config, unsafe=unsafe, diff=diff, jobs=jobs)
+    reports = fix_files(files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False)
     errors = [report.error for report in reports if report.error]
     if diff:
         for report in reports:

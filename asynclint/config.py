@@ -74,11 +74,12 @@ class Config:
             return rules
         return tuple(r for r in rules if not matches(r.code, ignored))
 
-    def is_excluded(self, path: str) -> bool:
-        """Whether a discovered path matches a configured `exclude` glob."""
-        if not self.exclude:
-            return False
-        rel = relative_to(path, self.root)
+    def relative_path(self, path: str) -> str:
+        """The resolved path relative to the config's folder, as globs are matched."""
+        return relative_to(path, self.root)
+
+    def excludes(self, rel: str) -> bool:
+        """Whether a path relative to the config's folder matches a configured `exclude` glob."""
         return any(glob_matches(rel, pattern) for pattern in self.exclude)
 
 
@@ -103,14 +104,23 @@ def path_matches(path: str, pattern: str, root: Path) -> bool:
 def relative_to(path: str, root: Path) -> str:
     """The resolved path relative to the resolved root, with `/` separators (may start with `..`)."""
     real, top = real_path(path), real_path(root)
+    if real == top:
+        return "."
     if real.startswith(top) and real[len(top) : len(top) + 1] == os.sep:
         rel = real[len(top) + 1 :]
     else:
+        folder, name = os.path.split(real)
         try:
-            rel = os.path.relpath(real, top)
+            above = _folder_relative_to(folder, top)
+            rel = name if above == "." else os.path.join(above, name)
         except ValueError:  # another drive on Windows
             return Path(path).as_posix()
     return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+
+@functools.lru_cache(maxsize=4096)
+def _folder_relative_to(folder: str, top: str) -> str:
+    return os.path.relpath(folder, top)
 
 
 def glob_matches(rel: str, pattern: str) -> bool:
@@ -122,7 +132,17 @@ def glob_matches(rel: str, pattern: str) -> bool:
     whole, anywhere = _compiled(pattern)
     if whole(rel):
         return True
-    return anywhere is not None and any(anywhere(part) for part in rel.split("/"))
+    if anywhere is None:
+        return False
+    folder, _, name = rel.rpartition("/")
+    return anywhere(name) is not None or (bool(folder) and _names_a_folder(folder, pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_a_folder(folder: str, pattern: str) -> bool:
+    """Whether a slash-free glob matches a part of this root-relative folder (asked for each of its files)."""
+    anywhere = _compiled(pattern)[1]
+    return anywhere is not None and any(anywhere(part) for part in folder.split("/"))
 
 
 @functools.lru_cache(maxsize=256)

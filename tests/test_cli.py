@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -211,6 +212,22 @@ def test_excluded_folders_and_globs(project):
     assert [f[0] for f in findings(result.stdout)] == [str(Path("src/bad.py"))]
     # An explicit path is always checked, excluded or not.
     assert findings(run("check", "api_pb2.py").stdout) == [("api_pb2.py", 5, 5, "ASL101")]
+    # A folder given on the command line is searched even when a glob names it; its files are not.
+    assert findings(run("check", "generated").stdout) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_exclude_globs_see_through_links(project):
+    write(project, "pyproject.toml", "[tool.asynclint]\nexclude = ['vendor', 'src/deep/gen_*.py']\n")
+    write(project, "vendor/real.py", BAD)
+    write(project, "src/deep/gen_a.py", BAD)
+    write(project, "src/deep/ok.py", BAD)
+    write(project, "elsewhere/target.py", BAD)
+    (project / "src/to_vendor.py").symlink_to(project / "vendor/real.py")  # excluded where it really is
+    (project / "src/to_elsewhere.py").symlink_to(project / "elsewhere/target.py")
+    (project / "src/linked_folder").symlink_to(project / "elsewhere")  # links to folders are not followed
+    found = sorted(f[0] for f in findings(run("check", "src").stdout))
+    assert found == [str(Path("src/deep/ok.py")), str(Path("src/to_elsewhere.py"))]
 
 
 def test_noqa(project):

@@ -125,11 +125,20 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.json").write_text(json.dumps({"version": 1, "files": {files[1]: {"signature": 3}}}))
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    entries = json.loads((cache / "index.json").read_text())["files"]
-    for entry in entries.values():
+    stored = json.loads((cache / "index.json").read_text())
+    assert stored["version"] == 3
+    for entry in stored["files"].values():
         entry["info"] = ["not", "an", "info"]  # a malformed entry of the current version is a miss
-    (cache / "index.json").write_text(json.dumps({"version": 2, "files": entries}))
+    (cache / "index.json").write_text(json.dumps(stored))
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
+    (tmp_path / "pkg/a.py").write_text("async def go():\n    pass\n")
+    assert build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
+    for bad in ("{not json", '["too", "short"]', '[1, 2, 3]'):
+        # Entries are decoded when first used: a malformed one then reads its file again.
+        stored = json.loads((cache / "index.json").read_text())
+        stored["files"][str((tmp_path / "pkg/a.py").resolve())]["info"] = bad
+        (cache / "index.json").write_text(json.dumps(stored))
+        assert build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go"), bad
 
 
 def test_index_cache_remembers_unreadable_files_and_renamed_modules(tmp_path):

@@ -159,6 +159,8 @@ class ResultCache:
         self.digests: Mapping[str, str] = {}
         self.version: str | None = None
         self.disabled = False
+        #: The sizes and mtimes the index just read: no second `stat` per file.
+        self.stats = project.stats if project is not None else {}
         if self.uses_index and project is not None:
             if self.index_key is not None and data.get("index_key") == self.index_key and _digests_ok(data):
                 # Nothing indexed changed since the last save: the digests are those saved.
@@ -174,18 +176,22 @@ class ResultCache:
         """The cached findings of `path`, when its content and what they depend on are unchanged."""
         if self.disabled:
             return None
-        entry = self.entries.get(real_path(path))
+        real = real_path(path)
+        entry = self.entries.get(real)
         if not isinstance(entry, dict):
             return None
         try:
-            st = os.stat(path)
+            stat = self.stats.get(real)
+            if stat is None:
+                st = os.stat(path)
+                stat = [st.st_size, st.st_mtime_ns]
             data: bytes | None = None
-            if entry["stat"] != [st.st_size, st.st_mtime_ns]:
+            if entry["stat"] != stat:
                 with open(path, "rb") as handle:
                     data = handle.read()
                 if hashlib.sha1(data).hexdigest() != entry["sha"]:
                     return None
-                entry["stat"] = [st.st_size, st.st_mtime_ns]
+                entry["stat"] = stat
                 self.dirty = True
             if self.uses_index and entry["version"] != self.version:
                 if data is None:

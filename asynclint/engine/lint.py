@@ -18,7 +18,7 @@ from asynclint.config import Config
 from asynclint.engine.context import FileContext, detect_library
 from asynclint.engine.facts import FileFacts, facts_of_source, reduced_source
 from asynclint.engine.files import discover
-from asynclint.engine.paths import real_path
+from asynclint.engine.paths import forget, real_path
 from asynclint.engine.project import (
     ProjectIndex,
     build_index,
@@ -330,21 +330,24 @@ def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
 CACHE_DIR = ".asynclint_cache"
 
 
-def project_for(paths: Sequence[str], config: Config, jobs: int = 1) -> ProjectIndex | None:
+def project_for(paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex | None:
     """The coroutine index for a run, when an enabled rule needs one.
 
     The whole project (below the nearest pyproject.toml, setup.cfg, setup.py or .git) is
     indexed, so that checking a few files (pre-commit) resolves what they import exactly as
     checking everything does; the index is cached in the project's `.asynclint_cache/`.
     Outside any project, the files being checked are the project. `jobs` processes read
-    the files the index cache does not know.
+    the files the index cache does not know. `fresh`: a new run (False: the caller's
+    discovery of `paths` just started it), as for `discover`.
     """
     if not any(rule.uses_project_index for rule in config.enabled_rules()):
         return None
+    if fresh:
+        forget()
     root = find_project_root(paths[0] if paths else ".")
     if root is None:
-        return build_index(paths, jobs=jobs)
-    files = discover([str(root)], config)
+        return build_index(paths, jobs=jobs, fresh=False)
+    files = discover([str(root)], config, fresh=False)
     known = {real_path(f) for f in files}
     files += [p for p in paths if real_path(p) not in known]
-    return build_index(files, cache_dir=root / CACHE_DIR, jobs=jobs)
+    return build_index(files, cache_dir=root / CACHE_DIR, jobs=jobs, fresh=False)

@@ -1,15 +1,17 @@
-"""Resolved paths, cheaply: a tree of thousands of files has few folders.
+"""Resolved paths and folder listings, cheaply: a tree of thousands of files has few folders.
 
 `os.path.realpath` walks every component of a path with a system call each; done per file
 (and several times per file: discovery, the index, the caches) it was most of a warm run.
-Here a folder is resolved once per process, and a file only needs one `lstat` to know it
-is not a link itself.
+Here a folder is resolved and listed once per run, and a file needs at most one `lstat` to
+know it is not a link itself (none when discovery listed its folder). `forget()` starts a
+run afresh: in a long-lived process, folders may have changed since the last one.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 
 
 @functools.lru_cache(maxsize=4096)
@@ -18,13 +20,73 @@ def real_folder(folder: str) -> str:
     return os.path.realpath(folder)
 
 
+_resolved: dict[str, str] = {}
+
+
 def real_path(path: str | os.PathLike[str]) -> str:
-    """What `os.path.realpath(path)` returns, resolving each folder only once per process."""
-    folder, name = os.path.split(os.path.abspath(path))
-    if not name:  # the root folder
-        return real_folder(folder)
-    full = os.path.join(real_folder(folder), name)
-    return os.path.realpath(full) if os.path.islink(full) else full
+    """What `os.path.realpath(path)` returns, resolving each folder and file only once per run."""
+    key = os.fspath(path)
+    found = _resolved.get(key)
+    if found is None:
+        folder, name = os.path.split(os.path.abspath(key))
+        if not name:  # the root folder
+            found = real_folder(folder)
+        else:
+            full = os.path.join(real_folder(folder), name)
+            found = os.path.realpath(full) if os.path.islink(full) else full
+        _resolved[key] = found
+    return found
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A folder's entries by name, sorted: sub-folders (links to folders left out, as `os.walk` does) and the rest."""
+
+    folders: tuple[str, ...]
+    files: tuple[str, ...]
+    #: Of `files`, those that are links (their real path is elsewhere).
+    links: frozenset[str]
+
+
+def listing(folder: str) -> Listing:
+    """The entries of a folder, read once per run (an unreadable folder is empty)."""
+    return _listing(real_path(folder))
+
+
+@functools.lru_cache(maxsize=4096)
+def _listing(folder: str) -> Listing:
+    folders: list[str] = []
+    files: list[str] = []
+    links: set[str] = set()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    is_dir, is_link = entry.is_dir(), entry.is_symlink()
+                except OSError:
+                    continue
+                if is_dir:
+                    if not is_link:
+                        folders.append(entry.name)
+                    continue
+                files.append(entry.name)
+                if is_link:
+                    links.add(entry.name)
+    except OSError:
+        pass
+    return Listing(tuple(sorted(folders)), tuple(sorted(files)), frozenset(links))
+
+
+#: Real folder -> the `.py` files and the sub-folders discovery kept there, this run (engine.files).
+walked: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def listed_file(folder: str, name: str, found: Listing) -> str:
+    """The path of a file `listing(folder)` found, its real path remembered when it is not a link."""
+    path = name if folder == "." else os.path.join(folder, name)
+    if name not in found.links:
+        _resolved[path] = os.path.join(real_path(folder), name)
+    return path
 
 
 @functools.lru_cache(maxsize=4096)
@@ -33,7 +95,23 @@ def is_package_folder(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "__init__.py"))
 
 
+@functools.lru_cache(maxsize=4096)
+def package_name(folder: str) -> str:
+    """The dotted name of the package a real folder is, walking up while folders are packages ("": none)."""
+    if not is_package_folder(folder):
+        return ""
+    parent, base = os.path.split(folder)
+    if parent == folder:
+        return base
+    above = package_name(parent)
+    return f"{above}.{base}" if above else base
+
+
 def forget() -> None:
     """Drop what was remembered (a new run may see folders created or linked since)."""
     real_folder.cache_clear()
+    _resolved.clear()
+    walked.clear()
+    _listing.cache_clear()
     is_package_folder.cache_clear()
+    package_name.cache_clear()

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 import warnings
 import zlib
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable
 
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
-from asynclint.engine.paths import forget, is_package_folder, real_path
+from asynclint.engine.paths import forget, package_name, real_path
 
 if TYPE_CHECKING:
     from asynclint.engine.facts import FileFacts
@@ -42,35 +42,89 @@ KEEPS_COROUTINE = frozenset(
 KEEPS_COROUTINE_PREFIXES = ("pytest.mark.",)
 
 
-@dataclass
 class ModuleInfo:
-    """What one module defines, as far as coroutine resolution needs."""
+    """What one module defines, as far as coroutine resolution needs.
 
-    functions: dict[str, str] = field(default_factory=dict)
-    classes: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"bases": [...], "methods": {...}}
-    aliases: dict[str, str] = field(default_factory=dict)  # bound name -> absolute qualified target
+    Read from the index cache, it stays JSON text until first used (`stored`): a warm run
+    reads thousands and uses few.
+    """
 
-    def to_json(self) -> dict[str, Any]:
-        return {"functions": self.functions, "classes": self.classes, "aliases": self.aliases}
+    __slots__ = ("_functions", "_classes", "_aliases", "_stored")
+
+    def __init__(
+        self,
+        functions: dict[str, str] | None = None,
+        classes: dict[str, dict[str, Any]] | None = None,  # name -> {"bases": [...], "methods": {...}}
+        aliases: dict[str, str] | None = None,  # bound name -> absolute qualified target
+    ) -> None:
+        self._functions = {} if functions is None else functions
+        self._classes = {} if classes is None else classes
+        self._aliases = {} if aliases is None else aliases
+        self._stored: tuple[str, str, str] | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ModuleInfo:
-        return cls(dict(data["functions"]), dict(data["classes"]), dict(data["aliases"]))
+    def stored(cls, text: str, path: str, module: str) -> ModuleInfo:
+        """The info `to_text` wrote for the file at `path`, decoded when first used (read again if malformed)."""
+        info = cls.__new__(cls)  # (the fields are set when decoded)
+        info._stored = (text, path, module)
+        return info
+
+    def to_text(self) -> str:
+        """The info as compact JSON text."""
+        return json.dumps([self.functions, self.classes, self.aliases], separators=(",", ":"))
+
+    @property
+    def functions(self) -> dict[str, str]:
+        """Function name (`f`, `Class.method`) -> `async`, `sync` or `unknown`."""
+        if self._stored is not None:
+            self._decode()
+        return self._functions
+
+    @property
+    def classes(self) -> dict[str, dict[str, Any]]:
+        """Class name -> {"bases": [...], "methods": {...}}."""
+        if self._stored is not None:
+            self._decode()
+        return self._classes
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Bound name -> absolute qualified target."""
+        if self._stored is not None:
+            self._decode()
+        return self._aliases
+
+    def _decode(self) -> None:
+        assert self._stored is not None
+        text, path, module = self._stored
+        self._stored = None
+        try:
+            functions, classes, aliases = json.loads(text)
+            if not (isinstance(functions, dict) and isinstance(classes, dict) and isinstance(aliases, dict)):
+                raise ValueError(text)
+        except (ValueError, TypeError):  # a corrupt cache entry is never trusted: the file is read again
+            again = _read_batch([(path, module)]).get(path)
+            fresh = again[1][1] if again is not None and again[1] is not None else ModuleInfo()
+            functions, classes, aliases = fresh.functions, fresh.classes, fresh.aliases
+        self._functions, self._classes, self._aliases = functions, classes, aliases
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModuleInfo):
+            return NotImplemented
+        return (self.functions, self.classes, self.aliases) == (other.functions, other.classes, other.aliases)
+
+    def __repr__(self) -> str:
+        return f"ModuleInfo(functions={self.functions!r}, classes={self.classes!r}, aliases={self.aliases!r})"
 
 
 def module_name(path: str | os.PathLike[str]) -> str:
     """`pkg/sub/mod.py` -> `pkg.sub.mod`, walking up while folders are packages (`src/` layouts too)."""
-    file = real_path(path)
-    folder, name = os.path.split(file)
+    folder, name = os.path.split(real_path(path))
     stem = name[:-3] if name.endswith(".py") else os.path.splitext(name)[0]
-    parts = [] if name == "__init__.py" else [stem]
-    while is_package_folder(folder):
-        parent, base = os.path.split(folder)
-        parts.insert(0, base)
-        if parent == folder:
-            break
-        folder = parent
-    return ".".join(parts) or stem
+    package = package_name(folder)
+    if name == "__init__.py":
+        return package or stem
+    return f"{package}.{stem}" if package else stem
 
 
 def is_package_init(path: str | os.PathLike[str]) -> bool:
@@ -229,6 +283,8 @@ class ProjectIndex:
         #: Real path -> (CRC-32 of the content read, the pre-screen's facts), for files read while
         #: building the index (not cached on disk): the check reuses that read.
         self.facts: dict[str, tuple[int, FileFacts | None]] = {}
+        #: Real path -> [size, mtime in ns] of each file indexed, as this run found it.
+        self.stats: dict[str, list[int]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
         self._ascii: bool | None = None
@@ -362,14 +418,17 @@ def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1) -> ProjectIndex:
+def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex:
     """Index these files, reusing cached entries of files whose size and mtime are unchanged.
 
     The files the cache does not know are read in `jobs` processes when there are many. With
     a cache, `index.content_key` names what was indexed (each file's path, size and mtime),
-    so that what is derived from the whole index can be cached under it too.
+    so that what is derived from the whole index can be cached under it too. `fresh`: a new
+    run, which forgets the folders resolved earlier in this process (one may have gained or
+    lost an `__init__.py` since).
     """
-    forget()  # folders may have gained or lost an `__init__.py` since an earlier run in this process
+    if fresh:
+        forget()
     cache = _IndexCache(cache_dir) if cache_dir is not None else None
     index = ProjectIndex()
     key = hashlib.sha1()
@@ -391,6 +450,8 @@ def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int =
         else:
             entry = found[0]
         key.update(f"{real}\0{stat}\n".encode())
+        if stat is not None:
+            index.stats[real] = stat
         if entry is not None:
             index.add(entry[0], entry[1], path)
     if cache is not None:
@@ -469,7 +530,7 @@ class _IndexCache:
     so that a warm run does not read them again.
     """
 
-    VERSION = 2
+    VERSION = 3
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -488,14 +549,13 @@ class _IndexCache:
         entry = self.entries.get(real)
         if not isinstance(entry, dict) or entry.get("stat") != stat or entry.get("module") != module:
             return None
-        try:
-            info = entry["info"]
-            return ((module, ModuleInfo.from_json(info)),) if info is not None else (None,)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return None
+        info = entry.get("info")
+        if info is None:
+            return (None,)
+        return ((module, ModuleInfo.stored(info, real, module)),) if isinstance(info, str) else None
 
     def put(self, real: str, stat: list[int], module: str, entry: tuple[str, ModuleInfo] | None) -> None:
-        info = entry[1].to_json() if entry is not None else None
+        info = entry[1].to_text() if entry is not None else None
         self.entries[real] = {"stat": stat, "module": module, "info": info}
         self.dirty = True
 

@@ -201,9 +201,13 @@ def check_files(
     jobs: int = 1,
     cache_dir: Path | None = None,
     on_file: Callable[[], None] | None = None,
+    fresh: bool = True,
 ) -> list[FileResult]:
-    """Check every file against one project index; results in the order of `files`."""
-    project = project_for(files, config, jobs)
+    """Check every file against one project index; results in the order of `files`.
+
+    `fresh=False` when the caller's `discover` of `files` started this run (see `discover`).
+    """
+    project = project_for(files, config, jobs, fresh=fresh)
     cache = ResultCache(cache_dir, config, project) if cache_dir is not None else None
     results: dict[str, FileResult] = {}
     misses: list[str] = []
@@ -232,8 +236,9 @@ def fix_files(
     unsafe: bool,
     diff: bool,
     jobs: int = 1,
+    fresh: bool = True,
 ) -> list[FixReport]:
-    """Fix every file (or describe the changes); reports in the order of `files`."""
-    job = Job(config, project_for(files, config, jobs), unsafe=unsafe, diff=diff)
+    """Fix every file (or describe the changes); reports in the order of `files` (`fresh` as for `check_files`)."""
+    job = Job(config, project_for(files, config, jobs, fresh=fresh), unsafe=unsafe, diff=diff)
     reports = dict(run_all(fix_one, job, files, jobs, _crashed_fix))
     return [reports[path] for path in files]
