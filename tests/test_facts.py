@@ -152,6 +152,39 @@ def test_reduced_source_keeps_the_blocks_asked_for_and_what_they_rely_on():
     assert lines[14 - 1] == b"    def __init__(): pass" and lines[20 - 1] == b"    def setter(): pass"
 
 
+SETTERS = b'''class C:
+    def __init__(self):
+        self.lock = make()
+        self.flag = True
+        self.mode: str = "a"
+
+    def toggle(self):
+        self.flag = False
+
+    def switch(self):
+        self.mode = "b"
+
+    def relock(self):
+        self.lock = other(self.flag)
+
+    async def near(self):
+        await sleep(self.lock)
+'''
+
+
+def test_a_method_kept_for_what_it_sets_asks_only_for_the_setters_of_what_it_reads():
+    from asynclint.engine.facts import reduced_source
+
+    facts = facts_of_source(SETTERS, "m", False)
+    assert facts is not None
+    near = next(n for n, b in facts.blocks.items() if b.stub == "def near(): pass")
+    lines = reduced_source(SETTERS, facts, {near}).splitlines()
+    assert lines[2 - 1] == SETTERS.splitlines()[2 - 1]  # `__init__` sets `lock`, which `near` reads
+    assert lines[13 - 1] == b"    def relock(self):"  # so does `relock`
+    assert lines[7 - 1] == b"    def toggle(self):"  # it sets `flag`, which `relock` reads
+    assert lines[10 - 1] == b"    def switch(): pass"  # `mode` is only set, in `__init__` too: not needed
+
+
 def test_a_finding_in_a_method_is_found_in_the_reduced_source():
     config = Config(select=("ASL101",))
     from asynclint.engine.lint import lint_source

@@ -761,15 +761,31 @@ def reduced_source(source: bytes, facts: FileFacts, keep: Iterable[int]) -> byte
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _only_assigned(text: bytes, name: str) -> bool:
+    """Whether every mention of `name` in the text is a plain `self.name = ...` (or `self.name: T = ...`)."""
+    word = re.escape(name.encode("ascii"))
+    mentions = len(re.findall(rb"(?<![A-Za-z0-9_])" + word + rb"(?![A-Za-z0-9_])", text))
+    assigned = len(re.findall(rb"(?<![A-Za-z0-9_.])self\.\s*" + word + rb"\s*(?::[^=\n]*)?=(?!=)", text))
+    return mentions == assigned
+
+
 def _keep_setters(facts: FileFacts, kept: set[int], lines: list[bytes]) -> None:
-    """Add to `kept` the methods of kept classes that assign an attribute a kept method names."""
+    """Add to `kept` the methods of kept classes that assign an attribute a kept method names.
+
+    A method kept only for what it assigns names what it reads: an attribute it only
+    assigns there (`self.x = ...`, never read in it) asks for no other setter of it.
+    """
     words: dict[int, set[str]] = {}
+    wanted = set(kept)  # kept for themselves: everything they name counts
 
     def named(number: int) -> set[str]:
         if number not in words:
             block = facts.blocks[number]
             text = b"".join(lines[block.first - 1 : block.last])
-            words[number] = {w.decode("ascii") for w in _WORD.findall(text)}
+            found = {w.decode("ascii") for w in _WORD.findall(text)}
+            if number not in wanted:
+                found -= {name for name in block.sets if name in found and _only_assigned(text, name)}
+            words[number] = found
         return words[number]
 
     setters = [n for n, b in facts.blocks.items() if b.sets and b.parent in kept and n not in kept]

@@ -92,7 +92,8 @@ def lint_source(
     if isinstance(module, ParseFailure):
         return FileResult(path, (parse_error(path, module),))
     try:
-        diagnostics = _lint_parsed(module, path, config, candidates, project, noqa)
+        text = source.decode(module.encoding) if isinstance(source, bytes) else source
+        diagnostics = _lint_parsed(module, path, config, candidates, project, noqa, text)
     except (TooDeep, RecursionError):  # the walk, or libcst's code generator for noqa
         return FileResult(path, (parse_error(path, ParseFailure(TOO_DEEP)),))
     except RuleCrash as crash:
@@ -124,11 +125,12 @@ def _lint_parsed(
     rules: Sequence[type[Rule]],
     project: ProjectIndex | None,
     noqa: bool,
+    text: str | None = None,
 ) -> list[Diagnostic]:
-    """Run already screened rules on a parsed module."""
+    """Run already screened rules on a parsed module (`text`: its source, else generated when needed)."""
     diagnostics = run_rules(module, path, config, rules, (project or ProjectIndex()).for_file(path))
-    if noqa:
-        diagnostics = suppress_noqa(diagnostics, module.code)
+    if noqa and diagnostics:
+        diagnostics = suppress_noqa(diagnostics, module.code if text is None else text)
     return sorted(diagnostics)
 
 
