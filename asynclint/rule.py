@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Collection, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange, ProviderT, QualifiedName, ScopeProvider
@@ -178,6 +178,13 @@ class Rule(cst.BatchableCSTVisitor):
     def report_fields(self, node: cst.CSTNode, fields: Mapping[str, str], fix: Fix | None = None) -> None:
         """`report` with the message fields as a mapping."""
         self.reports.append((node, fields, fix))
+
+    def reported_nodes(self) -> Iterator[cst.CSTNode]:
+        """The nodes `diagnostics` needs the positions of."""
+        for node, _, fix in self.reports:
+            yield node
+            if fix is not None and self.fix_safety is not FixSafety.NONE:
+                yield fix.node
 
     def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Diagnostic]:
         """The findings reported, placed with the module's positions (resolved after the traversal)."""

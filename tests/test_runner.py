@@ -259,3 +259,32 @@ def test_a_file_without_async_code_never_reaches_libcst(monkeypatch: pytest.Monk
     assert parsed == []
     lint.lint_source(b"import asyncio\n\nasyncio.get_event_loop().run_until_complete(main())\n", "m.py", Config())
     assert parsed == ["x"]  # ASL501 fires in sync code: its word is there, so the file is parsed
+
+
+def test_positions_stopped_early_equal_libcst_positions():
+    """Positions are generated only up to the last node asked for: each must still be libcst's own."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from asynclint.engine.lint import positions_of
+
+    class Nodes(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[cst.CSTNode] = []
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            self.found.append(node)
+            return True
+
+    sources = sorted(Path(__file__).parent.parent.joinpath("fixtures").glob("ASL*/*.py"))[:12]
+    assert sources
+    for source in sources:
+        module = cst.parse_module(source.read_bytes())
+        full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        visitor = Nodes()
+        module.visit(visitor)
+        for node in visitor.found[::5]:  # names, decorators, parameters, statements...
+            assert positions_of(module, {node})[node] == full[node], (source.name, node)
+        pair = {visitor.found[len(visitor.found) // 3], visitor.found[-1]}
+        placed = positions_of(module, pair)
+        assert all(placed[node] == full[node] for node in pair)

@@ -7,12 +7,13 @@ import os
 import re
 import tokenize
 import zlib
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Mapping, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from asynclint.config import Config
 from asynclint.engine.context import FileContext, detect_library
@@ -264,11 +265,56 @@ def _visit(
         cst.visit_batched(module, [ctx.tracker, *instances])
         for instance in instances:
             instance.finish()
-    if any(instance.reports for instance in instances):
-        positions = wrapper.resolve(PositionProvider)
+    wanted = {node for instance in instances for node in instance.reported_nodes()}
+    if wanted:
+        positions = positions_of(module, wanted)
         for instance in instances:
             found.extend(instance.diagnostics(positions))
     return found
+
+
+class _AllPlaced(Exception):
+    """Every node asked for has its position: the rest of the module need not be generated."""
+
+
+class _PlacingState(PositionProvidingCodegenState):
+    """libcst's position-recording code generator, stopped once the nodes asked for are placed.
+
+    It stops between nodes, never inside `record_syntactic_position` (whose exit reads the
+    positions of nodes after the one just placed).
+    """
+
+    def __init__(self, module: cst.Module, provider: PositionProvider, wanted: set[cst.CSTNode]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline, provider=provider)
+        self.left = wanted
+        self.recording = 0
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> Iterator[None]:
+        self.recording += 1
+        try:
+            with super().record_syntactic_position(node, start_node=start_node, end_node=end_node):
+                yield
+        finally:
+            self.recording -= 1
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        super().after_codegen(node)
+        self.left.discard(node)
+        if not self.left and not self.recording:
+            raise _AllPlaced
+
+
+def positions_of(module: cst.Module, wanted: set[cst.CSTNode]) -> Mapping[cst.CSTNode, CodeRange]:
+    """`PositionProvider`'s positions of (at least) these nodes, generating the module's code only up to the last of them."""
+    provider = PositionProvider()
+    try:
+        module._codegen(_PlacingState(module, provider, set(wanted)))
+    except _AllPlaced:
+        pass
+    return provider._computed  # type: ignore[return-value]  # (what PositionProvider computes: CodeRanges)
 
 
 def parse_error(path: str, failure: ParseFailure) -> Diagnostic:
