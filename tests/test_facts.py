@@ -35,6 +35,10 @@ def kept(source: str, code: str) -> bool:
         ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n"),
         ("ASL301", "async def f():\n    return [await g(x) for x in await h()]\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        y = x + 1\n        await g(y)\n"),
+        # What the rule does not read as the body's calls: a nested def's decorator, an annotation.
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        @lock()\n        def h(): pass\n        await g(x, h)\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        y: sleep() = x\n        await g(y)\n"),
+        ("ASL301", "async def f(xs):\n    return {sleep(x): await g(x) for x in xs}\n"),
         ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
         ("ASL401", "import asyncio\n\nasync def f(q):\n    while True:\n        try:\n            await q.get()\n        except asyncio.CancelledError:\n            pass\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    await q.put(1)\n"),
@@ -71,6 +75,10 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL301", "async def f():\n    while True:\n        await g()\n"),
         # The same call on every turn: the await mentions nothing the loop binds.
         ("ASL301", "async def f(y):\n    for _ in range(3):\n        await g(y)\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        limiter.acquire_nowait()\n        await g(x)\n"),
+        ("ASL301", "async def f(xs):\n    return [await g(x, wait_for(x)) for x in xs]\n"),
+        ("ASL301", "async def f(hooks, e):\n    for hook in hooks:\n        await hook(e)\n"),
+        ("ASL301", "async def f(handlers, e):\n    for handler in handlers:\n        await run(handler, e)\n"),
         # Callees named for their effect or their ordering never form a run.
         ("ASL302", "async def f():\n    a = await create_user()\n    b = await send_mail()\n"),
         # The handler re-raises, uses the exception, or catches something else.

@@ -38,6 +38,20 @@ class Callee(NamedTuple):
         return self.attr or self.root
 
 
+class LoopAwait(NamedTuple):
+    """A loop (or comprehension) in async code whose body awaits exactly one call (ASL301's candidates)."""
+
+    kind: str  # FOR_LOOP or COMPREHENSION
+    #: The awaited call's callee.
+    callee: Callee
+    block: int
+    #: The names in the loop's target (`x`, `k, v`, `self` of `self.item`).
+    targets: frozenset[str]
+    #: The final names of everything the body calls (`sleep` of `asyncio.sleep()`), outside nested
+    #: functions, classes and annotations (none told for a dict comprehension).
+    callees: frozenset[str]
+
+
 #: Positions of callees the coroutine rules (ASL2xx) look at.
 STATEMENT, ASSIGNED, COLLECTED, CONDITION, CALLBACK, RUN_ARGUMENT = (
     "statement", "assigned", "collected", "condition", "callback", "run-argument",
@@ -96,7 +110,7 @@ class FileFacts:
     #: ASL2xx: position -> callees standing there (see the position names above).
     coroutine_sites: dict[str, set[tuple[Callee, int]]] = field(default_factory=dict)
     #: ASL301: (kind of loop, callee of the one awaited call in its body, block), in async code.
-    loop_awaits: set[tuple[str, Callee, int]] = field(default_factory=set)
+    loop_awaits: set[LoopAwait] = field(default_factory=set)
     #: Names bound by `import x` / `import x as y` (modules, not objects).
     module_names: set[str] = field(default_factory=set)
     #: ASL302: final names of two adjacent `x = await f()` statements, in async code.
@@ -205,7 +219,7 @@ class _Collector:
         self.async_calls: list[_Site] = []
         self.all_calls: list[_Raw] = []
         self.sites: dict[str, list[_Site]] = {}
-        self.loop_awaits: list[tuple[str, _Raw, int]] = []
+        self.loop_awaits: list[tuple[str, _Raw, int, frozenset[str], frozenset[str]]] = []
         self.awaited_pairs: set[tuple[str, str, int]] = set()
         self.handlers: list[tuple[list[_Raw] | None, int]] = []
 
@@ -264,6 +278,12 @@ class _Collector:
             self.expression_statement(node)  # type: ignore[arg-type]
         elif kind is ast.Assign:
             self.assign(node)  # type: ignore[arg-type]
+        elif kind is ast.AnnAssign:
+            self.visit(node.target)  # type: ignore[attr-defined]
+            if node.value is not None:  # type: ignore[attr-defined]
+                self.visit(node.value)  # type: ignore[attr-defined]
+            self.outside_loops((node.annotation,))  # type: ignore[attr-defined]
+            return
         elif kind in (ast.If, ast.Assert, ast.IfExp):
             self.condition(node.test)  # type: ignore[attr-defined]
         elif kind is ast.BoolOp:
@@ -323,9 +343,15 @@ class _Collector:
         self.visit_body(body)
         self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests = saved
 
-    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for part in (*node.decorator_list, node.args, *([node.returns] if node.returns else [])):
+    def outside_loops(self, parts: Iterable[ast.AST]) -> None:
+        """Visit code a loop's body holds but does not run as its own (a nested def's decorators, an annotation)."""
+        saved, self.loops = self.loops, []
+        for part in parts:
             self.visit(part)
+        self.loops = saved
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.outside_loops((*node.decorator_list, node.args, *([node.returns] if node.returns else [])))
         key = self.prefix + node.name
         self.local_keys.setdefault(node.name, set()).add(key)
         owner = self_name = ""
@@ -338,8 +364,7 @@ class _Collector:
         self.function_node = saved
 
     def class_def(self, node: ast.ClassDef) -> None:
-        for part in (*node.decorator_list, *node.bases, *node.keywords):
-            self.visit(part)
+        self.outside_loops((*node.decorator_list, *node.bases, *node.keywords))
         key = self.prefix + node.name
         self.local_keys.setdefault(node.name, set()).add(key)
         saved = self.owner_class
@@ -366,7 +391,7 @@ class _Collector:
         self.in_async, self.owner, self.self_name, self.prefix, self.loops = saved
 
     def lambda_(self, node: ast.Lambda) -> None:
-        self.visit(node.args)
+        self.outside_loops((node.args,))
         saved = (self.in_async, self.owner, self.self_name, self.loops)
         self.in_async, self.owner, self.self_name, self.loops = False, "", "", []
         self.visit(node.body)
@@ -385,6 +410,11 @@ class _Collector:
                 self.imports.setdefault(alias.asname or alias.name, set()).add(f"{source}.{alias.name}".lstrip("."))
 
     def call(self, node: ast.Call) -> None:
+        if self.loops:
+            func = node.func
+            named = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            for frame in self.loops:
+                frame.callees.add(named)
         raw = self.raw(node.func)
         self.all_calls.append(raw)
         if self.in_async:
@@ -478,9 +508,10 @@ class _Collector:
         for test in clause.ifs:
             self.condition(test)
         body = [*clause.ifs, *((node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,))]
-        self.loop(COMPREHENSION, clause.target, body, [])
+        # (ASL301 reads a dict comprehension's key apart from its body: no callees are told for it.)
+        self.loop(COMPREHENSION, clause.target, body, [], callees_told=not isinstance(node, ast.DictComp))
 
-    def loop(self, kind: str, target: ast.expr, body: list[Any], orelse: list[ast.stmt]) -> None:
+    def loop(self, kind: str, target: ast.expr, body: list[Any], orelse: list[ast.stmt], callees_told: bool = True) -> None:
         """Visit a loop's body in a frame that counts its awaits.
 
         ASL301 wants exactly one, awaiting a call, that mentions a loop variable or a name bound
@@ -496,7 +527,9 @@ class _Collector:
         self.loops.pop()
         if frame.awaits == 1 and frame.callee is not None and not frame.blocked and not orelse:
             if not frame.mentioned.isdisjoint(_bound_names([target, *body])):
-                self.loop_awaits.append((kind, frame.callee, self.block))
+                targets = frozenset(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                callees = frozenset(frame.callees) if callees_told else frozenset()
+                self.loop_awaits.append((kind, frame.callee, self.block, targets, callees))
 
     def try_(self, node: ast.Try) -> None:
         if not _suspends(node.body):
@@ -556,7 +589,9 @@ class _Collector:
         facts.coroutine_sites = {
             position: {(callee(r), block) for r, block in sites} for position, sites in self.sites.items()
         }
-        facts.loop_awaits = {(kind, callee(r), block) for kind, r, block in self.loop_awaits}
+        facts.loop_awaits = {
+            LoopAwait(kind, callee(r), block, targets, callees) for kind, r, block, targets, callees in self.loop_awaits
+        }
         facts.gathers = [
             (callee(self.raw(call.func)), tuple(_started(arg) for arg in call.args), block)
             for call, target, function, block in self.gathers
@@ -581,7 +616,7 @@ def _block(stmt: ast.stmt) -> Block | None:
 class _Frame:
     """A loop being visited: how many awaits its body has, the callee of the last, whether it holds a block."""
 
-    __slots__ = ("kind", "awaits", "callee", "blocked", "mentioned")
+    __slots__ = ("kind", "awaits", "callee", "blocked", "mentioned", "callees")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -589,6 +624,7 @@ class _Frame:
         self.callee: _Raw | None = None
         self.blocked = False
         self.mentioned: frozenset[str] = frozenset()  # the names the last await's expression mentions
+        self.callees: set[str] = set()  # the final names of the calls in the body
 
 
 _TRIES = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))

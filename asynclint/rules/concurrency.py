@@ -166,13 +166,18 @@ class AwaitInLoop(ConcurrencyRule):
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A loop's await calls a function (a module's; in a comprehension, an item's method too) not ordered by name.
+        # A loop's await calls a function (a module's; in a comprehension, an item's method too),
+        # not a loop variable, and nothing in the body is ordered by name; the loop variables do not hold code.
         blocks = set()
-        for kind, callee, block in facts.loop_awaits:
-            if is_ordering_call(callee.final) or callee.final in _NOT_SEQUENTIAL:
+        for kind, callee, block, targets, callees in facts.loop_awaits:
+            if callee.final in _NOT_SEQUENTIAL or any(is_ordering_call(name) for name in callees | {callee.final}):
                 continue
             if kind == FOR_LOOP and callee.attr and callee.root and callee.root not in facts.module_names:
                 continue  # a method of an object
+            if not callee.attr and callee.root in targets:
+                continue  # `for hook in hooks: await hook()`
+            if any(looks_like_callback(name) for name in targets):
+                continue
             blocks.add(block)
         return blocks
 
