@@ -39,6 +39,11 @@ def kept(source: str, code: str) -> bool:
         ("ASL301", "async def f(xs):\n    for x in xs:\n        @lock()\n        def h(): pass\n        await g(x, h)\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        y: sleep() = x\n        await g(y)\n"),
         ("ASL301", "async def f(xs):\n    return {sleep(x): await g(x) for x in xs}\n"),
+        (
+            "ASL501",
+            "import asyncio\n\ndef main():\n    loop = asyncio.new_event_loop()\n    asyncio.set_event_loop(loop=loop)\n"
+            "    loop.run_until_complete(work())\n    loop.close()\n",
+        ),
         ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
         ("ASL401", "import asyncio\n\nasync def f(q):\n    while True:\n        try:\n            await q.get()\n        except asyncio.CancelledError:\n            pass\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    await q.put(1)\n"),
@@ -79,6 +84,10 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL301", "async def f(xs):\n    return [await g(x, wait_for(x)) for x in xs]\n"),
         ("ASL301", "async def f(hooks, e):\n    for hook in hooks:\n        await hook(e)\n"),
         ("ASL301", "async def f(handlers, e):\n    for handler in handlers:\n        await run(handler, e)\n"),
+        # A local loop run twice, or used for anything but one run, `close()` and `set_event_loop()`.
+        ("ASL501", "def main():\n    loop = new_event_loop()\n    loop.run_until_complete(a())\n    loop.run_until_complete(b())\n"),
+        ("ASL501", "def main():\n    loop = new_event_loop()\n    start(loop)\n    loop.run_until_complete(a())\n"),
+        ("ASL501", "def main():\n    loop = new_event_loop()\n    loop.run_until_complete(a())\n    print(loop.is_closed())\n"),
         # Callees named for their effect or their ordering never form a run.
         ("ASL302", "async def f():\n    a = await create_user()\n    b = await send_mail()\n"),
         # The handler re-raises, uses the exception, or catches something else.

@@ -443,8 +443,11 @@ class _Collector:
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
             if isinstance(receiver, ast.Name) and isinstance(node.args[0], ast.Call):
                 # A loop local to the function is bound and used there only: no other block is needed.
-                local = self.function_node is not None and _binds(self.function_node, receiver.id)
-                self.loop_runs.add(("" if local else receiver.id, self.block))
+                function = self.function_node
+                if function is None or not _binds(function, receiver.id):
+                    self.loop_runs.add((receiver.id, self.block))
+                elif _only_runs_once(function, receiver.id):  # (else the rule stays silent)
+                    self.loop_runs.add(("", self.block))
             elif isinstance(receiver, ast.Call) and isinstance(node.args[0], ast.Call):
                 self.loop_runs.add(("", self.block))
 
@@ -715,6 +718,31 @@ def _uses(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, contexts:
 def _reads(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     """Whether the function's own code certainly reads its local `name`."""
     return _uses(function, name, (ast.Load,))
+
+
+def _only_runs_once(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """False when the function's own code uses its loop `name` for more than ASL501 allows.
+
+    The rule wants one `name.run_until_complete(...)`, and otherwise only `name.close()` and
+    `set_event_loop(name)`: a second run or any other read of the name makes it silent.
+    """
+    allowed: set[int] = set()
+    reads: list[ast.Name] = []
+    runs = 0
+    for node in _own_code(function):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == name:
+                if func.attr in ("run_until_complete", "close"):
+                    runs += func.attr == "run_until_complete"
+                    allowed.add(id(func.value))
+            final = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            values = [*node.args, *(keyword.value for keyword in node.keywords)]
+            if final == "set_event_loop" and len(values) == 1 and isinstance(values[0], ast.Name):
+                allowed.add(id(values[0]))
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            reads.append(node)
+    return runs <= 1 and all(id(read) in allowed for read in reads)
 
 
 def _binds(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
