@@ -120,11 +120,14 @@ def main() -> int:
     parser.add_argument("--small", action="store_true", help="leave out homeassistant")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is kept)")
     parser.add_argument("--sample", type=int, default=400, help="files for the libcst floors and flake8")
-    parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write the results")
+    parser.add_argument(
+        "--json", help="where to write the results (default: benchmarks/results.json, results-small.json with --small)"
+    )
     parser.add_argument(
         "--verify-screen", action="store_true", help="also check that the pre-screen changes no finding (two more runs)"
     )
     args = parser.parse_args()
+    args.json = args.json or str(HERE / ("results-small.json" if args.small else "results.json"))
 
     files = corpus_files(args.small)
     python = sys.executable
