@@ -65,7 +65,7 @@ class Config:
         """The enabled rules less those `per-file-ignores` turns off for `path`."""
         ignored: list[str] = []
         if self.per_file_ignores:
-            rel = relative_to(path, self.root)
+            rel = self.relative_path(path)
             for pattern, codes in self.per_file_ignores:
                 if glob_matches(rel, pattern):
                     ignored.extend(codes)

@@ -411,8 +411,7 @@ class _Collector:
 
     def call(self, node: ast.Call) -> None:
         if self.loops:
-            func = node.func
-            named = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            named = _final_name(node.func)
             for frame in self.loops:
                 frame.callees.add(named)
         raw = self.raw(node.func)
@@ -720,6 +719,11 @@ def _reads(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     return _uses(function, name, (ast.Load,))
 
 
+def _final_name(func: ast.expr) -> str:
+    """`sleep` of `asyncio.sleep`, `f` of `f`; empty for anything else (as the rules' `final_name`)."""
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
 def _only_runs_once(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     """False when the function's own code uses its loop `name` for more than ASL501 allows.
 
@@ -736,9 +740,8 @@ def _only_runs_once(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str)
                 if func.attr in ("run_until_complete", "close"):
                     runs += func.attr == "run_until_complete"
                     allowed.add(id(func.value))
-            final = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
             values = [*node.args, *(keyword.value for keyword in node.keywords)]
-            if final == "set_event_loop" and len(values) == 1 and isinstance(values[0], ast.Name):
+            if _final_name(func) == "set_event_loop" and len(values) == 1 and isinstance(values[0], ast.Name):
                 allowed.add(id(values[0]))
         elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
             reads.append(node)
