@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from asynclint.rule import Diagnostic
+    from asynclint.diagnostic import Diagnostic
 
-try:
-    __version__ = version("asynclint")
-except PackageNotFoundError:  # running from a checkout that is not installed
-    __version__ = "0.0.0+unknown"
+#: The one place the version is written (pyproject.toml reads it from here).
+__version__ = "0.1.0"
 
 __all__ = ["__version__", "check_source"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from asynclint.rule import Diagnostic
+from asynclint.diagnostic import Diagnostic
 
 VERSION = 1
 

@@ -1,4 +1,9 @@
-"""The `asynclint` command: parse arguments, call the engine, render. Nothing else."""
+"""The `asynclint` command: parse arguments, call the engine, render. Nothing else.
+
+The rules are libcst visitors, and importing libcst costs more than a whole warm run: this
+module and what it imports at the top never load them (see `asynclint.catalog`). Commands
+that describe the rules import them when they run; the engine does when a file needs checking.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,9 @@ import click
 
 from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
-from asynclint.docs import explain as explain_rule
-from asynclint.docs import rules_markdown, rules_table
+from asynclint.diagnostic import FileResult
 from asynclint.engine.files import PathError, discover, ignore_skipped
-from asynclint.engine.lint import FileResult
 from asynclint.engine.runner import cache_folder, check_files, default_jobs, fix_files
-from asynclint.registry import rules_by_code
 from asynclint.report import FORMATS
 from asynclint.report import text as text_report
 
@@ -240,6 +242,8 @@ def run_fix(
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table")
 def rules(output_format: str) -> None:
     """List every rule: code, name, what it catches, fix safety."""
+    from asynclint.docs import rules_markdown, rules_table
+
     rows = rules_table()
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -255,6 +259,9 @@ def rules(output_format: str) -> None:
 @click.argument("code")
 def explain(code: str) -> None:
     """Show the documentation of one rule, e.g. `asynclint explain ASL101`."""
+    from asynclint.docs import explain as explain_rule
+    from asynclint.registry import rules_by_code
+
     rule = rules_by_code().get(code.upper())
     if rule is None:
         fail(f"unknown rule code: {code!r} (see `asynclint rules`)")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from asynclint.catalog import RULES, RuleInfo
 from asynclint.engine.paths import real_path
-from asynclint.registry import all_rules
-from asynclint.rule import Rule
+from asynclint.options import ALL_OPTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,29 +50,33 @@ class Config:
             for selector in codes:
                 validate_selector(selector)
 
-    def enabled_rules(self) -> tuple[type[Rule], ...]:
-        """Rules turned on by select/extend-select and not turned off by ignore."""
-        rules = all_rules()
-        if self.select is None:
-            chosen = {r for r in rules if r.default_enabled}
-        else:
-            chosen = {r for r in rules if matches(r.code, self.select)}
-        chosen |= {r for r in rules if matches(r.code, self.extend_select)}
-        chosen = {r for r in chosen if not matches(r.code, self.ignore)}
-        return tuple(sorted(chosen, key=lambda r: r.code))
+    def enabled_rules(self) -> tuple[RuleInfo, ...]:
+        """Rules turned on by select/extend-select and not turned off by ignore, by code."""
+        return self._enabled
 
-    def rules_for(self, path: str) -> tuple[type[Rule], ...]:
-        """The enabled rules less those `per-file-ignores` turns off for `path`."""
+    @functools.cached_property
+    def _enabled(self) -> tuple[RuleInfo, ...]:
+        if self.select is None:
+            chosen = [r for r in RULES if r.default_enabled]
+        else:
+            chosen = [r for r in RULES if matches(r.code, self.select)]
+        chosen += [r for r in RULES if matches(r.code, self.extend_select) and r not in chosen]
+        return tuple(sorted((r for r in chosen if not matches(r.code, self.ignore)), key=lambda r: r.code))
+
+    def codes_for(self, path: str) -> tuple[str, ...]:
+        """The codes of the enabled rules less those `per-file-ignores` turns off for `path`."""
         ignored: list[str] = []
         if self.per_file_ignores:
             rel = self.relative_path(path)
             for pattern, codes in self.per_file_ignores:
                 if glob_matches(rel, pattern):
                     ignored.extend(codes)
-        rules = self.enabled_rules()
-        if not ignored:
-            return rules
-        return tuple(r for r in rules if not matches(r.code, ignored))
+        return tuple(r.code for r in self.enabled_rules() if not matches(r.code, ignored))
+
+    def uses_project_index(self, path: str | None = None) -> bool:
+        """Whether a rule enabled (for `path`, when given) asks the project-wide index which functions are coroutine functions."""
+        codes = self.codes_for(path) if path is not None else None
+        return any(r.uses_project_index for r in self.enabled_rules() if codes is None or r.code in codes)
 
     def relative_path(self, path: str) -> str:
         """The resolved path relative to the config's folder, as globs are matched."""
@@ -92,7 +96,7 @@ def validate_selector(selector: str) -> None:
     """An unknown code or prefix is an error, not a silent no-op."""
     if selector == "ALL":
         return
-    if not any(rule.code.startswith(selector) for rule in all_rules()):
+    if not any(rule.code.startswith(selector) for rule in RULES):
         raise ConfigError(f"unknown rule code or prefix: {selector!r}")
 
 
@@ -198,11 +202,9 @@ def read_table(path: Path) -> dict[str, Any] | None:
 def options_types() -> dict[str, tuple[type, str]]:
     """Config key -> (the rule Options dataclass that reads it, its field name)."""
     keys: dict[str, tuple[type, str]] = {}
-    for rule in all_rules():
-        if rule.Options is None:
-            continue
-        for f in dataclasses.fields(rule.Options):
-            keys[f.name.replace("_", "-")] = (rule.Options, f.name)
+    for options_type in ALL_OPTIONS:
+        for f in dataclasses.fields(options_type):
+            keys[f.name.replace("_", "-")] = (options_type, f.name)
     return keys
 
 

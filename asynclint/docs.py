@@ -7,8 +7,9 @@ import inspect
 import os
 from typing import Any
 
+from asynclint.diagnostic import FixSafety
 from asynclint.registry import all_rules
-from asynclint.rule import FixSafety, Rule
+from asynclint.rule import Rule
 
 TABLE_START = "<!-- rules:start -->"
 TABLE_END = "<!-- rules:end -->"

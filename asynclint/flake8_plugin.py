@@ -9,7 +9,8 @@ from typing import Any, Iterator, Sequence
 
 from asynclint import __version__
 from asynclint.config import Config, load_config
-from asynclint.engine.lint import lint_source, project_for
+from asynclint.engine.lint import lint_source
+from asynclint.engine.project import project_for
 from asynclint.engine.project import ProjectIndex, find_project_root
 
 
@@ -48,7 +49,7 @@ class Plugin:
         source = "".join(self.lines)
         project = None
         root = find_project_root(folder)
-        if root is not None and any(rule.uses_project_index for rule in config.rules_for(self.filename)):
+        if root is not None and config.uses_project_index(self.filename):
             # Coroutine functions defined in other modules: flake8 shows us one file at a time.
             index = _project_for(str(root))
             project = index.for_source(self.filename, source) if index is not None else None

@@ -6,7 +6,12 @@ import functools
 import importlib
 import pkgutil
 import re
+import sys
+from pathlib import Path
+from typing import Sequence
 
+from asynclint import catalog
+from asynclint.options import ALL_OPTIONS
 from asynclint.rule import Rule
 
 CODE_RE = re.compile(r"^ASL\d{3}$")
@@ -32,16 +37,34 @@ def _subclasses(cls: type[Rule]) -> list[type[Rule]]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
-def all_rules() -> tuple[type[Rule], ...]:
-    """Every rule, sorted by code, validated."""
+def _load_rules() -> list[type[Rule]]:
+    """Import every module under `asynclint.rules`; their rules sorted by code, validated."""
     import asynclint.rules as package
 
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(info.name)
     rules = sorted(_subclasses(Rule), key=lambda r: r.code)
     validate(rules)
+    return rules
+
+
+@functools.lru_cache(maxsize=None)
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule, sorted by code, validated, and as `asynclint.catalog` lists them."""
+    rules = _load_rules()
+    check_catalog(rules)
     return tuple(rules)
+
+
+def check_catalog(rules: Sequence[type[Rule]]) -> None:
+    """Rules that disagree with `asynclint.catalog` (a rule added or changed since it was written) are refused."""
+    if catalog.RULES != rule_infos(rules):
+        raise RegistryError("asynclint/catalog.py is out of date: run `python -m asynclint.registry`")
+
+
+def rule_infos(rules: Sequence[type[Rule]]) -> tuple[catalog.RuleInfo, ...]:
+    """The catalog entries of these rules."""
+    return tuple(catalog.RuleInfo(r.code, r.name, r.default_enabled, r.uses_project_index) for r in rules)
 
 
 def validate(rules: list[type[Rule]]) -> None:
@@ -58,8 +81,35 @@ def validate(rules: list[type[Rule]]) -> None:
             raise RegistryError(f"{where}: name {rule.name!r} must be kebab-case, naming the pattern")
         if rule.__name__ != class_name_for(rule.name):
             raise RegistryError(f"{where}: class should be named {class_name_for(rule.name)}")
+        if rule.Options is not None and rule.Options not in ALL_OPTIONS:
+            raise RegistryError(f"{where}: Options {rule.Options.__name__} is not in asynclint.options.ALL_OPTIONS")
 
 
 def rules_by_code() -> dict[str, type[Rule]]:
     """Code -> rule class."""
     return {rule.code: rule for rule in all_rules()}
+
+
+def rules_named(codes: Sequence[str]) -> tuple[type[Rule], ...]:
+    """The rule classes of these codes (codes the configuration chose from the catalog)."""
+    by_code = rules_by_code()
+    return tuple(by_code[code] for code in codes)
+
+
+def catalog_source(rules: Sequence[type[Rule]]) -> str:
+    """`asynclint/catalog.py` with its table made from these rules."""
+    text = Path(catalog.__file__).read_text(encoding="utf-8")
+    head, rest = text.split("# BEGIN GENERATED\n", 1)
+    _, tail = rest.split("# END GENERATED\n", 1)
+    rows = "".join(f"    {info!r},\n" for info in rule_infos(rules))
+    return f"{head}# BEGIN GENERATED\nRULES: tuple[RuleInfo, ...] = (\n{rows})\n# END GENERATED\n{tail}"
+
+
+def write_catalog() -> None:
+    """Rewrite `asynclint/catalog.py` from the rule classes (run after adding or renaming a rule)."""
+    Path(catalog.__file__).write_text(catalog_source(_load_rules()), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_catalog()
+    sys.exit(0)

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Collection, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange, ProviderT, QualifiedName, ScopeProvider
 
+from asynclint.diagnostic import Diagnostic, FixSafety, TextEdit
+
 if TYPE_CHECKING:
     from asynclint.engine.context import FileContext
     from asynclint.engine.facts import FileFacts
     from asynclint.engine.project import ProjectIndex
-
-
-class FixSafety(enum.Enum):
-    """How far a rule's automatic edit may be trusted (ruff's meaning)."""
-
-    SAFE = "safe"
-    UNSAFE = "unsafe"
-    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -64,47 +57,6 @@ class Edit:
     safety: FixSafety
     start: tuple[int, int]  # (line, 0-based column)
     end: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class TextEdit:
-    """A fix as plain text: replace the span by `text` (only for fixes that need nothing else, e.g. no import)."""
-
-    start: tuple[int, int]  # (line, 0-based column)
-    end: tuple[int, int]
-    text: str
-
-
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    """One finding: where, which rule, and what to say."""
-
-    path: str
-    line: int
-    col: int  # 0-based, as libcst and flake8 count
-    code: str
-    message: str = field(compare=False)
-    name: str = field(compare=False, default="")
-    end_line: int = field(compare=False, default=0)
-    end_col: int = field(compare=False, default=0)
-    fix: FixSafety | None = field(compare=False, default=None)
-    edit: Edit | None = field(compare=False, default=None, repr=False)
-    #: The same fix as text, when it is one self-contained replacement; outlives the syntax tree.
-    text_edit: TextEdit | None = field(compare=False, default=None, repr=False)
-
-    def to_json(self) -> dict[str, Any]:
-        """The stable JSON object of `--format json` (columns 1-based, as printed)."""
-        return {
-            "path": self.path,
-            "line": self.line,
-            "col": self.col + 1,
-            "end_line": self.end_line,
-            "end_col": self.end_col + 1,
-            "code": self.code,
-            "name": self.name,
-            "message": self.message,
-            "fix": None if self.fix is None else self.fix.value,
-        }
 
 
 _FIELD = re.compile(r"{(\w+)}")

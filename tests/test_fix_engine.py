@@ -215,8 +215,9 @@ def test_a_fix_that_does_not_remove_its_finding_is_refused(monkeypatch):
 
 
 def test_verifier_refuses_changes_outside_the_edits():
+    from asynclint.diagnostic import FixSafety
     from asynclint.fixes.verify import untouched_lines_identical
-    from asynclint.rule import Edit, FixSafety
+    from asynclint.rule import Edit
 
     node = cst.Name("x")
     edit = Edit(Fix(node, node), "ASL101", FixSafety.SAFE, (2, 4), (2, 9))

@@ -114,8 +114,8 @@ def test_fixed_output_matches_byte_for_byte(path: Path, unsafe: bool, update_fix
 
 
 def test_every_fixable_rule_has_an_expected_fix_fixture():
+    from asynclint.diagnostic import FixSafety
     from asynclint.registry import all_rules
-    from asynclint.rule import FixSafety
 
     expected = {p.name.split(".py.")[0] for p in FIXTURES.rglob("*.py.*fixed")}
     folders_with_fix = {p.parent.name for p in FIXTURES.rglob("*.py.*fixed")}

@@ -31,8 +31,8 @@ def test_github(tmp_path, monkeypatch):
 
 
 def test_github_escapes_properties_and_data():
+    from asynclint.diagnostic import Diagnostic
     from asynclint.report.github import render
-    from asynclint.rule import Diagnostic
 
     found = render([Diagnostic("a,b:c.py", 1, 0, "ASL101", "50% done\nnext", end_line=1, end_col=3)])
     assert found == "::error file=a%2Cb%3Ac.py,line=1,col=1,endLine=1,endColumn=4,title=ASL101::ASL101 50%25 done%0Anext\n"

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from asynclint.diagnostic import FixSafety
 from asynclint.docs import TABLE_END, TABLE_START, explain, rules_markdown
-from asynclint.registry import RegistryError, all_rules, class_name_for, validate
-from asynclint.rule import FixSafety, Rule
+from asynclint import catalog
+from asynclint.options import ALL_OPTIONS
+from asynclint.registry import RegistryError, all_rules, catalog_source, check_catalog, class_name_for, validate
+from asynclint.rule import Rule
 from asynclint.testing import FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,31 @@ def test_validate_rejects_a_bad_rule():
 
     with pytest.raises(RegistryError):
         validate([BadName])
+
+
+def test_validate_rejects_options_the_config_cannot_read():
+    class StrayOptionsRule(Rule):
+        code = "ASL998"
+        name = "stray-options-rule"
+        message = "x"
+        Options = type("StrayOptions", (), {})
+
+    with pytest.raises(RegistryError, match="ALL_OPTIONS"):
+        validate([StrayOptionsRule])
+
+
+def test_the_catalog_is_what_the_rules_generate():
+    assert Path(catalog.__file__).read_text(encoding="utf-8") == catalog_source(RULES)
+    assert [info.code for info in catalog.RULES] == IDS
+    assert {rule.Options for rule in RULES} - {None} == set(ALL_OPTIONS)
+
+
+def test_rules_that_disagree_with_the_catalog_are_refused():
+    check_catalog(RULES)
+    renamed = type("Renamed", (RULES[0],), {"code": RULES[0].code, "name": "renamed"})
+    for stale in (RULES[:-1], (renamed, *RULES[1:])):
+        with pytest.raises(RegistryError, match="out of date"):
+            check_catalog(stale)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=IDS)

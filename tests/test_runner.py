@@ -86,6 +86,49 @@ def test_a_cache_hit_returns_what_the_miss_found(tmp_path: Path, monkeypatch: py
     assert (cache / ".gitignore").read_text().strip().endswith("*")
 
 
+LOADED_MODULES = """
+import sys
+from asynclint.cli import main
+try:
+    main()
+finally:
+    print(sorted(m for m in sys.modules if m.split(".")[0] == "libcst" or m.startswith("asynclint.rules")), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "github", "grouped"])
+def test_a_warm_run_loads_neither_libcst_nor_the_rules(tmp_path: Path, output_format: str):
+    project = _project(tmp_path / "p")
+    command = [sys.executable, "-c", LOADED_MODULES, "check", "--format", output_format, str(project)]
+    cold = subprocess.run(command, capture_output=True, text=True, cwd=project)
+    warm = subprocess.run(command, capture_output=True, text=True, cwd=project)
+    assert cold.returncode == warm.returncode == 1, cold.stderr + warm.stderr
+    assert "libcst" in cold.stderr and "asynclint.rules.blocking" in cold.stderr  # the first run checked the files
+    assert warm.stderr.strip().splitlines()[-1] == "[]", warm.stderr
+    assert warm.stdout == cold.stdout and "ASL101" in warm.stdout and "ASL201" in warm.stdout
+
+
+def test_the_index_is_read_only_when_a_file_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from asynclint.engine import project as project_module
+
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    first = _run(project, cache)
+    fills: list[int] = []
+    real_fill = project_module._fill
+
+    def counting(index, files, *args):  # type: ignore[no-untyped-def]
+        fills.append(len(files))
+        real_fill(index, files, *args)
+
+    monkeypatch.setattr(project_module, "_fill", counting)
+    assert _run(project, cache) == first
+    assert fills == []  # every finding came from the cache: no definition was read
+    (project / "other.py").write_text("import time\n\n\nasync def tick():\n    time.sleep(2)\n")
+    assert _run(project, cache) == first
+    assert fills == [3]  # a file to check: the index of the three files is read, once
+
+
 def test_a_warm_run_reuses_the_index_digests_until_a_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from asynclint.engine import cache as cache_module
 

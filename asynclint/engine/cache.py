@@ -22,14 +22,10 @@ from typing import Any, Iterable, Mapping
 
 from asynclint import __version__
 from asynclint.config import Config
+from asynclint.diagnostic import Diagnostic, FixSafety, TextEdit
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
 from asynclint.engine.paths import real_path
-from asynclint.engine.project import ASYNC, ProjectIndex
-from asynclint.engine.source import identifiers
-from asynclint.rule import Diagnostic, FixSafety, TextEdit
-
-DEFAULT_CACHE_DIR = ".asynclint_cache"
-
+from asynclint.engine.project import ASYNC, ProjectIndex, identifiers
 
 @functools.lru_cache(maxsize=1)
 def code_signature() -> str:
@@ -154,7 +150,7 @@ class ResultCache:
         data = read_cache_file(self.file, self.VERSION) or {}
         if isinstance(data.get("files"), dict):
             self.entries = data["files"]
-        self.uses_index = project is not None and any(rule.uses_project_index for rule in config.enabled_rules())
+        self.uses_index = project is not None and config.uses_project_index()
         self.index_key = project.content_key if project is not None and self.uses_index else None
         self.digests: Mapping[str, str] = {}
         self.version: str | None = None

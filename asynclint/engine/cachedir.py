@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+#: The cache folder's name, beside the config (the result cache) or at the project's root (the index).
+DEFAULT_CACHE_DIR = ".asynclint_cache"
+
 
 def read_cache_file(file: Path, version: int) -> dict[str, Any] | None:
     """The file's JSON object when it is ours, of this version, with a `files` table; else None."""

@@ -16,20 +16,14 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from asynclint.config import Config
+from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.context import FileContext, detect_library
 from asynclint.engine.facts import FileFacts, facts_of_source, reduced_source
-from asynclint.engine.files import discover
-from asynclint.engine.paths import forget, real_path
-from asynclint.engine.project import (
-    ProjectIndex,
-    build_index,
-    find_project_root,
-    index_source,
-    is_package_init,
-    module_name,
-)
-from asynclint.engine.source import ParseFailure, identifiers, parse, syntax_check
-from asynclint.rule import Diagnostic, Rule, has_async_def
+from asynclint.engine.paths import real_path
+from asynclint.engine.project import ProjectIndex, identifiers, index_source, is_package_init, module_name
+from asynclint.engine.source import ParseFailure, parse, syntax_check
+from asynclint.registry import rules_named
+from asynclint.rule import Rule, has_async_def
 
 PARSE_ERROR_CODE = "ASL000"
 PARSE_ERROR_NAME = "cannot-parse"
@@ -54,15 +48,6 @@ class TooDeep(Exception):
 TOO_DEEP = "cannot parse: the file nests too deeply to be analysed"
 
 
-@dataclass(frozen=True)
-class FileResult:
-    """The findings of one file, or the internal error that stopped its rules."""
-
-    path: str
-    diagnostics: tuple[Diagnostic, ...]
-    error: str | None = None
-
-
 def lint_source(
     source: bytes | str,
     path: str,
@@ -77,7 +62,7 @@ def lint_source(
 
     `project` is the index of the whole linted tree; without one, the file is its own project.
     """
-    chosen = config.rules_for(path) if rules is None else tuple(rules)
+    chosen = rules_named(config.codes_for(path)) if rules is None else tuple(rules)
     screened = screen_blocks(chosen, source, path, config, project)
     candidates, project = screened.rules, screened.project
     if not candidates:
@@ -373,29 +358,3 @@ def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
     except (tokenize.TokenError, SyntaxError):
         pass  # a line we cannot place is matched on its own line only
     return spans
-
-
-CACHE_DIR = ".asynclint_cache"
-
-
-def project_for(paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex | None:
-    """The coroutine index for a run, when an enabled rule needs one.
-
-    The whole project (below the nearest pyproject.toml, setup.cfg, setup.py or .git) is
-    indexed, so that checking a few files (pre-commit) resolves what they import exactly as
-    checking everything does; the index is cached in the project's `.asynclint_cache/`.
-    Outside any project, the files being checked are the project. `jobs` processes read
-    the files the index cache does not know. `fresh`: a new run (False: the caller's
-    discovery of `paths` just started it), as for `discover`.
-    """
-    if not any(rule.uses_project_index for rule in config.enabled_rules()):
-        return None
-    if fresh:
-        forget()
-    root = find_project_root(paths[0] if paths else ".")
-    if root is None:
-        return build_index(paths, jobs=jobs, fresh=False)
-    files = discover([str(root)], config, fresh=False)
-    known = {real_path(f) for f in files}
-    files += [p for p in paths if real_path(p) not in known]
-    return build_index(files, cache_dir=root / CACHE_DIR, jobs=jobs, fresh=False)

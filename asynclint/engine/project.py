@@ -10,19 +10,22 @@ is ever reported on. Lookups follow re-exports and base classes.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
+import re
 import warnings
 import zlib
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from asynclint.engine.cachedir import read_cache_file, write_cache_file
+from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, read_cache_file, write_cache_file
+from asynclint.engine.files import discover
 from asynclint.engine.paths import forget, package_name, real_path
 
 if TYPE_CHECKING:
+    from asynclint.config import Config
     from asynclint.engine.facts import FileFacts
 
 ASYNC, SYNC, UNKNOWN = "async", "sync", "unknown"
@@ -276,13 +279,12 @@ class ProjectIndex:
     """Qualified name -> is it a coroutine function? Across every indexed module."""
 
     def __init__(self) -> None:
-        self.modules: dict[str, ModuleInfo] = {}
-        #: Module names that two files claim (`conftest`, scripts with one name): never resolved through.
-        self.ambiguous: set[str] = set()
-        self.by_path: dict[str, tuple[str, ModuleInfo]] = {}
-        #: Real path -> (CRC-32 of the content read, the pre-screen's facts), for files read while
-        #: building the index (not cached on disk): the check reuses that read.
-        self.facts: dict[str, tuple[int, FileFacts | None]] = {}
+        self._modules: dict[str, ModuleInfo] = {}
+        self._ambiguous: set[str] = set()
+        self._by_path: dict[str, tuple[str, ModuleInfo]] = {}
+        self._facts: dict[str, tuple[int, FileFacts | None]] = {}
+        #: Set by `build_index`: fills the tables above when they are first asked for.
+        self._pending: Callable[[], None] | None = None
         #: Real path -> [size, mtime in ns] of each file indexed, as this run found it.
         self.stats: dict[str, list[int]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
@@ -292,14 +294,46 @@ class ProjectIndex:
         #: What was indexed, when it was built with a cache (each file's path, size and mtime).
         self.content_key: str | None = None
 
+    def load(self) -> ProjectIndex:
+        """The index with its tables filled (`build_index` defers that: a warm run may never ask).
+
+        Call it before starting workers, which would otherwise each fill their own.
+        """
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending()
+        return self
+
+    @property
+    def modules(self) -> dict[str, ModuleInfo]:
+        """Module name -> what it defines."""
+        return self.load()._modules
+
+    @property
+    def ambiguous(self) -> set[str]:
+        """Module names that two files claim (`conftest`, scripts with one name): never resolved through."""
+        return self.load()._ambiguous
+
+    @property
+    def by_path(self) -> dict[str, tuple[str, ModuleInfo]]:
+        """Real path -> its module name and info."""
+        return self.load()._by_path
+
+    @property
+    def facts(self) -> dict[str, tuple[int, FileFacts | None]]:
+        """Real path -> (CRC-32 of the content read, the pre-screen's facts), for files read while
+        building the index (not cached on disk): the check reuses that read."""
+        return self.load()._facts
+
     def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
         """Add a module; a second file with the same module name makes the name ambiguous."""
-        if name in self.modules and (path is None or self.by_path.get(real_path(path), (None,))[0] != name):
-            self.ambiguous.add(name)
-        self.modules[name] = info
+        self.load()
+        if name in self._modules and (path is None or self._by_path.get(real_path(path), (None,))[0] != name):
+            self._ambiguous.add(name)
+        self._modules[name] = info
         self._names = self._ascii = None
         if path is not None:
-            self.by_path[real_path(path)] = (name, info)
+            self._by_path[real_path(path)] = (name, info)
 
     def for_file(self, path: str) -> ProjectIndex:
         """The index as seen from one file: its own module is always its own definitions."""
@@ -310,8 +344,8 @@ class ProjectIndex:
 
     def _view(self, own: tuple[str, ModuleInfo]) -> ProjectIndex:
         view = ProjectIndex()
-        view.modules, view.ambiguous, view.by_path, view._own = self.modules, self.ambiguous, self.by_path, own
-        view.facts = self.facts
+        view._modules, view._ambiguous, view._by_path, view._own = self.modules, self.ambiguous, self.by_path, own
+        view._facts = self.facts
         view._parent = self
         return view
 
@@ -421,20 +455,35 @@ def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
 def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex:
     """Index these files, reusing cached entries of files whose size and mtime are unchanged.
 
-    The files the cache does not know are read in `jobs` processes when there are many. With
-    a cache, `index.content_key` names what was indexed (each file's path, size and mtime),
-    so that what is derived from the whole index can be cached under it too. `fresh`: a new
+    The files are only listed and `stat`ed here; their definitions are read when the index is
+    first asked for any (`load`): a warm run whose findings are all cached never does. The
+    files the cache does not know are read in `jobs` processes when there are many. With a
+    cache, `index.content_key` names what is indexed (each file's path, size and mtime), so
+    that what is derived from the whole index can be cached under it too. `fresh`: a new
     run, which forgets the folders resolved earlier in this process (one may have gained or
     lost an `__init__.py` since).
     """
     if fresh:
         forget()
-    cache = _IndexCache(cache_dir) if cache_dir is not None else None
     index = ProjectIndex()
     key = hashlib.sha1()
+    files = [(path, real_path(path), _stat_signature(path)) for path in paths]
+    for _, real, stat in files:
+        key.update(f"{real}\0{stat}\n".encode())
+        if stat is not None:
+            index.stats[real] = stat
+    if cache_dir is not None:
+        index.content_key = key.hexdigest()
+    index._pending = functools.partial(_fill, index, files, cache_dir, jobs)
+    return index
+
+
+def _fill(index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], cache_dir: Path | None, jobs: int) -> None:
+    """Add the definitions of these (path, real path, stat) files to the index, from the cache or read."""
+    cache = _IndexCache(cache_dir) if cache_dir is not None else None
     planned: list[tuple[str, str, list[int] | None, str, tuple[tuple[str, ModuleInfo] | None] | None]] = []
-    for path in paths:
-        real, stat, module = real_path(path), _stat_signature(path), module_name(path)
+    for path, real, stat in files:
+        module = module_name(path)
         found = cache.get(real, stat, module) if cache is not None and stat is not None else None
         planned.append((path, real, stat, module, found))
     read = _read_all([(path, module) for path, _, _, module, found in planned if found is None], jobs)
@@ -444,20 +493,15 @@ def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int =
                 continue  # cannot be read
             crc, entry, facts = read[path]
             if facts is not None:  # the check reuses this read for its pre-screen
-                index.facts[real] = (crc, facts)
+                index._facts[real] = (crc, facts)
             if cache is not None and stat is not None:
                 cache.put(real, stat, module, entry)
         else:
             entry = found[0]
-        key.update(f"{real}\0{stat}\n".encode())
-        if stat is not None:
-            index.stats[real] = stat
         if entry is not None:
             index.add(entry[0], entry[1], path)
     if cache is not None:
         cache.save()
-        index.content_key = key.hexdigest()
-    return index
 
 
 _Read = tuple[int, "tuple[str, ModuleInfo] | None", "FileFacts | None"]
@@ -470,7 +514,7 @@ def _read_all(files: list[tuple[str, str]], jobs: int) -> dict[str, _Read]:
     """(path, module name) -> what reading the file gives (files that cannot be read are left out)."""
     if jobs <= 1 or len(files) < _READ_IN_PROCESS_BELOW:
         return _read_batch(files)
-    from asynclint.engine.pool import process_pool
+    from asynclint.engine.pool import BrokenProcessPool, process_pool
 
     size = max(1, min(64, len(files) // (jobs * 8)))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
@@ -562,3 +606,38 @@ class _IndexCache:
     def save(self) -> None:
         if self.dirty:
             write_cache_file(self.file, {"version": self.VERSION, "files": self.entries})
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def identifiers(source: bytes | str) -> frozenset[str]:
+    """The ASCII identifiers a source mentions (the index screen and the result cache read the same).
+
+    Bytes are read as Latin-1: every byte is one character, and only ASCII ones can match.
+    """
+    text = source.decode("latin-1") if isinstance(source, bytes) else source
+    return frozenset(_IDENTIFIER.findall(text))
+
+
+def project_for(paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex | None:
+    """The coroutine index for a run, when an enabled rule needs one.
+
+    The whole project (below the nearest pyproject.toml, setup.cfg, setup.py or .git) is
+    indexed, so that checking a few files (pre-commit) resolves what they import exactly as
+    checking everything does; the index is cached in the project's `.asynclint_cache/`.
+    Outside any project, the files being checked are the project. `jobs` processes read
+    the files the index cache does not know. `fresh`: a new run (False: the caller's
+    discovery of `paths` just started it), as for `discover`.
+    """
+    if not config.uses_project_index():
+        return None
+    if fresh:
+        forget()
+    root = find_project_root(paths[0] if paths else ".")
+    if root is None:
+        return build_index(paths, jobs=jobs, fresh=False)
+    files = discover([str(root)], config, fresh=False)
+    known = {real_path(f) for f in files}
+    files += [p for p in paths if real_path(p) not in known]
+    return build_index(files, cache_dir=root / DEFAULT_CACHE_DIR, jobs=jobs, fresh=False)

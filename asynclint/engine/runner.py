@@ -7,27 +7,29 @@ crash in a C extension, the OOM killer) loses its batch, not the run: the batch'
 checked again one at a time, each in a fresh worker, and a file that kills its worker again is
 reported as an error. Nothing of a file outlives its check but its findings (the libcst
 tree is dropped, and with it the fix edits a `check` does not need).
+
+The engine's libcst side (`lint`, `fixes`) is imported by the functions that check or fix a
+file, not here: a run whose every file is a cache hit never loads libcst nor the rules.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 from asynclint.config import Config
+from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.cache import EntryKeys, ResultCache
-from asynclint.engine.lint import FileResult, lint_source, parse_error, project_for
-from asynclint.engine.pool import process_pool
-from asynclint.engine.project import ProjectIndex
-from asynclint.engine.source import ParseFailure
-from asynclint.fixes.apply import FixOutcome, fix_source
-from asynclint.fixes.write import WriteError, unified_diff, write_atomically
-from asynclint.rule import Diagnostic
+from asynclint.engine.cachedir import DEFAULT_CACHE_DIR
+from asynclint.engine.project import ProjectIndex, project_for
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from asynclint.fixes.apply import FixOutcome
 
 T = TypeVar("T")
 
@@ -61,6 +63,9 @@ def _slim(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
 
 def check_one(job: Job, path: str) -> tuple[FileResult, dict[str, Any] | None]:
     """Check one file; with a cache, also the entry that remembers the result."""
+    from asynclint.engine.lint import lint_source, parse_error
+    from asynclint.engine.source import ParseFailure
+
     try:
         st = os.stat(path)
         with open(path, "rb") as handle:
@@ -89,6 +94,9 @@ class FixReport:
 
 def fix_one(job: Job, path: str) -> FixReport:
     """Fix one file: write it (atomically), or with `diff` only describe the change."""
+    from asynclint.fixes.apply import FixOutcome, fix_source
+    from asynclint.fixes.write import WriteError, unified_diff, write_atomically
+
     try:
         with open(path, "rb") as handle:
             original = handle.read()
@@ -130,6 +138,8 @@ def _run_batch(work: Callable[[Job, str], T], paths: list[str]) -> list[T]:
 
 def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
     # fork shares the parent's index without pickling it; elsewhere the job is pickled once per worker.
+    from asynclint.engine.pool import process_pool
+
     return process_pool(workers, _start_worker, (job,))
 
 
@@ -151,6 +161,10 @@ def run_all(
             if on_file is not None:
                 on_file()
         return
+    from asynclint.engine.pool import BrokenProcessPool
+
+    if job.project is not None:
+        job.project.load()  # once, here, not in each worker
     workers = min(jobs, len(paths))
     size = max(1, min(32, len(paths) // (workers * 8)))
     batches = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
@@ -183,13 +197,15 @@ def _crashed_check(path: str) -> tuple[FileResult, None]:
 
 
 def _crashed_fix(path: str) -> FixReport:
+    from asynclint.fixes.apply import FixOutcome
+
     error = f"{path}: the worker process fixing this file crashed; file left unchanged"
     return FixReport(path, False, FixOutcome(path, b"", b"", error=error), error=error)
 
 
 def cache_folder(config: Config, cache_dir: str | None) -> Path:
     """`cache-dir` from the command line or the config (relative to the config's folder), else `.asynclint_cache`."""
-    chosen = cache_dir or config.cache_dir or ".asynclint_cache"
+    chosen = cache_dir or config.cache_dir or DEFAULT_CACHE_DIR
     folder = Path(chosen)
     return folder if folder.is_absolute() else config.root / folder
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import re
 import warnings
 from dataclasses import dataclass
 
@@ -57,15 +56,3 @@ def syntax_check(data: bytes | str) -> ParseFailure | None:
     except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
         result = parse(data)
         return result if isinstance(result, ParseFailure) else None
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def identifiers(source: bytes | str) -> frozenset[str]:
-    """The ASCII identifiers a source mentions (the index screen and the result cache read the same).
-
-    Bytes are read as Latin-1: every byte is one character, and only ASCII ones can match.
-    """
-    text = source.decode("latin-1") if isinstance(source, bytes) else source
-    return frozenset(_IDENTIFIER.findall(text))

@@ -9,12 +9,14 @@ from typing import Sequence
 import libcst as cst
 
 from asynclint.config import Config
+from asynclint.diagnostic import Diagnostic, FixSafety
 from asynclint.engine.lint import TOO_DEEP, RuleCrash, TooDeep, lint_module, parse_error
 from asynclint.engine.project import ProjectIndex
 from asynclint.engine.source import ParseFailure, parse
 from asynclint.fixes.imports import add_imports, add_module_statements
 from asynclint.fixes.verify import untouched_lines_identical
-from asynclint.rule import Diagnostic, Edit, FixSafety, Rule
+from asynclint.registry import rules_named
+from asynclint.rule import Edit, Rule
 
 MAX_PASSES = 10
 
@@ -55,7 +57,7 @@ def fix_source(
     project: ProjectIndex | None = None,
 ) -> FixOutcome:
     """Fix one file's source in passes until nothing fixable is left; verify every pass."""
-    chosen_rules = config.rules_for(path) if rules is None else tuple(rules)
+    chosen_rules = rules_named(config.codes_for(path)) if rules is None else tuple(rules)
     module = parse(source)
     if isinstance(module, ParseFailure):
         return FixOutcome(path, source, source, remaining=(parse_error(path, module),))

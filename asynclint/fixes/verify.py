@@ -8,7 +8,6 @@ from typing import Iterable, Sequence
 from asynclint.rule import Edit
 
 
-
 def edited_lines(edits: Iterable[Edit]) -> set[int]:
     """0-based indexes of the lines an edit may change (its node's whole lines)."""
     lines: set[int] = set()

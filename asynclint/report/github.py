@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from asynclint.rule import Diagnostic
+from asynclint.diagnostic import Diagnostic
 
 
 def _data(text: str) -> str:

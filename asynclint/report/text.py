@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import click
 
-from asynclint.rule import Diagnostic, FixSafety
+from asynclint.diagnostic import Diagnostic, FixSafety
 
 if TYPE_CHECKING:
     from asynclint.fixes.apply import FixOutcome

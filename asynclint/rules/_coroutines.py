@@ -9,7 +9,6 @@ resolves to none of them is never reported.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -19,25 +18,12 @@ from libcst.metadata import QualifiedNameSource
 
 from asynclint.engine.facts import Callee, FileFacts
 from asynclint.engine.project import ASYNC, ProjectIndex, absolutize
+from asynclint.options import CoroutineOptions
 from asynclint.rule import Rule
 from asynclint.rules import _names
 from asynclint.rules._match import ReceiverTypes, Site
 
 PROJECT, CATALOGUE, CONFIG = "project", "catalogue", "config"
-
-
-@dataclasses.dataclass(frozen=True)
-class CoroutineOptions:
-    """Options shared by the ASL2xx rules."""
-
-    coroutine_functions: tuple[str, ...] = dataclasses.field(
-        default=(),
-        metadata={"doc": "qualified-name globs of extra coroutine functions (e.g. `myclient.Client.*`)"},
-    )
-    ignore_coroutines: tuple[str, ...] = dataclasses.field(
-        default=(),
-        metadata={"doc": "qualified-name globs whose coroutines and tasks may be dropped on purpose"},
-    )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from asynclint.diagnostic import FixSafety
 from asynclint.fixes.imports import binding_for
-from asynclint.rule import Fix, FixSafety, Rule
+from asynclint.rule import Fix, Rule
 
 
 def await_library_call(rule: Rule, call: cst.Call, attr: str) -> Fix | None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar, Mapping
 
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
+from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
 from asynclint.engine.facts import FileFacts
 from asynclint.engine.project import ProjectIndex
-from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.options import BlockingCallOptions
+from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._edits import await_library_call, to_thread
 from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
@@ -312,16 +313,6 @@ class BlockingFileIo(BlockingCallRule):
             ),
         ),
         Invalid("import shutil\n\nasync def clean(d):\n    shutil.rmtree(d)\n", line=4),
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class BlockingCallOptions:
-    """Options of ASL105."""
-
-    blocking_calls: tuple[str, ...] = dataclasses.field(
-        default=(),
-        metadata={"doc": "extra qualified names (e.g. `mylib.db.query`) reported as blocking calls in async code"},
     )
 
 

@@ -7,10 +7,11 @@ from typing import Any, Mapping
 import libcst as cst
 from libcst.metadata import FunctionScope, ScopeProvider
 
+from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext, dotted
 from asynclint.engine.facts import FileFacts
 from asynclint.engine.project import ProjectIndex
-from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules._flow import facts_of, final_name, names_in, suspends
 from asynclint.rules._match import resolve
 

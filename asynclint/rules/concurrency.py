@@ -8,11 +8,12 @@ from typing import Any, Mapping, Sequence
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
+from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
 from asynclint.engine.facts import FOR_LOOP, FileFacts
 from asynclint.engine.project import ProjectIndex
 from asynclint.fixes.imports import binding_for
-from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules._edits import awaited
 from asynclint.rules._flow import (
     Facts,

@@ -7,13 +7,15 @@ from typing import Any, ClassVar, Mapping
 import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
+from asynclint.diagnostic import FixSafety
 from asynclint.engine import facts as positions
 from asynclint.engine.context import FileContext
 from asynclint.engine.facts import Callee, FileFacts
 from asynclint.engine.project import ProjectIndex
-from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.options import CoroutineOptions
+from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineOptions, CoroutineResolver, may_be_coroutine
+from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineResolver, may_be_coroutine
 from asynclint.rules._edits import awaited
 from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 

@@ -8,11 +8,12 @@ from typing import Any, Mapping
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
+from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext, self_name
 from asynclint.engine.facts import FileFacts
 from asynclint.engine.project import ProjectIndex
 from asynclint.fixes.imports import binding_for
-from asynclint.rule import Fix, FixSafety, Invalid, Rule, Valid
+from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._flow import suspends
 from asynclint.rules._match import ReceiverTypes, Site, resolve
