@@ -18,31 +18,33 @@ class RuleInfo(NamedTuple):
     name: str
     default_enabled: bool
     uses_project_index: bool
+    #: `module:Class` of the rule's screen (`asynclint.screen`), which decides without libcst where it may fire.
+    screen: str
 
 
 # BEGIN GENERATED
 RULES: tuple[RuleInfo, ...] = (
-    RuleInfo(code='ASL101', name='blocking-sleep', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL102', name='blocking-http', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL103', name='blocking-subprocess', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL105', name='blocking-call', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL106', name='nested-event-loop', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL201', name='unawaited-coroutine', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL202', name='unused-coroutine-object', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL203', name='unscheduled-coroutines', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL204', name='coroutine-in-condition', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL205', name='async-callback-in-sync-api', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL206', name='dangling-task', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL207', name='run-needs-coroutine', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL208', name='task-never-awaited', default_enabled=True, uses_project_index=True),
-    RuleInfo(code='ASL301', name='await-in-loop', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL302', name='sequential-awaits', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL303', name='unbounded-gather', default_enabled=False, uses_project_index=False),
-    RuleInfo(code='ASL401', name='swallowed-cancellation', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL402', name='discarded-gather-exceptions', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL501', name='legacy-run-loop', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL502', name='get-event-loop-in-coroutine', default_enabled=True, uses_project_index=False),
-    RuleInfo(code='ASL503', name='thread-lock-across-await', default_enabled=True, uses_project_index=False),
+    RuleInfo(code='ASL101', name='blocking-sleep', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingSleepScreen'),
+    RuleInfo(code='ASL102', name='blocking-http', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingHttpScreen'),
+    RuleInfo(code='ASL103', name='blocking-subprocess', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingSubprocessScreen'),
+    RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingFileIoScreen'),
+    RuleInfo(code='ASL105', name='blocking-call', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingCallScreen'),
+    RuleInfo(code='ASL106', name='nested-event-loop', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:NestedEventLoopScreen'),
+    RuleInfo(code='ASL201', name='unawaited-coroutine', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnawaitedCoroutineScreen'),
+    RuleInfo(code='ASL202', name='unused-coroutine-object', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnusedCoroutineObjectScreen'),
+    RuleInfo(code='ASL203', name='unscheduled-coroutines', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnscheduledCoroutinesScreen'),
+    RuleInfo(code='ASL204', name='coroutine-in-condition', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:CoroutineInConditionScreen'),
+    RuleInfo(code='ASL205', name='async-callback-in-sync-api', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:AsyncCallbackInSyncApiScreen'),
+    RuleInfo(code='ASL206', name='dangling-task', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:DanglingTaskScreen'),
+    RuleInfo(code='ASL207', name='run-needs-coroutine', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:RunNeedsCoroutineScreen'),
+    RuleInfo(code='ASL208', name='task-never-awaited', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:TaskNeverAwaitedScreen'),
+    RuleInfo(code='ASL301', name='await-in-loop', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:AwaitInLoopScreen'),
+    RuleInfo(code='ASL302', name='sequential-awaits', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:SequentialAwaitsScreen'),
+    RuleInfo(code='ASL303', name='unbounded-gather', default_enabled=False, uses_project_index=False, screen='asynclint.rules._screens:UnboundedGatherScreen'),
+    RuleInfo(code='ASL401', name='swallowed-cancellation', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:SwallowedCancellationScreen'),
+    RuleInfo(code='ASL402', name='discarded-gather-exceptions', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:DiscardedGatherExceptionsScreen'),
+    RuleInfo(code='ASL501', name='legacy-run-loop', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:LegacyRunLoopScreen'),
+    RuleInfo(code='ASL502', name='get-event-loop-in-coroutine', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:GetEventLoopInCoroutineScreen'),
+    RuleInfo(code='ASL503', name='thread-lock-across-await', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:ThreadLockAcrossAwaitScreen'),
 )
 # END GENERATED

@@ -84,7 +84,7 @@ class Config:
 
     def excludes(self, rel: str) -> bool:
         """Whether a path relative to the config's folder matches a configured `exclude` glob."""
-        return any(glob_matches(rel, pattern) for pattern in self.exclude)
+        return globs_match(rel, self.exclude)
 
 
 def matches(code: str, selectors: Iterable[str]) -> bool:
@@ -133,27 +133,36 @@ def glob_matches(rel: str, pattern: str) -> bool:
     The glob matches the whole path or a folder of it (`build/gen`); a glob without a slash
     names a file or folder anywhere (`tests`, `*_pb2.py`).
     """
-    whole, anywhere = _compiled(pattern)
+    return globs_match(rel, (pattern,))
+
+
+def globs_match(rel: str, patterns: tuple[str, ...]) -> bool:
+    """Whether any of the globs matches the path, as `glob_matches` says (one regex for them all)."""
+    if not patterns:
+        return False
+    whole, anywhere = _compiled(patterns)
     if whole(rel):
         return True
     if anywhere is None:
         return False
     folder, _, name = rel.rpartition("/")
-    return anywhere(name) is not None or (bool(folder) and _names_a_folder(folder, pattern))
+    return anywhere(name) is not None or (bool(folder) and _names_a_folder(folder, patterns))
 
 
 @functools.lru_cache(maxsize=4096)
-def _names_a_folder(folder: str, pattern: str) -> bool:
+def _names_a_folder(folder: str, patterns: tuple[str, ...]) -> bool:
     """Whether a slash-free glob matches a part of this root-relative folder (asked for each of its files)."""
-    anywhere = _compiled(pattern)[1]
+    anywhere = _compiled(patterns)[1]
     return anywhere is not None and any(anywhere(part) for part in folder.split("/"))
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> tuple[Callable[[str], Any], Callable[[str], Any] | None]:
-    pattern = pattern.rstrip("/")
-    whole = re.compile(f"(?:{fnmatch.translate(pattern)})|(?:{fnmatch.translate(pattern + '/*')})").match
-    return whole, (re.compile(fnmatch.translate(pattern)).match if "/" not in pattern else None)
+def _compiled(patterns: tuple[str, ...]) -> tuple[Callable[[str], Any], Callable[[str], Any] | None]:
+    """A matcher of the whole path or a folder of it, and one of a name (slash-free globs only; None: none is)."""
+    stripped = [pattern.rstrip("/") for pattern in patterns]
+    whole = "|".join(f"(?:{fnmatch.translate(p)})|(?:{fnmatch.translate(p + '/*')})" for p in stripped)
+    names = "|".join(f"(?:{fnmatch.translate(p)})" for p in stripped if "/" not in p)
+    return re.compile(whole).match, (re.compile(names).match if names else None)
 
 
 def split_codes(values: Sequence[str] | None) -> tuple[str, ...] | None:

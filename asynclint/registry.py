@@ -13,6 +13,7 @@ from typing import Sequence
 from asynclint import catalog
 from asynclint.options import ALL_OPTIONS
 from asynclint.rule import Rule
+from asynclint.screen import Screen
 
 CODE_RE = re.compile(r"^ASL\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -64,12 +65,26 @@ def check_catalog(rules: Sequence[type[Rule]]) -> None:
 
 def rule_infos(rules: Sequence[type[Rule]]) -> tuple[catalog.RuleInfo, ...]:
     """The catalog entries of these rules."""
-    return tuple(catalog.RuleInfo(r.code, r.name, r.default_enabled, r.uses_project_index) for r in rules)
+    return tuple(
+        catalog.RuleInfo(r.code, r.name, r.default_enabled, r.uses_project_index, screen_path(screen_of(r))) for r in rules
+    )
+
+
+def screen_of(rule: type[Rule]) -> type[Screen]:
+    """A rule's screen: its first base, a `Screen` that is no rule (the plain `Screen` when it has none)."""
+    first = rule.__bases__[0]
+    return first if issubclass(first, Screen) and not issubclass(first, Rule) else Screen
+
+
+def screen_path(screen: type[Screen]) -> str:
+    """`module:Class`, as the catalog names a screen."""
+    return f"{screen.__module__}:{screen.__qualname__}"
 
 
 def validate(rules: list[type[Rule]]) -> None:
     """Codes unique and well-formed, names kebab-case and matching their class."""
     seen: dict[str, str] = {}
+    seen_screens: dict[type[Screen], str] = {}
     for rule in rules:
         where = f"{rule.__module__}.{rule.__qualname__}"
         if not CODE_RE.match(rule.code):
@@ -81,8 +96,20 @@ def validate(rules: list[type[Rule]]) -> None:
             raise RegistryError(f"{where}: name {rule.name!r} must be kebab-case, naming the pattern")
         if rule.__name__ != class_name_for(rule.name):
             raise RegistryError(f"{where}: class should be named {class_name_for(rule.name)}")
+        screen = screen_of(rule)
+        if screen is not Screen and screen in seen_screens:
+            raise RegistryError(f"{where}: screen {screen.__name__} is also {seen_screens[screen]}'s (one screen per rule)")
+        seen_screens[screen] = rule.code
+        for attr in dir(screen):
+            if not attr.startswith("__") and _unbound(getattr(rule, attr)) is not _unbound(getattr(screen, attr)):
+                raise RegistryError(f"{where}: overrides {attr!r} of its screen {screen.__name__}: define it there")
         if rule.Options is not None and rule.Options not in ALL_OPTIONS:
             raise RegistryError(f"{where}: Options {rule.Options.__name__} is not in asynclint.options.ALL_OPTIONS")
+
+
+def _unbound(value: object) -> object:
+    """A class method's function (a new bound method is made at each access), else the value."""
+    return getattr(value, "__func__", value)
 
 
 def rules_by_code() -> dict[str, type[Rule]]:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar, Collection, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange, ProviderT, QualifiedName, ScopeProvider
 
 from asynclint.diagnostic import Diagnostic, FixSafety, TextEdit
+from asynclint.screen import Screen
 
 if TYPE_CHECKING:
     from asynclint.engine.context import FileContext
-    from asynclint.engine.facts import FileFacts
-    from asynclint.engine.project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,13 @@ class Edit:
 _FIELD = re.compile(r"{(\w+)}")
 
 
-class Rule(cst.BatchableCSTVisitor):
-    """Base of every rule: subclasses set the class attributes and `visit_*` methods."""
+class Rule(Screen, cst.BatchableCSTVisitor):
+    """Base of every rule: subclasses set the class attributes and `visit_*` methods.
+
+    What the engine asks before reading a file with libcst (`could_fire`, `screen`...) comes
+    from the rule's screen class (`asynclint.screen`), its first base: libcst-free, so that a
+    changed file that no rule can fire on is checked without loading libcst or the rules.
+    """
 
     code: ClassVar[str]
     name: ClassVar[str]
@@ -71,13 +75,6 @@ class Rule(cst.BatchableCSTVisitor):
     fix_title: ClassVar[str | None] = None
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     default_enabled: ClassVar[bool] = True
-    #: Rules that only fire in async code can skip files with no `async def` at all.
-    requires_async_def: ClassVar[bool] = False
-    #: Words one of which every finding's source must contain (`run_until_complete`): files
-    #: without any skip the rule, and libcst with it. Empty: no such word.
-    triggers: ClassVar[tuple[str, ...]] = ()
-    #: Rules that ask the project-wide index which functions are coroutine functions.
-    uses_project_index: ClassVar[bool] = False
     Options: ClassVar[type | None] = None
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
@@ -89,36 +86,6 @@ class Rule(cst.BatchableCSTVisitor):
         self.ctx = ctx
         #: Reports waiting for positions: (node, message fields, fix).
         self.reports: list[tuple[cst.CSTNode, Mapping[str, str], Fix | None]] = []
-
-    @classmethod
-    def could_fire(cls, data: bytes | str, async_def: bool | None = None) -> bool:
-        """A cheap, exact pre-screen: False only when the rule cannot fire on this source.
-
-        `async_def`: `has_async_def(data)`, when the caller knows it already.
-        """
-        if cls.requires_async_def and not (has_async_def(data) if async_def is None else async_def):
-            return False
-        if not cls.triggers:
-            return True
-        if isinstance(data, bytes):
-            return any(word.encode("ascii") in data for word in cls.triggers)
-        return any(word in data for word in cls.triggers)
-
-    @classmethod
-    def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        """For rules using the project index: False only when no identifier of the file can matter."""
-        return True
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        """After `could_fire`, from an `ast` read of the file: the blocks where the rule may fire.
-
-        A block is a top-level `def` or `class` (its index in the module's body), a method of a
-        top-level class, or `facts.MODULE` (see `engine/facts.py`); empty: the rule cannot fire here; None: it may fire anywhere (no screen).
-        Blocks left out must hold nothing the rule could report. `project` is the index as seen
-        from the file (its own definitions included).
-        """
-        return None
 
     def finish(self) -> None:
         """Called once after the traversal, for checks that need the whole module."""
@@ -193,14 +160,3 @@ class Rule(cst.BatchableCSTVisitor):
     def message_fields(cls) -> list[str]:
         """Names of the fields the message template needs."""
         return _FIELD.findall(cls.message)
-
-
-_ASYNC_DEF = re.compile(r"\basync(?:[ \t\f]|\\\r?\n)+def\b")
-_ASYNC_DEF_BYTES = re.compile(rb"\basync(?:[ \t\f]|\\\r?\n)+def\b")
-
-
-def has_async_def(data: bytes | str) -> bool:
-    """Whether the source can contain an `async def` (and so async code at all)."""
-    if isinstance(data, bytes):
-        return b"async" in data and _ASYNC_DEF_BYTES.search(data) is not None
-    return "async" in data and _ASYNC_DEF.search(data) is not None

@@ -74,7 +74,7 @@ def main() -> int:
 
     from asynclint.config import Config
     from asynclint.engine.files import discover
-    from asynclint.engine.lint import lint_file
+    from asynclint.engine.lint import lint_source
     from asynclint.engine.project import build_index
 
     roots = [fetch(spec) for spec in pinned(names, args.all)]
@@ -114,7 +114,8 @@ def main() -> int:
     started = time.perf_counter()
     for path in files:
         counts.clear()
-        result = lint_file(path, config, project=project)
+        with open(path, "rb") as handle:
+            result = lint_source(handle.read(), path, config, project=project)
         annotation_parses += counts.pop("annotation", 0)
         for key, value in counts.items():
             per_file_max[key] = max(per_file_max[key], value)

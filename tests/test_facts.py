@@ -10,7 +10,7 @@ import pytest
 
 from asynclint.config import Config
 from asynclint.engine.facts import facts_of_source
-from asynclint.engine.lint import screen
+from asynclint.engine.screening import screen
 from asynclint.registry import all_rules
 
 
@@ -235,7 +235,8 @@ def local():
 
 
 def test_legacy_run_loop_reads_every_block_that_mentions_the_loop():
-    from asynclint.engine.lint import lint_source, screen_blocks
+    from asynclint.engine.lint import lint_source
+    from asynclint.engine.screening import screen_blocks
 
     rules = [rule for rule in all_rules() if rule.code == "ASL501"]
     screened = screen_blocks(rules, LOOPS, "m.py", Config(select=("ASL501",)), None)

@@ -133,7 +133,7 @@ def test_prescreen_never_hides_a_finding(monkeypatch):
     in test_examples.py, cover single findings; benchmarks/bench.py --verify-screen real code.)
     """
     from asynclint.config import Config
-    from asynclint.engine.lint import screen
+    from asynclint.engine.screening import screen
     from asynclint.registry import all_rules
     from asynclint.testing import fixture_index
 

@@ -141,6 +141,30 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
         assert build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go"), bad
 
 
+def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path, monkeypatch):
+    from asynclint.engine import project as project_module
+
+    write(tmp_path, {"a.py": "async def go():\n    pass\n", "b.py": "from a import go as run\n"})
+    files = [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
+    cache = tmp_path / ".asynclint_cache"
+    assert build_index(files, cache_dir=cache).coroutine_names() == {"go", "run"}
+
+    def resolving(*args):  # type: ignore[no-untyped-def]
+        raise AssertionError("the names were resolved again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(project_module, "_async_names", resolving)
+        (tmp_path / "a.py").write_text("async def go():\n    return 1  # a body edit: same definitions\n")
+        assert build_index(files, cache_dir=cache).coroutine_names() == {"go", "run"}
+    (tmp_path / "a.py").write_text("def go():\n    pass\n")
+    assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
+    stored = json.loads((cache / "index.json").read_text())
+    stored["names"]["coroutine_names"] = ["go"]  # not what was written for these definitions
+    (cache / "index.json").write_text(json.dumps(stored))
+    (tmp_path / "b.py").write_text("from a import go as run  # touched\n")
+    assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
+
+
 def test_index_cache_remembers_unreadable_files_and_renamed_modules(tmp_path):
     write(tmp_path, {"pkg/a.py": "async def go():\n    pass\n", "pkg/new.py": "def f(:\n"})
     files = [str(tmp_path / "pkg/a.py"), str(tmp_path / "pkg/new.py")]

@@ -48,6 +48,27 @@ def test_validate_rejects_options_the_config_cannot_read():
         validate([StrayOptionsRule])
 
 
+def test_validate_rejects_a_rule_that_screens_differently_from_its_screen():
+    from asynclint.rules._screens import BlockingSleepScreen, LegacyRunLoopScreen
+
+    class TriggersOwnWords(LegacyRunLoopScreen, Rule):
+        code = "ASL997"
+        name = "triggers-own-words"
+        message = "x"
+        triggers = ("something_else",)
+
+    with pytest.raises(RegistryError, match="overrides 'triggers'"):
+        validate([TriggersOwnWords])
+
+    class SharesAScreen(BlockingSleepScreen, Rule):
+        code = "ASL996"
+        name = "shares-a-screen"
+        message = "x"
+
+    with pytest.raises(RegistryError, match="one screen per rule"):
+        validate([*RULES, SharesAScreen])
+
+
 def test_the_catalog_is_what_the_rules_generate():
     assert Path(catalog.__file__).read_text(encoding="utf-8") == catalog_source(RULES)
     assert [info.code for info in catalog.RULES] == IDS

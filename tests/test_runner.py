@@ -92,7 +92,8 @@ from asynclint.cli import main
 try:
     main()
 finally:
-    print(sorted(m for m in sys.modules if m.split(".")[0] == "libcst" or m.startswith("asynclint.rules")), file=sys.stderr)
+    loaded = [m for m in sys.modules if m.split(".")[0] == "libcst" or m in ("asynclint.rule", "asynclint.registry")]
+    print(sorted(loaded), file=sys.stderr)
 """
 
 
@@ -103,9 +104,24 @@ def test_a_warm_run_loads_neither_libcst_nor_the_rules(tmp_path: Path, output_fo
     cold = subprocess.run(command, capture_output=True, text=True, cwd=project)
     warm = subprocess.run(command, capture_output=True, text=True, cwd=project)
     assert cold.returncode == warm.returncode == 1, cold.stderr + warm.stderr
-    assert "libcst" in cold.stderr and "asynclint.rules.blocking" in cold.stderr  # the first run checked the files
+    assert "libcst" in cold.stderr and "asynclint.registry" in cold.stderr  # the first run checked the files
     assert warm.stderr.strip().splitlines()[-1] == "[]", warm.stderr
     assert warm.stdout == cold.stdout and "ASL101" in warm.stdout and "ASL201" in warm.stdout
+
+
+def test_a_changed_file_no_rule_can_fire_on_is_checked_without_libcst(tmp_path: Path):
+    project = _project(tmp_path / "p")
+    (project / "plain.py").write_text("import asyncio\n\n\nasync def add(a, b):\n    return a + b\n")
+    command = [sys.executable, "-c", LOADED_MODULES, "check", "--format", "json", str(project)]
+    cold = subprocess.run(command, capture_output=True, text=True, cwd=project)
+    (project / "plain.py").write_text("import asyncio\n\n\nasync def add(a, b):\n    return b + a\n")
+    changed = subprocess.run(command, capture_output=True, text=True, cwd=project)
+    assert changed.stderr.strip().splitlines()[-1] == "[]", changed.stderr  # screened out: no libcst
+    assert changed.stdout == cold.stdout and json.loads(cold.stdout)
+    (project / "plain.py").write_text("import asyncio\n\n\nasync def add(a, b):\n    asyncio.sleep(a)\n")
+    found = subprocess.run(command, capture_output=True, text=True, cwd=project)
+    assert "libcst" in found.stderr.strip().splitlines()[-1]  # a rule may fire: the rules run
+    assert "plain.py" in found.stdout and "ASL201" in found.stdout
 
 
 def test_the_index_is_read_only_when_a_file_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -145,6 +161,10 @@ def test_a_warm_run_reuses_the_index_digests_until_a_file_changes(tmp_path: Path
     monkeypatch.setattr(cache_module, "index_digests", counting)
     assert _run(project, cache) == first and computed == []  # nothing indexed changed: digests reused
     (project / "api.py").write_text("async def fetch():\n    return 1\n")
+    assert _run(project, cache) == first and computed == []  # a body changed, not what the module defines
+    (project / "api.py").write_text("async def fetch():\n    return 1\n\n\ndef helper():\n    pass\n")
+    assert _run(project, cache) == first and computed == [1]
+    (project / "api.py").write_text("async def fetch():\n    return 2\n\n\ndef helper():\n    pass\n")
     assert _run(project, cache) == first and computed == [1]
 
 
@@ -177,6 +197,26 @@ def test_an_index_change_seen_by_a_partial_run_still_rechecks_the_other_files(
     after = _run(project, cache)
     assert sorted(checked) == ["caller.py", "late.py"]  # `fetch` changed, `notify` appeared; other.py has neither
     assert {(Path(d.path).name, d.code) for d in after if d.code == "ASL201"} == {("late.py", "ASL201")}
+
+
+def test_a_stored_digest_table_that_is_not_what_it_claims_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The partial run above, with the saved table of the changed name put back as it was before."""
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    _run(project, cache)
+    (results,) = cache.glob("results-*.json")
+    before = json.loads(results.read_text())["digests"]
+    (project / "api.py").write_text("def fetch():\n    pass\n")
+    config = Config(select=("ALL",), root=project)
+    check_files([str(project / "api.py")], config, jobs=1, cache_dir=cache)
+    data = json.loads(results.read_text())
+    old = {line.split(" ")[0]: line for line in before.split("\n")}
+    data["digests"] = "\n".join(old.get(line.split(" ")[0], line) for line in data["digests"].split("\n"))
+    results.write_text(json.dumps(data))
+    checked = _checked(monkeypatch)
+    after = _run(project, cache)
+    assert sorted(checked) == ["caller.py"]  # the table says `fetch` did not change; its version says otherwise
+    assert {d.code for d in after} == {"ASL101"}
 
 
 def test_a_new_async_def_rechecks_the_files_that_mention_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -309,7 +349,7 @@ def test_positions_stopped_early_equal_libcst_positions():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from asynclint.engine.lint import positions_of
+    from asynclint.engine.visit import positions_of
 
     class Nodes(cst.CSTVisitor):
         def __init__(self) -> None:

@@ -76,14 +76,22 @@ def index_digests(project: ProjectIndex) -> dict[str, str]:
 
 
 def _digests_ok(data: Mapping[str, Any]) -> bool:
-    """Whether a cache file's stored digests are well formed."""
-    digests = data.get("digests")
-    return (
-        isinstance(digests, dict)
-        and all(isinstance(v, str) for v in digests.values())
-        and isinstance(data.get("digests_version"), str)
-        and isinstance(data.get("ascii"), bool)
-    )
+    """Whether a cache file's stored digests look like what `save` writes (their content is checked when read)."""
+    return isinstance(data.get("digests"), str) and isinstance(data.get("digests_version"), str) and isinstance(data.get("ascii"), bool)
+
+
+def _digests_text(digests: Mapping[str, str]) -> str:
+    """The digest table as stored: one `name digest` line each (decoded only when a file changed)."""
+    return "\n".join(f"{name} {digest}" for name, digest in sorted(digests.items()))
+
+
+def _digests_from_text(text: str, version: str) -> dict[str, str] | None:
+    """The stored table, when it is well formed and is the version it claims to be; else None."""
+    try:
+        table = dict(line.split(" ", 1) for line in text.split("\n") if line)
+    except ValueError:
+        return None
+    return table if digests_version(table) == version else None
 
 
 def _encode(diagnostic: Diagnostic) -> list[Any]:
@@ -140,7 +148,7 @@ class ResultCache:
     or went away.
     """
 
-    VERSION = 2
+    VERSION = 3
 
     def __init__(self, folder: Path, config: Config, project: ProjectIndex | None) -> None:
         self.folder = folder
@@ -152,21 +160,47 @@ class ResultCache:
             self.entries = data["files"]
         self.uses_index = project is not None and config.uses_project_index()
         self.index_key = project.content_key if project is not None and self.uses_index else None
-        self.digests: Mapping[str, str] = {}
+        self.project = project
+        self._digests: dict[str, str] | None = {}
+        #: The digests as stored, while they are not needed (a warm run never needs them).
+        self._stored_digests = ""
         self.version: str | None = None
         self.disabled = False
         #: The sizes and mtimes the index just read: no second `stat` per file.
         self.stats = project.stats if project is not None else {}
+        self.definitions_key: str | None = None
         if self.uses_index and project is not None:
-            if self.index_key is not None and data.get("index_key") == self.index_key and _digests_ok(data):
+            stored = _digests_ok(data)
+            if stored and self.index_key is not None and data.get("index_key") == self.index_key:
                 # Nothing indexed changed since the last save: the digests are those saved.
-                self.digests, self.version, ascii_names = data["digests"], data["digests_version"], data["ascii"]
+                self.definitions_key = data.get("definitions_key")
+            elif stored and project.definitions_key is not None and data.get("definitions_key") == project.definitions_key:
+                # Files changed, but not what they define (a function's body, a comment): same digests.
+                self.definitions_key = project.definitions_key
+                self.dirty = True  # under the new index key
             else:
-                self.digests, ascii_names = index_digests(project), project.names_are_ascii()
-                self.version = digests_version(self.digests)
+                stored = False
+            if stored:
+                self._digests, self._stored_digests = None, data["digests"]
+                self.version, ascii_names = data["digests_version"], data["ascii"]
+            else:
+                self.definitions_key = project.definitions_key
+                self._digests, ascii_names = index_digests(project), project.names_are_ascii()
+                self.version = digests_version(self._digests)
                 self.dirty = True
             if not ascii_names:
                 self.disabled = True  # the identifier scan reads ASCII only: no entry could be trusted
+
+    @property
+    def digests(self) -> Mapping[str, str]:
+        """Identifier -> digest of its index entries (`index_digests`), read from the cache when first needed."""
+        if self._digests is None:
+            self._digests = _digests_from_text(self._stored_digests, self.version or "")
+            if self._digests is None and self.project is not None:  # corrupt: made again, never trusted
+                self._digests = index_digests(self.project)
+                self.version = digests_version(self._digests)
+                self.dirty = True
+        return self._digests or {}
 
     def get(self, path: str) -> tuple[Diagnostic, ...] | None:
         """The cached findings of `path`, when its content and what they depend on are unchanged."""
@@ -219,7 +253,8 @@ class ResultCache:
                 {
                     "version": self.VERSION,
                     "index_key": self.index_key,
-                    "digests": dict(self.digests),
+                    "definitions_key": self.definitions_key,
+                    "digests": self._stored_digests if self._digests is None else _digests_text(self._digests),
                     "digests_version": self.version,
                     "ascii": not self.disabled,
                     "files": self.entries,

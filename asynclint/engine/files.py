@@ -6,7 +6,7 @@ import os
 from typing import Callable, Iterator, Sequence
 
 from asynclint.config import Config
-from asynclint.engine.paths import forget, listed_file, listing, real_path, walked
+from asynclint.engine.paths import forget, join, listed_file, listing, real_path, walked
 
 SKIPPED_DIRS = frozenset(
     {
@@ -37,12 +37,14 @@ def discover(paths: Sequence[str], config: Config, on_skip: Skipped = ignore_ski
         forget()
     found: list[str] = []
     seen: set[str] = set()
+    cwd = os.getcwd()
     for path in paths:
         if not os.path.exists(path):
             raise PathError(f"path does not exist: {path}")
         candidates = [path] if not os.path.isdir(path) else _walk(path, config, on_skip)
         for candidate in candidates:
-            key = os.path.normcase(os.path.abspath(candidate))
+            absolute = candidate if os.path.isabs(candidate) else join(cwd, candidate)
+            key = os.path.normcase(os.path.normpath(absolute))
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
@@ -75,7 +77,7 @@ def _walk(folder: str, config: Config, on_skip: Skipped) -> Iterator[str]:
                 kept.append(name)
                 yield full
     for name in found.folders:
-        full = name if folder == "." else os.path.join(folder, name)
+        full = name if folder == "." else join(folder, name)
         reason = _skip_dir(full, name, _below(above, name), config)
         if reason is None:
             kept_folders.append(name)
@@ -92,7 +94,7 @@ def _walk_again(folder: str, real: str) -> Iterator[str]:
         yield listed_file(folder, name, found)
     for name in folders:
         # Listed folders are no links: the real path of one is its name below the real folder.
-        yield from _walk_again(name if folder == "." else os.path.join(folder, name), os.path.join(real, name))
+        yield from _walk_again(name if folder == "." else join(folder, name), join(real, name))
 
 
 def _below(rel: str, name: str) -> str:

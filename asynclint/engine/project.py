@@ -290,9 +290,12 @@ class ProjectIndex:
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
         self._ascii: bool | None = None
+        #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
+        self._kinds: dict[str, str | None] = {}
         self._parent: ProjectIndex | None = None
         #: What was indexed, when it was built with a cache (each file's path, size and mtime).
         self.content_key: str | None = None
+        self._definitions_key: str | None = None
 
     def load(self) -> ProjectIndex:
         """The index with its tables filled (`build_index` defers that: a warm run may never ask).
@@ -303,6 +306,14 @@ class ProjectIndex:
             pending, self._pending = self._pending, None
             pending()
         return self
+
+    @property
+    def definitions_key(self) -> str | None:
+        """What the indexed files define (each one's path, module name and definitions), when built with a cache.
+
+        Unlike `content_key`, editing a function's body or a comment leaves it as it was.
+        """
+        return self.load()._definitions_key
 
     @property
     def modules(self) -> dict[str, ModuleInfo]:
@@ -332,6 +343,7 @@ class ProjectIndex:
             self._ambiguous.add(name)
         self._modules[name] = info
         self._names = self._ascii = None
+        self._kinds = {}
         if path is not None:
             self._by_path[real_path(path)] = (name, info)
 
@@ -364,7 +376,10 @@ class ProjectIndex:
 
     def kind(self, qualified: str) -> str | None:
         """`async`, `sync` or `unknown` for a defined name; None when nothing defines it here."""
-        return self._kind(qualified, 0)
+        if qualified in self._kinds:
+            return self._kinds[qualified]
+        found = self._kinds[qualified] = self._kind(qualified, 0)
+        return found
 
     def _kind(self, qualified: str, depth: int) -> str | None:
         if depth > 8:
@@ -424,6 +439,7 @@ class ProjectIndex:
         (`from .client import fetch as get_items` makes `get_items` one). A file that mentions
         none of these (nor the catalogue's) cannot call one.
         """
+        self.load()  # (which may set them, from the cache)
         if self._names is None:
             if self._parent is not None and self._own is not None:
                 # A file's view: the project's names and its own (an unsaved buffer may add some).
@@ -434,13 +450,23 @@ class ProjectIndex:
 
     def names_are_ascii(self) -> bool:
         """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""
+        self.load()
         if self._ascii is None:
-            self._ascii = all(name.isascii() for name in self.coroutine_names())
+            infos = [*self.modules.values(), *([self._own[1]] if self._own is not None else [])]
+            # Coroutine names are among the names modules define and bind: when those are all
+            # ASCII (the usual case), no import needs resolving to know it.
+            self._ascii = all(_names_ascii(info) for info in infos) or all(n.isascii() for n in self.coroutine_names())
         return self._ascii
 
     def is_coroutine_function(self, qualified: str) -> bool:
         """Defined here as an `async def` (not a generator, no unknown decorator)."""
         return self.kind(qualified) == ASYNC
+
+
+def _names_ascii(info: ModuleInfo) -> bool:
+    """Whether every name a module defines or binds is ASCII."""
+    methods = (method for entry in info.classes.values() for method in entry["methods"])
+    return all(name.isascii() for names in (info.functions, info.aliases, methods) for name in names)
 
 
 def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
@@ -487,6 +513,7 @@ def _fill(index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], c
         found = cache.get(real, stat, module) if cache is not None and stat is not None else None
         planned.append((path, real, stat, module, found))
     read = _read_all([(path, module) for path, _, _, module, found in planned if found is None], jobs)
+    definitions = hashlib.sha1()
     for path, real, stat, module, found in planned:
         if found is None:
             if path not in read:
@@ -498,9 +525,17 @@ def _fill(index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], c
                 cache.put(real, stat, module, entry)
         else:
             entry = found[0]
+        if cache is not None and stat is not None:
+            definitions.update(f"{real}\0{module}\0{cache.entries[real]['info']}\n".encode())
         if entry is not None:
             index.add(entry[0], entry[1], path)
     if cache is not None:
+        index._definitions_key = key = definitions.hexdigest()
+        derived = cache.derived(key)
+        if derived is not None:  # what the whole index yields, as computed when it last changed
+            index._names, index._ascii = derived
+        else:
+            cache.derive(key, index.coroutine_names(), index.names_are_ascii())
         cache.save()
 
 
@@ -571,7 +606,9 @@ class _IndexCache:
     """`<cache_dir>/index.json`: per real path, its size and mtime and module info. Never trusted blindly.
 
     Files `ast` cannot read (newer syntax than the running Python's) are remembered as such,
-    so that a warm run does not read them again.
+    so that a warm run does not read them again. Beside them, what the whole index yields
+    (its coroutine names), under the index's `definitions_key`: editing a function's body
+    changes a file, not the names, and then they need no resolving of every import again.
     """
 
     VERSION = 3
@@ -580,10 +617,11 @@ class _IndexCache:
         self.folder = folder
         self.file = folder / "index.json"
         self.entries: dict[str, Any] = {}
+        self.names: Any = None
         self.dirty = False
         data = read_cache_file(self.file, self.VERSION)
         if data is not None:
-            self.entries = data["files"]
+            self.entries, self.names = data["files"], data.get("names")
 
     def get(self, real: str, stat: list[int], module: str) -> tuple[tuple[str, ModuleInfo] | None] | None:
         """`(entry,)` when the file is known at this size, mtime and module name (`(None,)`: `ast` cannot read it).
@@ -598,6 +636,25 @@ class _IndexCache:
             return (None,)
         return ((module, ModuleInfo.stored(info, real, module)),) if isinstance(info, str) else None
 
+    def derived(self, definitions_key: str) -> tuple[frozenset[str], bool] | None:
+        """The coroutine names and their ASCII-ness stored for these definitions, if they are the stored ones."""
+        stored = self.names
+        if not isinstance(stored, dict) or stored.get("key") != definitions_key:
+            return None
+        names, ascii_names = stored.get("coroutine_names"), stored.get("ascii")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not isinstance(ascii_names, bool):
+            return None
+        if stored.get("check") != _names_check(definitions_key, names, ascii_names):
+            return None  # not what was written
+        return frozenset(names), ascii_names
+
+    def derive(self, definitions_key: str, names: frozenset[str], ascii_names: bool) -> None:
+        """Remember what `derived` gives for these definitions."""
+        listed = sorted(names)
+        check = _names_check(definitions_key, listed, ascii_names)
+        self.names = {"key": definitions_key, "coroutine_names": listed, "ascii": ascii_names, "check": check}
+        self.dirty = True
+
     def put(self, real: str, stat: list[int], module: str, entry: tuple[str, ModuleInfo] | None) -> None:
         info = entry[1].to_text() if entry is not None else None
         self.entries[real] = {"stat": stat, "module": module, "info": info}
@@ -605,7 +662,11 @@ class _IndexCache:
 
     def save(self) -> None:
         if self.dirty:
-            write_cache_file(self.file, {"version": self.VERSION, "files": self.entries})
+            write_cache_file(self.file, {"version": self.VERSION, "files": self.entries, "names": self.names})
+
+
+def _names_check(definitions_key: str, names: list[str], ascii_names: bool) -> str:
+    return hashlib.sha1(f"{definitions_key}\n{ascii_names}\n{chr(10).join(names)}".encode()).hexdigest()
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -235,11 +235,12 @@ def check_files(
         results[path] = FileResult(path, hit)
         if on_file is not None:
             on_file()
-    job = Job(config, project, cache.keys() if cache is not None else None)
-    for path, (result, entry) in run_all(check_one, job, misses, jobs, _crashed_check, on_file):
-        results[path] = result
-        if cache is not None:
-            cache.put(path, entry)
+    if misses:
+        job = Job(config, project, cache.keys() if cache is not None else None)
+        for path, (result, entry) in run_all(check_one, job, misses, jobs, _crashed_check, on_file):
+            results[path] = result
+            if cache is not None:
+                cache.put(path, entry)
     if cache is not None:
         cache.save()
     return [results[path] for path in files]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ def is_binary(data: bytes) -> bool:
 
 def parse(data: bytes | str) -> cst.Module | ParseFailure:
     """Parse once with libcst, keeping BOM, encoding cookie and line endings for the fixes."""
+    import libcst as cst  # (here: a file no rule can fire on is checked without loading libcst)
+
     if isinstance(data, bytes) and is_binary(data):
         return ParseFailure("cannot parse: file is not text (it contains NUL bytes)")
     try:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import libcst as cst
 from libcst.metadata import QualifiedNameSource
 
-from asynclint.engine.facts import Callee, FileFacts
-from asynclint.engine.project import ASYNC, ProjectIndex, absolutize
+from asynclint.engine.project import ASYNC, absolutize
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Rule
 from asynclint.rules import _names
@@ -108,24 +106,3 @@ class CoroutineResolver:
         if kind is not None and expr.attr.value in _names.ASYNC_METHODS.get(kind, ()):
             return Coroutine(f"{kind}.{expr.attr.value}", CATALOGUE)
         return None
-
-
-
-
-def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-    """The pre-screen's side of `CoroutineResolver.reference`: False only when `callee` cannot resolve to one."""
-    configured = options.get(CoroutineOptions)
-    if configured is not None and configured.coroutine_functions:
-        return True  # globs match qualified names the screen does not compute
-    if callee.owner and project.method_kind(callee.owner, callee.attr) == ASYNC:
-        return True
-    if callee.attr and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
-        return True  # a receiver of a known type has a coroutine method of that name
-    # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
-    coroutine_names = project.coroutine_names()
-    for name in callee.names:
-        if name in _names.COROUTINE_FUNCTIONS:
-            return True
-        if name.rpartition(".")[2] in coroutine_names and project.kind(name) == ASYNC:
-            return True
-    return False

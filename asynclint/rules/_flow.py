@@ -19,14 +19,6 @@ from asynclint.rule import Rule
 _NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
-#: Calls whose name says the code is paced or ordered on purpose (a sleep, a rate limit, a lock,
-#: a context exit, a flush): any of these fragments in a called name keeps the rules silent.
-ORDERING_FRAGMENTS = (
-    "sleep", "throttle", "ratelimit", "rate_limit", "limiter", "backoff", "acquire", "release",
-    "lock", "wait", "drain", "flush", "commit", "rollback", "aexit", "aenter", "close", "shutdown",
-    "join",
-)  # fmt: skip
-
 #: Name fragments of objects that serve one operation at a time (a connection, a cursor, a
 #: stream, a lock): two awaits sharing one of these are ordered, whatever else they do.
 SHARED_RESOURCE_FRAGMENTS = (
@@ -41,12 +33,6 @@ def looks_shared(name: str) -> bool:
     """Whether a name looks like a resource that serves one operation at a time."""
     lowered = name.lower()
     return lowered in _SHARED_EXACT or any(fragment in lowered for fragment in SHARED_RESOURCE_FRAGMENTS)
-
-
-def is_ordering_call(name: str) -> bool:
-    """Whether a called name says the code is paced or ordered on purpose."""
-    lowered = name.lower()
-    return any(fragment in lowered for fragment in ORDERING_FRAGMENTS)
 
 
 @dataclass

@@ -233,3 +233,90 @@ CATALOGUE_IDENTIFIERS = frozenset(
     | {method for methods in ASYNC_METHODS.values() for method in methods}
     | {"create_task"}
 )
+
+
+# Names the screens and the rules both judge by (`_screens` needs them without libcst).
+
+#: Calls whose name says the code is paced or ordered on purpose (a sleep, a rate limit, a lock,
+#: a context exit, a flush): any of these fragments in a called name keeps the rules silent.
+ORDERING_FRAGMENTS = (
+    "sleep", "throttle", "ratelimit", "rate_limit", "limiter", "backoff", "acquire", "release",
+    "lock", "wait", "drain", "flush", "commit", "rollback", "aexit", "aenter", "close", "shutdown",
+    "join",
+)  # fmt: skip
+
+
+def is_ordering_call(name: str) -> bool:
+    """Whether a called name says the code is paced or ordered on purpose."""
+    lowered = name.lower()
+    return any(fragment in lowered for fragment in ORDERING_FRAGMENTS)
+
+
+#: Awaited callees that already run things together, or wait on purpose.
+NOT_SEQUENTIAL = frozenset({"gather", "as_completed", "wait"})
+
+#: ASL302: callee names that do something (create, send, start...) rather than fetch: the order of
+#: such calls is usually the point, and nothing in the syntax says otherwise.
+EFFECT_PREFIXES = (
+    "create", "insert", "update", "upsert", "delete", "remove", "set", "put", "post", "patch", "send",
+    "write", "save", "store", "commit", "start", "stop", "close", "open", "connect", "disconnect",
+    "login", "logout", "init", "setup", "install", "register", "unregister", "publish", "subscribe",
+    "unsubscribe", "run", "exec", "apply", "migrate", "kill", "cancel", "reset", "clear", "add",
+    "append", "push", "pop", "move", "copy", "rename", "upload", "notify", "emit", "dispatch",
+    "trigger", "enable", "disable", "mark", "ack", "lock", "unlock", "sync", "flush", "prepare",
+    "refresh", "reload", "restart", "mount", "unmount", "build", "make", "bind", "handle", "process",
+    "do", "perform", "invoke", "call", "submit", "enqueue", "schedule", "claim", "acquire", "release",
+    "grant", "revoke", "approve", "reject", "confirm", "verify", "validate", "check", "ensure",
+    "wait", "join", "sleep", "step", "tick", "advance", "consume", "produce", "flip", "toggle",
+    "anext", "next", "recv", "receive",
+)  # fmt: skip
+
+
+#: ASL301: loop variables named like these hold code to run (handlers, hooks, steps), not data.
+CALLBACK_FRAGMENTS = (
+    "handler", "callback", "hook", "listener", "observer", "subscriber", "middleware", "plugin",
+    "receiver", "signal", "trace", "method", "func", "fn", "cb", "step", "migration", "coro", "task",
+    "waiter", "fut",
+)  # fmt: skip
+
+
+def looks_like_callback(name: str) -> bool:
+    """Whether a loop variable's name says it holds something to call, in order."""
+    lowered = name.lower()
+    return any(fragment in lowered for fragment in CALLBACK_FRAGMENTS)
+
+
+def is_effect(name: str) -> bool:
+    lowered = name.lower().lstrip("_")
+    return lowered.startswith(EFFECT_PREFIXES)
+
+
+def may_run_together(callee: str) -> bool:
+    """ASL302: an awaited callee (final name) that may join a run: it fetches, and nothing orders it."""
+    return bool(callee) and not is_effect(callee) and not is_ordering_call(callee) and callee not in NOT_SEQUENTIAL
+
+
+#: What a handler catches when it catches cancellation.
+CANCELLATION = frozenset(
+    {
+        "asyncio.CancelledError",
+        "asyncio.exceptions.CancelledError",
+        "builtins.BaseException",
+        "trio.Cancelled",
+    }
+)
+
+
+#: Calls whose failures are routinely ignored on purpose: closing, stopping, joining, cancelling.
+CLEANUP_FRAGMENTS = ("close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release", "unsubscribe", "finalize")
+
+
+GATHER = ("asyncio.gather", "asyncio.tasks.gather")
+
+
+def is_cleanup(name: str) -> bool:
+    """Whether a called name is a clean-up (closing, joining...): its failures are routinely ignored."""
+    return any(fragment in name.lower() for fragment in CLEANUP_FRAGMENTS)
+
+
+GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})

@@ -2,54 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
 
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
 from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
-from asynclint.engine.facts import FileFacts
-from asynclint.engine.project import ProjectIndex
 from asynclint.options import BlockingCallOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
+from asynclint.rules._screens import (
+    BlockingCallScreen,
+    BlockingFileIoScreen,
+    BlockingHttpScreen,
+    BlockingScreen,
+    BlockingSleepScreen,
+    BlockingSubprocessScreen,
+    NestedEventLoopScreen,
+)
 from asynclint.rules._edits import await_library_call, to_thread
 from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 
 
-class BlockingCallRule(Rule):
+class BlockingCallRule(BlockingScreen, Rule):
     """Family base: a call, in async code, to a known blocking function or receiver method."""
 
-    requires_async_def = True
     METADATA_DEPENDENCIES = (ScopeProvider,)
-    #: Qualified names of functions that block.
-    calls: ClassVar[frozenset[str]] = frozenset()
-    #: Receiver type tag -> names of its methods that block.
-    methods: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._sites: list[Site] = []
         self._method_names = frozenset().union(*self.methods.values()) if self.methods else frozenset()
         self._calls = self.calls_for(ctx.options)
-
-    @classmethod
-    def calls_for(cls, options: Mapping[type, Any]) -> frozenset[str]:
-        """The qualified names this rule reports under these rule options (they may add to them)."""
-        return cls.calls
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A call in async code that may resolve to a blocking function, or a blocking method's name
-        # where a receiver can have a known type (every known type starts at a constructor call).
-        calls = cls.calls_for(options)
-        return {
-            b
-            for c, b in facts.async_calls
-            if not c.names.isdisjoint(calls)
-            or (c.attr and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
-        }
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.in_async_code():
@@ -87,7 +71,7 @@ class BlockingCallRule(Rule):
         self.report_fields(call, fields, fix)
 
 
-class BlockingSleep(BlockingCallRule):
+class BlockingSleep(BlockingSleepScreen, BlockingCallRule):
     """Checks for `time.sleep()` in async code.
 
     ## Why is this bad?
@@ -108,7 +92,6 @@ class BlockingSleep(BlockingCallRule):
     message = "`{callee}()` blocks the event loop; use `await {sleep}(...)`"
     fix_title = "Replace with `await {sleep}(...)`"
     fix_safety = FixSafety.SAFE
-    calls = _names.SLEEP_CALLS
 
     def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
         return await_library_call(self, call, "sleep")
@@ -146,7 +129,7 @@ class BlockingSleep(BlockingCallRule):
     )
 
 
-class BlockingHttp(BlockingCallRule):
+class BlockingHttp(BlockingHttpScreen, BlockingCallRule):
     """Checks for synchronous HTTP requests in async code.
 
     `requests` (module functions and `Session` methods), `urllib.request.urlopen`,
@@ -174,8 +157,6 @@ class BlockingHttp(BlockingCallRule):
     )
     fix_title = "Run it in a worker thread with `await {to_thread}(...)`"
     fix_safety = FixSafety.UNSAFE
-    calls = _names.HTTP_CALLS
-    methods = _names.HTTP_METHODS
 
     def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
         return None if qualified == "httpx.Client" else to_thread(self, call)
@@ -206,7 +187,7 @@ class BlockingHttp(BlockingCallRule):
     )
 
 
-class BlockingSubprocess(BlockingCallRule):
+class BlockingSubprocess(BlockingSubprocessScreen, BlockingCallRule):
     """Checks for subprocess calls that wait for the child process in async code.
 
     ## Why is this bad?
@@ -227,8 +208,6 @@ class BlockingSubprocess(BlockingCallRule):
     message = "`{callee}()` blocks the event loop while the process runs; use `{subprocess}` or `await {to_thread}(...)`"
     fix_title = "Run it in a worker thread with `await {to_thread}(...)`"
     fix_safety = FixSafety.UNSAFE
-    calls = _names.SUBPROCESS_CALLS
-    methods = _names.SUBPROCESS_METHODS
 
     def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
         return to_thread(self, call)
@@ -258,7 +237,7 @@ class BlockingSubprocess(BlockingCallRule):
     )
 
 
-class BlockingFileIo(BlockingCallRule):
+class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
     """Checks for blocking file-system calls in async code.
 
     Builtin `open()`, `io.open()`, `pathlib.Path` reads and writes (on a receiver known to
@@ -281,8 +260,6 @@ class BlockingFileIo(BlockingCallRule):
     message = "`{callee}()` does blocking file I/O in async code; use {files} or `await {to_thread}(...)`"
     fix_title = "Run it in a worker thread with `await {to_thread}(...)`"
     fix_safety = FixSafety.UNSAFE
-    calls = _names.FILE_CALLS
-    methods = _names.PATH_METHODS
 
     def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
         opens = qualified in ("builtins.open", "io.open") or (
@@ -316,7 +293,7 @@ class BlockingFileIo(BlockingCallRule):
     )
 
 
-class BlockingCall(BlockingCallRule):
+class BlockingCall(BlockingCallScreen, BlockingCallRule):
     """Checks for other calls that block the event loop in async code.
 
     `input()`, DNS look-ups and connections through `socket`, `select.select()`, joining a
@@ -332,8 +309,6 @@ class BlockingCall(BlockingCallRule):
     code = "ASL105"
     name = "blocking-call"
     message = "`{callee}()` blocks the event loop; use an async equivalent or `await {to_thread}(...)`"
-    calls = _names.BLOCKING_CALLS
-    methods = _names.BLOCKING_METHODS
     Options = BlockingCallOptions
     VALID = (
         Valid("import asyncio\n\nasync def main(q: asyncio.Queue):\n    return await q.get()\n"),
@@ -356,12 +331,6 @@ class BlockingCall(BlockingCallRule):
             line=6,
         ),
     )
-
-    @classmethod
-    def calls_for(cls, options: Mapping[type, Any]) -> frozenset[str]:
-        configured = options.get(BlockingCallOptions)
-        extra = configured.blocking_calls if configured is not None else ()
-        return cls.calls | frozenset(extra) if extra else cls.calls
 
     def blocks(self, site: Site, kind: str) -> bool:
         if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and site.call is not None:
@@ -390,7 +359,7 @@ def _is_zero(node: cst.BaseExpression) -> bool:
     return False
 
 
-class NestedEventLoop(BlockingCallRule):
+class NestedEventLoop(NestedEventLoopScreen, BlockingCallRule):
     """Checks for starting or running an event loop from inside async code.
 
     `asyncio.run()` (and `trio.run()`, `anyio.run()`), `loop.run_until_complete()` and
@@ -405,8 +374,6 @@ class NestedEventLoop(BlockingCallRule):
     code = "ASL106"
     name = "nested-event-loop"
     message = "`{callee}()` starts an event loop inside a running one and raises `RuntimeError`; `await` the coroutine instead"
-    calls = _names.LOOP_RUNNERS
-    methods = _names.LOOP_METHODS
     VALID = (
         Valid("import asyncio\n\nasync def main():\n    return 1\n\nasyncio.run(main())\n"),
         Valid("import asyncio\n\nasync def main(coro):\n    return await coro\n"),

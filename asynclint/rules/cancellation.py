@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
 
 import libcst as cst
 from libcst.metadata import FunctionScope, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext, dotted
-from asynclint.engine.facts import FileFacts
-from asynclint.engine.project import ProjectIndex
 from asynclint.rule import Fix, Invalid, Rule, Valid
+from asynclint.rules import _names
+from asynclint.rules._screens import DiscardedGatherExceptionsScreen, SwallowedCancellationScreen
 from asynclint.rules._flow import facts_of, final_name, names_in, suspends
 from asynclint.rules._match import resolve
-
-#: What a handler catches when it catches cancellation.
-CANCELLATION = frozenset(
-    {
-        "asyncio.CancelledError",
-        "asyncio.exceptions.CancelledError",
-        "builtins.BaseException",
-        "trio.Cancelled",
-    }
-)
-
 
 def _reraises(handler: cst.ExceptHandler) -> bool:
     """A `raise` anywhere in the handler, or a call to `.uncancel()`."""
@@ -86,7 +74,7 @@ def _awaited_names(body: cst.BaseSuite) -> set[str]:
     return {dotted(a.expression) for a in facts_of([body]).awaits} - {""}
 
 
-class SwallowedCancellation(Rule):
+class SwallowedCancellation(SwallowedCancellationScreen, Rule):
     """Checks for `except` clauses in async code that catch cancellation and do not re-raise it.
 
     Fires on `except asyncio.CancelledError`, `except BaseException` and bare `except:` (also
@@ -117,7 +105,6 @@ class SwallowedCancellation(Rule):
     message = "this handler catches `{caught}` and does not re-raise it: the task can no longer be cancelled"
     fix_title = "Re-raise with `raise` at the end of the handler"
     fix_safety = FixSafety.UNSAFE
-    requires_async_def = True
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, ctx: FileContext) -> None:
@@ -129,10 +116,6 @@ class SwallowedCancellation(Rule):
         function = self.ctx.tracker.current_function()
         if function is not None and isinstance(node.func, cst.Attribute) and node.func.attr.value == "cancel":
             self._cancelled.setdefault(function, set()).add(dotted(node.func.value))
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        return {block for types, block in facts.handlers if types is None or not types.isdisjoint(CANCELLATION)}
 
     def leave_Try(self, original_node: cst.Try) -> None:
         # On leaving, every `.cancel()` of the function seen so far is known (the idiom cancels before the try).
@@ -159,7 +142,7 @@ class SwallowedCancellation(Rule):
         types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
         for expr in types:
             qualified = resolve(self, expr)
-            if qualified in CANCELLATION:
+            if qualified in _names.CANCELLATION:
                 return qualified.rsplit(".", 1)[-1] if qualified.startswith("builtins.") else qualified.replace(
                     "asyncio.exceptions.", "asyncio."
                 )
@@ -212,18 +195,6 @@ class SwallowedCancellation(Rule):
     )
 
 
-#: Calls whose failures are routinely ignored on purpose: closing, stopping, joining, cancelling.
-_CLEANUP_FRAGMENTS = ("close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release", "unsubscribe", "finalize")
-
-
-_GATHER = ("asyncio.gather", "asyncio.tasks.gather")
-
-
-def _cleanup(name: str) -> bool:
-    """Whether a called name is a clean-up (closing, joining...): its failures are routinely ignored."""
-    return any(fragment in name.lower() for fragment in _CLEANUP_FRAGMENTS)
-
-
 def _starts_work(arg: cst.Arg) -> bool:
     """A gathered argument that starts work: a call, or a comprehension or `map` of calls, not a cleanup."""
     value = arg.value
@@ -231,13 +202,13 @@ def _starts_work(arg: cst.Arg) -> bool:
         value = value.elt
     elif isinstance(value, cst.Call) and arg.star and isinstance(value.func, cst.Name) and value.func.value == "map":
         value = value.args[0].value if value.args else value
-        return not _cleanup(final_name(value))
+        return not _names.is_cleanup(final_name(value))
     if not isinstance(value, cst.Call):
         return False  # tasks or futures already running: waiting for them, whatever happens, is the point
-    return not _cleanup(final_name(value.func))
+    return not _names.is_cleanup(final_name(value.func))
 
 
-class DiscardedGatherExceptions(Rule):
+class DiscardedGatherExceptions(DiscardedGatherExceptionsScreen, Rule):
     """Checks for `await asyncio.gather(..., return_exceptions=True)` whose result is dropped.
 
     Fires when the awaited gather is a statement of its own, or is assigned to `_` or to a
@@ -256,19 +227,7 @@ class DiscardedGatherExceptions(Rule):
     code = "ASL402"
     name = "discarded-gather-exceptions"
     message = "`gather(..., return_exceptions=True)` returns the exceptions, and its result is dropped: failures vanish"
-    requires_async_def = True
-    triggers = ("return_exceptions",)
     METADATA_DEPENDENCIES = (ScopeProvider,)
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # Gathers whose result is dropped (or may be), that start work, outside cancelling functions.
-        return {
-            block
-            for callee, started, block in facts.gathers
-            if not callee.names.isdisjoint(_GATHER)
-            and any(name is not None and not _cleanup(name) for name in started)
-        }
 
     def visit_Expr(self, node: cst.Expr) -> None:
         if self._returns_exceptions(node.value):
@@ -317,7 +276,7 @@ class DiscardedGatherExceptions(Rule):
         if not self.ctx.in_async_code() or not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
             return False
         call = value.expression
-        if resolve(self, call.func) not in _GATHER:
+        if resolve(self, call.func) not in _names.GATHER:
             return False
         if not any(
             arg.keyword is not None

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
-from asynclint.engine.facts import FOR_LOOP, FileFacts
-from asynclint.engine.project import ProjectIndex
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, Invalid, Rule, Valid
+from asynclint.rules import _names
+from asynclint.rules._screens import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
 from asynclint.rules._edits import awaited
 from asynclint.rules._flow import (
     Facts,
     facts_of,
     final_name,
     imported_modules,
-    is_ordering_call,
     looks_shared,
     names_in,
     root_name,
@@ -32,49 +31,6 @@ GATHER_ADVICE = {
     "trio": "a nursery (`nursery.start_soon`)",
     "anyio": "a task group (`tg.start_soon`)",
 }
-
-#: Awaited callees that already run things together, or wait on purpose.
-_NOT_SEQUENTIAL = frozenset({"gather", "as_completed", "wait"})
-
-#: ASL302: callee names that do something (create, send, start...) rather than fetch: the order of
-#: such calls is usually the point, and nothing in the syntax says otherwise.
-_EFFECT_PREFIXES = (
-    "create", "insert", "update", "upsert", "delete", "remove", "set", "put", "post", "patch", "send",
-    "write", "save", "store", "commit", "start", "stop", "close", "open", "connect", "disconnect",
-    "login", "logout", "init", "setup", "install", "register", "unregister", "publish", "subscribe",
-    "unsubscribe", "run", "exec", "apply", "migrate", "kill", "cancel", "reset", "clear", "add",
-    "append", "push", "pop", "move", "copy", "rename", "upload", "notify", "emit", "dispatch",
-    "trigger", "enable", "disable", "mark", "ack", "lock", "unlock", "sync", "flush", "prepare",
-    "refresh", "reload", "restart", "mount", "unmount", "build", "make", "bind", "handle", "process",
-    "do", "perform", "invoke", "call", "submit", "enqueue", "schedule", "claim", "acquire", "release",
-    "grant", "revoke", "approve", "reject", "confirm", "verify", "validate", "check", "ensure",
-    "wait", "join", "sleep", "step", "tick", "advance", "consume", "produce", "flip", "toggle",
-    "anext", "next", "recv", "receive",
-)  # fmt: skip
-
-
-#: ASL301: loop variables named like these hold code to run (handlers, hooks, steps), not data.
-_CALLBACK_FRAGMENTS = (
-    "handler", "callback", "hook", "listener", "observer", "subscriber", "middleware", "plugin",
-    "receiver", "signal", "trace", "method", "func", "fn", "cb", "step", "migration", "coro", "task",
-    "waiter", "fut",
-)  # fmt: skip
-
-
-def looks_like_callback(name: str) -> bool:
-    """Whether a loop variable's name says it holds something to call, in order."""
-    lowered = name.lower()
-    return any(fragment in lowered for fragment in _CALLBACK_FRAGMENTS)
-
-
-def _is_effect(name: str) -> bool:
-    lowered = name.lower().lstrip("_")
-    return lowered.startswith(_EFFECT_PREFIXES)
-
-
-def _may_run_together(callee: str) -> bool:
-    """ASL302: an awaited callee (final name) that may join a run: it fetches, and nothing orders it."""
-    return bool(callee) and not _is_effect(callee) and not is_ordering_call(callee) and callee not in _NOT_SEQUENTIAL
 
 
 def _advice(rule: Rule) -> str:
@@ -118,10 +74,9 @@ class _Loop:
     call: cst.Call
 
 
-class ConcurrencyRule(Rule):
+class ConcurrencyRule(ConcurrencyScreen, Rule):
     """Family base: the shared independence checks of the concurrency rules."""
 
-    requires_async_def = True
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def modules(self, at: cst.CSTNode, facts: Facts) -> set[str]:
@@ -129,7 +84,7 @@ class ConcurrencyRule(Rule):
         return imported_modules(self, at, facts.touched)
 
 
-class AwaitInLoop(ConcurrencyRule):
+class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
     """Checks for `await` in a loop whose iterations do not depend on each other.
 
     A `for` loop (or a list, set or dict comprehension) that awaits one call per item waits for
@@ -164,23 +119,6 @@ class AwaitInLoop(ConcurrencyRule):
     message = "`await` in a loop runs its independent iterations one at a time; run them together with {advice}"
     fix_title = "Run the calls together with `asyncio.gather()`"
     fix_safety = FixSafety.UNSAFE
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A loop's await calls a function (a module's; in a comprehension, an item's method too),
-        # not a loop variable, and nothing in the body is ordered by name; the loop variables do not hold code.
-        blocks = set()
-        for kind, callee, block, targets, callees in facts.loop_awaits:
-            if callee.final in _NOT_SEQUENTIAL or any(is_ordering_call(name) for name in callees | {callee.final}):
-                continue
-            if kind == FOR_LOOP and callee.attr and callee.root and callee.root not in facts.module_names:
-                continue  # a method of an object
-            if not callee.attr and callee.root in targets:
-                continue  # `for hook in hooks: await hook()`
-            if any(looks_like_callback(name) for name in targets):
-                continue
-            blocks.add(block)
-        return blocks
 
     def visit_For(self, node: cst.For) -> None:
         tracker = self.ctx.tracker
@@ -228,11 +166,11 @@ class AwaitInLoop(ConcurrencyRule):
     ) -> _Loop | None:
         """The loop's single await, when its iterations are independent; None when in doubt."""
         facts = facts_of(body)
-        if len(facts.awaits) != 1 or facts.blocks or any(is_ordering_call(name) for name in facts.callees):
+        if len(facts.awaits) != 1 or facts.blocks or any(_names.is_ordering_call(name) for name in facts.callees):
             return None
         (the_await,) = facts.awaits
         targets = facts_of([target]).reads
-        if any(looks_like_callback(name) for name in targets):
+        if any(_names.looks_like_callback(name) for name in targets):
             return None  # `for handler in handlers: await invoke(handler, event)`: dispatch, in order
         per_item = set(targets)
         carried = (facts.binds | facts.writes) - targets
@@ -271,7 +209,7 @@ class AwaitInLoop(ConcurrencyRule):
         if not isinstance(call, cst.Call):
             return None  # `await task`: already running, awaiting it in turn costs nothing
         facts = facts_of([call])
-        if any(is_ordering_call(name) for name in facts.callees) or final_name(call.func) in _NOT_SEQUENTIAL:
+        if any(_names.is_ordering_call(name) for name in facts.callees) or final_name(call.func) in _names.NOT_SEQUENTIAL:
             return None
         func = call.func
         if isinstance(func, cst.Attribute):
@@ -411,7 +349,7 @@ class _Candidate:
     facts: Facts
 
 
-class SequentialAwaits(ConcurrencyRule):
+class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
     """Checks for consecutive `x = await f()` assignments that do not depend on each other.
 
     The rule looks at runs of consecutive statements of the form `target = await call(...)` in
@@ -453,10 +391,6 @@ class SequentialAwaits(ConcurrencyRule):
     def visit_TryStar(self, node: cst.TryStar) -> None:
         self._guarded.add(node.body)
 
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        return {block for a, b, block in facts.awaited_pairs if _may_run_together(a) and _may_run_together(b)}
-
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if not self.ctx.in_async_code() or self.ctx.tracker.in_generator_expression() or node in self._guarded:
             return
@@ -479,10 +413,10 @@ class SequentialAwaits(ConcurrencyRule):
         if not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
             return None
         call = value.expression
-        if not _may_run_together(final_name(call.func)):
+        if not _names.may_run_together(final_name(call.func)):
             return None
         facts = facts_of([assign])
-        if len(facts.awaits) != 1 or any(is_ordering_call(name) for name in facts.callees):
+        if len(facts.awaits) != 1 or any(_names.is_ordering_call(name) for name in facts.callees):
             return None
         # Receivers and shared arguments are compared pairwise: one object used by two statements orders them.
         return _Candidate(stmt, assign, call, facts)
@@ -567,7 +501,7 @@ class SequentialAwaits(ConcurrencyRule):
     )
 
 
-class UnboundedGather(ConcurrencyRule):
+class UnboundedGather(UnboundedGatherScreen, ConcurrencyRule):
     """Checks for `asyncio.gather(*(f(x) for x in xs))` over a collection of unknown size.
 
     Fires when the gathered coroutines come from a comprehension, a `map()` or a list built
@@ -586,8 +520,6 @@ class UnboundedGather(ConcurrencyRule):
     name = "unbounded-gather"
     message = "`gather()` starts one task per item of a collection of unknown size at once; bound it with a semaphore"
     default_enabled = False
-    requires_async_def = False
-    triggers = ("gather",)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from typing import Mapping
 
 import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
-from asynclint.engine import facts as positions
 from asynclint.engine.context import FileContext
-from asynclint.engine.facts import Callee, FileFacts
-from asynclint.engine.project import ProjectIndex
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineResolver, may_be_coroutine
+from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineResolver
+from asynclint.rules._screens import (
+    CoroutineScreen,
+    AsyncCallbackInSyncApiScreen,
+    CoroutineInConditionScreen,
+    DanglingTaskScreen,
+    RunNeedsCoroutineScreen,
+    TaskNeverAwaitedScreen,
+    UnawaitedCoroutineScreen,
+    UnscheduledCoroutinesScreen,
+    UnusedCoroutineObjectScreen,
+)
 from asynclint.rules._edits import awaited
 from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 
@@ -26,10 +34,9 @@ SCHEDULE_ADVICE = {
 }
 
 
-class CoroutineRule(Rule):
+class CoroutineRule(CoroutineScreen, Rule):
     """Family base: candidates are collected in the traversal and resolved in `finish()`."""
 
-    uses_project_index = True
     METADATA_DEPENDENCIES = (ScopeProvider,)
     Options = CoroutineOptions
 
@@ -37,38 +44,6 @@ class CoroutineRule(Rule):
         super().__init__(ctx)
         self._resolver: CoroutineResolver | None = None
         self._line: cst.SimpleStatementLine | None = None
-
-    @classmethod
-    def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        # Every finding involves a name that resolves to a coroutine function, a task factory or a
-        # catalogue API, and such a name appears in the file (an import alias included).
-        configured = options.get(CoroutineOptions)
-        if configured is not None and configured.coroutine_functions:
-            return True  # globs cannot be screened by name
-        if not project.names_are_ascii():
-            return True  # the screen reads ASCII identifiers only
-        return not (
-            identifiers.isdisjoint(_names.CATALOGUE_IDENTIFIERS) and identifiers.isdisjoint(project.coroutine_names())
-        )
-
-    #: Where the rule looks for coroutine callees (positions of `asynclint.engine.facts`).
-    positions: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        return {b for p in cls.positions for c, b in facts.sites(p) if cls.screen_callee(c, facts, project, options)}
-
-    #: Whether the callees the rule looks at are task factories (`create_task`), not coroutine functions.
-    screens_tasks: ClassVar[bool] = False
-
-    @classmethod
-    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        """Whether a callee at one of the rule's positions can make a finding."""
-        if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
-            loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
-            on_loop = callee.attr == "create_task" and not facts.called_names.isdisjoint(loops)
-            return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
-        return may_be_coroutine(callee, facts, project, options)
 
     @property
     def resolver(self) -> CoroutineResolver:
@@ -151,7 +126,7 @@ def _function_local_target(node: cst.Assign) -> cst.Name | None:
     return None
 
 
-class UnawaitedCoroutine(CoroutineRule):
+class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
     """Checks for coroutine functions called without `await`, as a statement.
 
     ## Why is this bad?
@@ -167,7 +142,6 @@ class UnawaitedCoroutine(CoroutineRule):
     """
 
     code = "ASL201"
-    positions = (positions.STATEMENT,)
     name = "unawaited-coroutine"
     message = "`{callee}()` creates a coroutine that is never awaited, so it never runs; {advice}"
     fix_title = "Add `await`"
@@ -219,7 +193,7 @@ class UnawaitedCoroutine(CoroutineRule):
             self.report(call, fix, callee=callee_text(self, call.func), advice=advice)
 
 
-class UnusedCoroutineObject(CoroutineRule):
+class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
     """Checks for a coroutine stored in a variable that is never used afterwards.
 
     ## Why is this bad?
@@ -232,7 +206,6 @@ class UnusedCoroutineObject(CoroutineRule):
     """
 
     code = "ASL202"
-    positions = (positions.ASSIGNED,)
     name = "unused-coroutine-object"
     message = "`{variable}` holds the coroutine of `{callee}()`, which is never awaited or used, so it never runs"
     fix_title = "Await it: `{variable} = await {callee}(...)`"
@@ -277,7 +250,7 @@ MUTATORS = frozenset({"append", "extend", "insert", "clear", "remove", "sort", "
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
 
-class UnscheduledCoroutines(CoroutineRule):
+class UnscheduledCoroutines(UnscheduledCoroutinesScreen, CoroutineRule):
     """Checks for collections of coroutines that are never gathered, awaited or scheduled.
 
     A comprehension of coroutine calls (`[fetch(u) for u in urls]`), a generator of them, or
@@ -290,7 +263,6 @@ class UnscheduledCoroutines(CoroutineRule):
     """
 
     code = "ASL203"
-    positions = (positions.COLLECTED,)
     name = "unscheduled-coroutines"
     message = "coroutines of `{callee}()` are collected but never awaited or scheduled, so none runs; run them with {advice}"
     VALID = (
@@ -383,7 +355,7 @@ def _is_empty_list(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "list" and not node.args
 
 
-class CoroutineInCondition(CoroutineRule):
+class CoroutineInCondition(CoroutineInConditionScreen, CoroutineRule):
     """Checks for coroutine calls used as a truth value.
 
     `if f():`, `while f():`, `assert f()`, `not f()`, `f() and x`, `x if f() else y` and
@@ -400,7 +372,6 @@ class CoroutineInCondition(CoroutineRule):
     """
 
     code = "ASL204"
-    positions = (positions.CONDITION,)
     name = "coroutine-in-condition"
     message = "`{callee}()` is a coroutine, which is always true in a condition; `await` it"
     fix_title = "Add `await`"
@@ -494,7 +465,7 @@ CALLBACK_METHODS: Mapping[str, int] = {
 EXECUTOR_METHODS: Mapping[str, int] = {"submit": 0, "map": 0}
 
 
-class AsyncCallbackInSyncApi(CoroutineRule):
+class AsyncCallbackInSyncApi(AsyncCallbackInSyncApiScreen, CoroutineRule):
     """Checks for coroutine functions handed to APIs that call them synchronously.
 
     `map`, `filter`, `sorted`/`min`/`max(key=...)`, `functools.reduce`,
@@ -512,7 +483,6 @@ class AsyncCallbackInSyncApi(CoroutineRule):
     """
 
     code = "ASL205"
-    positions = (positions.CALLBACK,)
     name = "async-callback-in-sync-api"
     message = "`{callee}` is a coroutine function, but `{api}` calls it without awaiting, so its body never runs"
     VALID = (
@@ -597,7 +567,7 @@ def _argument(call: cst.Call, positions: tuple[int, ...], keywords: tuple[str, .
     return None
 
 
-class DanglingTask(CoroutineRule):
+class DanglingTask(DanglingTaskScreen, CoroutineRule):
     """Checks for tasks created and immediately dropped.
 
     The result of `asyncio.create_task(...)`, `asyncio.ensure_future(...)` or
@@ -616,8 +586,6 @@ class DanglingTask(CoroutineRule):
     """
 
     code = "ASL206"
-    screens_tasks = True
-    positions = (positions.STATEMENT,)
     name = "dangling-task"
     fix_title = "Keep the task in a module-level set until it is done"
     fix_safety = FixSafety.UNSAFE
@@ -683,7 +651,7 @@ class DanglingTask(CoroutineRule):
         return Fix(line, cst.FlattenSentinel([keep, *follow]), module_statements=(store,))
 
 
-class RunNeedsCoroutine(CoroutineRule):
+class RunNeedsCoroutine(RunNeedsCoroutineScreen, CoroutineRule):
     """Checks for `asyncio.run()` given something other than a coroutine.
 
     A coroutine function not called (`asyncio.run(main)`), or a future or task:
@@ -702,7 +670,6 @@ class RunNeedsCoroutine(CoroutineRule):
     """
 
     code = "ASL207"
-    positions = (positions.RUN_ARGUMENT,)
     name = "run-needs-coroutine"
     message = "`asyncio.run()` needs a coroutine, not {what}"
     fix_title = "Call it: `asyncio.run({callee}())`"
@@ -731,11 +698,6 @@ class RunNeedsCoroutine(CoroutineRule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._references: list[tuple[cst.Call, cst.BaseExpression, Site]] = []
-
-    @classmethod
-    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        # `asyncio.run(gather(...))`, or `asyncio.run(main)` with `main` a coroutine function.
-        return not callee.names.isdisjoint(_names.NOT_COROUTINES) or may_be_coroutine(callee, facts, project, options)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not node.args or not self.live() or resolve(self, node.func) != "asyncio.run":
@@ -778,7 +740,7 @@ class RunNeedsCoroutine(CoroutineRule):
                 self.report(call, fix, what=f"the coroutine function `{name}` itself: call it, `{name}()`")
 
 
-class TaskNeverAwaited(CoroutineRule):
+class TaskNeverAwaited(TaskNeverAwaitedScreen, CoroutineRule):
     """Checks for a task kept in a variable that is never used afterwards.
 
     `t = asyncio.create_task(...)` (or `ensure_future`, `loop.create_task`) where `t` is
@@ -791,8 +753,6 @@ class TaskNeverAwaited(CoroutineRule):
     """
 
     code = "ASL208"
-    screens_tasks = True
-    positions = (positions.ASSIGNED,)
     name = "task-never-awaited"
     message = "the task in `{variable}` is never awaited, cancelled or kept, so its errors are never seen"
     VALID = (

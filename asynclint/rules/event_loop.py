@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext, self_name
-from asynclint.engine.facts import FileFacts
-from asynclint.engine.project import ProjectIndex
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
+from asynclint.rules._screens import GetEventLoopInCoroutineScreen, LegacyRunLoopScreen, ThreadLockAcrossAwaitScreen
 from asynclint.rules._flow import suspends
 from asynclint.rules._match import ReceiverTypes, Site, resolve
 
 LOOP_FACTORIES = frozenset(
     {"asyncio.get_event_loop", "asyncio.new_event_loop", "asyncio.events.get_event_loop", "asyncio.events.new_event_loop"}
 )
-GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})
 SET_EVENT_LOOP = frozenset({"asyncio.set_event_loop", "asyncio.events.set_event_loop"})
 #: What `run_until_complete` may take that `asyncio.run` may not: futures and tasks.
 _FUTURES = _names.NOT_COROUTINES | {"asyncio.shield", "asyncio.wait_for"}
@@ -37,7 +34,7 @@ class _Run:
     block: cst.Module | cst.IndentedBlock | None
 
 
-class LegacyRunLoop(Rule):
+class LegacyRunLoop(LegacyRunLoopScreen, Rule):
     """Checks for an event loop created only to run one coroutine with `run_until_complete()`.
 
     Fires in sync code on `loop.run_until_complete(main())` when `loop` is bound once, to
@@ -66,18 +63,7 @@ class LegacyRunLoop(Rule):
     message = "an event loop created only for `run_until_complete()`; use `asyncio.run(...)`"
     fix_title = "Replace with `asyncio.run(...)`"
     fix_safety = FixSafety.UNSAFE
-    triggers = ("run_until_complete",)
     METADATA_DEPENDENCIES = (ScopeProvider,)
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # The block of each run, and every block mentioning its loop's name: the binding, and
-        # each other use (set_event_loop, close) that decides the rule, may stand anywhere.
-        found: set[int] = set()
-        for name, block in facts.loop_runs:
-            found.add(block)
-            found |= facts.mentions.get(name, set()) if name else set()
-        return found
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -233,7 +219,7 @@ class LegacyRunLoop(Rule):
     )
 
 
-class GetEventLoopInCoroutine(Rule):
+class GetEventLoopInCoroutine(GetEventLoopInCoroutineScreen, Rule):
     """Checks for `asyncio.get_event_loop()` in async code.
 
     ## Why is this bad?
@@ -251,16 +237,10 @@ class GetEventLoopInCoroutine(Rule):
     message = "`get_event_loop()` in async code; use `asyncio.get_running_loop()`"
     fix_title = "Replace with `asyncio.get_running_loop()`"
     fix_safety = FixSafety.SAFE
-    requires_async_def = True
-    triggers = ("get_event_loop",)
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        return {block for callee, block in facts.async_calls if not callee.names.isdisjoint(GET_EVENT_LOOP)}
-
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.ctx.in_async_code() or resolve(self, node.func) not in GET_EVENT_LOOP or node.args:
+        if not self.ctx.in_async_code() or resolve(self, node.func) not in _names.GET_EVENT_LOOP or node.args:
             return
         fix = None
         if "#" not in self.ctx.code_for(node.func):
@@ -286,7 +266,7 @@ class GetEventLoopInCoroutine(Rule):
     )
 
 
-class ThreadLockAcrossAwait(Rule):
+class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
     """Checks for `with lock:` on a `threading.Lock`/`RLock` whose body awaits.
 
     The lock must be known: bound from `threading.Lock()` or `threading.RLock()` in the same
@@ -303,19 +283,11 @@ class ThreadLockAcrossAwait(Rule):
     code = "ASL503"
     name = "thread-lock-across-await"
     message = "`with {lock}:` holds a thread lock across an `await`; use `asyncio.Lock` with `async with`"
-    requires_async_def = True
-    triggers = ("Lock",)  # `threading.Lock` / `RLock`, however imported, is spelled in the file
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._sites: list[tuple[cst.With, cst.BaseExpression, Site]] = []
-
-    @classmethod
-    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A `with` across an await, and a thread lock made somewhere in the file.
-        locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        return set(facts.with_across_await) if not facts.called_names.isdisjoint(locks) else set()
 
     def visit_With(self, node: cst.With) -> None:
         if node.asynchronous is not None or not self.ctx.in_async_code():

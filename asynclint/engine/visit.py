@@ -1,0 +1,147 @@
+"""The libcst side of a check: one metadata resolution, one batched traversal of the screened rules.
+
+Imported when a file has a rule that may fire (see `engine/lint.py`): loading it loads libcst.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from typing import Iterator, Mapping, Sequence
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+from asynclint.config import Config
+from asynclint.diagnostic import Diagnostic
+from asynclint.engine.context import FileContext, detect_library
+from asynclint.engine.lint import RuleCrash, TooDeep, suppress_noqa
+from asynclint.engine.project import ProjectIndex, is_package_init, module_name
+from asynclint.engine.screening import screen
+from asynclint.rule import Rule
+
+
+def lint_module(
+    module: cst.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]],
+    *,
+    noqa: bool = True,
+    project: ProjectIndex | None = None,
+    source: bytes | str | None = None,
+) -> list[Diagnostic]:
+    """The sorted findings of an already parsed module (raises RuleCrash)."""
+    candidates, project = screen(rules, source if source is not None else module.code, path, config, project)
+    return lint_parsed(module, path, config, candidates, project, noqa) if candidates else []
+
+
+def lint_parsed(
+    module: cst.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]],
+    project: ProjectIndex | None,
+    noqa: bool,
+    text: str | None = None,
+) -> list[Diagnostic]:
+    """Run already screened rules on a parsed module (`text`: its source, else generated when needed)."""
+    diagnostics = run_rules(module, path, config, rules, (project or ProjectIndex()).for_file(path))
+    if noqa and diagnostics:
+        diagnostics = suppress_noqa(diagnostics, module.code if text is None else text)
+    return sorted(diagnostics)
+
+
+def run_rules(
+    module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], project: ProjectIndex
+) -> list[Diagnostic]:
+    """All rules in one batched traversal over one metadata wrapper."""
+    try:
+        return _visit(module, path, config, rules, project)
+    except RecursionError:
+        raise TooDeep(path) from None
+    except Exception as error:
+        # Rare path: find which rule it was by running them one at a time.
+        for rule in rules:
+            try:
+                _visit(module, path, config, [rule], project)
+            except Exception as single:
+                raise RuleCrash(path, rule, single) from single
+        raise RuleCrash(path, None, error) from error
+
+
+def _visit(
+    module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], project: ProjectIndex
+) -> list[Diagnostic]:
+    library = detect_library(module)
+    ctx = FileContext(
+        path=path,
+        module=module,
+        library=library or "asyncio",
+        library_known=library is not None,
+        options=config.rule_options,
+        module_name=module_name(path),
+        package_init=is_package_init(path),
+        project=project,
+    )
+    instances = [rule(ctx) for rule in rules]
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    found: list[Diagnostic] = []
+    # As `wrapper.visit_batched`, but metadata stays resolved for `finish()` (the wrapper
+    # caches each provider, so the union of the rules' dependencies is computed once).
+    with ExitStack() as stack:
+        for instance in instances:
+            stack.enter_context(instance.resolve(wrapper))
+        cst.visit_batched(module, [ctx.tracker, *instances])
+        for instance in instances:
+            instance.finish()
+    wanted = {node for instance in instances for node in instance.reported_nodes()}
+    if wanted:
+        positions = positions_of(module, wanted)
+        for instance in instances:
+            found.extend(instance.diagnostics(positions))
+    return found
+
+
+class _AllPlaced(Exception):
+    """Every node asked for has its position: the rest of the module need not be generated."""
+
+
+class _PlacingState(PositionProvidingCodegenState):
+    """libcst's position-recording code generator, stopped once the nodes asked for are placed.
+
+    It stops between nodes, never inside `record_syntactic_position` (whose exit reads the
+    positions of nodes after the one just placed).
+    """
+
+    def __init__(self, module: cst.Module, provider: PositionProvider, wanted: set[cst.CSTNode]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline, provider=provider)
+        self.left = wanted
+        self.recording = 0
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> Iterator[None]:
+        self.recording += 1
+        try:
+            with super().record_syntactic_position(node, start_node=start_node, end_node=end_node):
+                yield
+        finally:
+            self.recording -= 1
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        super().after_codegen(node)
+        self.left.discard(node)
+        if not self.left and not self.recording:
+            raise _AllPlaced
+
+
+def positions_of(module: cst.Module, wanted: set[cst.CSTNode]) -> Mapping[cst.CSTNode, CodeRange]:
+    """`PositionProvider`'s positions of (at least) these nodes, generating the module's code only up to the last of them."""
+    provider = PositionProvider()
+    try:
+        module._codegen(_PlacingState(module, provider, set(wanted)))
+    except _AllPlaced:
+        pass
+    return provider._computed  # type: ignore[return-value]  # (what PositionProvider computes: CodeRanges)

@@ -1,0 +1,279 @@
+"""Every rule's screen: what its class tells the engine before libcst reads a file.
+
+A rule's class has its screen as first base (`class BlockingSleep(BlockingSleepScreen,
+BlockingCallRule)`), so the rule and its screen are one class to the registry and the tests;
+the engine, which screens with these alone, loads libcst and the rules only for a file where
+some rule may fire. Nothing here may import libcst. See `asynclint.screen` for the protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+from asynclint.engine import facts as positions
+from asynclint.engine.facts import FOR_LOOP, Callee, FileFacts
+from asynclint.engine.project import ASYNC, ProjectIndex
+from asynclint.options import BlockingCallOptions, CoroutineOptions
+from asynclint.rules import _names
+from asynclint.screen import Screen
+
+# --- ASL1xx: blocking calls ---------------------------------------------------------------------
+
+
+class BlockingScreen(Screen):
+    """A call, in async code, to a known blocking function or receiver method."""
+
+    requires_async_def = True
+    #: Qualified names of functions that block.
+    calls: ClassVar[frozenset[str]] = frozenset()
+    #: Receiver type tag -> names of its methods that block.
+    methods: ClassVar[Mapping[str, frozenset[str]]] = {}
+
+    @classmethod
+    def calls_for(cls, options: Mapping[type, Any]) -> frozenset[str]:
+        """The qualified names this rule reports under these rule options (they may add to them)."""
+        return cls.calls
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # A call in async code that may resolve to a blocking function, or a blocking method's name
+        # where a receiver can have a known type (every known type starts at a constructor call).
+        calls = cls.calls_for(options)
+        return {
+            b
+            for c, b in facts.async_calls
+            if not c.names.isdisjoint(calls)
+            or (c.attr and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
+        }
+
+
+class BlockingSleepScreen(BlockingScreen):
+    calls = _names.SLEEP_CALLS
+
+
+class BlockingHttpScreen(BlockingScreen):
+    calls = _names.HTTP_CALLS
+    methods = _names.HTTP_METHODS
+
+
+class BlockingSubprocessScreen(BlockingScreen):
+    calls = _names.SUBPROCESS_CALLS
+    methods = _names.SUBPROCESS_METHODS
+
+
+class BlockingFileIoScreen(BlockingScreen):
+    calls = _names.FILE_CALLS
+    methods = _names.PATH_METHODS
+
+
+class BlockingCallScreen(BlockingScreen):
+    calls = _names.BLOCKING_CALLS
+    methods = _names.BLOCKING_METHODS
+
+    @classmethod
+    def calls_for(cls, options: Mapping[type, Any]) -> frozenset[str]:
+        configured = options.get(BlockingCallOptions)
+        extra = configured.blocking_calls if configured is not None else ()
+        return cls.calls | frozenset(extra) if extra else cls.calls
+
+
+class NestedEventLoopScreen(BlockingScreen):
+    calls = _names.LOOP_RUNNERS
+    methods = _names.LOOP_METHODS
+
+
+# --- ASL2xx: coroutines and tasks ---------------------------------------------------------------
+
+
+class CoroutineScreen(Screen):
+    """Every finding involves a callee that may resolve to a coroutine function (or a task factory)."""
+
+    uses_project_index = True
+    #: Where the rule looks for coroutine callees (positions of `asynclint.engine.facts`).
+    positions: ClassVar[tuple[str, ...]] = ()
+    #: Whether the callees the rule looks at are task factories (`create_task`), not coroutine functions.
+    screens_tasks: ClassVar[bool] = False
+
+    @classmethod
+    def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # Every finding involves a name that resolves to a coroutine function, a task factory or a
+        # catalogue API, and such a name appears in the file (an import alias included).
+        configured = options.get(CoroutineOptions)
+        if configured is not None and configured.coroutine_functions:
+            return True  # globs cannot be screened by name
+        if not project.names_are_ascii():
+            return True  # the screen reads ASCII identifiers only
+        return not (
+            identifiers.isdisjoint(_names.CATALOGUE_IDENTIFIERS) and identifiers.isdisjoint(project.coroutine_names())
+        )
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {b for p in cls.positions for c, b in facts.sites(p) if cls.screen_callee(c, facts, project, options)}
+
+    @classmethod
+    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        """Whether a callee at one of the rule's positions can make a finding."""
+        if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
+            loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
+            on_loop = callee.attr == "create_task" and not facts.called_names.isdisjoint(loops)
+            return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
+        return may_be_coroutine(callee, facts, project, options)
+
+
+def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+    """The pre-screen's side of `CoroutineResolver.reference`: False only when `callee` cannot resolve to one."""
+    configured = options.get(CoroutineOptions)
+    if configured is not None and configured.coroutine_functions:
+        return True  # globs match qualified names the screen does not compute
+    if callee.owner and project.method_kind(callee.owner, callee.attr) == ASYNC:
+        return True
+    if callee.attr and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
+        return True  # a receiver of a known type has a coroutine method of that name
+    # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
+    coroutine_names = project.coroutine_names()
+    for name in callee.names:
+        if name in _names.COROUTINE_FUNCTIONS:
+            return True
+        if name.rpartition(".")[2] in coroutine_names and project.kind(name) == ASYNC:
+            return True
+    return False
+
+
+class UnawaitedCoroutineScreen(CoroutineScreen):
+    positions = (positions.STATEMENT,)
+
+
+class UnusedCoroutineObjectScreen(CoroutineScreen):
+    positions = (positions.ASSIGNED,)
+
+
+class UnscheduledCoroutinesScreen(CoroutineScreen):
+    positions = (positions.COLLECTED,)
+
+
+class CoroutineInConditionScreen(CoroutineScreen):
+    positions = (positions.CONDITION,)
+
+
+class AsyncCallbackInSyncApiScreen(CoroutineScreen):
+    positions = (positions.CALLBACK,)
+
+
+class DanglingTaskScreen(CoroutineScreen):
+    screens_tasks = True
+    positions = (positions.STATEMENT,)
+
+
+class RunNeedsCoroutineScreen(CoroutineScreen):
+    positions = (positions.RUN_ARGUMENT,)
+
+    @classmethod
+    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # `asyncio.run(gather(...))`, or `asyncio.run(main)` with `main` a coroutine function.
+        return not callee.names.isdisjoint(_names.NOT_COROUTINES) or may_be_coroutine(callee, facts, project, options)
+
+
+class TaskNeverAwaitedScreen(CoroutineScreen):
+    screens_tasks = True
+    positions = (positions.ASSIGNED,)
+
+
+# --- ASL3xx: concurrency ------------------------------------------------------------------------
+
+
+class ConcurrencyScreen(Screen):
+    requires_async_def = True
+
+
+class AwaitInLoopScreen(ConcurrencyScreen):
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # A loop's await calls a function (a module's; in a comprehension, an item's method too),
+        # not a loop variable, and nothing in the body is ordered by name; the loop variables do not hold code.
+        blocks = set()
+        for kind, callee, block, targets, callees in facts.loop_awaits:
+            if callee.final in _names.NOT_SEQUENTIAL or any(_names.is_ordering_call(name) for name in callees | {callee.final}):
+                continue
+            if kind == FOR_LOOP and callee.attr and callee.root and callee.root not in facts.module_names:
+                continue  # a method of an object
+            if not callee.attr and callee.root in targets:
+                continue  # `for hook in hooks: await hook()`
+            if any(_names.looks_like_callback(name) for name in targets):
+                continue
+            blocks.add(block)
+        return blocks
+
+
+class SequentialAwaitsScreen(ConcurrencyScreen):
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {block for a, b, block in facts.awaited_pairs if _names.may_run_together(a) and _names.may_run_together(b)}
+
+
+class UnboundedGatherScreen(ConcurrencyScreen):
+    requires_async_def = False
+    triggers = ("gather",)
+
+
+# --- ASL4xx: cancellation and errors ------------------------------------------------------------
+
+
+class SwallowedCancellationScreen(Screen):
+    requires_async_def = True
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {block for types, block in facts.handlers if types is None or not types.isdisjoint(_names.CANCELLATION)}
+
+
+class DiscardedGatherExceptionsScreen(Screen):
+    requires_async_def = True
+    triggers = ("return_exceptions",)
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # Gathers whose result is dropped (or may be), that start work, outside cancelling functions.
+        return {
+            block
+            for callee, started, block in facts.gathers
+            if not callee.names.isdisjoint(_names.GATHER)
+            and any(name is not None and not _names.is_cleanup(name) for name in started)
+        }
+
+
+# --- ASL5xx: event loops and locks --------------------------------------------------------------
+
+
+class LegacyRunLoopScreen(Screen):
+    triggers = ("run_until_complete",)
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # The block of each run, and every block mentioning its loop's name: the binding, and
+        # each other use (set_event_loop, close) that decides the rule, may stand anywhere.
+        found: set[int] = set()
+        for name, block in facts.loop_runs:
+            found.add(block)
+            found |= facts.mentions.get(name, set()) if name else set()
+        return found
+
+
+class GetEventLoopInCoroutineScreen(Screen):
+    requires_async_def = True
+    triggers = ("get_event_loop",)
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return {block for callee, block in facts.async_calls if not callee.names.isdisjoint(_names.GET_EVENT_LOOP)}
+
+
+class ThreadLockAcrossAwaitScreen(Screen):
+    requires_async_def = True
+    triggers = ("Lock",)  # `threading.Lock` / `RLock`, however imported, is spelled in the file
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # A `with` across an await, and a thread lock made somewhere in the file.
+        locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
+        return set(facts.with_across_await) if not facts.called_names.isdisjoint(locks) else set()

@@ -1,0 +1,69 @@
+"""What the engine can tell of a rule without libcst: whether it can fire in a file, and where.
+
+Every rule's class has a screen class as its first base (the rules' are in
+`asynclint.rules._screens`), and the catalog names it: a file is screened with these alone,
+and libcst and the rules are loaded only when a rule may fire. Screens must be exact in one
+direction: they may keep what cannot fire, never drop what can.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+if TYPE_CHECKING:
+    from asynclint.engine.facts import FileFacts
+    from asynclint.engine.project import ProjectIndex
+
+
+class Screen:
+    """The screen of a rule that can fire anywhere; subclasses narrow it."""
+
+    #: Rules that only fire in async code can skip files with no `async def` at all.
+    requires_async_def: ClassVar[bool] = False
+    #: Words one of which every finding's source must contain (`run_until_complete`): files
+    #: without any skip the rule, and libcst with it. Empty: no such word.
+    triggers: ClassVar[tuple[str, ...]] = ()
+    #: Rules that ask the project-wide index which functions are coroutine functions.
+    uses_project_index: ClassVar[bool] = False
+
+    @classmethod
+    def could_fire(cls, data: bytes | str, async_def: bool | None = None) -> bool:
+        """A cheap, exact pre-screen: False only when the rule cannot fire on this source.
+
+        `async_def`: `has_async_def(data)`, when the caller knows it already.
+        """
+        if cls.requires_async_def and not (has_async_def(data) if async_def is None else async_def):
+            return False
+        if not cls.triggers:
+            return True
+        if isinstance(data, bytes):
+            return any(word.encode("ascii") in data for word in cls.triggers)
+        return any(word in data for word in cls.triggers)
+
+    @classmethod
+    def may_fire(cls, identifiers: frozenset[str], project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        """For rules using the project index: False only when no identifier of the file can matter."""
+        return True
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        """After `could_fire`, from an `ast` read of the file: the blocks where the rule may fire.
+
+        A block is a top-level `def` or `class` (its index in the module's body), a method of a
+        top-level class, or `facts.MODULE` (see `engine/facts.py`); empty: the rule cannot fire here; None: it may fire anywhere (no screen).
+        Blocks left out must hold nothing the rule could report. `project` is the index as seen
+        from the file (its own definitions included).
+        """
+        return None
+
+
+_ASYNC_DEF = re.compile(r"\basync(?:[ \t\f]|\\\r?\n)+def\b")
+_ASYNC_DEF_BYTES = re.compile(rb"\basync(?:[ \t\f]|\\\r?\n)+def\b")
+
+
+def has_async_def(data: bytes | str) -> bool:
+    """Whether the source can contain an `async def` (and so async code at all)."""
+    if isinstance(data, bytes):
+        return b"async" in data and _ASYNC_DEF_BYTES.search(data) is not None
+    return "async" in data and _ASYNC_DEF.search(data) is not None
