@@ -260,10 +260,20 @@ def test_a_malformed_entry_is_a_miss_not_a_crash(tmp_path: Path, monkeypatch: py
     expected = _run(project, cache)
     (cache_file,) = cache.glob("results-*.json")
     data = json.loads(cache_file.read_text())
-    for entry in data["files"].values():
-        entry["diagnostics"] = [["not", "a", "row"]]
+    assert len(data["files"]) == 3 and len(data["findings"]) == 2  # api.py has no finding
+    for path in data["files"]:
+        data["findings"][path] = [["not", "a", "row"]]
     cache_file.write_text(json.dumps(data))
     checked = _checked(monkeypatch)
+    assert _run(project, cache) == expected
+    assert len(checked) == 3
+    data = json.loads(cache_file.read_text())
+    lines = sorted(data["files"])
+    data["files"][lines[0]] = data["files"][lines[0]].rsplit(" ", 1)[0]  # a field short
+    data["files"][lines[1]] = "x" + data["files"][lines[1]]  # a size that is no number
+    data["files"][lines[2]] = ["a", "list"]
+    cache_file.write_text(json.dumps(data))
+    checked.clear()
     assert _run(project, cache) == expected
     assert len(checked) == 3
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from asynclint.config import Config
-from asynclint.engine.paths import forget, join, listed_file, listing, real_path, walked
+from asynclint.engine.paths import below, forget, listed_paths, listing, real_path, walked
 
 SKIPPED_DIRS = frozenset(
     {
@@ -37,64 +37,64 @@ def discover(paths: Sequence[str], config: Config, on_skip: Skipped = ignore_ski
         forget()
     found: list[str] = []
     seen: set[str] = set()
-    cwd = os.getcwd()
     for path in paths:
         if not os.path.exists(path):
             raise PathError(f"path does not exist: {path}")
-        candidates = [path] if not os.path.isdir(path) else _walk(path, config, on_skip)
+        if not os.path.isdir(path):
+            candidates, top = [path], ""
+        else:
+            candidates, top = [], os.path.normpath(path)
+            _walk(top, config, on_skip, candidates)
+        # The walk's paths are `top` joined with a relative path: their absolute spelling follows from top's.
+        absolute, cut = os.path.normcase(os.path.abspath(top or path)).rstrip(os.sep), len(below(top))
         for candidate in candidates:
-            absolute = candidate if os.path.isabs(candidate) else join(cwd, candidate)
-            key = os.path.normcase(os.path.normpath(absolute))
+            key = absolute + os.sep + os.path.normcase(candidate[cut:]) if top else absolute
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
     return found
 
 
-def _walk(folder: str, config: Config, on_skip: Skipped) -> Iterator[str]:
-    """The `.py` files below a folder, top-down as `os.walk` goes (each folder's files, then its sub-folders), sorted.
+def _walk(folder: str, config: Config, on_skip: Skipped, out: list[str]) -> None:
+    """Add the `.py` files below a (normalized) folder to `out`, top-down as `os.walk` goes (each folder's files, then its sub-folders), sorted.
 
     What was found in a folder is remembered for the run: the project index walks the
     project's root after the command line's folders, and meets them again.
     """
-    folder = os.path.normpath(folder)
     real = real_path(folder)
     if on_skip is ignore_skipped and real in walked:
-        yield from _walk_again(folder, real)
+        _walk_again(folder, real, out)
         return
     found = listing(folder)
     kept: list[str] = []
     kept_folders: list[str] = []
     # A listed file that is no link has its folder's real path: its root-relative path follows from the folder's.
     above = config.relative_path(folder) if config.exclude else ""
-    for name in found.files:
-        if name.endswith(".py"):
-            full = listed_file(folder, name, found)
+    names = [name for name in found.files if name.endswith(".py")]
+    for name, full in zip(names, listed_paths(folder, names, found)):
+        if config.exclude:
             rel = config.relative_path(full) if name in found.links else _below(above, name)
             if config.excludes(rel):
                 on_skip(full, "matches an `exclude` glob")
-            else:
-                kept.append(name)
-                yield full
-    for name in found.folders:
-        full = name if folder == "." else join(folder, name)
+                continue
+        kept.append(name)
+        out.append(full)
+    for name, full in zip(found.folders, listed_paths(folder, found.folders, found)):
         reason = _skip_dir(full, name, _below(above, name), config)
         if reason is None:
             kept_folders.append(name)
-            yield from _walk(full, config, on_skip)
+            _walk(full, config, on_skip, out)
         else:
             on_skip(full, reason)
     walked[real] = (tuple(kept), tuple(kept_folders))
 
 
-def _walk_again(folder: str, real: str) -> Iterator[str]:
+def _walk_again(folder: str, real: str, out: list[str]) -> None:
     files, folders = walked[real]
     found = listing(folder)
-    for name in files:
-        yield listed_file(folder, name, found)
-    for name in folders:
-        # Listed folders are no links: the real path of one is its name below the real folder.
-        yield from _walk_again(name if folder == "." else join(folder, name), join(real, name))
+    out.extend(listed_paths(folder, files, found))
+    for name, full in zip(folders, listed_paths(folder, folders, found)):
+        _walk_again(full, real_path(full), out)
 
 
 def _below(rel: str, name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
+from typing import Sequence
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,19 +82,21 @@ def _listing(folder: str) -> Listing:
 walked: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
-def listed_file(folder: str, name: str, found: Listing) -> str:
-    """The path of a file `listing(folder)` found, its real path remembered when it is not a link."""
-    path = name if folder == "." else join(folder, name)
-    if name not in found.links:
-        _resolved[path] = join(real_path(folder), name)
-    return path
+def listed_paths(folder: str, names: Sequence[str], found: Listing) -> list[str]:
+    """The paths of entries `listing(folder)` found, their real paths remembered (links excepted: listed folders are none)."""
+    prefix, real = below(folder), below(real_path(folder))
+    paths = []
+    for name in names:
+        path = prefix + name
+        if name not in found.links:
+            _resolved[path] = real + name
+        paths.append(path)
+    return paths
 
 
-def join(folder: str, name: str) -> str:
-    """`os.path.join(folder, name)` for a name without separators: a run does it for every file it finds."""
-    if os.sep == "/":  # (os.path.join is a Python function, three times slower)
-        return f"{folder}{name}" if folder.endswith("/") else f"{folder}/{name}"
-    return os.path.join(folder, name)
+def below(folder: str) -> str:
+    """What `os.path.join(folder, name)` puts before a plain name ("" for "."): made once per folder, not per file."""
+    return "" if folder == "." else os.path.join(folder, "")
 
 
 @functools.lru_cache(maxsize=4096)

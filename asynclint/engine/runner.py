@@ -18,11 +18,11 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
-from asynclint.engine.cache import EntryKeys, ResultCache
+from asynclint.engine.cache import Entry, EntryKeys, ResultCache
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR
 from asynclint.engine.project import ProjectIndex, project_for
 
@@ -61,7 +61,7 @@ def _slim(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(dataclasses.replace(d, edit=None) if d.edit is not None else d for d in diagnostics)
 
 
-def check_one(job: Job, path: str) -> tuple[FileResult, dict[str, Any] | None]:
+def check_one(job: Job, path: str) -> tuple[FileResult, Entry | None]:
     """Check one file; with a cache, also the entry that remembers the result."""
     from asynclint.engine.lint import lint_source, parse_error
     from asynclint.engine.source import ParseFailure
