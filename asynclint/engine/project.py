@@ -492,14 +492,10 @@ def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int =
     if fresh:
         forget()
     index = ProjectIndex()
-    key = hashlib.sha1()
     files = [(path, real_path(path), _stat_signature(path)) for path in paths]
-    for _, real, stat in files:
-        key.update(f"{real}\0{stat}\n".encode())
-        if stat is not None:
-            index.stats[real] = stat
+    index.stats = {real: stat for _, real, stat in files if stat is not None}
     if cache_dir is not None:
-        index.content_key = key.hexdigest()
+        index.content_key = hashlib.sha1("".join(f"{real}\0{stat}\n" for _, real, stat in files).encode()).hexdigest()
     index._pending = functools.partial(_fill, index, files, cache_dir, jobs)
     return index
 
