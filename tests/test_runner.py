@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,19 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(runner, "check_one", counting)
     return seen
+
+
+def _calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[tuple[Any, ...]]:
+    """Record the arguments of each call to `module.name` (which still does its work)."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(module, name)
+
+    def recording(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(module, name, recording)
+    return calls
 
 
 def _run(project: Path, cache: Path) -> list:
@@ -130,19 +144,12 @@ def test_the_index_is_read_only_when_a_file_is_checked(tmp_path: Path, monkeypat
     project = _project(tmp_path / "p")
     cache = tmp_path / "cache"
     first = _run(project, cache)
-    fills: list[int] = []
-    real_fill = project_module._fill
-
-    def counting(index, files, *args):  # type: ignore[no-untyped-def]
-        fills.append(len(files))
-        real_fill(index, files, *args)
-
-    monkeypatch.setattr(project_module, "_fill", counting)
+    fills = _calls(monkeypatch, project_module, "_fill")
     assert _run(project, cache) == first
     assert fills == []  # every finding came from the cache: no definition was read
     (project / "other.py").write_text("import time\n\n\nasync def tick():\n    time.sleep(2)\n")
     assert _run(project, cache) == first
-    assert fills == [3]  # a file to check: the index of the three files is read, once
+    assert [len(args[1]) for args in fills] == [3]  # a file to check: the index of the three files is read, once
 
 
 def test_a_warm_run_reuses_the_index_digests_until_a_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -151,21 +158,14 @@ def test_a_warm_run_reuses_the_index_digests_until_a_file_changes(tmp_path: Path
     project = _project(tmp_path / "p")
     cache = tmp_path / "cache"
     first = _run(project, cache)
-    computed: list[int] = []
-    real = cache_module.index_digests
-
-    def counting(index):  # type: ignore[no-untyped-def]
-        computed.append(1)
-        return real(index)
-
-    monkeypatch.setattr(cache_module, "index_digests", counting)
+    computed = _calls(monkeypatch, cache_module, "index_digests")
     assert _run(project, cache) == first and computed == []  # nothing indexed changed: digests reused
     (project / "api.py").write_text("async def fetch():\n    return 1\n")
     assert _run(project, cache) == first and computed == []  # a body changed, not what the module defines
     (project / "api.py").write_text("async def fetch():\n    return 1\n\n\ndef helper():\n    pass\n")
-    assert _run(project, cache) == first and computed == [1]
+    assert _run(project, cache) == first and len(computed) == 1
     (project / "api.py").write_text("async def fetch():\n    return 2\n\n\ndef helper():\n    pass\n")
-    assert _run(project, cache) == first and computed == [1]
+    assert _run(project, cache) == first and len(computed) == 1
 
 
 def test_editing_an_async_def_rechecks_its_callers_and_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
