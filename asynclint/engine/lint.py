@@ -17,8 +17,8 @@ from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.facts import reduced_source
 from asynclint.engine.project import ProjectIndex
 from asynclint.engine.screening import read_facts, screen_blocks, screens_named
-from asynclint.screen import Screen
 from asynclint.engine.source import ParseFailure, parse, syntax_check
+from asynclint.screen import Screen
 
 if TYPE_CHECKING:
     from asynclint.rule import Rule
@@ -61,13 +61,10 @@ def lint_source(
     `project` is the index of the whole linted tree; without one, the file is its own project.
     """
     # Screened through the screen classes (a rule class is its own screen too): no libcst yet.
-    screens: Sequence[type[Screen]]
-    if rules is None:
-        codes, screens = config.codes_for(path), screens_named(config.codes_for(path))
-    else:
-        codes, screens = tuple(rule.code for rule in rules), rules
+    codes = config.codes_for(path) if rules is None else tuple(rule.code for rule in rules)
+    screens: Sequence[type[Screen]] = screens_named(codes) if rules is None else rules
     screened = screen_blocks(screens, source, path, config, project)
-    kept = {code for code, screen in zip(codes, screens) if screen in screened.rules}
+    kept = [code for code, screen in zip(codes, screens) if screen in screened.rules]
     project = screened.project
     if not screened.rules:
         # A file `ast` has read (to build the index, or to screen) parses: no second read to know it.
@@ -84,7 +81,7 @@ def lint_source(
     from asynclint.engine.visit import lint_parsed  # libcst, and the rules
     from asynclint.registry import rules_named
 
-    candidates = rules_named([code for code in codes if code in kept]) if rules is None else [r for r in rules if r.code in kept]
+    candidates = rules_named(kept) if rules is None else [rule for rule in rules if rule.code in kept]
     try:
         text = source.decode(module.encoding) if isinstance(source, bytes) else source
         diagnostics = lint_parsed(module, path, config, candidates, project, noqa, text)
