@@ -213,11 +213,11 @@ class ResultCache:
         """How a line valid against the current digests ends (None: any line, no rule reads the index)."""
         return f" {self.version}" if self.uses_index else None
 
-    def get(self, path: str) -> tuple[Diagnostic, ...] | None:
-        """The cached findings of `path`, when its content and what they depend on are unchanged."""
+    def get(self, path: str, real: str | None = None) -> tuple[Diagnostic, ...] | None:
+        """The cached findings of `path` (`real`: its real path, when known), when its content and what they depend on are unchanged."""
         if self.disabled:
             return None
-        real = real_path(path)
+        real = real or real_path(path)
         line = self.entries.get(real)
         if not isinstance(line, str):
             return None

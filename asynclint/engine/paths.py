@@ -39,6 +39,12 @@ def real_path(path: str | os.PathLike[str]) -> str:
     return found
 
 
+def real_paths(paths: Sequence[str]) -> list[str]:
+    """`real_path` of each (one call for thousands of files, most of them resolved already)."""
+    known = _resolved.get
+    return [known(path) or real_path(path) for path in paths]
+
+
 @dataclass(frozen=True)
 class Listing:
     """A folder's entries by name, sorted: sub-folders (links to folders left out, as `os.walk` does) and the rest."""
@@ -94,6 +100,7 @@ def listed_paths(folder: str, names: Sequence[str], found: Listing) -> list[str]
     return paths
 
 
+@functools.lru_cache(maxsize=8192)
 def below(folder: str) -> str:
     """What `os.path.join(folder, name)` puts before a plain name ("" for "."): made once per folder, not per file."""
     return "" if folder == "." else os.path.join(folder, "")
@@ -123,5 +130,6 @@ def forget() -> None:
     _resolved.clear()
     walked.clear()
     _listing.cache_clear()
+    below.cache_clear()
     is_package_folder.cache_clear()
     package_name.cache_clear()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, read_cache_file, write_cache_file
 from asynclint.engine.files import discover
-from asynclint.engine.paths import forget, package_name, real_path
+from asynclint.engine.paths import forget, package_name, real_path, real_paths
 
 if TYPE_CHECKING:
     from asynclint.config import Config
@@ -492,7 +492,8 @@ def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int =
     if fresh:
         forget()
     index = ProjectIndex()
-    files = [(path, real_path(path), _stat_signature(path)) for path in paths]
+    paths = list(paths)
+    files = [(path, real, _stat_signature(path)) for path, real in zip(paths, real_paths(paths))]
     index.stats = {real: stat for _, real, stat in files if stat is not None}
     if cache_dir is not None:
         index.content_key = hashlib.sha1("".join(f"{real}\0{stat}\n" for _, real, stat in files).encode()).hexdigest()
@@ -695,6 +696,6 @@ def project_for(paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: b
     if root is None:
         return build_index(paths, jobs=jobs, fresh=False)
     files = discover([str(root)], config, fresh=False)
-    known = {real_path(f) for f in files}
-    files += [p for p in paths if real_path(p) not in known]
+    known = set(real_paths(files))
+    files += [p for p, real in zip(paths, real_paths(paths)) if real not in known]
     return build_index(files, cache_dir=root / DEFAULT_CACHE_DIR, jobs=jobs, fresh=False)

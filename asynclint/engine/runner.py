@@ -24,6 +24,7 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.cache import Entry, EntryKeys, ResultCache
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR
+from asynclint.engine.paths import real_paths
 from asynclint.engine.project import ProjectIndex, project_for
 
 if TYPE_CHECKING:
@@ -227,8 +228,8 @@ def check_files(
     cache = ResultCache(cache_dir, config, project) if cache_dir is not None else None
     results: dict[str, FileResult] = {}
     misses: list[str] = []
-    for path in files:
-        hit = cache.get(path) if cache is not None else None
+    for path, real in zip(files, real_paths(files) if cache is not None else files):
+        hit = cache.get(path, real) if cache is not None else None
         if hit is None:
             misses.append(path)
             continue
