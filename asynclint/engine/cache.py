@@ -27,6 +27,7 @@ from asynclint.engine.cachedir import read_cache_file, write_cache_file
 from asynclint.engine.paths import real_path
 from asynclint.engine.project import ASYNC, ProjectIndex, identifiers
 
+
 @functools.lru_cache(maxsize=1)
 def code_signature() -> str:
     """The linter's version and the size and mtime of each of its modules (an edited rule is new code)."""

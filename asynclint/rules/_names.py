@@ -129,7 +129,6 @@ ATTRIBUTE_RESULTS: dict[tuple[str, str], str] = {(PATH, "parent"): PATH}
 ENTER_RETURNS_SELF = frozenset({SESSION, HTTPX_CLIENT, POOL_MANAGER, POPEN, EXECUTOR})
 
 
-
 @functools.lru_cache(maxsize=None)
 def constructors_of(types: frozenset[str]) -> frozenset[str]:
     """The constructors whose result is, or leads through methods and attributes to, one of these types."""

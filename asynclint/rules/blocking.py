@@ -11,6 +11,8 @@ from asynclint.engine.context import FileContext
 from asynclint.options import BlockingCallOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
+from asynclint.rules._edits import await_library_call, to_thread
+from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 from asynclint.rules._screens import (
     BlockingCallScreen,
     BlockingFileIoScreen,
@@ -20,8 +22,6 @@ from asynclint.rules._screens import (
     BlockingSubprocessScreen,
     NestedEventLoopScreen,
 )
-from asynclint.rules._edits import await_library_call, to_thread
-from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 
 
 class BlockingCallRule(BlockingScreen, Rule):

@@ -10,9 +10,10 @@ from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext, dotted
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._screens import DiscardedGatherExceptionsScreen, SwallowedCancellationScreen
 from asynclint.rules._flow import facts_of, final_name, names_in, suspends
 from asynclint.rules._match import resolve
+from asynclint.rules._screens import DiscardedGatherExceptionsScreen, SwallowedCancellationScreen
+
 
 def _reraises(handler: cst.ExceptHandler) -> bool:
     """A `raise` anywhere in the handler, or a call to `.uncancel()`."""

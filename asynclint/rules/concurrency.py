@@ -13,7 +13,6 @@ from asynclint.engine.context import FileContext
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._screens import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
 from asynclint.rules._edits import awaited
 from asynclint.rules._flow import (
     Facts,
@@ -25,6 +24,7 @@ from asynclint.rules._flow import (
     root_name,
 )
 from asynclint.rules._match import resolve
+from asynclint.rules._screens import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
 
 GATHER_ADVICE = {
     "asyncio": "`asyncio.gather()`",

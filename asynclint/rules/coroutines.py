@@ -13,6 +13,8 @@ from asynclint.options import CoroutineOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineResolver
+from asynclint.rules._edits import awaited
+from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 from asynclint.rules._screens import (
     CoroutineScreen,
     AsyncCallbackInSyncApiScreen,
@@ -24,8 +26,6 @@ from asynclint.rules._screens import (
     UnscheduledCoroutinesScreen,
     UnusedCoroutineObjectScreen,
 )
-from asynclint.rules._edits import awaited
-from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
 
 SCHEDULE_ADVICE = {
     "asyncio": "`await asyncio.gather(*...)` or a `TaskGroup`",

@@ -12,9 +12,9 @@ from asynclint.engine.context import FileContext, self_name
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._screens import GetEventLoopInCoroutineScreen, LegacyRunLoopScreen, ThreadLockAcrossAwaitScreen
 from asynclint.rules._flow import suspends
 from asynclint.rules._match import ReceiverTypes, Site, resolve
+from asynclint.rules._screens import GetEventLoopInCoroutineScreen, LegacyRunLoopScreen, ThreadLockAcrossAwaitScreen
 
 LOOP_FACTORIES = frozenset(
     {"asyncio.get_event_loop", "asyncio.new_event_loop", "asyncio.events.get_event_loop", "asyncio.events.new_event_loop"}
