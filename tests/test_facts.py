@@ -39,12 +39,20 @@ def kept(source: str, code: str) -> bool:
         ("ASL301", "async def f(xs):\n    for x in xs:\n        @lock()\n        def h(): pass\n        await g(x, h)\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        y: sleep() = x\n        await g(y)\n"),
         ("ASL301", "async def f(xs):\n    return {sleep(x): await g(x) for x in xs}\n"),
+        # A module's function, a method of each item in a comprehension, an argument computed from the item.
+        ("ASL301", "import api\n\nasync def f(xs):\n    for x in xs:\n        await api.users[0].load(x)\n"),
+        ("ASL301", "async def f(cs):\n    return [await c.payload() for c in cs]\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x.parent.name())\n"),
         (
             "ASL501",
             "import asyncio\n\ndef main():\n    loop = asyncio.new_event_loop()\n    asyncio.set_event_loop(loop=loop)\n"
             "    loop.run_until_complete(work())\n    loop.close()\n",
         ),
         ("ASL302", "async def f():\n    a = await get_user()\n    b = await get_orders()\n"),
+        # A module is no object the calls share; a name read in a lambda is not looked at.
+        ("ASL302", "import api\n\nasync def f():\n    a = await api.user()\n    b = await api.orders()\n"),
+        ("ASL302", "async def f(uid):\n    a = await get_user(uid)\n    b = await get_orders(lambda: a)\n"),
+        ("ASL302", "async def f():\n    try:\n        a = await get_a()\n        b = await get_b()\n    finally:\n        pass\n"),
         ("ASL401", "import asyncio\n\nasync def f(q):\n    while True:\n        try:\n            await q.get()\n        except asyncio.CancelledError:\n            pass\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    await q.put(1)\n"),
         # A `raise` in a function defined in the handler does not re-raise.
@@ -84,12 +92,28 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL301", "async def f(xs):\n    return [await g(x, wait_for(x)) for x in xs]\n"),
         ("ASL301", "async def f(hooks, e):\n    for hook in hooks:\n        await hook(e)\n"),
         ("ASL301", "async def f(handlers, e):\n    for handler in handlers:\n        await run(handler, e)\n"),
+        # A method of an object reached through a call or a subscript, a callee that is not a
+        # name, an argument computed by a method of an object outside the loop.
+        ("ASL301", "async def f(hass, xs):\n    for x in xs:\n        await get_instance(hass).run(x)\n"),
+        ("ASL301", "async def f(hass, xs):\n    for x in xs:\n        await hass.data['k'].refresh(x)\n"),
+        ("ASL301", "async def f(self, xs):\n    return [await self.build(x) for x in xs]\n"),
+        ("ASL301", "async def f(self, xs):\n    for x in xs:\n        await getattr(self, x)()\n"),
+        ("ASL301", "async def f(handlers, xs):\n    for x in xs:\n        await handlers[x](x)\n"),
+        ("ASL301", "async def f(self, xs):\n    for x in xs:\n        await g(self.session.get(x))\n"),
         # A local loop run twice, or used for anything but one run, `close()` and `set_event_loop()`.
         ("ASL501", "def main():\n    loop = new_event_loop()\n    loop.run_until_complete(a())\n    loop.run_until_complete(b())\n"),
         ("ASL501", "def main():\n    loop = new_event_loop()\n    start(loop)\n    loop.run_until_complete(a())\n"),
         ("ASL501", "def main():\n    loop = new_event_loop()\n    loop.run_until_complete(a())\n    print(loop.is_closed())\n"),
         # Callees named for their effect or their ordering never form a run.
         ("ASL302", "async def f():\n    a = await create_user()\n    b = await send_mail()\n"),
+        # One statement changes what the other mentions: the same receiver, a target read, a target set twice.
+        ("ASL302", "async def f(client):\n    a = await client.user()\n    b = await client.orders()\n"),
+        ("ASL302", "async def f(s):\n    r = await s.fetch()\n    j = await r.json()\n"),
+        ("ASL302", "class C:\n    async def f(self):\n        self.a = await get_a()\n        self.b = await get_b()\n"),
+        ("ASL302", "async def f(d):\n    d[0] = await get_a()\n    x = await get_b(d)\n"),
+        ("ASL302", "async def f():\n    a, *b = await get_a()\n    c = await get_c(b)\n"),
+        # In a `try` body with handlers the order says which failure stops what.
+        ("ASL302", "async def f():\n    try:\n        a = await get_a()\n        b = await get_b()\n    except OSError:\n        pass\n"),
         # The handler re-raises, uses the exception, or catches something else.
         ("ASL401", "import asyncio\n\nasync def f(q):\n    try:\n        await q.get()\n    except asyncio.CancelledError:\n        raise\n"),
         ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except BaseException as e:\n        keep(e)\n"),

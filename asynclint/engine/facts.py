@@ -50,6 +50,16 @@ class LoopAwait(NamedTuple):
     #: The final names of everything the body calls (`sleep` of `asyncio.sleep()`), outside nested
     #: functions, classes and annotations (none told for a dict comprehension).
     callees: frozenset[str]
+    #: For a method (`a.b[0].c()`), the root name of its receiver (`a`); empty when it has none.
+    receiver: str
+    #: Every name the target or the body binds, or may.
+    bound: frozenset[str]
+    #: The receivers' root names of the method calls in the awaited call, outside lambdas and comprehensions.
+    receivers: frozenset[str]
+
+
+#: A loop's callee until the file's imports are all known (`_Collector.finish` resolves it).
+_UNRESOLVED = Callee(frozenset(), "", "", "")
 
 
 #: Positions of callees the coroutine rules (ASL2xx) look at.
@@ -113,7 +123,9 @@ class FileFacts:
     loop_awaits: set[LoopAwait] = field(default_factory=set)
     #: Names bound by `import x` / `import x as y` (modules, not objects).
     module_names: set[str] = field(default_factory=set)
-    #: ASL302: final names of two adjacent `x = await f()` statements, in async code.
+    #: ASL302: final names of two adjacent `x = await f()` statements, in async code outside the
+    #: body of a `try` with handlers, neither of which changes a name the other mentions (a
+    #: receiver, a target; an imported module aside).
     awaited_pairs: set[tuple[str, str, int]] = field(default_factory=set)
     #: ASL401: for each handler of a `try` in async code whose body can suspend, and that neither
     #: raises nor uses the exception it binds: what its types may resolve to (None: a bare `except:`).
@@ -219,8 +231,10 @@ class _Collector:
         self.async_calls: list[_Site] = []
         self.all_calls: list[_Raw] = []
         self.sites: dict[str, list[_Site]] = {}
-        self.loop_awaits: list[tuple[str, _Raw, int, frozenset[str], frozenset[str]]] = []
-        self.awaited_pairs: set[tuple[str, str, int]] = set()
+        self.loop_awaits: list[tuple[_Raw, LoopAwait]] = []  # (its callee is resolved by `finish`)
+        self.awaited_pairs: list[tuple[_Awaited, _Awaited, int]] = []
+        #: The bodies of `try` statements with handlers (ASL302 leaves their order alone), by id.
+        self.guarded: set[int] = set()
         self.handlers: list[tuple[list[_Raw] | None, int]] = []
 
     # Callees.
@@ -241,10 +255,13 @@ class _Collector:
     def visit_body(self, body: list[ast.stmt]) -> None:
         previous: str | None = None
         rests = self.rests
+        pairs = self.in_async and id(body) not in self.guarded
         for index, stmt in enumerate(body):
-            current = _awaited_assignment(stmt) if self.in_async else None
+            current = _awaited_callee(stmt) if pairs else None
             if previous is not None and current is not None:
-                self.awaited_pairs.add((previous, current, self.block))
+                first = body[index - 1]
+                pair = (_Awaited.of(first, previous), _Awaited.of(stmt, current), self.block)  # type: ignore[arg-type]
+                self.awaited_pairs.append(pair)
             previous = current
             rests.append((body, index))
             self.visit(stmt)
@@ -309,6 +326,8 @@ class _Collector:
                     self.loop_depth -= 1
                 return
             if kind in _TRIES and self.in_async:
+                if node.handlers:  # type: ignore[attr-defined]
+                    self.guarded.add(id(node.body))  # type: ignore[attr-defined]
                 self.try_(node)  # type: ignore[arg-type]
             elif kind is ast.With and self.in_async and _suspends(node.body):  # type: ignore[attr-defined]
                 self.with_across_await.add(self.block)
@@ -486,11 +505,11 @@ class _Collector:
     def await_(self, node: ast.Await) -> None:
         if not self.loops:
             return
-        raw = self.raw(node.value.func) if isinstance(node.value, ast.Call) else None
+        call = node.value if isinstance(node.value, ast.Call) else None
         mentioned = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
         for frame in self.loops:
             frame.awaits += 1
-            frame.callee = raw
+            frame.call = call
             frame.mentioned = mentioned
 
     def for_(self, node: ast.For) -> None:
@@ -527,11 +546,15 @@ class _Collector:
             for part in body:
                 self.visit(part)
         self.loops.pop()
-        if frame.awaits == 1 and frame.callee is not None and not frame.blocked and not orelse:
-            if not frame.mentioned.isdisjoint(_bound_names([target, *body])):
+        call = frame.call
+        if frame.awaits == 1 and call is not None and not frame.blocked and not orelse:
+            bound = _bound_names([target, *body])
+            if not frame.mentioned.isdisjoint(bound):
                 targets = frozenset(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
                 callees = frozenset(frame.callees) if callees_told else frozenset()
-                self.loop_awaits.append((kind, frame.callee, self.block, targets, callees))
+                receiver = _root(call.func) if isinstance(call.func, ast.Attribute) else ""
+                found = LoopAwait(kind, _UNRESOLVED, self.block, targets, callees, receiver, frozenset(bound), _receivers(call))
+                self.loop_awaits.append((self.raw(call.func), found))
 
     def try_(self, node: ast.Try) -> None:
         if not _suspends(node.body):
@@ -583,7 +606,10 @@ class _Collector:
         for run, argument, block in self.runs:
             if "asyncio.run" in callee(run).names:
                 self.sites.setdefault(RUN_ARGUMENT, []).append((argument, block))
-        facts = FileFacts(module_names=self.module_names, awaited_pairs=self.awaited_pairs)
+        facts = FileFacts(module_names=self.module_names)
+        facts.awaited_pairs = {
+            (a.final, b.final, block) for a, b, block in self.awaited_pairs if not _ordered(a, b, self.module_names)
+        }
         facts.with_across_await, facts.async_keywords = self.with_across_await, self.async_keywords
         facts.blocks, facts.always, facts.loop_runs = self.blocks, self.always, self.loop_runs
         facts.async_calls = {(callee(r), block) for r, block in self.async_calls}
@@ -591,9 +617,7 @@ class _Collector:
         facts.coroutine_sites = {
             position: {(callee(r), block) for r, block in sites} for position, sites in self.sites.items()
         }
-        facts.loop_awaits = {
-            LoopAwait(kind, callee(r), block, targets, callees) for kind, r, block, targets, callees in self.loop_awaits
-        }
+        facts.loop_awaits = {found._replace(callee=callee(raw)) for raw, found in self.loop_awaits}
         facts.gathers = [
             (callee(self.raw(call.func)), tuple(_started(arg) for arg in call.args), block)
             for call, target, function, block in self.gathers
@@ -618,12 +642,12 @@ def _block(stmt: ast.stmt) -> Block | None:
 class _Frame:
     """A loop being visited: how many awaits its body has, the callee of the last, whether it holds a block."""
 
-    __slots__ = ("kind", "awaits", "callee", "blocked", "mentioned", "callees")
+    __slots__ = ("kind", "awaits", "call", "blocked", "mentioned", "callees")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.awaits = 0
-        self.callee: _Raw | None = None
+        self.call: ast.Call | None = None  # the last await's call
         self.blocked = False
         self.mentioned: frozenset[str] = frozenset()  # the names the last await's expression mentions
         self.callees: set[str] = set()  # the final names of the calls in the body
@@ -772,7 +796,7 @@ def _reraises_or_hands_on(handler: ast.ExceptHandler) -> bool:
     return any(isinstance(node, ast.Name) and node.id == handler.name for b in handler.body for node in ast.walk(b))
 
 
-def _awaited_assignment(stmt: ast.stmt) -> str | None:
+def _awaited_callee(stmt: ast.stmt) -> str | None:
     """The callee's final name of `x = await f()` (one target), else None."""
     if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
         return None
@@ -785,6 +809,79 @@ def _awaited_assignment(stmt: ast.stmt) -> str | None:
     if isinstance(func, ast.Attribute):
         return func.attr
     return ""
+
+
+class _Awaited(NamedTuple):
+    """`x = await f()`: f's final name, what the statement surely changes, and the names it mentions."""
+
+    final: str
+    #: Names the target binds, roots of its attribute and subscript targets, f's receiver's root.
+    writes: frozenset[str]
+    #: Every name it mentions outside lambdas and comprehensions.
+    names: frozenset[str]
+
+    @classmethod
+    def of(cls, stmt: ast.Assign, final: str) -> _Awaited:
+        writes = _target_roots(stmt.targets[0])
+        func = stmt.value.value.func  # type: ignore[attr-defined]
+        receiver = _root(func.value) if isinstance(func, ast.Attribute) else ""
+        if receiver:
+            writes.add(receiver)
+        return cls(final, frozenset(writes), frozenset(_mentioned(stmt)))
+
+
+def _ordered(first: _Awaited, second: _Awaited, modules: set[str]) -> bool:
+    """Whether one of two adjacent `x = await f()` changes a name the other mentions (not a module's)."""
+    return bool(((first.writes & second.names) | (second.writes & first.names)) - modules)
+
+
+def _root(expr: ast.expr) -> str:
+    """`a` for `a`, `a.b.c`, `a[i].b`, `a.b().c`; empty when the chain starts elsewhere."""
+    while True:
+        if isinstance(expr, ast.Name):
+            return expr.id
+        if isinstance(expr, (ast.Attribute, ast.Subscript)):
+            expr = expr.value
+        elif isinstance(expr, ast.Call):
+            expr = expr.func
+        else:
+            return ""
+
+
+def _target_roots(target: ast.expr) -> set[str]:
+    """The names an assignment target binds, and the roots of its attribute and subscript targets."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {name for element in target.elts for name in _target_roots(element)}
+    if isinstance(target, ast.Starred):
+        return _target_roots(target.value)
+    root = _root(target) if isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)) else ""
+    return {root} if root else set()
+
+
+def _receivers(node: ast.AST) -> frozenset[str]:
+    """The receivers' root names of the method calls under `node`, outside lambdas and comprehensions."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            found.add(_root(current.func))
+        if not isinstance(current, (ast.Lambda, ast.GeneratorExp, *_COMPREHENSIONS)):
+            stack.extend(ast.iter_child_nodes(current))
+    return frozenset(found - {""})
+
+
+def _mentioned(node: ast.AST) -> set[str]:
+    """Every name under `node`, outside lambdas and comprehensions."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Name):
+            found.add(current.id)
+        elif not isinstance(current, (ast.Lambda, ast.GeneratorExp, *_COMPREHENSIONS)):
+            stack.extend(ast.iter_child_nodes(current))
+    return found
 
 
 def _elements(expr: ast.expr) -> list[ast.expr]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping
 
 from asynclint.engine import facts as positions
-from asynclint.engine.facts import FOR_LOOP, Callee, FileFacts
+from asynclint.engine.facts import COMPREHENSION, Callee, FileFacts
 from asynclint.engine.project import ASYNC, ProjectIndex
 from asynclint.options import BlockingCallOptions, CoroutineOptions
 from asynclint.rules import _names
@@ -190,18 +190,24 @@ class AwaitInLoopScreen(ConcurrencyScreen):
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         # A loop's await calls a function (a module's; in a comprehension, an item's method too),
-        # not a loop variable, and nothing in the body is ordered by name; the loop variables do not hold code.
+        # not a loop variable, and nothing in the body is ordered by name; the loop variables do
+        # not hold code, and no argument is computed by a method of an object outside the loop.
         blocks = set()
-        for kind, callee, block, targets, callees in facts.loop_awaits:
-            if callee.final in _names.NOT_SEQUENTIAL or any(_names.is_ordering_call(name) for name in callees | {callee.final}):
+        modules = facts.module_names
+        for loop in facts.loop_awaits:
+            callee = loop.callee
+            if callee.final in _names.NOT_SEQUENTIAL or any(_names.is_ordering_call(name) for name in loop.callees | {callee.final}):
                 continue
-            if kind == FOR_LOOP and callee.attr and callee.root and callee.root not in facts.module_names:
-                continue  # a method of an object
-            if not callee.attr and callee.root in targets:
-                continue  # `for hook in hooks: await hook()`
-            if any(_names.looks_like_callback(name) for name in targets):
+            if callee.attr:
+                if loop.receiver not in modules and not (loop.kind == COMPREHENSION and loop.receiver in loop.bound):
+                    continue  # a method of an object
+            elif not callee.root or callee.root in loop.targets:
+                continue  # `await handlers[kind](e)`, `for hook in hooks: await hook()`
+            if loop.receivers - loop.bound - modules:
+                continue  # `await f(x, self.session.get(x))`
+            if any(_names.looks_like_callback(name) for name in loop.targets):
                 continue
-            blocks.add(block)
+            blocks.add(loop.block)
         return blocks
 
 
