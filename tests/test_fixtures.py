@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -87,7 +88,17 @@ def test_flake8_reports_exactly_what_check_reports():
         (Path(d["path"]).resolve(), d["line"], d["col"], d["code"]) for d in json.loads(check.stdout)
     }
     assert via_check, "the fixtures must produce findings"
-    assert via_flake8 == via_check
+    # flake8 hands plugins its own `ast` tree: a file newer than this Python gets E999 there, no plugin.
+    unreadable = {path.resolve() for path in FILES if not _readable_by_this_python(path)}
+    assert via_flake8 == {finding for finding in via_check if finding[0] not in unreadable}
+
+
+def _readable_by_this_python(path: Path) -> bool:
+    try:
+        ast.parse(path.read_bytes())
+    except SyntaxError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, read_cache_file, write_cache_file
 from asynclint.engine.files import discover
+from asynclint.engine.newsyntax import without_type_parameters
 from asynclint.engine.paths import forget, package_name, real_path, real_paths
 
 if TYPE_CHECKING:
@@ -254,13 +255,23 @@ def _is_generator(node: ast.AST) -> bool:
 
 
 def parse_ast(source: bytes | str) -> ast.Module | None:
-    """The `ast` of a source; None when this Python's `ast` cannot read it."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    """The `ast` of a source; None when this Python's `ast` cannot read it.
+
+    Type parameters and `type` statements newer than this Python are erased first
+    (`engine/newsyntax.py`): line numbers stay, and they bind nothing the rules look at.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
             return ast.parse(source)
-    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
-        return None
+        except SyntaxError:
+            older = without_type_parameters(source)
+        except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+            return None
+        try:
+            return ast.parse(older) if older is not None else None
+        except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+            return None
 
 
 def index_source(source: bytes | str, path: str) -> tuple[str, ModuleInfo] | None:
