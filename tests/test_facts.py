@@ -32,6 +32,18 @@ def kept(source: str, code: str) -> bool:
         ("ASL201", "def outer():\n    async def inner():\n        pass\n\n    inner()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n"),
         ("ASL204", "import asyncio\n\nq = asyncio.Queue()\n\nasync def f():\n    if q.get():\n        pass\n"),
+        # A receiver of a known type: bound by `with`, or a `self.` attribute set in the class.
+        ("ASL102", "import requests\n\nasync def f(u):\n    with requests.Session() as s:\n        return s.get(u)\n"),
+        (
+            "ASL105",
+            "import queue\n\nclass C:\n    def __init__(self):\n        self.q = queue.Queue()\n\n"
+            "    async def f(self):\n        return self.q.get()\n",
+        ),
+        ("ASL105", "import queue\n\nasync def f():\n    return queue.Queue().get()\n"),
+        (
+            "ASL105",
+            "import queue\n\nasync def f():\n    q = queue.Queue()\n\n    async def g():\n        return q.get()\n\n    return g\n",
+        ),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n"),
         ("ASL301", "async def f():\n    return [await g(x) for x in await h()]\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        y = x + 1\n        await g(y)\n"),
@@ -78,6 +90,10 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL102", "async def f(session, u):\n    return session.get(u)\n"),
         # `get` is a coroutine method of asyncio.Queue, but the file makes only a lock.
         ("ASL204", "import asyncio\n\nlock = asyncio.Lock()\n\nasync def f(d):\n    if d.get('x'):\n        pass\n"),
+        # A queue is made, but the receiver is a parameter, or an attribute nothing in the file sets.
+        ("ASL204", "import asyncio\n\nq = asyncio.Queue()\n\nasync def f(d):\n    if d.get('x'):\n        pass\n"),
+        ("ASL105", "import queue\n\nq = queue.Queue()\n\nasync def f(self):\n    return self.data.get('x')\n"),
+        ("ASL105", "import queue\n\ndef make():\n    q = queue.Queue()\n    return q\n\nasync def f(q):\n    return q.get()\n"),
         # The coroutine is awaited, or the variable holding it is read.
         ("ASL201", "async def fetch():\n    pass\n\nasync def main():\n    await fetch()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    return await c\n"),

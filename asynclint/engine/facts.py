@@ -31,6 +31,11 @@ class Callee(NamedTuple):
     owner: str
     #: The root name of a `a.b.c` chain (`a`); empty when the chain starts with a call or subscript.
     root: str
+    #: For a method, whether its receiver may hold an object of a type the rules know (see
+    #: `rules/_match.py`, `ReceiverTypes`): its root name is assigned in the function around the
+    #: call or a scope around that, or the first attribute after it is assigned anywhere
+    #: (`self.queue` of `self.queue.get`), or it has no root name.
+    typable: bool = True
 
     @property
     def final(self) -> str:
@@ -193,6 +198,7 @@ class _Raw(NamedTuple):
     root: str
     parts: tuple[str, ...]
     owner: str
+    scope: int  # where it stands: an index in `_Collector.scopes`
 
 
 _Site = tuple[_Raw, int]  # a callee as spelled, and its block
@@ -203,6 +209,7 @@ class _Collector:
         self.module = module
         self.package_init = package_init
         self.imports: dict[str, set[str]] = {}
+        self.named: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}  # (root, parts) -> `names`
         self.module_names: set[str] = set()
         #: Definition name -> qualified keys of this module defining it (`outer.<locals>.name`, `Class.name`).
         self.local_keys: dict[str, set[str]] = {}
@@ -223,6 +230,11 @@ class _Collector:
         self.always: set[int] = set()
         self.setters: dict[int, set[str]] = {}  # block -> attributes it assigns
         self.loaded: set[str] = set()  # names read (or deleted) anywhere
+        #: Per function or class body (the module first): the names it binds as targets, and the
+        #: index of the scope around it (-1 for the module).
+        self.scopes: list[tuple[set[str], int]] = [(set(), -1)]
+        self.scope = 0  # the innermost around the node
+        self.declared: set[str] = set()  # names in `global` and `nonlocal` statements
         self.assigned: list[tuple[_Raw, str, int]] = []
         self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
         self.loop_runs: set[tuple[str, int]] = set()
@@ -246,7 +258,7 @@ class _Collector:
         parts.reverse()
         root = expr.id if isinstance(expr, ast.Name) else ""
         owner = self.owner if root and root == self.self_name and len(parts) == 1 else ""
-        return _Raw(root, tuple(parts), owner)
+        return _Raw(root, tuple(parts), owner, self.scope)
 
     def site(self, position: str, expr: ast.expr) -> None:
         self.sites.setdefault(position, []).append((self.raw(expr), self.block))
@@ -270,7 +282,9 @@ class _Collector:
     def visit(self, node: ast.AST) -> None:
         kind = type(node)
         if kind is ast.Name:  # the most frequent node first
-            if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+            if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+                self.scopes[self.scope][0].add(node.id)  # type: ignore[attr-defined]
+            else:
                 self.loaded.add(node.id)  # type: ignore[attr-defined]
             return
         if kind is ast.Call:
@@ -286,6 +300,9 @@ class _Collector:
             return
         elif kind is ast.Global:
             self.always.add(self.block)
+            self.declared.update(node.names)  # type: ignore[attr-defined]
+        elif kind is ast.Nonlocal:
+            self.declared.update(node.names)  # type: ignore[attr-defined]
         elif kind is ast.Attribute and isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
             self.setters.setdefault(self.block, set()).add(node.attr)  # type: ignore[attr-defined]
         elif kind in (ast.Import, ast.ImportFrom):
@@ -356,11 +373,13 @@ class _Collector:
                 self.visit(value)
 
     def scoped(self, body: list[ast.stmt], *, in_async: bool, owner: str, self_name: str, prefix: str) -> None:
-        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests)
+        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests, self.scope)
         self.in_async, self.owner, self.self_name, self.prefix, self.loops = in_async, owner, self_name, prefix, []
         self.loop_depth, self.rests = 0, []
+        self.scopes.append((set(), self.scope))
+        self.scope = len(self.scopes) - 1
         self.visit_body(body)
-        self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests = saved
+        self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests, self.scope = saved
 
     def outside_loops(self, parts: Iterable[ast.AST]) -> None:
         """Visit code a loop's body holds but does not run as its own (a nested def's decorators, an annotation)."""
@@ -580,6 +599,13 @@ class _Collector:
 
     # Resolution, once every import is known.
     def names(self, raw: _Raw) -> frozenset[str]:
+        key = (raw.root, raw.parts)
+        found = self.named.get(key)
+        if found is None:
+            found = self.named[key] = self._names(raw)
+        return found
+
+    def _names(self, raw: _Raw) -> frozenset[str]:
         if not raw.root:
             return frozenset()
         rest = "".join("." + part for part in raw.parts)
@@ -589,14 +615,27 @@ class _Collector:
         found.update(f"{self.module}.{key}{rest}" for key in self.local_keys.get(raw.root, ()))
         return frozenset(found)
 
+    def assigned_around(self, raw: _Raw) -> bool:
+        """Whether the root name of `raw` may be bound by an assignment where it stands (True without one)."""
+        if not raw.root or raw.root in self.declared:
+            return True
+        scope = raw.scope
+        while scope >= 0:
+            names, scope = self.scopes[scope]
+            if raw.root in names:
+                return True
+        return False
+
     def finish(self) -> FileFacts:
         made: dict[_Raw, Callee] = {}
+        attributes = {name for names in self.setters.values() for name in names}
 
         def callee(raw: _Raw) -> Callee:
             found = made.get(raw)
             if found is None:
                 attr = raw.parts[-1] if raw.parts else ""
-                found = made[raw] = Callee(self.names(raw), attr, raw.owner, raw.root)
+                typable = len(raw.parts) > 1 and raw.parts[0] in attributes or self.assigned_around(raw)
+                found = made[raw] = Callee(self.names(raw), attr, raw.owner, raw.root, typable)
             return found
 
         # ASL202/ASL208 need a variable nothing reads; ASL207 an `asyncio.run(...)`.

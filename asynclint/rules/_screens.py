@@ -43,7 +43,7 @@ class BlockingScreen(Screen):
             b
             for c, b in facts.async_calls
             if not c.names.isdisjoint(calls)
-            or (c.attr and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
+            or (c.attr and c.typable and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
         }
 
 
@@ -116,7 +116,7 @@ class CoroutineScreen(Screen):
         """Whether a callee at one of the rule's positions can make a finding."""
         if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
             loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
-            on_loop = callee.attr == "create_task" and not facts.called_names.isdisjoint(loops)
+            on_loop = callee.attr == "create_task" and callee.typable and not facts.called_names.isdisjoint(loops)
             return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
         return may_be_coroutine(callee, facts, project, options)
 
@@ -128,7 +128,7 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         return True  # globs match qualified names the screen does not compute
     if callee.owner and project.method_kind(callee.owner, callee.attr) == ASYNC:
         return True
-    if callee.attr and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
+    if callee.attr and callee.typable and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
         return True  # a receiver of a known type has a coroutine method of that name
     # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
     coroutine_names = project.coroutine_names()
