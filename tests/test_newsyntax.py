@@ -88,6 +88,8 @@ def test_parse_ast_reads_type_parameters_whatever_the_python():
         b"type = 3\nprint(type(x))\n",
         b"def f(x):\n    return x[0]\n",
         b"\xff\xfe not python\n",
+        # In strings and comments it is no syntax.
+        b'x = """\ntype X = 1\ndef f[T]():\n"""\n# class C[T]:\ny = f"def g[T]" + \'type Y = 2\'\n',
     ],
 )
 def test_nothing_to_erase(source):

@@ -453,8 +453,10 @@ class ProjectIndex:
         self.load()  # (which may set them, from the cache)
         if self._names is None:
             if self._parent is not None and self._own is not None:
-                # A file's view: the project's names and its own (an unsaved buffer may add some).
-                self._names = self._parent.coroutine_names() | _async_names(self._own[1], self)
+                # A file's view: the project's names and its own (an unsaved buffer may add some;
+                # usually it adds none, and the project's set is not copied).
+                names, own = self._parent.coroutine_names(), _async_names(self._own[1], self)
+                self._names = names if own <= names else names | own
             else:
                 self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
         return self._names
