@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import warnings
 import zlib
 from pathlib import Path
@@ -370,6 +369,9 @@ class ProjectIndex:
         view._modules, view._ambiguous, view._by_path, view._own = self.modules, self.ambiguous, self.by_path, own
         view._facts = self.facts
         view._parent = self
+        if self.module(own[0]) is own[1]:
+            # The file's module is the project's entry for it: every name resolves as it does there.
+            view._kinds = self._kinds
         return view
 
     def for_source(self, path: str, source: bytes | str) -> ProjectIndex:
@@ -679,16 +681,18 @@ def _names_check(definitions_key: str, names: list[str], ascii_names: bool) -> s
     return hashlib.sha1(f"{definitions_key}\n{ascii_names}\n{chr(10).join(names)}".encode()).hexdigest()
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Bytes -> themselves for ASCII letters, digits and `_`, a space for every other byte.
+_WORD_BYTES = bytes(c if c == 95 or (c < 128 and chr(c).isalnum()) else 32 for c in range(256))
 
 
 def identifiers(source: bytes | str) -> frozenset[str]:
     """The ASCII identifiers a source mentions (the index screen and the result cache read the same).
 
-    Bytes are read as Latin-1: every byte is one character, and only ASCII ones can match.
+    Every run of ASCII letters, digits and `_`: the identifiers of the code among them (and
+    numbers, words of strings and comments, which name no function). Non-ASCII bytes split runs.
     """
-    text = source.decode("latin-1") if isinstance(source, bytes) else source
-    return frozenset(_IDENTIFIER.findall(text))
+    data = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
+    return frozenset(data.translate(_WORD_BYTES).decode("ascii").split())
 
 
 def project_for(paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex | None:
