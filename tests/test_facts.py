@@ -55,6 +55,7 @@ def kept(source: str, code: str) -> bool:
         ("ASL301", "import api\n\nasync def f(xs):\n    for x in xs:\n        await api.users[0].load(x)\n"),
         ("ASL301", "async def f(cs):\n    return [await c.payload() for c in cs]\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x.parent.name())\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        if x is None:\n            continue\n        await g(x)\n"),
         (
             "ASL501",
             "import asyncio\n\ndef main():\n    loop = asyncio.new_event_loop()\n    asyncio.set_event_loop(loop=loop)\n"
@@ -116,6 +117,9 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL301", "async def f(self, xs):\n    for x in xs:\n        await getattr(self, x)()\n"),
         ("ASL301", "async def f(handlers, xs):\n    for x in xs:\n        await handlers[x](x)\n"),
         ("ASL301", "async def f(self, xs):\n    for x in xs:\n        await g(self.session.get(x))\n"),
+        # The loop is left in or after the statement that awaits.
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        y = await g(x)\n        if y is None:\n            continue\n        keep(y)\n"),
+        ("ASL301", "async def f(xs):\n    for x in xs:\n        if await g(x):\n            return x\n"),
         # A local loop run twice, or used for anything but one run, `close()` and `set_event_loop()`.
         ("ASL501", "def main():\n    loop = new_event_loop()\n    loop.run_until_complete(a())\n    loop.run_until_complete(b())\n"),
         ("ASL501", "def main():\n    loop = new_event_loop()\n    start(loop)\n    loop.run_until_complete(a())\n"),

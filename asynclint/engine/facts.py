@@ -44,7 +44,8 @@ class Callee(NamedTuple):
 
 
 class LoopAwait(NamedTuple):
-    """A loop (or comprehension) in async code whose body awaits exactly one call (ASL301's candidates)."""
+    """A loop (or comprehension) in async code whose body awaits exactly one call, and (a loop)
+    is not left in or after the statement that awaits: ASL301's candidates."""
 
     kind: str  # FOR_LOOP or COMPREHENSION
     #: The awaited call's callee.
@@ -566,6 +567,8 @@ class _Collector:
                 self.visit(part)
         self.loops.pop()
         call = frame.call
+        if kind == FOR_LOOP and _exits_after_await(body):
+            return
         if frame.awaits == 1 and call is not None and not frame.blocked and not orelse:
             bound = _bound_names([target, *body])
             if not frame.mentioned.isdisjoint(bound):
@@ -816,6 +819,18 @@ def _binds(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     args = function.args
     params = [*args.posonlyargs, *args.args, *args.kwonlyargs, *filter(None, (args.vararg, args.kwarg))]
     return any(p.arg == name for p in params) or _uses(function, name, (ast.Store, ast.Del))
+
+
+def _exits_after_await(body: list[ast.stmt]) -> bool:
+    """Whether a `break`, `continue`, `return`, `raise` or `yield` stands in or after the
+    statement that awaits (it may depend on the awaited result: ASL301 leaves the loop alone)."""
+    for index, stmt in enumerate(body):
+        if any(isinstance(node, ast.Await) for node in _below([stmt])):
+            return any(isinstance(node, _EXITS) for node in _below(body[index:]))
+    return False
+
+
+_EXITS = (ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Yield, ast.YieldFrom)
 
 
 def _suspends(body: list[ast.stmt]) -> bool:
