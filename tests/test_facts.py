@@ -31,6 +31,13 @@ def kept(source: str, code: str) -> bool:
         ("ASL201", "class C:\n    async def a(self):\n        pass\n\n    async def b(self):\n        self.a()\n"),
         ("ASL201", "def outer():\n    async def inner():\n        pass\n\n    inner()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n"),
+        ("ASL203", "async def fetch(u):\n    pass\n\nasync def main(us):\n    jobs = []\n    for u in us:\n        jobs.append(fetch(u))\n"),
+        # A read in a comprehension may be of the comprehension's own name.
+        (
+            "ASL203",
+            "async def fetch(u):\n    pass\n\nasync def main(us, o):\n    jobs = [fetch(u) for u in us]\n"
+            "    return [jobs for jobs in o]\n",
+        ),
         ("ASL204", "import asyncio\n\nq = asyncio.Queue()\n\nasync def f():\n    if q.get():\n        pass\n"),
         # A receiver of a known type: bound by `with`, or a `self.` attribute set in the class.
         ("ASL102", "import requests\n\nasync def f(u):\n    with requests.Session() as s:\n        return s.get(u)\n"),
@@ -98,6 +105,15 @@ def test_kept_where_the_rule_may_fire(code, source):
         # The coroutine is awaited, or the variable holding it is read.
         ("ASL201", "async def fetch():\n    pass\n\nasync def main():\n    await fetch()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    return await c\n"),
+        # The collection is read (gathered, returned), kept on an object, or not a function's.
+        (
+            "ASL203",
+            "import asyncio\n\nasync def fetch(u):\n    pass\n\nasync def main(us):\n    jobs = []\n    for u in us:\n"
+            "        jobs.append(fetch(u))\n    await asyncio.gather(*jobs)\n",
+        ),
+        ("ASL203", "async def fetch(u):\n    pass\n\nasync def main(us):\n    jobs = [fetch(u) for u in us]\n    return jobs\n"),
+        ("ASL203", "async def fetch(u):\n    pass\n\nasync def main(self, us):\n    for u in us:\n        self.jobs.append(fetch(u))\n"),
+        ("ASL203", "async def fetch(u):\n    pass\n\njobs = [fetch(u) for u in range(3)]\n"),
         # Two awaits in the loop, a block in its body, a method of an object, or a `while` loop.
         ("ASL301", "async def f(xs):\n    for x in xs:\n        await g(x)\n        await h(x)\n"),
         ("ASL301", "async def f(xs):\n    for x in xs:\n        with lock:\n            await g(x)\n"),

@@ -80,6 +80,8 @@ CALLBACK_APIS = frozenset(
     | {"call_soon", "call_soon_threadsafe", "call_later", "call_at", "run_in_executor", "add_done_callback"}
     | {"add_signal_handler", "add_reader", "add_writer", "submit"}
 )
+#: Methods that change a list in place: a collection of coroutines only these touch is never run (ASL203).
+MUTATORS = frozenset({"append", "extend", "insert", "clear", "remove", "sort", "reverse"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
@@ -225,6 +227,8 @@ class _Collector:
         self.loop_depth = 0
         self.rests: list[tuple[list[ast.stmt], int]] = []
         self.function_node: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # the innermost def
+        #: (callee, block, collection, function) of calls collected in a function's local name.
+        self.collections: list[tuple[_Raw, int, str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
         self.gathers: list[tuple[ast.Call, str, ast.FunctionDef | ast.AsyncFunctionDef, int]] = []
         self.block = MODULE  # the top-level block being visited
         self.blocks: dict[int, Block] = {}
@@ -461,10 +465,10 @@ class _Collector:
                 if keyword.arg:
                     self.async_keywords.setdefault(keyword.arg, set()).add(self.block)
         final = raw.parts[-1] if raw.parts else raw.root
-        if final in ("append", "insert") and raw.parts and node.args:
+        if final in ("append", "insert") and len(raw.parts) == 1 and raw.root and node.args:
             added = node.args[0 if final == "append" else min(1, len(node.args) - 1)]
             if isinstance(added, ast.Call):
-                self.site(COLLECTED, added.func)
+                self.collected(added.func, raw.root)
         if final in CALLBACK_APIS:
             for arg in (*node.args, *(k.value for k in node.keywords)):
                 callback = arg.value if isinstance(arg, ast.Starred) else arg
@@ -516,7 +520,13 @@ class _Collector:
         if isinstance(value, ast.Call):
             self.assigned.append((self.raw(value.func), node.targets[0].id, self.block))
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
-            self.site(COLLECTED, value.elt.func)
+            self.collected(value.elt.func, node.targets[0].id)
+
+    def collected(self, callee: ast.expr, collection: str) -> None:
+        """A call's result kept in a function's local collection (checked by `finish`: ASL203 needs
+        nothing but `MUTATORS` to read the collection)."""
+        if self.function_node is not None:
+            self.collections.append((self.raw(callee), self.block, collection, self.function_node))
 
     def condition(self, test: ast.expr) -> None:
         if isinstance(test, ast.Call):
@@ -641,6 +651,10 @@ class _Collector:
                 found = made[raw] = Callee(self.names(raw), attr, raw.owner, raw.root, typable)
             return found
 
+        # ASL203 needs a collection nothing but mutators reads.
+        for raw, block, collection, function in self.collections:
+            if not _read_apart_from_mutators(function, collection):
+                self.sites.setdefault(COLLECTED, []).append((raw, block))
         # ASL202/ASL208 need a variable nothing reads; ASL207 an `asyncio.run(...)`.
         for raw, target, block in self.assigned:
             if target not in self.loaded:
@@ -819,6 +833,24 @@ def _binds(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     args = function.args
     params = [*args.posonlyargs, *args.args, *args.kwonlyargs, *filter(None, (args.vararg, args.kwarg))]
     return any(p.arg == name for p in params) or _uses(function, name, (ast.Store, ast.Del))
+
+
+def _read_apart_from_mutators(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether the function's own code (not nested functions, classes or comprehensions, where
+    the name may be another) reads `name` other than to call one of `MUTATORS` on it."""
+    receivers: set[int] = set()
+    reads: list[ast.Name] = []
+    stack: list[ast.AST] = [node for node in function.body if not isinstance(node, _OWN_SCOPES)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            if node.id == name and isinstance(node.ctx, ast.Load):
+                reads.append(node)
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+            receivers.add(id(node.func.value))
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _OWN_SCOPES))
+    return any(id(read) not in receivers for read in reads)
 
 
 def _exits_after_await(body: list[ast.stmt]) -> bool:

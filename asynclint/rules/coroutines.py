@@ -9,6 +9,7 @@ from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
+from asynclint.engine.facts import MUTATORS
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
@@ -246,7 +247,6 @@ class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
             self.report(target, fix, variable=target.value, callee=callee_text(self, call.func))
 
 
-MUTATORS = frozenset({"append", "extend", "insert", "clear", "remove", "sort", "reverse"})
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
 
