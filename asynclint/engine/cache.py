@@ -110,8 +110,9 @@ def _decode(path: str, row: list[Any]) -> Diagnostic:
 
 def depends_on(data: bytes, digests: Mapping[str, str]) -> str:
     """One digest of the index digests of the identifiers a source mentions: what its findings depend on."""
-    mentioned = sorted(f"{n}:{digests[n]}" for n in identifiers(data) if n in digests)
-    return hashlib.sha1("\n".join(mentioned).encode()).hexdigest()[:20]
+    mentioned = sorted(identifiers(data) & digests.keys())
+    text = "\n".join(mentioned) + "\n\n" + "\n".join(map(digests.__getitem__, mentioned))
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
 def digests_version(digests: Mapping[str, str]) -> str:

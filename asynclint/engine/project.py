@@ -685,6 +685,7 @@ def _names_check(definitions_key: str, names: list[str], ascii_names: bool) -> s
 _WORD_BYTES = bytes(c if c == 95 or (c < 128 and chr(c).isalnum()) else 32 for c in range(256))
 
 
+@functools.lru_cache(maxsize=1)  # the screen, then the result cache, ask about the same source
 def identifiers(source: bytes | str) -> frozenset[str]:
     """The ASCII identifiers a source mentions (the index screen and the result cache read the same).
 
