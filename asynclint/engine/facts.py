@@ -922,7 +922,11 @@ def _ordered(first: _Awaited, second: _Awaited, modules: set[str]) -> bool:
 
 
 def _root(expr: ast.expr) -> str:
-    """`a` for `a`, `a.b.c`, `a[i].b`, `a.b().c`; empty when the chain starts elsewhere."""
+    """`a` for `a`, `a.b.c`, `a[i].b`, `a.b().c`; empty when the chain starts elsewhere.
+
+    The `ast` twin of `rules/_flow.root_name`, which the rules use on libcst trees: the screens
+    of ASL301 and ASL302 must find the same roots.
+    """
     while True:
         if isinstance(expr, ast.Name):
             return expr.id
