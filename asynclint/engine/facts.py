@@ -577,9 +577,9 @@ class _Collector:
                 self.visit(part)
         self.loops.pop()
         call = frame.call
-        if kind == FOR_LOOP and _exits_after_await(body):
-            return
         if frame.awaits == 1 and call is not None and not frame.blocked and not orelse:
+            if kind == FOR_LOOP and _exits_after_await(body):
+                return
             bound = _bound_names([target, *body])
             if not frame.mentioned.isdisjoint(bound):
                 targets = frozenset(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
@@ -723,13 +723,14 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _BLOCKS = (*_LOOPS, ast.With, ast.AsyncWith, *_TRIES)
 
 
-def _below(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
-    """These nodes and every node under them, leaving out nested functions, lambdas and classes."""
-    stack = [node for node in nodes if not isinstance(node, _SCOPES)]
+def _below(nodes: Iterable[ast.AST], leaving: tuple[type, ...] = _SCOPES) -> Iterable[ast.AST]:
+    """These nodes and every node under them, leaving out nested functions, lambdas and classes
+    (or the `leaving` kinds of node)."""
+    stack = [node for node in nodes if not isinstance(node, leaving)]
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, leaving))
 
 
 def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
@@ -840,16 +841,11 @@ def _read_apart_from_mutators(function: ast.FunctionDef | ast.AsyncFunctionDef, 
     the name may be another) reads `name` other than to call one of `MUTATORS` on it."""
     receivers: set[int] = set()
     reads: list[ast.Name] = []
-    stack: list[ast.AST] = [node for node in function.body if not isinstance(node, _OWN_SCOPES)]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Name):
-            if node.id == name and isinstance(node.ctx, ast.Load):
-                reads.append(node)
-            continue
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+    for node in _below(function.body, _OWN_SCOPES):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            reads.append(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
             receivers.add(id(node.func.value))
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _OWN_SCOPES))
     return any(id(read) not in receivers for read in reads)
 
 
@@ -950,28 +946,13 @@ def _target_roots(target: ast.expr) -> set[str]:
 
 def _receivers(node: ast.AST) -> frozenset[str]:
     """The receivers' root names of the method calls under `node`, outside lambdas and comprehensions."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
-            found.add(_root(current.func))
-        if not isinstance(current, (ast.Lambda, ast.GeneratorExp, *_COMPREHENSIONS)):
-            stack.extend(ast.iter_child_nodes(current))
+    found = {_root(n.func) for n in _below([node], _OWN_SCOPES) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
     return frozenset(found - {""})
 
 
 def _mentioned(node: ast.AST) -> set[str]:
     """Every name under `node`, outside lambdas and comprehensions."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ast.Name):
-            found.add(current.id)
-        elif not isinstance(current, (ast.Lambda, ast.GeneratorExp, *_COMPREHENSIONS)):
-            stack.extend(ast.iter_child_nodes(current))
-    return found
+    return {n.id for n in _below([node], _OWN_SCOPES) if isinstance(n, ast.Name)}
 
 
 def _elements(expr: ast.expr) -> list[ast.expr]:
