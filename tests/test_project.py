@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 from asynclint.cli import cli
 from asynclint.engine.project import absolutize, build_index, module_name
+from asynclint.engine.screening import read_facts
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -245,4 +247,7 @@ def test_an_index_read_by_two_processes_equals_one_read_here(tmp_path):
     assert two.is_coroutine_function(f"pkg.m{count - 1}.f{count - 1}")
     assert one.facts.keys() == two.facts.keys() and len(two.facts) == count + 1
     assert all(one.facts[k][0] == two.facts[k][0] for k in one.facts)  # same content read
-    assert all(one.facts[k][1] == two.facts[k][1] for k in one.facts)  # same facts
+    assert all(isinstance(facts, bytes) for _, facts in two.facts.values())  # kept pickled in this process
+    assert gc.get_freeze_count() == 0  # what the pool froze out of the collector is back in
+    read = [(path, Path(path).read_bytes()) for path in files if not path.endswith("bad.py")]
+    assert all(read_facts(data, path, one) == read_facts(data, path, two) is not None for path, data in read)

@@ -16,7 +16,7 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.facts import reduced_source
 from asynclint.engine.project import ProjectIndex
-from asynclint.engine.screening import read_facts, screen_blocks, screens_named
+from asynclint.engine.screening import screen_blocks, screens_named, was_read
 from asynclint.engine.source import ParseFailure, parse, syntax_check
 from asynclint.screen import Screen
 
@@ -68,7 +68,7 @@ def lint_source(
     project = screened.project
     if not screened.rules:
         # A file `ast` has read (to build the index, or to screen) parses: no second read to know it.
-        read = screened.facts is not None or read_facts(source, path, screened.project) is not None
+        read = screened.facts is not None or was_read(source, path, screened.project)
         failure = None if read else syntax_check(source)
         found = (parse_error(path, failure),) if failure else ()
         return FileResult(path, found)

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import os
+import pickle
 import warnings
 import zlib
 from pathlib import Path
@@ -292,7 +293,7 @@ class ProjectIndex:
         self._modules: dict[str, ModuleInfo] = {}
         self._ambiguous: set[str] = set()
         self._by_path: dict[str, tuple[str, ModuleInfo]] = {}
-        self._facts: dict[str, tuple[int, FileFacts | None]] = {}
+        self._facts: dict[str, tuple[int, FileFacts | bytes]] = {}
         #: Set by `build_index`: fills the tables above when they are first asked for.
         self._pending: Callable[[], None] | None = None
         #: Real path -> [size, mtime in ns] of each file indexed, as this run found it.
@@ -341,9 +342,11 @@ class ProjectIndex:
         return self.load()._by_path
 
     @property
-    def facts(self) -> dict[str, tuple[int, FileFacts | None]]:
+    def facts(self) -> dict[str, tuple[int, FileFacts | bytes]]:
         """Real path -> (CRC-32 of the content read, the pre-screen's facts), for files read while
-        building the index (not cached on disk): the check reuses that read."""
+        building the index (not cached on disk): the check reuses that read. Facts read by
+        worker processes stay pickled until a file's check asks for them (`screening.read_facts`):
+        the parent holds one bytes object per file, which the workers it forks share."""
         return self.load()._facts
 
     def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
@@ -551,7 +554,7 @@ def _fill(index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], c
         cache.save()
 
 
-_Read = tuple[int, "tuple[str, ModuleInfo] | None", "FileFacts | None"]
+_Read = tuple[int, "tuple[str, ModuleInfo] | None", "FileFacts | bytes | None"]
 
 #: Fewer files than this to read are read in this process: starting workers would cost more.
 _READ_IN_PROCESS_BELOW = 64
@@ -568,11 +571,20 @@ def _read_all(files: list[tuple[str, str]], jobs: int) -> dict[str, _Read]:
     found: dict[str, _Read] = {}
     try:
         with process_pool(min(jobs, len(batches))) as pool:
-            for part in pool.map(_read_batch, batches):
+            for part in pool.map(_read_packed, batches):
                 found.update(part)
     except BrokenProcessPool:  # a worker died: read what is left here
         found.update(_read_batch([f for f in files if f[0] not in found]))
     return found
+
+
+def _read_packed(files: list[tuple[str, str]]) -> dict[str, _Read]:
+    """`_read_batch` in a worker process: the facts come back pickled, and stay so in the parent."""
+    found = _read_batch(files)
+    return {
+        path: (crc, entry, None if facts is None else pickle.dumps(facts, pickle.HIGHEST_PROTOCOL))
+        for path, (crc, entry, facts) in found.items()
+    }
 
 
 def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:

@@ -29,6 +29,7 @@ from asynclint.engine.project import ProjectIndex, project_for
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
+    from contextlib import AbstractContextManager
 
     from asynclint.fixes.apply import FixOutcome
 
@@ -137,7 +138,7 @@ def _run_batch(work: Callable[[Job, str], T], paths: list[str]) -> list[T]:
     return [work(_JOB, path) for path in paths]
 
 
-def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
+def _pool(job: Job, workers: int) -> AbstractContextManager[ProcessPoolExecutor]:
     # fork shares the parent's index without pickling it; elsewhere the job is pickled once per worker.
     from asynclint.engine.pool import process_pool
 

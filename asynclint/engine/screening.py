@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import pickle
 import zlib
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
@@ -111,10 +112,23 @@ def file_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> 
 
 def read_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
     """The facts kept from building the index, when they are of this very content (not an unsaved buffer)."""
+    kept = _kept(source, path, project)
+    if kept is None:
+        return None
+    facts = kept[1]
+    return pickle.loads(facts) if isinstance(facts, bytes) else facts  # (read by a worker process)
+
+
+def was_read(source: bytes | str, path: str, project: ProjectIndex | None) -> bool:
+    """Whether `ast` read this very content while building the index (so it parses)."""
+    return _kept(source, path, project) is not None
+
+
+def _kept(source: bytes | str, path: str, project: ProjectIndex | None) -> tuple[int, FileFacts | bytes] | None:
     if project is None or not isinstance(source, bytes):
         return None
     kept = project.facts.get(real_path(path))
-    return kept[1] if kept is not None and kept[0] == zlib.crc32(source) else None
+    return kept if kept is not None and kept[0] == zlib.crc32(source) else None
 
 
 def single_file_index(source: bytes | str, path: str) -> ProjectIndex:
