@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from asynclint.cli import cli
-from asynclint.engine.project import absolutize, build_index, module_name
+from asynclint.engine.project import absolutize, build_index, module_name, module_names
 from asynclint.engine.screening import read_facts
 
 
@@ -34,6 +34,8 @@ def test_module_names(tmp_path):
     assert module_name(tmp_path / "src/pkg/sub/mod.py") == "pkg.sub.mod"
     assert module_name(tmp_path / "src/pkg/sub/__init__.py") == "pkg.sub"
     assert module_name(tmp_path / "script.py") == "script"
+    reals = [str((tmp_path / p).resolve()) for p in ("src/pkg/sub/mod.py", "src/pkg/sub/__init__.py", "script.py", "src/pkg/__init__.py")]
+    assert module_names([*reals, "/top.py"]) == ["pkg.sub.mod", "pkg.sub", "script", "pkg", "top"]  # as one by one
 
 
 @pytest.mark.parametrize(
@@ -98,7 +100,7 @@ def test_checking_one_file_resolves_through_the_project(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
     alone = CliRunner().invoke(cli, ["check", "--format", "json", str(tmp_path / "app/views.py")])
     assert len(json.loads(alone.stdout)) == 6  # as pre-commit runs it: same as checking everything
-    assert (tmp_path / ".asynclint_cache" / "index.json").is_file()
+    assert (tmp_path / ".asynclint_cache" / "index.txt").is_file()
 
 
 def test_ambiguous_module_names_do_not_resolve(tmp_path):
@@ -113,34 +115,77 @@ def test_ambiguous_module_names_do_not_resolve(tmp_path):
     assert codes(tmp_path) == []
 
 
+def _index_lines(cache: Path) -> list[list[str]]:
+    """The index cache's file lines, split in fields (after the header and the names)."""
+    return [line.split("\t") for line in (cache / "index.txt").read_text().split("\n")[2:]]
+
+
+def _write_index_lines(cache: Path, lines: list[list[str]]) -> None:
+    head = (cache / "index.txt").read_text().split("\n")[:2]
+    (cache / "index.txt").write_text("\n".join([*head, *("\t".join(fields) for fields in lines)]))
+
+
 def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     write(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": "async def go():\n    pass\n"})
     files = [str(tmp_path / "pkg/__init__.py"), str(tmp_path / "pkg/a.py")]
     cache = tmp_path / ".asynclint_cache"
     cold = build_index(files, cache_dir=cache)
     assert cold.is_coroutine_function("pkg.a.go")
-    assert (cache / "index.json").is_file() and (cache / ".gitignore").is_file()
+    assert (cache / "index.txt").is_file() and (cache / ".gitignore").is_file()
     assert build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")  # warm
     (tmp_path / "pkg/a.py").write_text("def go():\n    return 1\n")  # a different size: a changed file
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
-    (cache / "index.json").write_text("{not json")
+    (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.json").write_text(json.dumps({"version": 1, "files": {files[1]: {"signature": 3}}}))
+    (cache / "index.txt").write_bytes(b"asynclint project index 4\n\xff\xfe")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    stored = json.loads((cache / "index.json").read_text())
-    assert stored["version"] == 3
-    for entry in stored["files"].values():
-        entry["info"] = ["not", "an", "info"]  # a malformed entry of the current version is a miss
-    (cache / "index.json").write_text(json.dumps(stored))
+    (cache / "index.txt").write_text("asynclint project index 3\nnull\n" + "\t".join([files[1], "1", "2", "pkg.a", "[{},{},{}]"]))
+    assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
+    lines = _index_lines(cache)
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 4\n") and len(lines) == 2
+    _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
+    assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # a malformed line is a miss
+    _write_index_lines(cache, [fields[:3] for fields in _index_lines(cache)])
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (tmp_path / "pkg/a.py").write_text("async def go():\n    pass\n")
     assert build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
-    for bad in ("{not json", '["too", "short"]', '[1, 2, 3]'):
+    for bad in ("{not json", '["too", "short"]', '[1, 2, 3]', '"text"'):
         # Entries are decoded when first used: a malformed one then reads its file again.
-        stored = json.loads((cache / "index.json").read_text())
-        stored["files"][str((tmp_path / "pkg/a.py").resolve())]["info"] = bad
-        (cache / "index.json").write_text(json.dumps(stored))
+        lines = _index_lines(cache)
+        _write_index_lines(cache, [[*fields[:4], bad if fields[3] == "pkg.a" else fields[4]] for fields in lines])
         assert build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go"), bad
+
+
+def test_index_cache_is_not_rewritten_for_a_few_files_whose_definitions_did_not_change(tmp_path, monkeypatch):
+    from asynclint.engine import project as project_module
+
+    monkeypatch.setattr(project_module, "_REWRITE_PER_REFRESHED", 2)  # rewritten when over half of the files
+    write(tmp_path, {"a.py": "async def go():\n    pass\n", "b.py": "x = 1\n", "c.py": "y = 2\n"})
+    files = [str(tmp_path / name) for name in ("a.py", "b.py", "c.py")]
+    cache = tmp_path / ".asynclint_cache"
+    build_index(files, cache_dir=cache).load()
+    written = (cache / "index.txt").read_text()
+    (tmp_path / "a.py").write_text("async def go():\n    return 2  # a body edit\n")
+    touched = build_index(files, cache_dir=cache).load()
+    assert touched.is_coroutine_function("a.go") and (cache / "index.txt").read_text() == written
+    assert touched.facts.keys() == {str((tmp_path / "a.py").resolve())}  # read again, as it will be next time
+    assert build_index(files, cache_dir=cache).load().facts.keys() == touched.facts.keys()
+    for name, text in (("b.py", "x = 3\n"), ("c.py", "y = 4\n")):
+        (tmp_path / name).write_text(text)
+    assert len(build_index(files, cache_dir=cache).load().facts) == 3  # all three read again: rewritten
+    assert (cache / "index.txt").read_text() != written and not build_index(files, cache_dir=cache).load().facts
+    (tmp_path / "a.py").write_text("def go():\n    pass\n")  # a new definition: rewritten
+    assert not build_index(files, cache_dir=cache).is_coroutine_function("a.go")
+    assert not build_index(files, cache_dir=cache).load().facts
+
+
+def test_index_cache_leaves_out_paths_its_lines_cannot_hold(tmp_path):
+    write(tmp_path, {"tab\there.py": "async def go():\n    pass\n", "b.py": "from tab import go\n"})
+    files = [str(tmp_path / "tab\there.py"), str(tmp_path / "b.py")]
+    cache = tmp_path / ".asynclint_cache"
+    assert build_index(files, cache_dir=cache).module("tab\there") is not None
+    assert [fields[3] for fields in _index_lines(cache)] == ["b"]  # one line per file it can hold
+    assert build_index(files, cache_dir=cache).module("tab\there") is not None  # read again
 
 
 def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path, monkeypatch):
@@ -160,9 +205,10 @@ def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path
         assert build_index(files, cache_dir=cache).coroutine_names() == {"go", "run"}
     (tmp_path / "a.py").write_text("def go():\n    pass\n")
     assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
-    stored = json.loads((cache / "index.json").read_text())
-    stored["names"]["coroutine_names"] = ["go"]  # not what was written for these definitions
-    (cache / "index.json").write_text(json.dumps(stored))
+    header, names, *lines = (cache / "index.txt").read_text().split("\n")
+    stored = json.loads(names)
+    stored["coroutine_names"] = ["go"]  # not what was written for these definitions
+    (cache / "index.txt").write_text("\n".join([header, json.dumps(stored), *lines]))
     (tmp_path / "b.py").write_text("from a import go as run  # touched\n")
     assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
 
@@ -172,8 +218,7 @@ def test_index_cache_remembers_unreadable_files_and_renamed_modules(tmp_path):
     files = [str(tmp_path / "pkg/a.py"), str(tmp_path / "pkg/new.py")]
     cache = tmp_path / ".asynclint_cache"
     assert build_index(files, cache_dir=cache).is_coroutine_function("a.go")
-    entries = json.loads((cache / "index.json").read_text())["files"]
-    assert [e["info"] for e in entries.values() if e["module"] == "new"] == [None]  # unreadable, remembered
+    assert [fields[4] for fields in _index_lines(cache) if fields[3] == "new"] == [""]  # unreadable, remembered
     warm = build_index(files, cache_dir=cache)
     assert warm.is_coroutine_function("a.go") and not warm.facts  # nothing read again
     (tmp_path / "pkg/__init__.py").write_text("")  # `a` is now `pkg.a`: same file, new module name
@@ -220,7 +265,7 @@ def test_flake8_resolves_across_modules_and_caches_the_index(tmp_path):
     )
     lines = sorted(line.split(": ")[1].split()[0] + "@" + line.split(":")[1] for line in flake8.stdout.splitlines())
     assert lines == ["ASL201@10", "ASL201@11", "ASL201@12", "ASL201@7", "ASL202@15", "ASL204@13"]
-    assert (tmp_path / ".asynclint_cache" / "index.json").is_file()
+    assert (tmp_path / ".asynclint_cache" / "index.txt").is_file()
 
 
 def test_flake8_reports_a_bad_config_in_one_line(tmp_path):

@@ -87,12 +87,11 @@ def _digests_text(digests: Mapping[str, str]) -> str:
 
 
 def _digests_from_text(text: str, version: str) -> dict[str, str] | None:
-    """The stored table, when it is well formed and is the version it claims to be; else None."""
-    try:
-        table = dict(line.split(" ", 1) for line in text.split("\n") if line)
-    except ValueError:
+    """The stored table, when it is the text of the version it claims to be; else None."""
+    if _text_version(text) != version:
         return None
-    return table if digests_version(table) == version else None
+    words = text.split()  # (names and digests hold no spaces: the version vouches for the text)
+    return dict(zip(words[0::2], words[1::2])) if len(words) % 2 == 0 else None
 
 
 def _encode(diagnostic: Diagnostic) -> list[Any]:
@@ -115,9 +114,10 @@ def depends_on(data: bytes, digests: Mapping[str, str]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
-def digests_version(digests: Mapping[str, str]) -> str:
-    """One digest of all the index digests: entries checked against this version need no second look."""
-    return hashlib.sha1(repr(sorted(digests.items())).encode()).hexdigest()[:20]
+def _text_version(text: str) -> str:
+    """The version of a digest table, from its text (`_digests_text`): entries checked against this
+    version need no second look, and a stored table is checked without decoding it."""
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class ResultCache:
     or went away.
     """
 
-    VERSION = 4
+    VERSION = 5
 
     def __init__(self, folder: Path, config: Config, project: ProjectIndex | None) -> None:
         self.folder = folder
@@ -170,7 +170,7 @@ class ResultCache:
         self.index_key = project.content_key if project is not None and self.uses_index else None
         self.project = project
         self._digests: dict[str, str] | None = {}
-        #: The digests as stored, while they are not needed (a warm run never needs them).
+        #: The digests' text as stored (`_digests_text`), decoded only when needed (a warm run never needs them).
         self._stored_digests = ""
         self.version: str | None = None
         self.disabled = False
@@ -194,7 +194,8 @@ class ResultCache:
             else:
                 self.definitions_key = project.definitions_key
                 self._digests, ascii_names = index_digests(project), project.names_are_ascii()
-                self.version = digests_version(self._digests)
+                self._stored_digests = _digests_text(self._digests)
+                self.version = _text_version(self._stored_digests)
                 self.dirty = True
             if not ascii_names:
                 self.disabled = True  # the identifier scan reads ASCII only: no entry could be trusted
@@ -206,7 +207,8 @@ class ResultCache:
             self._digests = _digests_from_text(self._stored_digests, self.version or "")
             if self._digests is None and self.project is not None:  # corrupt: made again, never trusted
                 self._digests = index_digests(self.project)
-                self.version = digests_version(self._digests)
+                self._stored_digests = _digests_text(self._digests)
+                self.version = _text_version(self._stored_digests)
                 self.dirty = True
         return self._digests or {}
 
@@ -281,7 +283,7 @@ class ResultCache:
                     "version": self.VERSION,
                     "index_key": self.index_key,
                     "definitions_key": self.definitions_key,
-                    "digests": self._stored_digests if self._digests is None else _digests_text(self._digests),
+                    "digests": self._stored_digests or _digests_text(self.digests),
                     "digests_version": self.version,
                     "ascii": not self.disabled,
                     "files": self.entries,
