@@ -11,36 +11,27 @@ from typing import Any
 DEFAULT_CACHE_DIR = ".asynclint_cache"
 
 
-def read_cache_text(file: Path) -> str | None:
-    """The file's text; None when it is missing or not UTF-8."""
-    try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return None
-
-
 def read_cache_file(file: Path, version: int) -> dict[str, Any] | None:
     """The file's JSON object when it is ours, of this version, with a `files` table; else None."""
-    text = read_cache_text(file)
     try:
-        data = json.loads(text) if text is not None else None
-    except ValueError:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None  # missing, corrupt or foreign: rebuilt
     if isinstance(data, dict) and data.get("version") == version and isinstance(data.get("files"), dict):
         return data
     return None
 
 
-def write_cache_file(file: Path, payload: dict[str, Any] | str) -> None:
-    """Write `payload` (as JSON, or a text as it is) atomically, creating the folder with a `.gitignore` inside, like other linters."""
+def write_cache_file(file: Path, payload: dict[str, Any] | bytes) -> None:
+    """Write `payload` (as JSON, or bytes as they are) atomically, creating the folder with a `.gitignore` inside, like other linters."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         gitignore = file.parent / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("# Created by asynclint\n*\n", encoding="utf-8")
         temp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
-        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-        temp.write_text(text, encoding="utf-8")
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+        temp.write_bytes(data)
         os.replace(temp, file)
     except OSError:
         pass  # a cache that cannot be written only costs time
