@@ -292,6 +292,9 @@ class _Collector:
             else:
                 self.loaded.add(node.id)  # type: ignore[attr-defined]
             return
+        if kind in _PLAIN:  # most of the rest: nothing to note but what is below
+            self.children(node)
+            return
         if kind is ast.Call:
             self.call(node)  # type: ignore[arg-type]
         elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
@@ -721,6 +724,21 @@ _LEAVES = frozenset({ast.Constant, ast.Pass, ast.Break, ast.Continue})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _BLOCKS = (*_LOOPS, ast.With, ast.AsyncWith, *_TRIES)
+
+
+def _node_kinds(kind: type[ast.AST]) -> Iterable[type[ast.AST]]:
+    sub: type[ast.AST]
+    for sub in kind.__subclasses__():
+        yield sub
+        yield from _node_kinds(sub)
+
+
+#: The kinds of node `_Collector.visit` notes nothing of (it only visits what is below them).
+_PLAIN = frozenset(_node_kinds(ast.AST)) - {
+    *(ast.Name, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal),
+    *(ast.Attribute, ast.Import, ast.ImportFrom, ast.Expr, ast.Assign, ast.AnnAssign, ast.If, ast.Assert, ast.IfExp),
+    *(ast.BoolOp, ast.UnaryOp, ast.Await, *_BLOCKS, *_COMPREHENSIONS, ast.comprehension),
+}
 
 
 def _below(nodes: Iterable[ast.AST], leaving: tuple[type, ...] = _SCOPES) -> Iterable[ast.AST]:
