@@ -76,7 +76,10 @@ class ModuleInfo:
         return info
 
     def to_text(self) -> str:
-        """The info as compact JSON text."""
+        """The info as compact JSON text (the text it was read from, while not decoded)."""
+        if self._stored is not None:
+            text = self._stored[0]
+            return text if isinstance(text, str) else text.decode()
         return json.dumps([self.functions, self.classes, self.aliases], separators=(",", ":"))
 
     @property
@@ -565,7 +568,7 @@ def _fill(index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], c
             entry = found[0]
         if cache is not None and stat is not None:
             definitions.update(f"{real}\0{module}\0".encode())
-            definitions.update(cache.info(real))
+            definitions.update(cache.info(real) + b"\n")
         if entry is not None:
             index._enter(entry[0], entry[1], real)
     if cache is not None:
@@ -603,12 +606,14 @@ def _read_all(files: list[tuple[str, str]], jobs: int) -> dict[str, _Read]:
 
 
 def _read_packed(files: list[tuple[str, str]]) -> dict[str, _Read]:
-    """`_read_batch` in a worker process: the facts come back pickled, and stay so in the parent."""
-    found = _read_batch(files)
-    return {
-        path: (crc, entry, None if facts is None else pickle.dumps(facts, pickle.HIGHEST_PROTOCOL))
-        for path, (crc, entry, facts) in found.items()
-    }
+    """`_read_batch` in a worker process: the facts come back pickled, and stay so in the parent;
+    each module's info comes back as the text the index cache stores (decoded when first used)."""
+    packed: dict[str, _Read] = {}
+    for path, (crc, entry, facts) in _read_batch(files).items():
+        if entry is not None:
+            entry = (entry[0], ModuleInfo.stored(entry[1].to_text(), path, entry[0]))
+        packed[path] = (crc, entry, None if facts is None else pickle.dumps(facts, pickle.HIGHEST_PROTOCOL))
+    return packed
 
 
 def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
