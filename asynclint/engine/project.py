@@ -669,7 +669,7 @@ class _IndexCache:
     cannot read the file) one after the other. Only the short lines are decoded and split:
     each info is cut out of the rest, and decoded when first used (`ModuleInfo`, which reads
     a malformed one's file again). As JSON, every info would be decoded, each a string with
-    every quote escaped: five times slower on a project of 11,000 files.
+    every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
     HEADER = b"asynclint project index 6"
