@@ -10,6 +10,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, ProviderT, QualifiedName, ScopeProvider
 
 from asynclint.diagnostic import Diagnostic, FixSafety, TextEdit
+from asynclint.engine.walk import Batchable
 from asynclint.screen import Screen
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Edit:
 _FIELD = re.compile(r"{(\w+)}")
 
 
-class Rule(Screen, cst.BatchableCSTVisitor):
+class Rule(Screen, Batchable):
     """Base of every rule: subclasses set the class attributes and `visit_*` methods.
 
     What the engine asks before reading a file with libcst (`could_fire`, `screen`...) comes

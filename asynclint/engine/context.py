@@ -16,13 +16,14 @@ import libcst as cst
 from libcst.metadata import QualifiedName
 
 from asynclint.engine.project import ProjectIndex
+from asynclint.engine.walk import Batchable
 
 ScopeNode = Union[cst.FunctionDef, cst.Lambda, cst.ClassDef]
 
 LIBRARIES = ("asyncio", "trio", "anyio")
 
 
-class ScopeTracker(cst.BatchableCSTVisitor):
+class ScopeTracker(Batchable):
     """Tracks the enclosing def/lambda/class and what plain names and `self.` attributes are bound to."""
 
     def __init__(self) -> None:

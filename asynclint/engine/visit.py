@@ -18,6 +18,7 @@ from asynclint.engine.context import FileContext, detect_library
 from asynclint.engine.lint import RuleCrash, TooDeep, suppress_noqa
 from asynclint.engine.project import ProjectIndex, is_package_init, module_name
 from asynclint.engine.screening import screen
+from asynclint.engine.walk import read_only_visits
 from asynclint.rule import Rule
 
 
@@ -90,6 +91,7 @@ def _visit(
     # As `wrapper.visit_batched`, but metadata stays resolved for `finish()` (the wrapper
     # caches each provider, so the union of the rules' dependencies is computed once).
     with ExitStack() as stack:
+        stack.enter_context(read_only_visits())
         for instance in instances:
             stack.enter_context(instance.resolve(wrapper))
         cst.visit_batched(module, [ctx.tracker, *instances])
