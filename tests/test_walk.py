@@ -179,3 +179,33 @@ def test_libcst_visits_are_restored_afterwards_even_after_an_error():
 def test_batchable_visitors_list_the_methods_libcst_would(kind):
     instance = kind.__new__(kind)
     assert walk.Batchable.get_visitors(instance).keys() == cst.BatchableCSTVisitor.get_visitors(instance).keys()
+
+
+def test_a_batched_traversal_acting_on_the_module_only_does_not_walk_its_children(monkeypatch):
+    class ModuleOnly(walk.Batchable):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def visit_Module(self, node: cst.Module) -> None:
+            self.seen.append("module")
+
+    class Names(ModuleOnly):
+        def visit_Name(self, node: cst.Name) -> None:
+            self.seen.append(node.value)
+
+    walked: list[cst.CSTNode] = []
+    real_walk = walk._walk
+
+    def counting(node, visitor, handlers, child):
+        walked.append(node)
+        real_walk(node, visitor, handlers, child)
+
+    monkeypatch.setattr(walk, "_walk", counting)
+    module = cst.parse_module("x = y\n")
+    with walk.read_only_visits():
+        only, names = ModuleOnly(), Names()
+        cst.visit_batched(module, [only])
+        assert only.seen == ["module"] and walked == []
+        cst.visit_batched(module, [names])
+        assert names.seen == ["module", "x", "y"] and len(walked) > 5

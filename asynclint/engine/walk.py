@@ -9,7 +9,9 @@ nodes as they are while it lasts. Everything else is as libcst does it: the same
 the visitor (`on_visit`, `on_visit_attribute`, `on_leave_attribute`, `on_leave`), in the
 same order, children in the order `_visit_and_replace_children` visits them (recorded from
 that very method, see `_class_info`). A transformer, and any visitor that is not a
-`CSTVisitor`, goes through libcst's own `visit`.
+`CSTVisitor`, goes through libcst's own `visit`. Calls that cannot do anything are left
+out: an attribute visit the visitor has no method for, and the children of a module whose
+batched visitor acts on Module nodes only (a batched metadata provider's traversal).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import functools
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from libcst import BatchableCSTVisitor, CSTNode, CSTVisitor, MaybeSentinel
+from libcst import BatchableCSTVisitor, CSTNode, CSTVisitor, MaybeSentinel, Module
 
 _LIBCST_VISIT = CSTNode.visit
 
@@ -124,17 +126,29 @@ def _kind_of_visitor(kind: type) -> tuple[bool, frozenset[str] | None]:
     return True, None
 
 
-#: id of a visitor whose class does not tell its attribute handlers -> (the visitor, its handlers; None: all).
-_INSTANCES: dict[int, tuple[object, frozenset[str] | None]] = {}
+#: id of a visitor whose class does not tell its attribute handlers -> (the visitor, its handlers
+#: (None: all), whether it acts on Module nodes only).
+_INSTANCES: dict[int, tuple[object, frozenset[str] | None, bool]] = {}
 
 
-def _instance_handlers(visitor: CSTVisitor) -> frozenset[str] | None:
+def _instance_handlers(visitor: CSTVisitor) -> tuple[frozenset[str] | None, bool]:
+    """The `Class_field` pairs a visitor may act on, and whether it acts on Module nodes only.
+
+    Only libcst's batched visitor tells: the methods it batches. Batched metadata providers
+    (scopes, expression contexts) do all their work in `visit_Module`, with a visitor of their
+    own, and the batched traversal that calls it then walks the whole module for nothing.
+    """
     known = _INSTANCES.get(id(visitor))
     if known is None or known[0] is not visitor:
         methods = getattr(visitor, "visitor_methods", None)  # libcst's batched visitor: the methods it batches
-        handlers = _handled(methods) if type(visitor).__name__ == "_BatchedCSTVisitor" and isinstance(methods, dict) else None
-        known = _INSTANCES[id(visitor)] = (visitor, handlers)
-    return known[1]
+        if type(visitor).__name__ == "_BatchedCSTVisitor" and isinstance(methods, dict):
+            callbacks = getattr(visitor, "before_visit", True) is None and getattr(visitor, "after_leave", True) is None
+            types = {name.split("_")[1] for name in methods if methods[name]}
+            known = (visitor, _handled(methods), callbacks and types <= {"Module"})
+        else:
+            known = (visitor, None, False)
+        _INSTANCES[id(visitor)] = known
+    return known[1], known[2]
 
 
 def _read_only_visit(node: CSTNode, visitor: Any) -> Any:
@@ -143,7 +157,13 @@ def _read_only_visit(node: CSTNode, visitor: Any) -> Any:
     read_only, handlers = _kind_of_visitor(kind)
     if not read_only:
         return _LIBCST_VISIT(node, visitor)
-    _walk(node, visitor, handlers if handlers is not None else _instance_handlers(visitor), False)
+    if handlers is None:
+        handlers, module_only = _instance_handlers(visitor)
+        if module_only and isinstance(node, Module):  # nothing below the module is acted on
+            visitor.on_visit(node)
+            visitor.on_leave(node)
+            return node
+    _walk(node, visitor, handlers, False)
     return node
 
 
