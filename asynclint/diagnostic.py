@@ -70,3 +70,6 @@ class FileResult:
     path: str
     diagnostics: tuple[Diagnostic, ...]
     error: str | None = None
+    #: A digest of everything the findings were made from when libcst read only part of the file
+    #: (`engine/lint.py`): the result cache keeps it, to reuse the findings while it is the same.
+    input_digest: str | None = None

@@ -229,6 +229,48 @@ def test_reduced_source_keeps_the_blocks_asked_for_and_what_they_rely_on():
     assert lines[14 - 1] == b"    def __init__(): pass" and lines[20 - 1] == b"    def setter(): pass"
 
 
+COMMENTED = b'''# -*- coding: utf-8 -*-
+# line 2 (an encoding declaration may be here too)
+import time
+# between statements
+TEXT = """
+# in a string
+"""
+OPTIONS = {
+    # in a statement
+    "a": 1,
+}
+
+
+async def tick():
+    # in a kept block
+    time.sleep(1)
+# after the block
+
+
+def other():
+    pass
+# at the end
+
+'''
+
+
+def test_comment_lines_between_module_statements_are_left_out_unless_module_code_is_kept():
+    from asynclint.engine.facts import MODULE, reduced_source
+
+    facts = facts_of_source(COMMENTED, "m", False)
+    assert facts is not None
+    tick = next(n for n, b in facts.blocks.items() if b.stub == "def tick(): pass")
+    lines = reduced_source(COMMENTED, facts, {tick}).splitlines()
+    original = COMMENTED.splitlines()
+    left_out = [n for n, (a, b) in enumerate(zip(original, lines), 1) if a != b]
+    assert left_out == [4, 17, 20]  # between statements, after a block; `other` becomes its stub
+    assert lines[4 - 1] == lines[17 - 1] == b"" and lines[20 - 1] == b"def other(): pass"
+    assert len(lines) == 20  # the blank lines at the end are gone, every other line is where it was
+    kept = reduced_source(COMMENTED, facts, {tick, MODULE}).splitlines()  # a rule may report in module code
+    assert [kept[n - 1] for n in (4, 17, 22)] == [original[n - 1] for n in (4, 17, 22)]
+
+
 SETTERS = b'''class C:
     def __init__(self):
         self.lock = make()

@@ -100,6 +100,50 @@ def test_a_cache_hit_returns_what_the_miss_found(tmp_path: Path, monkeypatch: py
     assert (cache / ".gitignore").read_text().strip().endswith("*")
 
 
+TICK = """import asyncio
+import time
+
+
+async def tick():
+    time.sleep(1)
+
+
+def helper(x):
+    return x + 1
+"""
+
+
+def test_an_edit_libcst_would_not_see_reuses_the_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """libcst reads only the blocks a rule may fire in (and module-level code without its comments):
+    an edit elsewhere, that moves no line, keeps the findings and needs no libcst."""
+    from asynclint.engine import lint
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.asynclint]\nselect = ['ALL']\n")
+    module = project / "mod.py"
+    module.write_text(TICK)
+    cache = tmp_path / "cache"
+    first = _run(project, cache)
+    assert [(d.code, d.line) for d in first] == [("ASL101", 6)]
+    parsed = _calls(monkeypatch, lint, "parse")
+
+    def check(text: str) -> list[tuple[str, int, int]]:
+        module.write_text(text)
+        return [(d.code, d.line, d.col) for d in _run(project, cache)]
+
+    assert check(TICK.replace("x + 1", "x + 2") + "# a comment at the end\n") == [("ASL101", 6, 4)]
+    assert check(TICK.replace("import time\n\n", "import time\n# between statements\n")) == [("ASL101", 6, 4)]
+    assert parsed == []  # answered from the findings of the same input
+    assert check(TICK.replace("time.sleep(1)", "time.sleep(2)")) == [("ASL101", 6, 4)]
+    assert len(parsed) == 1  # the block with the finding changed
+    assert check(TICK.replace("time.sleep(1)", "time.sleep(1)  # noqa: ASL101")) == []
+    assert check("# moved down\n" + TICK) == [("ASL101", 7, 4)]
+    assert check(TICK.replace("def helper(x):", "async def helper(x):")) == [("ASL101", 6, 4)]
+    assert len(parsed) == 4  # what the module defines changed: checked again
+    assert check(TICK) == [("ASL101", 6, 4)] and len(parsed) == 5
+
+
 LOADED_MODULES = """
 import sys
 from asynclint.cli import main

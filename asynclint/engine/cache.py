@@ -18,11 +18,11 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping, Sequence
 
 from asynclint import __version__
 from asynclint.config import Config
-from asynclint.diagnostic import Diagnostic, FixSafety, TextEdit
+from asynclint.diagnostic import Diagnostic, FileResult, FixSafety, TextEdit
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
 from asynclint.engine.paths import real_path
 from asynclint.engine.project import ASYNC, ProjectIndex, identifiers
@@ -127,20 +127,26 @@ class EntryKeys:
     digests: Mapping[str, str] | None
     version: str | None = None
 
-    def make_entry(self, st: os.stat_result, data: bytes, diagnostics: Iterable[Diagnostic]) -> Entry:
+    def make_entry(self, st: os.stat_result, data: bytes, result: FileResult) -> Entry:
         """The entry of a file whose content was `data` when its stat was `st`."""
         deps = depends_on(data, self.digests) if self.digests is not None else None
-        line = _entry_line(st.st_size, st.st_mtime_ns, hashlib.sha1(data).hexdigest(), deps, self.version)
-        return line, [_encode(d) for d in diagnostics]
+        sha = hashlib.sha1(data).hexdigest()
+        line = _entry_line(st.st_size, st.st_mtime_ns, sha, deps, self.version, result.input_digest)
+        return line, [_encode(d) for d in result.diagnostics]
 
 
-#: A file's entry: `size mtime sha deps version` as one line (a warm run decodes thousands of
-#: these: strings are read ten times faster than objects), and its findings, encoded.
+#: A file's entry: `size mtime sha deps input version` as one line (a warm run decodes thousands
+#: of these: strings are read ten times faster than objects), and its findings, encoded.
 Entry = tuple[str, list[list[Any]]]
 
 
-def _entry_line(size: int, mtime: int, sha: str, deps: str | None, version: str | None) -> str:
-    return f"{size} {mtime} {sha} {deps or '-'} {version or '-'}"
+def _entry_line(size: int, mtime: int, sha: str, deps: str | None, version: str | None, made_from: str | None) -> str:
+    return f"{size} {mtime} {sha} {deps or '-'} {made_from or '-'} {version or '-'}"
+
+
+def decode_findings(path: str, rows: Sequence[list[Any]]) -> tuple[Diagnostic, ...]:
+    """Findings as an entry stores them (`make_entry`)."""
+    return tuple(_decode(path, row) for row in rows)
 
 
 class ResultCache:
@@ -154,7 +160,7 @@ class ResultCache:
     or went away.
     """
 
-    VERSION = 5
+    VERSION = 6
 
     def __init__(self, folder: Path, config: Config, project: ProjectIndex | None) -> None:
         self.folder = folder
@@ -231,11 +237,11 @@ class ResultCache:
                 st = os.stat(path)
                 stat = [st.st_size, st.st_mtime_ns]
             current = self._current
-            if line.startswith(f"{stat[0]} {stat[1]} ") and (current is None or line.endswith(current)) and line.count(" ") == 4:
+            if line.startswith(f"{stat[0]} {stat[1]} ") and (current is None or line.endswith(current)) and line.count(" ") == 5:
                 # The usual warm hit: same size and mtime, checked against the current digests.
                 rows = self.findings.get(real)
-                return tuple(_decode(path, row) for row in rows) if rows else ()
-            size, mtime, sha, deps, version = line.split(" ")
+                return decode_findings(path, rows) if rows else ()
+            size, mtime, sha, deps, made_from, version = line.split(" ")
             data: bytes | None = None
             changed = False
             if [int(size), int(mtime)] != stat:
@@ -251,13 +257,27 @@ class ResultCache:
                 if deps != depends_on(data, self.digests):
                     return None
                 version, changed = self.version or "-", True
-            found = tuple(_decode(path, row) for row in self.findings.get(real, ()))
+            found = decode_findings(path, self.findings.get(real, ()))
             if changed:
-                self.entries[real] = _entry_line(stat[0], stat[1], sha, deps, version)
+                self.entries[real] = _entry_line(stat[0], stat[1], sha, deps, version, made_from)
                 self.dirty = True
             return found
         except (OSError, KeyError, TypeError, ValueError, IndexError):
             return None  # a malformed entry is a miss
+
+    def made_from(self, path: str, real: str) -> tuple[str, tuple[Diagnostic, ...]] | None:
+        """The input digest and findings of a file's entry (a miss), when made against the current
+        digests: its check reuses them if libcst is to be given that same input (`lint_source`)."""
+        line = self.entries.get(real)
+        if self.disabled or not isinstance(line, str):
+            return None
+        fields = line.split(" ")
+        if len(fields) != 6 or fields[4] == "-" or (self.uses_index and fields[5] != (self.version or "-")):
+            return None
+        try:
+            return fields[4], decode_findings(path, self.findings.get(real, ()))
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None  # malformed: checked again
 
     def put(self, path: str, entry: Entry | None) -> None:
         """Remember an entry made by `make_entry` (None: nothing to remember)."""

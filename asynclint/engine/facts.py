@@ -154,6 +154,8 @@ class FileFacts:
     loop_runs: set[tuple[str, int]] = field(default_factory=set)
     #: ASL501: each name in `loop_runs` -> every block that mentions it (binds, reads or deletes).
     mentions: dict[str, set[int]] = field(default_factory=dict)
+    #: The lines (first, last; decorators included) of every statement at module level, in order.
+    statements: list[tuple[int, int]] = field(default_factory=list)
 
     def sites(self, position: str) -> set[tuple[Callee, int]]:
         """The callees at one position, with their blocks."""
@@ -169,8 +171,11 @@ def facts_of_source(source: bytes | str, module: str, package_init: bool) -> Fil
 def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFacts | None:
     """The facts of a parsed module (None when it nests too deeply to walk)."""
     collector = _Collector(module, package_init)
+    statements = []
     try:
         for index, stmt in enumerate(tree.body):
+            decorators = getattr(stmt, "decorator_list", ())
+            statements.append((min([stmt.lineno, *(d.lineno for d in decorators)]), stmt.end_lineno or stmt.lineno))
             block = _block(stmt)
             collector.block = index if block is not None else MODULE
             collector.visit(stmt)
@@ -179,6 +184,7 @@ def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFact
     except RecursionError:
         return None
     facts = collector.finish()
+    facts.statements = statements
     named = {name for name, _ in facts.loop_runs if name}
     if named:
         facts.mentions = _mentions(tree, named, facts.blocks)
@@ -989,6 +995,12 @@ def reduced_source(source: bytes, facts: FileFacts, keep: Iterable[int]) -> byte
     keeps every method that assigns an attribute a kept method of the class names (what
     `self.x` holds comes from there), until none is added. What the rules see of a kept
     block is exactly what they see in the whole file.
+
+    Unless module-level code is kept for itself (MODULE in `keep`: a rule may report there),
+    its comment lines between statements are left out too (from the third line on: not an
+    encoding declaration), and the blank lines at the end, so that a comment added there
+    changes nothing libcst is given (the result cache then reuses the findings, see
+    `engine/lint.py`).
     """
     kept = set(keep) | facts.always
     kept |= {facts.blocks[n].parent for n in kept if n in facts.blocks and facts.blocks[n].parent != MODULE}
@@ -1008,7 +1020,24 @@ def reduced_source(source: bytes, facts: FileFacts, keep: Iterable[int]) -> byte
             else:
                 prefix = _BOM if line_number == 1 and body.startswith(_BOM) else b""
                 lines[line_number - 1] = prefix + line[len(body) :]
+    if MODULE not in kept:
+        _leave_out_comments(lines, facts.statements)
     return b"".join(lines)
+
+
+def _leave_out_comments(lines: list[bytes], statements: list[tuple[int, int]]) -> None:
+    """Blank the comment lines outside every module-level statement (from the third line on),
+    and drop the blank lines at the end."""
+    inside = bytearray(len(lines) + 1)
+    for first, last in statements:
+        for number in range(first, min(last, len(lines)) + 1):
+            inside[number] = 1
+    for number in range(3, len(lines) + 1):
+        line = lines[number - 1]
+        if not inside[number] and line.lstrip(b" \t\f").startswith(b"#"):
+            lines[number - 1] = line[len(line.rstrip(b"\r\n")) :]
+    while len(lines) > 2 and not lines[-1].strip():
+        lines.pop()
 
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")

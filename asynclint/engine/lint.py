@@ -7,15 +7,17 @@ imported when a file needs it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tokenize
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.facts import reduced_source
-from asynclint.engine.project import ProjectIndex
+from asynclint.engine.paths import real_path
+from asynclint.engine.project import ProjectIndex, is_package_init, module_name
 from asynclint.engine.screening import screen_blocks, screens_named, was_read
 from asynclint.engine.source import ParseFailure, parse, syntax_check
 from asynclint.screen import Screen
@@ -55,10 +57,15 @@ def lint_source(
     noqa: bool = True,
     raise_errors: bool = False,
     project: ProjectIndex | None = None,
+    reuse: Callable[[str], tuple[Diagnostic, ...] | None] | None = None,
 ) -> FileResult:
     """Check one file's source with the rules the config enables for its path.
 
     `project` is the index of the whole linted tree; without one, the file is its own project.
+    When libcst is to read only the blocks where a rule may fire, the result carries a digest
+    of all it depends on besides the configuration and the rest of the index (what libcst is
+    given, the rules, what the file itself defines, its module name): `reuse` gives the
+    findings made from that same digest before, if known, and then libcst is not needed.
     """
     # Screened through the screen classes (a rule class is its own screen too): no libcst yet.
     codes = config.codes_for(path) if rules is None else tuple(rule.code for rule in rules)
@@ -72,12 +79,17 @@ def lint_source(
         failure = None if read else syntax_check(source)
         found = (parse_error(path, failure),) if failure else ()
         return FileResult(path, found)
+    digest = None
     if screened.facts is not None and screened.keep is not None and isinstance(source, bytes):
         # libcst reads only the blocks where a rule may fire (findings carry no edit to apply then).
         source = reduced_source(source, screened.facts, screened.keep)
+        digest = input_digest(source, path, kept, project)
+        known = reuse(digest) if reuse is not None else None
+        if known is not None:
+            return FileResult(path, known, input_digest=digest)
     module = parse(source)
     if isinstance(module, ParseFailure):
-        return FileResult(path, (parse_error(path, module),))
+        return FileResult(path, (parse_error(path, module),), input_digest=digest)
     from asynclint.engine.visit import lint_parsed  # libcst, and the rules
     from asynclint.registry import rules_named
 
@@ -91,7 +103,14 @@ def lint_source(
         if raise_errors:
             raise
         return FileResult(path, (), error=str(crash))
-    return FileResult(path, tuple(diagnostics))
+    return FileResult(path, tuple(diagnostics), input_digest=digest)
+
+
+def input_digest(source: bytes, path: str, codes: Sequence[str], project: ProjectIndex | None) -> str:
+    """What a file's findings are made from, besides the configuration and the other modules' definitions."""
+    own = project.by_path.get(real_path(path)) if project is not None else None
+    parts = [",".join(codes), module_name(path), str(is_package_init(path)), own[1].to_text() if own is not None else "-"]
+    return hashlib.sha1("\n".join(parts).encode() + b"\n" + source).hexdigest()
 
 
 def parse_error(path: str, failure: ParseFailure) -> Diagnostic:

@@ -15,16 +15,17 @@ file, not here: a run whose every file is a cache hit never loads libcst nor the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.cache import Entry, EntryKeys, ResultCache
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR
-from asynclint.engine.paths import real_paths
+from asynclint.engine.paths import real_path, real_paths
 from asynclint.engine.project import ProjectIndex, project_for
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ class Job:
     keys: EntryKeys | None = None
     unsafe: bool = False
     diff: bool = False
+    #: Path -> the input digest and findings of its cache entry (a miss), which its check may reuse.
+    made_from: Mapping[str, tuple[str, tuple[Diagnostic, ...]]] = dataclasses.field(default_factory=dict)
 
 
 def _slim(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
@@ -75,12 +78,19 @@ def check_one(job: Job, path: str) -> tuple[FileResult, Entry | None]:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return FileResult(path, (parse_error(path, ParseFailure(f"cannot read file: {reason}")),)), None
-    result = lint_source(data, path, job.config, project=job.project)
-    result = FileResult(path, _slim(result.diagnostics), result.error)
+    known = job.made_from.get(path)
+    reuse = functools.partial(_reused, known) if known is not None else None
+    result = lint_source(data, path, job.config, project=job.project, reuse=reuse)
+    result = dataclasses.replace(result, diagnostics=_slim(result.diagnostics))
     entry = None
     if job.keys is not None and result.error is None:
-        entry = job.keys.make_entry(st, data, result.diagnostics)
+        entry = job.keys.make_entry(st, data, result)
     return result, entry
+
+
+def _reused(known: tuple[str, tuple[Diagnostic, ...]], digest: str) -> tuple[Diagnostic, ...] | None:
+    """The findings of a file's cache entry, if they were made from this input digest."""
+    return known[1] if digest == known[0] else None
 
 
 @dataclass(frozen=True)
@@ -238,7 +248,10 @@ def check_files(
         if on_file is not None:
             on_file()
     if misses:
-        job = Job(config, project, cache.keys() if cache is not None else None)
+        made_from = {}
+        if cache is not None:
+            made_from = {path: known for path in misses if (known := cache.made_from(path, real_path(path))) is not None}
+        job = Job(config, project, cache.keys() if cache is not None else None, made_from=made_from)
         for path, (result, entry) in run_all(check_one, job, misses, jobs, _crashed_check, on_file):
             results[path] = result
             if cache is not None:
