@@ -310,3 +310,16 @@ def test_an_index_read_by_two_processes_equals_one_read_here(tmp_path):
     assert gc.get_freeze_count() == 0  # what the pool froze out of the collector is back in
     read = [(path, Path(path).read_bytes()) for path in files if not path.endswith("bad.py")]
     assert all(read_facts(data, path, one) == read_facts(data, path, two) is not None for path, data in read)
+
+
+def test_an_async_generator_is_not_indexed_as_a_coroutine_function(tmp_path):
+    from asynclint.engine.project import ASYNC, UNKNOWN, index_source
+
+    source = b"async def gen():\n    yield 1\n\n\nasync def coro():\n    def inner():\n        yield 2\n    return inner\n"
+    entry = index_source(source, "m.py")
+    assert entry is not None and entry[1].functions == {"gen": UNKNOWN, "coro": ASYNC, "coro.<locals>.inner": "sync"}
+    (tmp_path / "m.py").write_bytes(source)
+    (tmp_path / "n.py").write_bytes(source.replace(b"yield", b"return"))  # no `yield` anywhere: nothing walked
+    index = build_index([str(tmp_path / "m.py"), str(tmp_path / "n.py")])
+    assert index.kind("m.gen") == UNKNOWN and index.kind("m.coro") == ASYNC
+    assert index.kind("n.gen") == ASYNC and index.kind("n.coro") == ASYNC

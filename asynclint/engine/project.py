@@ -173,9 +173,11 @@ def absolutize(name: str, module: str, package_init: bool) -> str:
 class _Indexer:
     """Collects a module's definitions from its `ast`."""
 
-    def __init__(self, module: str, package_init: bool) -> None:
+    def __init__(self, module: str, package_init: bool, may_yield: bool = True) -> None:
         self.module = module
         self.package_init = package_init
+        #: False when the source has no `yield` at all: no function of it is a generator.
+        self.may_yield = may_yield
         self.info = ModuleInfo()
 
     def run(self, tree: ast.Module) -> ModuleInfo:
@@ -219,7 +221,7 @@ class _Indexer:
             return UNKNOWN
         if isinstance(node, ast.FunctionDef):
             return SYNC
-        return UNKNOWN if _is_generator(node) else ASYNC
+        return UNKNOWN if self.may_yield and _is_generator(node) else ASYNC
 
     def _keeps_coroutine(self, decorator: ast.expr) -> bool:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -300,13 +302,18 @@ def parse_ast(source: bytes | str) -> ast.Module | None:
 def index_source(source: bytes | str, path: str) -> tuple[str, ModuleInfo] | None:
     """The module name and info of one file; None when `ast` cannot read it."""
     tree = parse_ast(source)
-    return index_tree(tree, path) if tree is not None else None
+    return index_tree(tree, path, may_yield=_may_yield(source)) if tree is not None else None
 
 
-def index_tree(tree: ast.Module, path: str, name: str | None = None) -> tuple[str, ModuleInfo]:
-    """The module name and info of one parsed file (`name`: its module name, when known)."""
+def index_tree(tree: ast.Module, path: str, name: str | None = None, *, may_yield: bool = True) -> tuple[str, ModuleInfo]:
+    """The module name and info of one parsed file (`name`: its module name, when known; `may_yield`:
+    False when its source has no `yield`, so that no function of it is walked to find one)."""
     name = module_name(path) if name is None else name
-    return name, _Indexer(name, is_package_init(path)).run(tree)
+    return name, _Indexer(name, is_package_init(path), may_yield).run(tree)
+
+
+def _may_yield(source: bytes | str) -> bool:
+    return b"yield" in source if isinstance(source, bytes) else "yield" in source
 
 
 class ProjectIndex:
@@ -628,7 +635,7 @@ def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
         except OSError:
             continue
         tree = parse_ast(data)
-        entry = index_tree(tree, path, module) if tree is not None else None
+        entry = index_tree(tree, path, module, may_yield=_may_yield(data)) if tree is not None else None
         facts = collect_facts(tree, module, is_package_init(path)) if entry is not None and tree is not None else None
         found[path] = (zlib.crc32(data), entry, facts)
     return found
