@@ -115,6 +115,14 @@ def test_a_read_only_visit_makes_the_same_calls_in_the_same_order(prune):
         assert got.events == expected.events
 
 
+class _Noting(walk.Batchable):
+    """A batchable visitor whose methods note what they see."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+
 def test_metadata_and_attribute_visits_are_as_libcst_resolves_them():
     module = cst.parse_module(EDGES + "\ndef h():\n    if a:\n        b = 1\n    else:\n        return b\n")
 
@@ -132,11 +140,7 @@ def test_metadata_and_attribute_visits_are_as_libcst_resolves_them():
             if scope is not None
         )
 
-    class Bodies(walk.Batchable):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seen: list[str] = []
-
+    class Bodies(_Noting):
         def visit_If_orelse(self, node: cst.If) -> None:
             self.seen.append("orelse")
 
@@ -182,11 +186,7 @@ def test_batchable_visitors_list_the_methods_libcst_would(kind):
 
 
 def test_a_batched_traversal_acting_on_the_module_only_does_not_walk_its_children(monkeypatch):
-    class ModuleOnly(walk.Batchable):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seen: list[str] = []
-
+    class ModuleOnly(_Noting):
         def visit_Module(self, node: cst.Module) -> None:
             self.seen.append("module")
 
