@@ -131,7 +131,7 @@ class EntryKeys:
         """The entry of a file whose content was `data` when its stat was `st`."""
         deps = depends_on(data, self.digests) if self.digests is not None else None
         sha = hashlib.sha1(data).hexdigest()
-        line = _entry_line(st.st_size, st.st_mtime_ns, sha, deps, self.version, result.input_digest)
+        line = _entry_line(st.st_size, st.st_mtime_ns, sha, deps, result.input_digest, self.version)
         return line, [_encode(d) for d in result.diagnostics]
 
 
@@ -140,7 +140,7 @@ class EntryKeys:
 Entry = tuple[str, list[list[Any]]]
 
 
-def _entry_line(size: int, mtime: int, sha: str, deps: str | None, version: str | None, made_from: str | None) -> str:
+def _entry_line(size: int, mtime: int, sha: str, deps: str | None, made_from: str | None, version: str | None) -> str:
     return f"{size} {mtime} {sha} {deps or '-'} {made_from or '-'} {version or '-'}"
 
 
@@ -259,7 +259,7 @@ class ResultCache:
                 version, changed = self.version or "-", True
             found = decode_findings(path, self.findings.get(real, ()))
             if changed:
-                self.entries[real] = _entry_line(stat[0], stat[1], sha, deps, version, made_from)
+                self.entries[real] = _entry_line(stat[0], stat[1], sha, deps, made_from, version)
                 self.dirty = True
             return found
         except (OSError, KeyError, TypeError, ValueError, IndexError):
