@@ -337,6 +337,25 @@ def test_version():
     assert result.exit_code == 0 and result.stdout.startswith("asynclint, version ")
 
 
+def test_brackets_nested_past_what_libcst_survives_are_asl000_and_the_run_goes_on(project):
+    """libcst's native parser overflows its stack (killing the process) past about 1,300 nested
+    brackets: such a file is reported without being given to it, in one process too."""
+    import subprocess
+
+    from asynclint.engine.source import MAX_BRACKET_NESTING, nests_too_deeply
+
+    write(project, "deep.py", "async def f():\n    x = " + "[" * 5000 + "1" + "]" * 5000 + "\n")
+    write(project, "bad.py", BAD)
+    command = [sys.executable, "-m", "asynclint", "check", "--no-cache", "--jobs", "1", "."]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert [(f[0], f[3]) for f in findings(result.stdout)] == [("bad.py", "ASL101"), ("deep.py", "ASL000")]
+    assert "nests too deeply" in result.stdout
+    limit = MAX_BRACKET_NESTING
+    assert not nests_too_deeply("x = " + "(" * limit + ")" * limit) and nests_too_deeply("x = " + "{" * (limit + 1))
+    assert not nests_too_deeply("s = '" + ")" * 5000 + "'\n" + "x = [" * limit + "]" * limit)  # closing first
+
+
 def test_a_file_nested_too_deeply_is_asl000_not_a_rule_crash(project):
     # 600 nested lists: libcst parses them (it crashes the process past about 1,200), the
     # tree walk (two frames per level) does not follow them within Python's recursion limit.
