@@ -357,7 +357,7 @@ def test_brackets_nested_past_what_libcst_survives_are_asl000_and_the_run_goes_o
 
 
 def test_a_file_nested_too_deeply_is_asl000_not_a_rule_crash(project):
-    # 600 nested lists: libcst parses them (it crashes the process past about 1,200), the
+    # 600 nested lists: libcst parses them (it crashes the process past about 1,300), the
     # tree walk (two frames per level) does not follow them within Python's recursion limit.
     write(project, "deep.py", "async def f():\n    x = " + "[" * 600 + "1" + "]" * 600 + "\n")
     write(project, "bad.py", BAD)

@@ -25,7 +25,7 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine.cache import Entry, EntryKeys, ResultCache
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR
-from asynclint.engine.paths import real_path, real_paths
+from asynclint.engine.paths import real_paths
 from asynclint.engine.project import ProjectIndex, project_for
 
 if TYPE_CHECKING:
@@ -239,18 +239,18 @@ def check_files(
     cache = ResultCache(cache_dir, config, project) if cache_dir is not None else None
     results: dict[str, FileResult] = {}
     misses: list[str] = []
+    made_from: dict[str, tuple[str, tuple[Diagnostic, ...]]] = {}
     for path, real in zip(files, real_paths(files) if cache is not None else files):
         hit = cache.get(path, real) if cache is not None else None
         if hit is None:
             misses.append(path)
+            if cache is not None and (known := cache.made_from(path, real)) is not None:
+                made_from[path] = known
             continue
         results[path] = FileResult(path, hit)
         if on_file is not None:
             on_file()
     if misses:
-        made_from = {}
-        if cache is not None:
-            made_from = {path: known for path in misses if (known := cache.made_from(path, real_path(path))) is not None}
         job = Job(config, project, cache.keys() if cache is not None else None, made_from=made_from)
         for path, (result, entry) in run_all(check_one, job, misses, jobs, _crashed_check, on_file):
             results[path] = result

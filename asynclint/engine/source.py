@@ -30,6 +30,7 @@ def is_binary(data: bytes) -> bool:
 #: stack, which kills the process, past about 1,300 (1,200 parse on an 8 MiB stack). CPython
 #: itself stops at 200.
 MAX_BRACKET_NESTING = 1000
+TOO_DEEP_FOR_THE_PARSER = "cannot parse: the file nests too deeply for the parser"
 _BRACKETS = re.compile(rb"[\[\](){}]")
 
 
@@ -56,7 +57,7 @@ def parse(data: bytes | str) -> cst.Module | ParseFailure:
     if isinstance(data, bytes) and is_binary(data):
         return ParseFailure("cannot parse: file is not text (it contains NUL bytes)")
     if nests_too_deeply(data):
-        return ParseFailure("cannot parse: the file nests too deeply for the parser")
+        return ParseFailure(TOO_DEEP_FOR_THE_PARSER)
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -65,7 +66,7 @@ def parse(data: bytes | str) -> cst.Module | ParseFailure:
     except (UnicodeDecodeError, LookupError) as exc:
         return ParseFailure(f"cannot parse: file is not valid text in its encoding ({exc})")
     except (RecursionError, MemoryError):
-        return ParseFailure("cannot parse: the file nests too deeply for the parser")
+        return ParseFailure(TOO_DEEP_FOR_THE_PARSER)
     except Exception as exc:  # the native parser can raise its own errors on odd input
         return ParseFailure(f"cannot parse: {type(exc).__name__}: {exc}")
 
