@@ -244,10 +244,11 @@ def updated(
 # --- the report ---------------------------------------------------------------------------------
 
 
-def default_codes() -> set[str]:
+def rule_codes() -> tuple[set[str], set[str]]:
+    """The codes of the rules on by default, and of those in preview, from the catalog."""
     from asynclint.catalog import RULES
 
-    return {rule.code for rule in RULES if rule.default_enabled}
+    return {r.code for r in RULES if r.default_enabled}, {r.code for r in RULES if not r.default_enabled}
 
 
 def format_row(label: str, row: Row) -> str:
@@ -259,14 +260,14 @@ def format_row(label: str, row: Row) -> str:
     )
 
 
-def report(comparison: Comparison, defaults: set[str]) -> Iterable[str]:
+def report(comparison: Comparison, defaults: set[str], previews: set[str] = frozenset()) -> Iterable[str]:
     yield f"{'code':<22} {'findings':>8} {'new':>5} {'gone':>12} {'judged':>6} {'TP':>5} {'FP':>5} {'debatable':>9} {'precision':>9}"
     total = Row()
     for code in sorted(comparison.rows):
         row = comparison.rows[code]
         if code in defaults:
             total.add(row)
-        yield format_row(code if code in defaults else f"{code} (preview)", row)
+        yield format_row(f"{code} (preview)" if code in previews else code, row)
     yield format_row("default rules", total)
     if comparison.gone:
         yield ""
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.save).write_text(output)
     findings = parse_findings(output)
     comparison = compare(findings, verdicts, codes)
-    for line in report(comparison, default_codes()):
+    for line in report(comparison, *rule_codes()):
         print(line)
     if args.update:
         verdict_file.parent.mkdir(parents=True, exist_ok=True)

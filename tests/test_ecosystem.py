@@ -43,7 +43,7 @@ def test_counts_precision_unjudged_and_lost_true_positive():
     assert [k.location for k, _ in result.unjudged] == ["pkg/new.py:1"]
     # A `?` line no longer reported is not a gone finding; a judged TP is.
     assert [(k.location, v.verdict) for k, v in result.gone] == [("pkg/gone.py:7", "TP")]
-    report = "\n".join(eco.report(result, {"ASL101"}))
+    report = "\n".join(eco.report(result, {"ASL101"}, {"ASL303"}))
     assert "LOST TRUE POSITIVE" in report and "ASL303 (preview)" in report
 
 
