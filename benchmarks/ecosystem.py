@@ -12,7 +12,7 @@ Each finding is matched by (code, path, line) with the verdicts in benchmarks/ec
 one per line: `CODE<TAB>path:line<TAB>TP|FP|debatable|?<TAB>reason`, path relative to
 benchmarks/corpus/. The corpus is pinned, so a finding only moves when the file does: exact lines.
 
-Prints, per code: findings, new (no verdict yet), gone (judged, no longer reported: a gone TP is a
+Prints, per code: findings (distinct code, path and line), new (no verdict yet), gone (judged, no longer reported: a gone TP is a
 lost true positive), judged, TP/FP/debatable, precision = TP / (TP + FP); totals over the default
 rules (those on without --select, from the catalog); then every unjudged finding.
 Exits 1 when a finding has no verdict or a judged TP is gone, else 0.
@@ -37,7 +37,7 @@ from typing import Iterable, NamedTuple
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Not resolved: benchmarks/corpus is usually a symlink, and the findings' paths go through it.
-CORPUS = Path(os.path.abspath(Path(__file__).parent / "corpus"))
+CORPUS = HERE / "corpus"
 VERDICTS = HERE / "ecosystem" / "findings.tsv"
 JUDGED = ("TP", "FP", "debatable")
 UNJUDGED = "?"
@@ -182,7 +182,7 @@ def run_check(codes: list[str] | None, jobs: int) -> str:
             sys.executable, "-m", "asynclint", "check", "--config", str(config),
             "--select", select, "--no-cache", "-q", "--exit-zero",
             "-j", str(jobs), "--format", "json", "--output-file", str(out),
-            *(os.path.relpath(r, ROOT) for r in roots),
+            *(str(r) for r in roots),  # absolute: the findings' paths do not depend on any cwd
         ]
         subprocess.run(command, cwd=ROOT, check=True)
         return out.read_text()
