@@ -77,3 +77,16 @@ def test_malformed_verdicts_are_refused():
         eco.read_verdicts("ASL101\tpkg/a.py:10\tmaybe\twhy\n")
     with pytest.raises(ValueError):
         eco.read_verdicts("ASL101\tpkg/a.py\tTP\twhy\n")
+
+
+def test_main_exits_1_on_unjudged_and_update_records_them(tmp_path, capsys):
+    verdicts = tmp_path / "findings.tsv"
+    verdicts.write_text("ASL303\tpkg/c.py:5\tdebatable\tcommented\n")
+    saved = tmp_path / "out.json"
+    saved.write_text(output(("ASL101", "pkg/new.py", 1), ("ASL303", "pkg/c.py", 5)))
+    args = ["--findings", str(saved), "--verdicts", str(verdicts)]
+    assert eco.main(args) == 1
+    assert "pkg/new.py:1 ASL101 ASL101 at pkg/new.py" in capsys.readouterr().out
+    assert eco.main([*args, "--codes", "ASL3"]) == 0  # the unjudged one is not among these codes
+    assert eco.main([*args, "--update", "--codes", "ASL1"]) == 1
+    assert verdicts.read_text() == "ASL101\tpkg/new.py:1\t?\t\nASL303\tpkg/c.py:5\tdebatable\tcommented\n"
