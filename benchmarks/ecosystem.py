@@ -12,8 +12,8 @@ Each finding is matched by (code, path, line) with the verdicts in benchmarks/ec
 one per line: `CODE<TAB>path:line<TAB>TP|FP|debatable|?<TAB>reason`, path relative to
 benchmarks/corpus/. The corpus is pinned, so a finding only moves when the file does: exact lines.
 
-Prints, per code: findings (distinct code, path and line), new (no verdict yet), gone (judged, no longer reported: a gone TP is a
-lost true positive), judged, TP/FP/debatable, precision = TP / (TP + FP); totals over the default
+Prints, per code: findings (distinct code, path and line), new (no verdict yet), gone (judged, no
+longer reported: a gone TP is a lost true positive), judged, TP/FP/debatable, precision = TP / (TP + FP); totals over the default
 rules (those on without --select, from the catalog); then every unjudged finding.
 Exits 1 when a finding has no verdict or a judged TP is gone, else 0.
 `--update` writes the new findings into the file with verdict `?` (judge them by editing the file)
