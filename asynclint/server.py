@@ -7,8 +7,8 @@ project from the index cache and kept current from the open buffers, saves and f
 notifications, so that turning `def fetch` into `async def fetch` in one buffer updates the
 findings of another buffer before anything is saved.
 
-Editing is the slow path's enemy: changes are debounced, and the text is linted in a thread so
-the server keeps reading messages (a newer change cancels the wait for an older one).
+A buffer is linted in a thread, so the server keeps reading messages meanwhile; changes that
+arrive during a lint coalesce into one more lint of the latest text.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ from asynclint.engine.project import ProjectIndex, find_project_root, index_sour
 
 SOURCE = "asynclint"
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.asynclint"
-#: How long a burst of typing must pause before its text is linted.
-DEBOUNCE_SECONDS = 0.15
 #: The client settings that may choose rules, in `initializationOptions` or the "asynclint" section.
 SETTING_KEYS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select", "extendSelect": "extend_select"}
 
@@ -95,7 +93,9 @@ class AsyncLintServer(LanguageServer):  # type: ignore[misc]
         self.settings = ClientSettings()
         self.projects: dict[str, Project] = {}
         self.documents: dict[str, Document] = {}
-        self._pending: dict[str, asyncio.Task[None]] = {}
+        #: Buffers being linted, and those whose text changed since their lint started.
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
         self._lint_lock: asyncio.Lock | None = None
         self._config_errors: set[str] = set()
 
@@ -163,12 +163,17 @@ class AsyncLintServer(LanguageServer):  # type: ignore[misc]
 
     # -- linting ----------------------------------------------------------------------------
 
-    def lint(self, document: Document) -> FileResult:
-        """The findings of a buffer's text, as `asynclint check` would report them for the file."""
-        project = self.project_of(document.path)
-        config = self.config_for(document.path)
-        index = project.index.for_source(document.path, document.text) if project.index is not None else None
-        return lint_source(document.text, document.path, config, project=index)
+    def lint(self, path: str, text: str) -> tuple[bool, FileResult]:
+        """A buffer's findings, as `asynclint check` would report them for the file; and whether
+        its definitions changed in the project index (then other buffers' findings may have too)."""
+        changed = self.note_text(path, text)
+        project = self.project_of(path)
+        config = self.config_for(path)
+        data = text.encode("utf-8", "surrogateescape")
+        # The index holds this text's definitions now (`note_text`): the file's view of it is current.
+        index = project.index.for_file(path) if project.index is not None else None
+        # As bytes, as `check` reads a file: libcst then reads only the blocks where a rule may fire.
+        return changed, lint_source(data, path, config, project=index)
 
     def publish(self, document: Document, result: FileResult) -> None:
         """Send the findings; a rule crash becomes one log line, and the rest still show."""
@@ -181,32 +186,39 @@ class AsyncLintServer(LanguageServer):  # type: ignore[misc]
             types.PublishDiagnosticsParams(uri=document.uri, diagnostics=diagnostics, version=document.version)
         )
 
-    def schedule(self, uri: str, delay: float = DEBOUNCE_SECONDS) -> None:
-        """Lint the buffer after `delay` of quiet; a newer request replaces an older one."""
-        waiting = self._pending.pop(uri, None)
-        if waiting is not None:
-            waiting.cancel()
-        self._pending[uri] = asyncio.get_running_loop().create_task(self._lint_later(uri, delay))
+    def schedule(self, uri: str) -> None:
+        """Lint the buffer now; while it is being linted, once more when that ends, with the latest text.
 
-    async def _lint_later(self, uri: str, delay: float) -> None:
-        await asyncio.sleep(delay)
+        Typing faster than the linter coalesces into one more lint, never a queue of stale ones.
+        """
+        self._dirty.add(uri)
+        if uri not in self._running:
+            self._running[uri] = asyncio.get_running_loop().create_task(self._lint_until_clean(uri))
+
+    async def _lint_until_clean(self, uri: str) -> None:
         if self._lint_lock is None:
             self._lint_lock = asyncio.Lock()
-        async with self._lint_lock:
-            document = self.documents.get(uri)
-            if document is None:
-                return
-            version, text = document.version, document.text
-            try:
-                result = await asyncio.to_thread(self.lint, document)
-            except Exception as exc:  # the server keeps running, whatever one file does
-                self.log(types.MessageType.Error, f"asynclint: {document.path}: internal error: {type(exc).__name__}: {exc}")
-                return
-            if self._pending.get(uri) is asyncio.current_task():
-                del self._pending[uri]
-            current = self.documents.get(uri)
-            if current is not None and current.version == version and current.text == text:
-                self.publish(current, result)
+        try:
+            while uri in self._dirty:
+                self._dirty.discard(uri)
+                await asyncio.sleep(0)  # the rest of a burst of changes already read arrives first
+                document = self.documents.get(uri)
+                if document is None:
+                    return
+                snapshot = (document.version, document.text)
+                async with self._lint_lock:  # one lint at a time: they share the project index
+                    try:
+                        changed, result = await asyncio.to_thread(self.lint, document.path, document.text)
+                    except Exception as exc:  # the server keeps running, whatever one file does
+                        self.log(types.MessageType.Error, f"asynclint: {document.path}: internal error: {type(exc).__name__}: {exc}")
+                        continue
+                if changed:
+                    self.relint_others(uri)
+                current = self.documents.get(uri)
+                if current is not None and (current.version, current.text) == snapshot:
+                    self.publish(current, result)
+        finally:
+            self._running.pop(uri, None)
 
     def relint_others(self, changed_uri: str | None) -> None:
         """Another module's definitions changed: the open buffers' findings may have too."""
@@ -392,9 +404,7 @@ def create_server() -> AsyncLintServer:
         item = params.text_document
         path = to_fs_path(item.uri) or item.uri
         ls.documents[item.uri] = Document(item.uri, path, item.text, item.version)
-        if ls.note_text(path, item.text):
-            ls.relint_others(item.uri)
-        ls.schedule(item.uri, delay=0)
+        ls.schedule(item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: AsyncLintServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -405,22 +415,17 @@ def create_server() -> AsyncLintServer:
         # pygls applies the (full or incremental) changes to its own copy of the buffer.
         document.text = ls.workspace.get_text_document(uri).source
         document.version = params.text_document.version
-        if ls.note_text(document.path, document.text):
-            ls.relint_others(uri)
         ls.schedule(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: AsyncLintServer, params: types.DidSaveTextDocumentParams) -> None:
         if params.text_document.uri in ls.documents:
-            ls.schedule(params.text_document.uri, delay=0)
+            ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: AsyncLintServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         document = ls.documents.pop(uri, None)
-        waiting = ls._pending.pop(uri, None)
-        if waiting is not None:
-            waiting.cancel()
         if document is not None:
             # What is on disk counts again for the other modules.
             try:
@@ -499,16 +504,15 @@ def quick_fixes(ls: AsyncLintServer, document: Document, params: types.CodeActio
 
     actions: list[types.CodeAction] = []
     rules = rules_by_code()
+    lines = document.text.splitlines()
     for diagnostic in params.context.diagnostics:
-        if diagnostic.source != SOURCE or not isinstance(diagnostic.data, Mapping):
+        finding = _finding_for(document, diagnostic, lines)
+        if finding is None:
             continue
-        code = str(diagnostic.code)
-        line, col, fix = diagnostic.data.get("line"), diagnostic.data.get("col"), diagnostic.data.get("fix")
-        if not isinstance(line, int) or not isinstance(col, int):
-            continue
+        code, line, col = finding.code, finding.line, finding.col
         rule = rules.get(code)
-        if rule is not None and fix in (FixSafety.SAFE.value, FixSafety.UNSAFE.value):
-            unsafe = fix == FixSafety.UNSAFE.value
+        if rule is not None and finding.fix in (FixSafety.SAFE, FixSafety.UNSAFE):
+            unsafe = finding.fix is FixSafety.UNSAFE
             fixed = ls.fix_text(document, unsafe=unsafe, only=lambda d, l=line, c=col, k=code: _same_finding(d, l, c, k))
             if fixed is not None:
                 title = f"asynclint: {fix_title(rule.fix_title, code)}" + (" (unsafe)" if unsafe else "")
@@ -548,6 +552,17 @@ def fix_title(template: str | None, code: str) -> str:
         return template.format_map(_Named())
     except (ValueError, IndexError):
         return template
+
+
+def _finding_for(document: Document, diagnostic: types.Diagnostic, lines: Sequence[str]) -> Diagnostic | None:
+    """The published finding a client's diagnostic stands for (found by code and start, not `data`,
+    which some clients drop)."""
+    if diagnostic.source != SOURCE:
+        return None
+    for finding in document.findings:
+        if finding.code == str(diagnostic.code) and to_lsp(finding, lines).range.start == diagnostic.range.start:
+            return finding
+    return None
 
 
 def rule_hover(code: str) -> str:
