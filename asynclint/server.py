@@ -31,6 +31,7 @@ from asynclint.config import Config, ConfigError, find_config_file, load_config,
 from asynclint.diagnostic import Diagnostic, FileResult, FixSafety
 from asynclint.engine.lint import NOQA_RE, lint_source, logical_line_spans
 from asynclint.engine.project import ProjectIndex, find_project_root, index_source, project_for
+from asynclint.engine.source import text_as_read
 
 SOURCE = "asynclint"
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.asynclint"
@@ -169,11 +170,9 @@ class AsyncLintServer(LanguageServer):  # type: ignore[misc]
         changed = self.note_text(path, text)
         project = self.project_of(path)
         config = self.config_for(path)
-        data = text.encode("utf-8", "surrogateescape")
         # The index holds this text's definitions now (`note_text`): the file's view of it is current.
         index = project.index.for_file(path) if project.index is not None else None
-        # As bytes, as `check` reads a file: libcst then reads only the blocks where a rule may fire.
-        return changed, lint_source(data, path, config, project=index)
+        return changed, lint_source(text_as_read(text), path, config, project=index)
 
     def publish(self, document: Document, result: FileResult) -> None:
         """Send the findings; a rule crash becomes one log line, and the rest still show."""

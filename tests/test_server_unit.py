@@ -75,3 +75,12 @@ def test_a_rule_crash_is_one_log_line_and_the_other_findings_still_show(monkeypa
     server.publish(document, FileResult("/x.py", (), error="/x.py: internal error in ASL101 (blocking-sleep): boom"))
     assert [m.message for m in logged] == ["asynclint: /x.py: internal error in ASL101 (blocking-sleep): boom"]
     assert published[0].uri == "file:///x.py" and published[0].version == 3
+
+
+def test_text_as_read_is_utf8_bytes_unless_a_cookie_names_another_encoding() -> None:
+    from asynclint.engine.source import text_as_read
+
+    assert text_as_read("x = 'é'\n") == "x = 'é'\n".encode()
+    assert text_as_read("# -*- coding: utf-8 -*-\nx = 'é'\n") == "# -*- coding: utf-8 -*-\nx = 'é'\n".encode()
+    latin = "# -*- coding: latin-1 -*-\nx = 'é'\n"
+    assert text_as_read(latin) == latin
