@@ -268,6 +268,16 @@ def explain(code: str) -> None:
     click.echo(explain_rule(rule), nl=False)
 
 
+@cli.command()
+def server() -> None:
+    """Run the language server over stdio (diagnostics and quick fixes in your editor)."""
+    try:
+        from asynclint.server import serve
+    except ImportError as exc:
+        fail(f"the language server needs pygls: pip install 'asynclint[server]' ({exc})")
+    serve()
+
+
 def main() -> None:
     """Console-script entry point."""
     # A run allocates millions of short-lived nodes and keeps a large index: with the default

@@ -11,6 +11,7 @@ from asynclint import __version__
 from asynclint.config import Config, load_config
 from asynclint.engine.lint import lint_source
 from asynclint.engine.project import project_for
+from asynclint.engine.source import text_as_read
 from asynclint.engine.project import ProjectIndex, find_project_root
 
 
@@ -46,7 +47,7 @@ class Plugin:
     def _findings(self) -> list[tuple[int, int, str, type]]:
         folder = os.path.dirname(os.path.abspath(self.filename)) if self.filename != "stdin" else os.getcwd()
         config = _config_for(folder)
-        source = "".join(self.lines)
+        source = text_as_read("".join(self.lines))
         project = None
         root = find_project_root(folder)
         if root is not None and config.uses_project_index(self.filename):

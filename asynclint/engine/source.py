@@ -21,6 +21,22 @@ class ParseFailure:
     col: int = 0
 
 
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def text_as_read(text: str) -> bytes | str:
+    """An editor's decoded text as `check` would read the file: UTF-8 bytes, so that libcst reads
+    only the blocks where a rule may fire; the text itself when an encoding cookie names another
+    encoding (the bytes would then be decoded by the cookie, not as they were written)."""
+    data = text.encode("utf-8", "surrogateescape")
+    for line in data.split(b"\n", 2)[:2]:
+        cookie = _CODING.match(line)
+        if cookie is not None:
+            name = cookie.group(1).decode("ascii", "replace").lower().replace("_", "-")
+            return data if name in ("utf-8", "utf8") or name.startswith("utf-8-") else text
+    return data
+
+
 def is_binary(data: bytes) -> bool:
     """A NUL byte is never in Python source text; files with one are not text."""
     return b"\x00" in data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import libcst as cst
 
@@ -56,8 +56,12 @@ def fix_source(
     rules: Sequence[type[Rule]] | None = None,
     raise_errors: bool = False,
     project: ProjectIndex | None = None,
+    only: Callable[[Diagnostic], bool] | None = None,
 ) -> FixOutcome:
-    """Fix one file's source in passes until nothing fixable is left; verify every pass."""
+    """Fix one file's source in passes until nothing fixable is left; verify every pass.
+
+    `only`: fix just the findings it accepts (an editor's quick fix for one finding).
+    """
     chosen_rules = rules_named(config.codes_for(path)) if rules is None else tuple(rules)
     module = parse(source)
     if isinstance(module, ParseFailure):
@@ -73,7 +77,11 @@ def fix_source(
                 leftover = [code for code, most in pending.items() if counts[code] > most]
                 if leftover:
                     return _failed(path, source, f"fix for {', '.join(leftover)} did not remove its finding")
-            edits = [d.edit for d in diagnostics if d.edit is not None and allowed(d.edit.safety, unsafe)]
+            edits = [
+                d.edit
+                for d in diagnostics
+                if d.edit is not None and allowed(d.edit.safety, unsafe) and (only is None or only(d))
+            ]
             if not edits:
                 fixed = module.bytes if isinstance(source, bytes) else module.code
                 return FixOutcome(path, source, fixed, applied, tuple(diagnostics), None, text_before, module.code)
