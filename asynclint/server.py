@@ -14,6 +14,7 @@ arrive during a lint coalesce into one more lint of the latest text.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import os
@@ -86,7 +87,7 @@ class Document:
     findings: list[Diagnostic] = field(default_factory=list)
 
 
-class AsyncLintServer(LanguageServer):  # type: ignore[misc]
+class AsyncLintServer(LanguageServer):
     """The language server: state per project and per open document, and the handlers' work."""
 
     def __init__(self) -> None:
@@ -358,8 +359,8 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _same_finding(d: Diagnostic, line: int, col: int, code: str) -> bool:
-    return d.line == line and d.col == col and d.code == code
+def _same_finding(target: Diagnostic, d: Diagnostic) -> bool:
+    return (d.line, d.col, d.code) == (target.line, target.col, target.code)
 
 
 def create_server() -> AsyncLintServer:
@@ -508,11 +509,11 @@ def quick_fixes(ls: AsyncLintServer, document: Document, params: types.CodeActio
         finding = _finding_for(document, diagnostic, lines)
         if finding is None:
             continue
-        code, line, col = finding.code, finding.line, finding.col
+        code = finding.code
         rule = rules.get(code)
         if rule is not None and finding.fix in (FixSafety.SAFE, FixSafety.UNSAFE):
             unsafe = finding.fix is FixSafety.UNSAFE
-            fixed = ls.fix_text(document, unsafe=unsafe, only=lambda d, l=line, c=col, k=code: _same_finding(d, l, c, k))
+            fixed = ls.fix_text(document, unsafe=unsafe, only=functools.partial(_same_finding, finding))
             if fixed is not None:
                 title = f"asynclint: {fix_title(rule.fix_title, code)}" + (" (unsafe)" if unsafe else "")
                 actions.append(
