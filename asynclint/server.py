@@ -526,7 +526,7 @@ def quick_fixes(ls: AsyncLintServer, document: Document, params: types.CodeActio
                     )
                 )
         if code != "ASL000":
-            edit = noqa_edit(document.text, line, code)
+            edit = noqa_edit(document.text, finding.line, code)
             if edit is not None:
                 actions.append(
                     types.CodeAction(
