@@ -204,8 +204,10 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
     """Checks for coroutine functions called without `await`, as a statement.
 
     This includes `super().method()` in an override, when the method the bases of the class
-    define (in the linted code, followed through imports) is an `async def`; and, in async
-    code, `asyncio.gather(...)` (any alias) used as a statement.
+    define (in the linted code, followed through imports) is an `async def`; a method of a
+    parameter annotated with a class of the linted code whose method is an `async def`
+    (`db: QueueDB`, as ASL204 reads annotations); and, in async code, `asyncio.gather(...)`
+    (any alias) used as a statement.
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; its body runs when the
@@ -217,7 +219,8 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
     ## Fix safety
     In async code the fix adds `await`, which is safe: the call could not have been working
     as written. It is unsafe when the function is known to be a coroutine function only through
-    the `coroutine-functions` setting, and for `asyncio.gather(...)`, whose work did run: awaiting
+    the `coroutine-functions` setting or only through the receiver's annotation (which the object
+    passed at run time may not honour), and for `asyncio.gather(...)`, whose work did run: awaiting
     it makes the function wait for that work and raise its errors. In sync code there is no fix:
     the call must move to async code, or run through `asyncio.run(...)`.
     """
@@ -277,7 +280,7 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
                 fix = Fix(call, awaited(self, call, call), (), FixSafety.UNSAFE)
                 self.report(call, fix, callee=callee_text(self, call.func), what=self.NOT_WAITED, advice="add `await`")
                 continue
-            found = self.resolver.call(call, site)
+            found = self.resolver.call(call, site, declared=True)
             if found is None:
                 continue
             advice = "add `await`" if in_async else "await it from async code, or run it with `asyncio.run(...)`"
@@ -291,6 +294,9 @@ class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
     ## Why is this bad?
     `c = fetch()` creates a coroutine and keeps it, but if `c` is never awaited, returned,
     passed on, stored or scheduled, the body of `fetch` never runs.
+
+    The coroutine function may also be a method of a parameter annotated with a class of the
+    linted code (`db: QueueDB`), as ASL204 reads annotations.
 
     ## Fix safety
     The fix awaits the call (`c = await fetch()`). It is unsafe: the variable may have been
@@ -331,7 +337,7 @@ class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
 
     def finish(self) -> None:
         for target, call, site, in_async in self._assigned:
-            found = self.resolver.call(call, site)
+            found = self.resolver.call(call, site, declared=True)
             if found is None or not self.unused(target):
                 continue
             fix = self.await_fix(call, found, site, in_async)
