@@ -277,8 +277,8 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
         for call, site, in_async in self._calls:
             if in_async and not site.in_generator and resolve(self, call.func) in _names.GATHER:
                 # The gathered work runs, but nothing waits for it: awaiting changes when the function returns.
-                fix = Fix(call, awaited(self, call, call), (), FixSafety.UNSAFE)
-                self.report(call, fix, callee=callee_text(self, call.func), what=self.NOT_WAITED, advice="add `await`")
+                waits = Fix(call, awaited(self, call, call), (), FixSafety.UNSAFE)
+                self.report(call, waits, callee=callee_text(self, call.func), what=self.NOT_WAITED, advice="add `await`")
                 continue
             found = self.resolver.call(call, site, declared=True)
             if found is None:
