@@ -39,6 +39,18 @@ def kept(source: str, code: str) -> bool:
             "    return [jobs for jobs in o]\n",
         ),
         ("ASL204", "import asyncio\n\nq = asyncio.Queue()\n\nasync def f():\n    if q.get():\n        pass\n"),
+        # `super().m()` of an async base method; a dropped `gather`; a parameter annotated with a
+        # project class (in a string too); a partial bound to a name; a loop-named attribute.
+        ("ASL201", "class B:\n    async def m(self):\n        pass\n\nclass C(B):\n    async def m(self):\n        super().m()\n"),
+        ("ASL201", "import asyncio as aio\n\nasync def f(js):\n    aio.gather(*js)\n"),
+        ("ASL204", "class DB:\n    async def empty(self):\n        pass\n\nasync def f(db: 'DB'):\n    if db.empty():\n        pass\n"),
+        (
+            "ASL204",
+            "from typing import Optional\n\nclass DB:\n    async def empty(self):\n        pass\n\n"
+            "async def f(db: Optional[DB]):\n    if db.empty():\n        pass\n",
+        ),
+        ("ASL205", "from functools import partial\n\nasync def g():\n    pass\n\ndef f(loop):\n    job = partial(g)\n    loop.call_soon(job)\n"),
+        ("ASL206", "async def g():\n    pass\n\nasync def f(hass):\n    hass.loop.create_task(g())\n"),
         # A receiver of a known type: bound by `with`, or a `self.` attribute set in the class.
         ("ASL102", "import requests\n\nasync def f(u):\n    with requests.Session() as s:\n        return s.get(u)\n"),
         (
@@ -102,6 +114,10 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL204", "import asyncio\n\nq = asyncio.Queue()\n\nasync def f(d):\n    if d.get('x'):\n        pass\n"),
         ("ASL105", "import queue\n\nq = queue.Queue()\n\nasync def f(self):\n    return self.data.get('x')\n"),
         ("ASL105", "import queue\n\ndef make():\n    q = queue.Queue()\n    return q\n\nasync def f(q):\n    return q.get()\n"),
+        # The annotated class's method is sync; the receiver is not annotated; no attribute is named as a loop.
+        ("ASL204", "class DB:\n    def empty(self):\n        pass\n\nasync def f(db: DB):\n    if db.empty():\n        pass\n"),
+        ("ASL204", "class DB:\n    async def empty(self):\n        pass\n\nasync def f(db):\n    if db.empty():\n        pass\n"),
+        ("ASL206", "async def g():\n    pass\n\nasync def f(app):\n    app.group.create_task(g())\n"),
         # The coroutine is awaited, or the variable holding it is read.
         ("ASL201", "async def fetch():\n    pass\n\nasync def main():\n    await fetch()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    return await c\n"),

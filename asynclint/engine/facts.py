@@ -36,6 +36,11 @@ class Callee(NamedTuple):
     #: call or a scope around that, or the first attribute after it is assigned anywhere
     #: (`self.queue` of `self.queue.get`), or it has no root name.
     typable: bool = True
+    #: For `a.b.m`, the attribute before the final one (`b`); empty when there is none.
+    before: str = ""
+    #: For a method of a parameter annotated with a class (`db: QueueDB`, `Optional["QueueDB"]`),
+    #: the qualified names that class may resolve to (ASL2xx: a project class's `async def`).
+    declared: frozenset[str] = frozenset()
 
     @property
     def final(self) -> str:
@@ -208,6 +213,8 @@ class _Raw(NamedTuple):
     parts: tuple[str, ...]
     owner: str
     scope: int  # where it stands: an index in `_Collector.scopes`
+    #: The spellings (root, attributes) of the classes its root parameter is annotated with.
+    declared: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _Site = tuple[_Raw, int]  # a callee as spelled, and its block
@@ -233,6 +240,11 @@ class _Collector:
         self.loop_depth = 0
         self.rests: list[tuple[list[ast.stmt], int]] = []
         self.function_node: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # the innermost def
+        #: The innermost function's annotated parameters -> the class spellings of their annotations.
+        self.annotated: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        #: ASL205: names bound to `partial(f, ...)` -> the callee of `f`; names handed to a callback API.
+        self.partials: dict[str, list[_Raw]] = {}
+        self.callback_names: list[tuple[str, int]] = []
         #: (callee, block, collection, function) of calls collected in a function's local name.
         self.collections: list[tuple[_Raw, int, str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
         self.gathers: list[tuple[ast.Call, str, ast.FunctionDef | ast.AsyncFunctionDef, int]] = []
@@ -269,7 +281,10 @@ class _Collector:
         parts.reverse()
         root = expr.id if isinstance(expr, ast.Name) else ""
         owner = self.owner if root and root == self.self_name and len(parts) == 1 else ""
-        return _Raw(root, tuple(parts), owner, self.scope)
+        if not root and len(parts) == 1 and _is_super(expr):
+            owner = self.owner  # `super().method`: a method of a base of the class
+        declared = self.annotated.get(root, ()) if root and len(parts) == 1 else ()
+        return _Raw(root, tuple(parts), owner, self.scope, declared)
 
     def site(self, position: str, expr: ast.expr) -> None:
         self.sites.setdefault(position, []).append((self.raw(expr), self.block))
@@ -412,8 +427,9 @@ class _Collector:
             owner, self_name = self.owner_class, params[0].arg if params else ""
         in_async = isinstance(node, ast.AsyncFunctionDef)
         saved, self.function_node = self.function_node, node
+        saved_annotated, self.annotated = self.annotated, _annotated_parameters(node.args)
         self.scoped(node.body, in_async=in_async, owner=owner, self_name=self_name, prefix=key + ".<locals>.")
-        self.function_node = saved
+        self.function_node, self.annotated = saved, saved_annotated
 
     def class_def(self, node: ast.ClassDef) -> None:
         self.outside_loops((*node.decorator_list, *node.bases, *node.keywords))
@@ -487,6 +503,8 @@ class _Collector:
                     self.site(CALLBACK, callback.args[0])  # `functools.partial(f, ...)`
                 else:
                     self.site(CALLBACK, callback)
+                    if isinstance(callback, ast.Name):  # maybe bound to `partial(f, ...)`
+                        self.callback_names.append((callback.id, self.block))
         if final == "run" and node.args:
             argument = node.args[0]
             self.runs.append((raw, self.raw(argument.func if isinstance(argument, ast.Call) else argument), self.block))
@@ -528,6 +546,8 @@ class _Collector:
         self.gather(value, node.targets[0].id)
         if isinstance(value, ast.Call):
             self.assigned.append((self.raw(value.func), node.targets[0].id, self.block))
+            if _final_name(value.func) == "partial" and value.args:
+                self.partials.setdefault(node.targets[0].id, []).append(self.raw(value.args[0]))
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
             self.collected(value.elt.func, node.targets[0].id)
 
@@ -657,7 +677,9 @@ class _Collector:
             if found is None:
                 attr = raw.parts[-1] if raw.parts else ""
                 typable = len(raw.parts) > 1 and raw.parts[0] in attributes or self.assigned_around(raw)
-                found = made[raw] = Callee(self.names(raw), attr, raw.owner, raw.root, typable)
+                before = raw.parts[-2] if len(raw.parts) > 1 else ""
+                declared = frozenset(n for root, parts in raw.declared for n in self.names(_Raw(root, parts, "", 0)))
+                found = made[raw] = Callee(self.names(raw), attr, raw.owner, raw.root, typable, before, declared)
             return found
 
         # ASL203 needs a collection nothing but mutators reads.
@@ -668,6 +690,9 @@ class _Collector:
         for raw, target, block in self.assigned:
             if target not in self.loaded:
                 self.sites.setdefault(ASSIGNED, []).append((raw, block))
+        # ASL205: a name bound to `partial(f, ...)`, handed to a callback API, hands on `f`.
+        for name, block in self.callback_names:
+            self.sites.setdefault(CALLBACK, []).extend((raw, block) for raw in self.partials.get(name, ()))
         for run, argument, block in self.runs:
             if "asyncio.run" in callee(run).names:
                 self.sites.setdefault(RUN_ARGUMENT, []).append((argument, block))
@@ -778,6 +803,49 @@ def _started(arg: ast.expr) -> str | None:
     elif star and isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "map":
         return _final(value.args[0]) if value.args else _final(value)
     return _final(value.func) if isinstance(value, ast.Call) else None
+
+
+def _is_super(expr: ast.expr) -> bool:
+    """`super()` (or `super(C, self)`)."""
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
+
+
+def _annotated_parameters(args: ast.arguments) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """A function's annotated parameters -> the classes their annotations may name."""
+    found = {}
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if arg.annotation is not None:
+            classes = tuple(_annotation_classes(arg.annotation, 0))
+            if classes:
+                found[arg.arg] = classes
+    return found
+
+
+def _annotation_classes(annotation: ast.expr, depth: int) -> Iterable[tuple[str, tuple[str, ...]]]:
+    """The dotted names an annotation may hold an instance of: `X`, `m.X`, `"X"`, `Optional[X]`, `X | None`,
+    `Union[X, Y]` (the rules decide which of them make the receiver's class known)."""
+    if depth > 4:
+        return
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            parsed = ast.parse(annotation.value.strip(), mode="eval").body
+        except (SyntaxError, ValueError):
+            return
+        yield from _annotation_classes(parsed, depth + 1)
+    elif isinstance(annotation, (ast.Name, ast.Attribute)):
+        parts: list[str] = []
+        while isinstance(annotation, ast.Attribute):
+            parts.append(annotation.attr)
+            annotation = annotation.value
+        if isinstance(annotation, ast.Name):
+            yield annotation.id, tuple(reversed(parts))
+    elif isinstance(annotation, ast.Subscript) and _final(annotation.value) in ("Optional", "Union"):
+        inner = annotation.slice
+        for element in inner.elts if isinstance(inner, ast.Tuple) else [inner]:
+            yield from _annotation_classes(element, depth + 1)
+    elif isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        yield from _annotation_classes(annotation.left, depth + 1)
+        yield from _annotation_classes(annotation.right, depth + 1)
 
 
 def _final(expr: ast.expr) -> str:

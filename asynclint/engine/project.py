@@ -467,6 +467,11 @@ class ProjectIndex:
             return self._class(info.aliases[name], depth + 1)
         return None
 
+    def class_entry(self, qualified: str) -> dict[str, Any] | None:
+        """A project class's {"bases": [...], "methods": {...}}, following re-exports; None if not one."""
+        found = self._class(qualified, 0)
+        return found[1] if found is not None else None
+
     def method_kind(self, class_qualified: str, method: str, depth: int = 0) -> str | None:
         """The kind of `method` on a class, looking through its bases (depth first, as the MRO mostly does)."""
         found = self._class(class_qualified, depth)

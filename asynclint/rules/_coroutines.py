@@ -13,15 +13,16 @@ import fnmatch
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import QualifiedNameSource
 
-from asynclint.engine.project import ASYNC, absolutize
+from asynclint.engine.project import ASYNC
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Rule
 from asynclint.rules import _names
-from asynclint.rules._match import ReceiverTypes, Site
+from asynclint.rules._match import ReceiverTypes, Site, absolute_names, declared_classes, resolve
 
-PROJECT, CATALOGUE, CONFIG = "project", "catalogue", "config"
+PROJECT, CATALOGUE, CONFIG, DECLARED = "project", "catalogue", "config", "declared"
+#: Bases that define no method a `super()` call of a coroutine could mean.
+_PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Coroutine:
     """A resolved coroutine function: its qualified name and where the linter knows it from."""
 
     name: str
-    source: str  # PROJECT, CATALOGUE or CONFIG
+    source: str  # PROJECT, CATALOGUE, CONFIG or DECLARED (a project class's method, through an annotation)
 
 
 class CoroutineResolver:
@@ -41,16 +42,25 @@ class CoroutineResolver:
         self.options: CoroutineOptions = rule.ctx.option(CoroutineOptions)
         self._types: ReceiverTypes | None = None
 
-    def reference(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
-        """The coroutine function `expr` names (uncalled), or None."""
-        found = self._self_method(expr, site) or self._qualified(expr) or self._receiver_method(expr, site)
+    def reference(self, expr: cst.BaseExpression, site: Site, declared: bool = False) -> Coroutine | None:
+        """The coroutine function `expr` names (uncalled), or None.
+
+        With `declared`, a method of a parameter annotated with a project class counts too.
+        """
+        found = (
+            self._self_method(expr, site)
+            or self._super_method(expr, site)
+            or self._qualified(expr)
+            or self._receiver_method(expr, site)
+            or (self._declared_method(expr) if declared else None)
+        )
         if found is None or self._ignored(found.name):
             return None
         return found
 
-    def call(self, call: cst.Call, site: Site) -> Coroutine | None:
+    def call(self, call: cst.Call, site: Site, declared: bool = False) -> Coroutine | None:
         """The coroutine function `call` calls, or None."""
-        return self.reference(call.func, site)
+        return self.reference(call.func, site, declared)
 
     def _ignored(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.options.ignore_coroutines)
@@ -60,14 +70,7 @@ class CoroutineResolver:
         return any(self._ignored(name) for name in self._names(call.func))
 
     def _names(self, expr: cst.BaseExpression) -> list[str]:
-        names = self.rule.qualified_names(expr) or set()
-        return [
-            absolutize(q.name, self.ctx.module_name, self.ctx.package_init)
-            if q.source is QualifiedNameSource.IMPORT
-            else f"{self.ctx.module_name}.{q.name}"
-            for q in names
-            if q.source is not QualifiedNameSource.BUILTIN
-        ]
+        return absolute_names(self.rule, self.rule.qualified_names(expr) or set())
 
     def _self_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
         if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
@@ -77,6 +80,51 @@ class CoroutineResolver:
         owner = f"{self.ctx.module_name}.{site.cls.name.value}"
         if self.ctx.project.method_kind(owner, expr.attr.value) == ASYNC:
             return Coroutine(f"{owner}.{expr.attr.value}", PROJECT)
+        return None
+
+    def _super_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
+        """`super().method` in a method of a top-level class: the method its bases define, if `async def`."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Call)):
+            return None
+        sup = expr.value
+        if resolve(self.rule, sup.func) != "builtins.super" or sup.args or site.cls is None:
+            return None
+        if site.cls not in self.ctx.module.body:
+            return None  # a nested class: the index knows top-level classes only
+        entry = self.ctx.project.class_entry(f"{self.ctx.module_name}.{site.cls.name.value}")
+        if entry is None or len(entry["bases"]) != len(site.cls.bases):
+            return None  # a base the index could not resolve: the MRO is not known
+        found = self._inherited(entry["bases"], expr.attr.value, 0)
+        return Coroutine(found, PROJECT) if found else None
+
+    def _inherited(self, bases: list[str], method: str, depth: int) -> str | None:
+        """Where `method` comes from through `bases`, depth first, when that is an `async def` of the project.
+
+        "" (stop: not known) when a class outside the project comes first: it may define `method`.
+        """
+        for base in bases:
+            if base in _PLAIN_BASES:
+                continue
+            entry = self.ctx.project.class_entry(base)
+            if entry is None or depth > 8:
+                return ""
+            if method in entry["methods"]:
+                return f"{base}.{method}" if entry["methods"][method] == ASYNC else ""
+            found = self._inherited(entry["bases"], method, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _declared_method(self, expr: cst.BaseExpression) -> Coroutine | None:
+        """`db.method` where `db` is a parameter annotated with project classes whose `method` is `async def`."""
+        if not isinstance(expr, cst.Attribute):
+            return None
+        classes = declared_classes(self.rule, expr.value)
+        if not classes:
+            return None
+        method = expr.attr.value
+        if all(self.ctx.project.method_kind(cls, method) == ASYNC for cls in classes):
+            return Coroutine(f"{classes[0]}.{method}", DECLARED)
         return None
 
     def _qualified(self, expr: cst.BaseExpression) -> Coroutine | None:

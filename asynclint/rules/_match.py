@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Collection
 
 import libcst as cst
-from libcst.metadata import Assignment, QualifiedNameSource, ScopeProvider
+from libcst.metadata import Assignment, FunctionScope, QualifiedName, QualifiedNameSource, ScopeProvider
 
 from asynclint.engine.context import self_name
+from asynclint.engine.project import absolutize
 from asynclint.rule import Rule
 from asynclint.rules import _names
 
@@ -27,6 +29,105 @@ def resolve(rule: Rule, node: cst.CSTNode) -> str | None:
     if len(found) != 1 or any(q.source not in _RESOLVED_SOURCES for q in names):
         return None
     return found.pop()
+
+
+def absolute_names(rule: Rule, names: Collection[QualifiedName]) -> list[str]:
+    """libcst's qualified names as the project index spells them (absolute; this module's own prefixed)."""
+    return [
+        absolutize(q.name, rule.ctx.module_name, rule.ctx.package_init)
+        if q.source is QualifiedNameSource.IMPORT
+        else f"{rule.ctx.module_name}.{q.name}"
+        for q in names
+        if q.source is not QualifiedNameSource.BUILTIN
+    ]
+
+
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+
+
+def declared_classes(rule: Rule, receiver: cst.BaseExpression) -> list[str] | None:
+    """The classes a receiver is declared as: a parameter of the function around it, never rebound there,
+    annotated `X`, `m.X`, `"X"`, `Optional[X]`, `X | None` or `Union[X, Y]` (qualified names, `None` left out).
+
+    None when the receiver is anything else, or the annotation has another shape (`Any` and
+    `list[X]` are classes the caller will not find in the project: it decides what they are worth).
+    """
+    if not isinstance(receiver, cst.Name):
+        return None
+    scope = rule.get_metadata(ScopeProvider, receiver, None)
+    if not isinstance(scope, FunctionScope) or receiver.value not in scope.assignments:
+        return None
+    bindings = list(scope.assignments[receiver.value])
+    if len(bindings) != 1 or not isinstance(bindings[0], Assignment) or not isinstance(bindings[0].node, cst.Param):
+        return None
+    annotation = bindings[0].node.annotation
+    if annotation is None:
+        return None
+    where = rule.get_metadata(ScopeProvider, annotation.annotation, None) or scope.parent
+    found: list[str] = []
+    return found if _annotation_classes(rule, annotation.annotation, where, found, 0) and found else None
+
+
+def _annotation_classes(rule: Rule, node: cst.BaseExpression, scope: object, found: list[str], depth: int) -> bool:
+    """Add the classes `node` (an annotation) names to `found`; False when its shape is not one of those known."""
+    if depth > 4:
+        return False
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        try:
+            parsed = cst.parse_expression(value.strip()) if isinstance(value, str) else None
+        except cst.ParserSyntaxError:
+            return False
+        return parsed is not None and _annotation_classes(rule, parsed, scope, found, depth + 1)
+    if isinstance(node, cst.Name) and node.value == "None":
+        return True
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        names = set(absolute_names(rule, _dotted_names(node, scope)))
+        if len(names) != 1 or any(q.source is QualifiedNameSource.BUILTIN for q in _dotted_names(node, scope)):
+            return False  # unbound, bound more than one way, or a builtin (`int`)
+        found.append(names.pop())
+        return True
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _annotation_classes(rule, node.left, scope, found, depth + 1) and _annotation_classes(
+            rule, node.right, scope, found, depth + 1
+        )
+    if isinstance(node, cst.Subscript) and isinstance(node.value, (cst.Name, cst.Attribute)):
+        generic = {q.name for q in _dotted_names(node.value, scope)}
+        if not generic or not (generic <= _OPTIONAL or generic <= _UNION):
+            return False
+        elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        return len(elements) == len(node.slice) and all(
+            _annotation_classes(rule, e, scope, found, depth + 1) for e in elements
+        )
+    return False
+
+
+def _dotted_names(node: cst.BaseExpression, scope: object) -> list[QualifiedName]:
+    """What a dotted name in an annotation (possibly parsed from a string) refers to, through its scope."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.insert(0, node.attr.value)
+        node = node.value
+    getter = getattr(scope, "get_qualified_names_for", None)
+    if not isinstance(node, cst.Name) or getter is None:
+        return []
+    rest = "".join("." + part for part in parts)
+    return [QualifiedName(q.name + rest, q.source) for q in getter(node.value)]
+
+
+def bound_value(rule: Rule, name: cst.Name) -> cst.BaseExpression | None:
+    """The value a name holds where it is read, when a single plain assignment binds it (None otherwise)."""
+    scope = rule.get_metadata(ScopeProvider, name, None)
+    if scope is None:
+        return None
+    access = next((a for a in scope.accesses[name.value] if a.node is name), None)
+    if access is None or len(access.referents) != 1:
+        return None
+    [referent] = access.referents
+    if not isinstance(referent, Assignment) or not isinstance(referent.node, cst.Name):
+        return None
+    return rule.ctx.tracker.values.get(referent.node)
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,9 @@ ASYNC_METHODS = {
 }
 #: Calls that start a task (ASL206, ASL208); `loop.create_task` on a known loop too.
 TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+#: Attributes that hold an event loop by convention (`hass.loop`, `self._loop`): ASL206/ASL208 take
+#: their `create_task` for a loop's unless the code binds them to something else.
+LOOP_ATTRIBUTES = frozenset({"loop", "_loop", "event_loop"})
 #: What `asyncio.run()` cannot take (ASL207): futures and tasks, not coroutines.
 NOT_COROUTINES = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.create_task", "asyncio.ensure_future"})
 

@@ -116,7 +116,9 @@ class CoroutineScreen(Screen):
         """Whether a callee at one of the rule's positions can make a finding."""
         if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
             loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
-            on_loop = callee.attr == "create_task" and callee.typable and not facts.called_names.isdisjoint(loops)
+            on_loop = callee.attr == "create_task" and (
+                (callee.typable and not facts.called_names.isdisjoint(loops)) or callee.before in _names.LOOP_ATTRIBUTES
+            )
             return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
         return may_be_coroutine(callee, facts, project, options)
 
@@ -127,7 +129,9 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
     if configured is not None and configured.coroutine_functions:
         return True  # globs match qualified names the screen does not compute
     if callee.owner and project.method_kind(callee.owner, callee.attr) == ASYNC:
-        return True
+        return True  # `self.method`, `super().method`
+    if callee.attr and any(project.method_kind(declared, callee.attr) == ASYNC for declared in callee.declared):
+        return True  # `db.method` with `db: ProjectClass`
     if callee.attr and callee.typable and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
         return True  # a receiver of a known type has a coroutine method of that name
     # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
@@ -142,6 +146,11 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
     positions = (positions.STATEMENT,)
+
+    @classmethod
+    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
+        # A coroutine function's call, or `asyncio.gather(...)` whose future is dropped.
+        return not callee.names.isdisjoint(_names.GATHER) or may_be_coroutine(callee, facts, project, options)
 
 
 class UnusedCoroutineObjectScreen(CoroutineScreen):
@@ -177,6 +186,13 @@ class RunNeedsCoroutineScreen(CoroutineScreen):
 class TaskNeverAwaitedScreen(CoroutineScreen):
     screens_tasks = True
     positions = (positions.ASSIGNED,)
+
+    @classmethod
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # The rule reads the body of the task's coroutine function (does it catch every error?), which
+        # may stand in any block: a file with a candidate is read whole (such files are rare).
+        found = super().screen(facts, project, options)
+        return None if found else found
 
 
 # --- ASL3xx: concurrency ------------------------------------------------------------------------

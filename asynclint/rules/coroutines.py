@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
@@ -13,9 +14,9 @@ from asynclint.engine.facts import MUTATORS
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._coroutines import CONFIG, Coroutine, CoroutineResolver
+from asynclint.rules._coroutines import CONFIG, DECLARED, Coroutine, CoroutineResolver
 from asynclint.rules._edits import awaited
-from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
+from asynclint.rules._match import ReceiverTypes, Site, bound_value, callee_text, resolve, site_for
 from asynclint.rules._screens import (
     CoroutineScreen,
     AsyncCallbackInSyncApiScreen,
@@ -61,7 +62,8 @@ class CoroutineRule(CoroutineScreen, Rule):
         """`await` the call: only in async code, never in a generator expression."""
         if not in_async or site.in_generator:
             return None
-        safety = FixSafety.UNSAFE if found.source == CONFIG else None
+        # Known only through a setting or an annotation (which may not hold at run time): unsafe.
+        safety = FixSafety.UNSAFE if found.source in (CONFIG, DECLARED) else None
         return Fix(call, awaited(self, call, call), (), safety)
 
     def reads(self, name: cst.Name) -> list[cst.CSTNode] | None:
@@ -102,10 +104,30 @@ class CoroutineRule(CoroutineScreen, Rule):
 
     def starts_task(self, call: cst.Call, site: Site, on_loop: bool, types: ReceiverTypes) -> bool:
         """After the traversal: it does start a task, of a coroutine `ignore-coroutines` does not name."""
-        if on_loop and types.of_site(site) != _names.EVENT_LOOP:
-            return False
+        if on_loop:
+            kind = types.of_site(site)
+            if kind != _names.EVENT_LOOP and not (kind is None and self._loop_attribute(site, types)):
+                return False
         argument = call.args[0].value if call.args else None
         return not (isinstance(argument, cst.Call) and self.resolver.ignored_call(argument))
+
+    def _loop_attribute(self, site: Site, types: ReceiverTypes) -> bool:
+        """`hass.loop`, `self._loop`, `app.event_loop`: an attribute named as a loop, unless the class binds
+        it (`self.loop = ...`) to something known not to be one (a list, a task group)."""
+        receiver = site.receiver
+        if not (isinstance(receiver, cst.Attribute) and receiver.attr.value in _names.LOOP_ATTRIBUTES):
+            return False
+        owner = receiver.value
+        if site.cls is None or not (isinstance(owner, cst.Name) and owner.value == site.self_name):
+            return True
+        for _, value in self.ctx.tracker.self_attrs.get(site.cls, {}).get(receiver.attr.value, ()):
+            if value is None:
+                continue
+            if isinstance(value, NOT_LOOPS) or types.type_of(value, site, set()) not in (None, _names.EVENT_LOOP):
+                return False
+            if isinstance(value, cst.Call) and resolve(self, value.func) in TASK_GROUPS:
+                return False
+        return True
 
     def current_line(self) -> cst.SimpleStatementLine | None:
         """The statement line being visited, when it holds a single statement."""
@@ -121,6 +143,57 @@ class CoroutineRule(CoroutineScreen, Rule):
         return f"{base}_{id(at)}"
 
 
+#: Values that are certainly no event loop (`self.loop = []`).
+NOT_LOOPS = (
+    cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp, cst.SimpleString,
+    cst.ConcatenatedString, cst.FormattedString, cst.Integer, cst.Float,
+)  # fmt: skip
+
+
+def _module_definition(ctx: FileContext, qualified: str) -> cst.FunctionDef | None:
+    """The `def` of this module's top-level function or top-level class's method named `qualified`."""
+    prefix = f"{ctx.module_name}."
+    if not qualified.startswith(prefix):
+        return None
+    path = qualified[len(prefix) :].split(".")
+    body: Sequence[cst.CSTNode] = ctx.module.body
+    for index, part in enumerate(path):
+        named = [s for s in body if isinstance(s, (cst.FunctionDef, cst.ClassDef)) and s.name.value == part]
+        if len(named) != 1:
+            return None
+        node = named[0]
+        if index == len(path) - 1:
+            return node if isinstance(node, cst.FunctionDef) else None
+        if not isinstance(node, cst.ClassDef) or not isinstance(node.body, cst.IndentedBlock):
+            return None
+        body = node.body.body
+    return None
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _always_true(test: cst.BaseExpression) -> bool:
+    return (isinstance(test, cst.Name) and test.value == "True") or (isinstance(test, cst.Integer) and test.value != "0")
+
+
+def _only_in_nested_defs(body: cst.CSTNode) -> bool:
+    """Whether every `raise` under `body` sits in a nested `def`/`lambda`/`class` (which does not raise here)."""
+    outside = m.findall(body, m.Raise(), metadata_resolver=None)
+    nested = [r for d in m.findall(body, m.FunctionDef() | m.ClassDef()) for r in m.findall(d, m.Raise())]
+    return len(outside) == len(nested)
+
+
+#: Constructors of task groups and nurseries: their `create_task` keeps the task.
+TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup", "anyio.create_task_group", "trio.open_nursery"})
+
+
 def _function_local_target(node: cst.Assign) -> cst.Name | None:
     if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
         return node.targets[0].target
@@ -130,21 +203,31 @@ def _function_local_target(node: cst.Assign) -> cst.Name | None:
 class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
     """Checks for coroutine functions called without `await`, as a statement.
 
+    This includes `super().method()` in an override, when the method the bases of the class
+    define (in the linted code, followed through imports) is an `async def`; a method of a
+    parameter annotated with a class of the linted code whose method is an `async def`
+    (`db: QueueDB`, as ASL204 reads annotations); and, in async code, `asyncio.gather(...)`
+    (any alias) used as a statement.
+
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; its body runs when the
     coroutine is awaited or scheduled. As a bare statement, nothing ever does that: the call
     silently does nothing (at best Python warns "coroutine ... was never awaited" at exit).
+    `asyncio.gather(...)` does start the work, but the function goes on, and may return,
+    before it is done, and nothing ever sees its errors.
 
     ## Fix safety
     In async code the fix adds `await`, which is safe: the call could not have been working
     as written. It is unsafe when the function is known to be a coroutine function only through
-    the `coroutine-functions` setting. In sync code there is no fix: the call must move to
-    async code, or run through `asyncio.run(...)`.
+    the `coroutine-functions` setting or only through the receiver's annotation (which the object
+    passed at run time may not honour), and for `asyncio.gather(...)`, whose work did run: awaiting
+    it makes the function wait for that work and raise its errors. In sync code there is no fix:
+    the call must move to async code, or run through `asyncio.run(...)`.
     """
 
     code = "ASL201"
     name = "unawaited-coroutine"
-    message = "`{callee}()` creates a coroutine that is never awaited, so it never runs; {advice}"
+    message = "`{callee}()` {what}; {advice}"
     fix_title = "Add `await`"
     fix_safety = FixSafety.SAFE
     VALID = (
@@ -179,6 +262,12 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
         super().__init__(ctx)
         self._calls: list[tuple[cst.Call, Site, bool]] = []
 
+    NEVER_RUNS = "creates a coroutine that is never awaited, so it never runs"
+    NOT_WAITED = (
+        "starts work whose future is never awaited: the function goes on (and may return) before that work "
+        "is done, and its errors are never seen"
+    )
+
     def visit_Expr(self, node: cst.Expr) -> None:
         if isinstance(node.value, cst.Call) and self.live():
             call = node.value
@@ -186,12 +275,17 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
 
     def finish(self) -> None:
         for call, site, in_async in self._calls:
-            found = self.resolver.call(call, site)
+            if in_async and not site.in_generator and resolve(self, call.func) in _names.GATHER:
+                # The gathered work runs, but nothing waits for it: awaiting changes when the function returns.
+                waits = Fix(call, awaited(self, call, call), (), FixSafety.UNSAFE)
+                self.report(call, waits, callee=callee_text(self, call.func), what=self.NOT_WAITED, advice="add `await`")
+                continue
+            found = self.resolver.call(call, site, declared=True)
             if found is None:
                 continue
             advice = "add `await`" if in_async else "await it from async code, or run it with `asyncio.run(...)`"
             fix = self.await_fix(call, found, site, in_async)
-            self.report(call, fix, callee=callee_text(self, call.func), advice=advice)
+            self.report(call, fix, callee=callee_text(self, call.func), what=self.NEVER_RUNS, advice=advice)
 
 
 class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
@@ -200,6 +294,9 @@ class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
     ## Why is this bad?
     `c = fetch()` creates a coroutine and keeps it, but if `c` is never awaited, returned,
     passed on, stored or scheduled, the body of `fetch` never runs.
+
+    The coroutine function may also be a method of a parameter annotated with a class of the
+    linted code (`db: QueueDB`), as ASL204 reads annotations.
 
     ## Fix safety
     The fix awaits the call (`c = await fetch()`). It is unsafe: the variable may have been
@@ -240,7 +337,7 @@ class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
 
     def finish(self) -> None:
         for target, call, site, in_async in self._assigned:
-            found = self.resolver.call(call, site)
+            found = self.resolver.call(call, site, declared=True)
             if found is None or not self.unused(target):
                 continue
             fix = self.await_fix(call, found, site, in_async)
@@ -359,7 +456,10 @@ class CoroutineInCondition(CoroutineInConditionScreen, CoroutineRule):
     """Checks for coroutine calls used as a truth value.
 
     `if f():`, `while f():`, `assert f()`, `not f()`, `f() and x`, `x if f() else y` and
-    comprehension conditions, where `f` is a coroutine function.
+    comprehension conditions, where `f` is a coroutine function. That includes a method of a
+    parameter annotated with a class of the linted code (`db: QueueDB`, `Optional[QueueDB]`,
+    `"QueueDB"`, `QueueDB | None`) where that method is an `async def` (in every class of a
+    `Union`); `Any`, protocols and classes from outside the linted code are not looked into.
 
     ## Why is this bad?
     A coroutine object is always true: the condition never depends on what `f` would
@@ -368,7 +468,8 @@ class CoroutineInCondition(CoroutineInConditionScreen, CoroutineRule):
     ## Fix safety
     In async code the fix adds `await`, which is safe: the condition could not have been
     working as written. It is unsafe when the function is known to be a coroutine function only
-    through the `coroutine-functions` setting. In sync code there is no fix.
+    through the `coroutine-functions` setting, or only through the annotation of the receiver
+    (`db: QueueDB`), which the object passed at run time may not honour. In sync code there is no fix.
     """
 
     code = "ASL204"
@@ -431,7 +532,7 @@ class CoroutineInCondition(CoroutineInConditionScreen, CoroutineRule):
 
     def finish(self) -> None:
         for call, site, in_async in self._calls:
-            found = self.resolver.call(call, site)
+            found = self.resolver.call(call, site, declared=True)
             if found is not None:
                 self.report(call, self.await_fix(call, found, site, in_async), callee=callee_text(self, call.func))
 
@@ -473,7 +574,8 @@ class AsyncCallbackInSyncApi(AsyncCallbackInSyncApiScreen, CoroutineRule):
     `call_later`, `call_at`, `call_soon_threadsafe`, `run_in_executor`, `add_signal_handler`,
     `add_reader`/`add_writer`, `asyncio.to_thread`, `atexit.register`, `signal.signal` and
     `Future.add_done_callback`, given a coroutine function (by name, through
-    `functools.partial`, or as a lambda calling one).
+    `functools.partial` (passed directly, or bound once to a local name that is then passed),
+    or as a lambda calling one).
 
     ## Why is this bad?
     These APIs call the function and use (or drop) what it returns; for a coroutine function
@@ -553,6 +655,10 @@ class AsyncCallbackInSyncApi(AsyncCallbackInSyncApiScreen, CoroutineRule):
             return self.resolver.call(body, site) if isinstance(body, cst.Call) else None
         if isinstance(callback, cst.Call) and resolve(self, callback.func) == "functools.partial" and callback.args:
             return self.resolver.reference(callback.args[0].value, site)
+        if isinstance(callback, cst.Name):
+            bound = bound_value(self, callback)  # `job = functools.partial(fetch, url)`, then `call_soon(job)`
+            if isinstance(bound, cst.Call) and resolve(self, bound.func) == "functools.partial" and bound.args:
+                return self.resolver.reference(bound.args[0].value, site)
         return self.resolver.reference(callback, site)
 
 
@@ -571,12 +677,16 @@ class DanglingTask(DanglingTaskScreen, CoroutineRule):
     """Checks for tasks created and immediately dropped.
 
     The result of `asyncio.create_task(...)`, `asyncio.ensure_future(...)` or
-    `loop.create_task(...)` used as a statement.
+    `loop.create_task(...)` used as a statement. A loop is a receiver known to be one, or an
+    attribute named `loop`, `_loop` or `event_loop` (`hass.loop`, `self._loop`), unless the
+    class binds that attribute to something else (a list, a task group).
 
     ## Why is this bad?
     The event loop keeps only a weak reference to tasks: a task nobody holds can be
     garbage-collected before it finishes, and its exception is never retrieved. Keep the
     task (in a set, removing it with `add_done_callback(set.discard)`), or use a task group.
+    A `try:` around the `create_task` does not help: its `except` sees only errors in
+    creating the task, never those of the task, which fails later, on its own.
 
     ## Fix safety
     The fix keeps the task in a module-level set `_background_tasks` until it is done. It
@@ -590,9 +700,10 @@ class DanglingTask(DanglingTaskScreen, CoroutineRule):
     fix_title = "Keep the task in a module-level set until it is done"
     fix_safety = FixSafety.UNSAFE
     message = (
-        "the task of `{callee}()` is not kept: it can be garbage-collected mid-flight and its exception is lost; "
+        "the task of `{callee}()` is not kept: it can be garbage-collected mid-flight and its exception is lost{note}; "
         "keep a reference or use a task group"
     )
+    IN_TRY = " (the `except` around it never sees it: the task fails later, on its own)"
     VALID = (
         Valid("import asyncio\n\nasync def job():\n    pass\n\nasync def main():\n    async with asyncio.TaskGroup() as tg:\n        tg.create_task(job())\n"),
         Valid("import asyncio\n\nasync def job():\n    pass\n\nasync def main(tasks):\n    task = asyncio.create_task(job())\n    tasks.add(task)\n"),
@@ -616,22 +727,32 @@ class DanglingTask(DanglingTaskScreen, CoroutineRule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._calls: list[tuple[cst.Call, Site, bool, cst.SimpleStatementLine | None]] = []
+        self._calls: list[tuple[cst.Call, Site, bool, cst.SimpleStatementLine | None, bool]] = []
+        #: The function around each open `try:` body that has handlers.
+        self._tries: list[cst.FunctionDef | None] = []
+
+    def visit_Try_body(self, node: cst.Try) -> None:
+        self._tries.append(self.ctx.tracker.current_function() if node.handlers else None)
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        self._tries.pop()
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
         found = self.task_site(call) if isinstance(call, cst.Call) and self.live() else None
         if found is not None:
             assert isinstance(call, cst.Call)
-            self._calls.append((call, *found, self.current_line()))
+            function = self.ctx.tracker.current_function()
+            guarded = any(f is function and f is not None for f in self._tries)
+            self._calls.append((call, *found, self.current_line(), guarded))
 
     def finish(self) -> None:
         types = ReceiverTypes(self)
-        for call, site, on_loop, line in self._calls:
+        for call, site, on_loop, line, guarded in self._calls:
             if not self.starts_task(call, site, on_loop, types):
                 continue
             fix = self._keep_task(call, line) if line is not None else None
-            self.report(call, fix, callee=callee_text(self, call.func))
+            self.report(call, fix, callee=callee_text(self, call.func), note=self.IN_TRY if guarded else "")
 
     def _keep_task(self, call: cst.Call, line: cst.SimpleStatementLine) -> Fix | None:
         """`create_task(...)` -> keep it in `_background_tasks` until it is done."""
@@ -750,6 +871,13 @@ class TaskNeverAwaited(TaskNeverAwaitedScreen, CoroutineRule):
     The task runs, but nothing ever looks at it: its exception is never retrieved, and the
     function may return while the task is still working. Await it, or hand it to what
     manages it.
+
+    A task whose coroutine function (of the same module) catches every error around its whole
+    body (one `try`, or a `while True:` holding one, with `except Exception:`,
+    `except BaseException:` or a bare `except:` that does not raise again) is not reported:
+    none of its errors can go unretrieved, which is what this rule is about. Such a task can
+    still be garbage-collected mid-run once nothing holds it: keep a reference if it must
+    finish (the concern of ASL206).
     """
 
     code = "ASL208"
@@ -787,5 +915,27 @@ class TaskNeverAwaited(TaskNeverAwaitedScreen, CoroutineRule):
     def finish(self) -> None:
         types = ReceiverTypes(self)
         for target, call, site, on_loop in self._assigned:
-            if self.starts_task(call, site, on_loop, types) and self.unused(target):
+            if self.starts_task(call, site, on_loop, types) and self.unused(target) and not self._sees_errors(call, site):
                 self.report(target, variable=target.value)
+
+    def _sees_errors(self, call: cst.Call, site: Site) -> bool:
+        """The task runs a coroutine function of this module that catches every error around its whole body
+        (`except Exception:` or wider, not raising again): no error of the task can go unretrieved."""
+        argument = call.args[0].value if call.args else None
+        found = self.resolver.call(argument, site) if isinstance(argument, cst.Call) else None
+        definition = _module_definition(self.ctx, found.name) if found is not None else None
+        if definition is None:
+            return False
+        body = [s for s in definition.body.body if not _is_docstring(s)]
+        if len(body) == 1 and isinstance(body[0], cst.While) and _always_true(body[0].test) and not body[0].orelse:
+            body = list(body[0].body.body) if isinstance(body[0].body, cst.IndentedBlock) else []
+        return len(body) == 1 and isinstance(body[0], cst.Try) and any(self._catches_all(h) for h in body[0].handlers)
+
+    def _catches_all(self, handler: cst.ExceptHandler) -> bool:
+        if m.findall(handler.body, m.Raise()) and not _only_in_nested_defs(handler.body):
+            return False
+        if handler.type is None:
+            return True
+        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
+        caught = [e.value for e in types] if types is not None else [handler.type]
+        return any(resolve(self, t) in ("builtins.Exception", "builtins.BaseException") for t in caught)
