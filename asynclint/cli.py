@@ -150,20 +150,22 @@ def _stdin_excluded(config: Config, path: str) -> bool:
     return path != "-" and bool(config.exclude) and config.excludes(config.relative_path(path))
 
 
-def stop_on_signals(command: Callable[..., None]) -> Callable[..., None]:
-    """Run the command so that SIGINT/SIGTERM stop it cleanly: one line, exit 130/143, no traceback."""
+def stop_on_signals(after: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Run the command so that SIGINT/SIGTERM stop it cleanly: one line (`after`: what it left), exit 130/143, no traceback."""
 
-    @functools.wraps(command)
-    def guarded(*args: Any, **kwargs: Any) -> None:
-        interrupt.install(raising=True)
-        try:
-            command(*args, **kwargs)
-        except interrupt.Interrupted as stop:
-            # Every write either finished or never started: there is no half-written file to name.
-            click.echo(f"asynclint: stopped by {stop.signal_name}; a file is either fixed or left as it was", err=True)
-            sys.exit(stop.exit_status)
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def guarded(*args: Any, **kwargs: Any) -> None:
+            try:
+                with interrupt.handling():
+                    command(*args, **kwargs)
+            except interrupt.Interrupted as stop:
+                click.echo(f"asynclint: stopped by {stop.signal_name}{after}", err=True)
+                sys.exit(stop.exit_status)
 
-    return guarded
+        return guarded
+
+    return decorate
 
 
 def _say_skipped(path: str, reason: str) -> None:
@@ -171,6 +173,8 @@ def _say_skipped(path: str, reason: str) -> None:
 
 
 PROGRESS_THRESHOLD = 200
+#: Every write either finished or never started: no file is half-written.
+STOPPED_FIXING = "; each file is either fixed or as it was"
 
 
 def use_color(no_color: bool) -> bool:
@@ -198,7 +202,7 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: 
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--cache-dir", metavar="DIR", help="Where the result cache lives (default: .asynclint_cache next to the config).")
-@stop_on_signals
+@stop_on_signals("")
 def check(
     common: CommonOptions,
     output_format: str,
@@ -268,7 +272,7 @@ def check(
 @common_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
-@stop_on_signals
+@stop_on_signals(STOPPED_FIXING)
 def fix(common: CommonOptions, diff: bool, exit_zero: bool) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all).
 

@@ -10,6 +10,7 @@ that was signalled raises when it ends; a worker that was signalled refuses furt
 from __future__ import annotations
 
 import signal
+import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -60,6 +61,26 @@ def install(*, raising: bool) -> None:
         signal.signal(signum, on_signal)
     _state.received = 0
     _state.may_raise = raising
+
+
+@contextmanager
+def handling() -> Iterator[None]:
+    """`install(raising=True)` while the block runs (a command), then the handlers that were there before.
+
+    Signal handlers belong to the main thread: elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    install(raising=True)
+    try:
+        yield
+    finally:
+        _state.may_raise = False
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        _state.received = 0
 
 
 def check() -> None:

@@ -260,7 +260,8 @@ def check_files(
             if cache is not None:
                 cache.put(path, entry)
     if cache is not None:
-        cache.save()
+        with interrupt.shielded():  # (a stop signal waits for the cache file's rename)
+            cache.save()
     return [results[path] for path in files]
 
 
