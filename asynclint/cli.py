@@ -22,7 +22,7 @@ from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.diagnostic import FileResult
 from asynclint.engine import interrupt
-from asynclint.engine.files import discover, ignore_skipped
+from asynclint.engine.files import discover, ignore_skipped, path_problem
 from asynclint.engine.runner import FixReport, cache_folder, check_files, check_text, default_jobs, fix_files, fix_text
 from asynclint.report import FORMATS
 from asynclint.report import text as text_report
@@ -122,7 +122,18 @@ def load(common: CommonOptions) -> tuple[Config, Targets]:
     if common.select and not split_codes(common.select):
         fail("--select needs at least one code or prefix (ALL for every rule)")
     stdin_path = common.stdin_filename or "-"
-    targets = [stdin_path if common.stdin_filename else "."] if reading_stdin else list(common.paths) or ["."]
+    errors: list[str] = []
+    if reading_stdin:
+        targets = [stdin_path if common.stdin_filename else "."]
+    else:  # the paths that cannot be checked are left out before the config is looked for from the first
+        named = list(common.paths) or ["."]
+        problems = [path_problem(path) for path in named]
+        errors = [problem for problem in problems if problem is not None]
+        targets = [path for path, problem in zip(named, problems) if problem is None]
+        if not targets:  # nothing named can be checked: only the errors
+            for error in errors:
+                click.echo(f"asynclint: error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
     try:
         config = load_config(
             targets,
@@ -135,14 +146,8 @@ def load(common: CommonOptions) -> tuple[Config, Targets]:
         fail(str(exc))
     if reading_stdin:
         return config, Targets([], [], (sys.stdin.buffer.read(), stdin_path))
-    errors: list[str] = []
     skipped = _say_skipped if common.verbose else ignore_skipped
-    files = discover(targets, config, on_skip=skipped, on_error=errors.append)
-    if errors and not files and len(errors) == len(targets):  # nothing named can be checked: only the errors
-        for error in errors:
-            click.echo(f"asynclint: error: {error}", err=True)
-        sys.exit(EXIT_ERROR)
-    return config, Targets(files, errors)
+    return config, Targets(discover(targets, config, on_skip=skipped, on_error=errors.append), errors)
 
 
 def _stdin_excluded(config: Config, path: str) -> bool:

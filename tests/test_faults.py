@@ -272,3 +272,16 @@ def test_stdin_must_be_the_only_path(project: Path) -> None:
     (project / "ok.py").write_text(BLOCKING)
     result = asynclint("check", "-", "ok.py", cwd=project, stdin=b"")
     assert (result.returncode, result.stderr) == (2, "asynclint: error: `-` (read stdin) must be the only path\n")
+
+
+def test_a_symlink_loop_is_left_out_of_the_walk_and_an_error_when_named(project: Path) -> None:
+    os.symlink("b.py", project / "a.py")
+    os.symlink("a.py", project / "b.py")
+    (project / "ok.py").write_text(BLOCKING)
+    walked = asynclint("check", "-q", ".", cwd=project)
+    assert walked.returncode == 1
+    assert [line.split(":")[0] for line in walked.stdout.splitlines()] == ["ok.py"]
+    named = asynclint("check", "-q", "a.py", "ok.py", cwd=project)  # the first path, where the config is looked for
+    assert named.returncode == 2
+    assert named.stdout.startswith("ok.py:5:5: ASL101")
+    assert named.stderr.splitlines() == ["asynclint: error: a.py: Too many levels of symbolic links"]

@@ -73,7 +73,7 @@ def discover(
     found: list[str] = []
     seen: set[str] = set()
     for path in paths:
-        problem = _path_problem(path)
+        problem = path_problem(path)
         if problem is not None:
             if on_error is None:
                 raise PathError(problem)
@@ -94,7 +94,7 @@ def discover(
     return found
 
 
-def _path_problem(path: str) -> str | None:
+def path_problem(path: str) -> str | None:
     """Why a path named on the command line cannot be checked, or None."""
     try:
         mode = os.stat(path).st_mode
