@@ -246,7 +246,7 @@ CASES: list[tuple[str, str, Callable[[Path], Outcome]]] = [
     ("CRLF", "fixed; CRLF kept", keeps_bytes(b"", b"\r\n")),
     ("1,500 nested brackets", "ASL000, no crash", deep_nesting),
     ("symlink loop", "skipped by the walk / one error line when named, exit 2", symlink_loop),
-    ("unreadable file (mode 000)", "ASL000 `cannot read file`", unreadable),
+    ("unreadable file (mode 000)", "ASL000 `cannot read file` (root reads it)", unreadable),
     ("FIFO in the project / named", "never opened / one error line, exit 2", fifo),
     ("kill -9 of `fix -j2` mid-run", "no worker left after 5 s", killed),
     ("SIGINT mid-fix (`-j2`)", "exit 130, each file original or fully fixed", interrupted),
