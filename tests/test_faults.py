@@ -285,3 +285,27 @@ def test_a_symlink_loop_is_left_out_of_the_walk_and_an_error_when_named(project:
     assert named.returncode == 2
     assert named.stdout.startswith("ok.py:5:5: ASL101")
     assert named.stderr.splitlines() == ["asynclint: error: a.py: Too many levels of symbolic links"]
+
+
+WATCHED_POOL = """
+import sys, time
+from asynclint.engine import pool
+pool._die_with_parent = lambda: False  # as on a platform without PR_SET_PDEATHSIG
+with pool.process_pool(2) as workers:
+    list(workers.map(time.sleep, [0.01, 0.01]))
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+@linux_only
+def test_without_pdeathsig_the_watchdog_ends_the_workers(project: Path) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", WATCHED_POOL, str(project)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None and parent.stdout.readline() == "ready\n"
+    assert len(processes_mentioning(str(project))) == 3
+    parent.kill()
+    parent.wait(timeout=TIMEOUT)
+    deadline = time.monotonic() + 5
+    while processes_mentioning(str(project)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(str(project)) == []

@@ -7,6 +7,7 @@ import os
 import tempfile
 from typing import Iterator
 
+from asynclint.engine.files import read_source
 from asynclint.engine.interrupt import shielded
 
 
@@ -26,9 +27,7 @@ def write_atomically(path: str, data: bytes, expected: bytes) -> None:
     """
     target = os.path.realpath(path)  # messages name the path the user gave
     try:
-        with open(target, "rb") as handle:
-            current = handle.read()
-            st = os.fstat(handle.fileno())
+        st, current = read_source(target)
     except FileNotFoundError:
         raise WriteError(f"{path}: file vanished before it could be written") from None
     except OSError as exc:
