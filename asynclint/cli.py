@@ -155,8 +155,11 @@ def _stdin_excluded(config: Config, path: str) -> bool:
     return path != "-" and bool(config.exclude) and config.excludes(config.relative_path(path))
 
 
-def stop_on_signals(after: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Run the command so that SIGINT/SIGTERM stop it cleanly: one line (`after`: what it left), exit 130/143, no traceback."""
+def stop_on_signals(fixing: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Run the command so that SIGINT/SIGTERM stop it cleanly: one line, exit 130/143, no traceback.
+
+    `fixing`: the command writes files (`check` does with `--fix`), and the line says what it left.
+    """
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(command)
@@ -165,6 +168,7 @@ def stop_on_signals(after: str) -> Callable[[Callable[..., None]], Callable[...,
                 with interrupt.handling():
                     command(*args, **kwargs)
             except interrupt.Interrupted as stop:
+                after = STOPPED_FIXING if fixing or kwargs.get("apply_fixes") else ""
                 click.echo(f"asynclint: stopped by {stop.signal_name}{after}", err=True)
                 sys.exit(stop.exit_status)
 
@@ -207,7 +211,7 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: 
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--cache-dir", metavar="DIR", help="Where the result cache lives (default: .asynclint_cache next to the config).")
-@stop_on_signals("")
+@stop_on_signals(fixing=False)
 def check(
     common: CommonOptions,
     output_format: str,
@@ -277,7 +281,7 @@ def check(
 @common_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
-@stop_on_signals(STOPPED_FIXING)
+@stop_on_signals(fixing=True)
 def fix(common: CommonOptions, diff: bool, exit_zero: bool) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all).
 
