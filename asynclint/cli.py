@@ -21,8 +21,9 @@ import click
 from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.diagnostic import FileResult
-from asynclint.engine.files import PathError, discover, ignore_skipped
-from asynclint.engine.runner import cache_folder, check_files, default_jobs, fix_files
+from asynclint.engine import interrupt
+from asynclint.engine.files import discover, ignore_skipped, path_problem
+from asynclint.engine.runner import FixReport, cache_folder, check_files, check_text, default_jobs, fix_files, fix_text
 from asynclint.report import FORMATS
 from asynclint.report import text as text_report
 
@@ -55,6 +56,7 @@ class CommonOptions:
     verbose: bool
     no_color: bool
     jobs: int | None
+    stdin_filename: str | None
 
 
 def common_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -83,15 +85,55 @@ def common_options(command: Callable[..., None]) -> Callable[..., None]:
                 type=click.IntRange(min=1),
                 help="Worker processes (default: the number of CPUs; 1 runs everything in this process).",
             ),
+            click.option(
+                "--stdin-filename",
+                metavar="PATH",
+                help="Read the source from stdin (also with `-` as the only path) and treat it as PATH: "
+                "its config, excludes, per-file-ignores and project.",
+            ),
         ]
     ):
         wrapped = option(wrapped)
     return wrapped
 
 
-def load(common: CommonOptions) -> tuple[Config, list[str]]:
-    """The configuration and the files to check, or a one-line error and exit 2."""
-    targets = list(common.paths) or ["."]
+@dataclass(frozen=True)
+class Targets:
+    """What a run checks: files found on disk, or the text of stdin standing for one path."""
+
+    files: list[str]
+    #: One line each: a path named on the command line that does not exist or is not a regular file.
+    path_errors: list[str]
+    #: The source read from stdin, and the path it stands for ("-" when none was given).
+    stdin: tuple[bytes, str] | None = None
+
+
+def load(common: CommonOptions) -> tuple[Config, Targets]:
+    """The configuration and what to check, or a one-line error and exit 2.
+
+    A path that does not exist, or is not a regular file or a folder, does not stop the run:
+    the others are checked, and the run ends with its error and exit status 2.
+    """
+    reading_stdin = common.paths == ("-",) or (common.stdin_filename is not None and not common.paths)
+    if "-" in common.paths and not reading_stdin:
+        fail("`-` (read stdin) must be the only path")
+    if common.stdin_filename is not None and not reading_stdin:
+        fail("--stdin-filename reads stdin: give `-` as the only path, or no path")
+    if common.select and not split_codes(common.select):
+        fail("--select needs at least one code or prefix (ALL for every rule)")
+    stdin_path = common.stdin_filename or "-"
+    errors: list[str] = []
+    if reading_stdin:
+        targets = [stdin_path if common.stdin_filename else "."]
+    else:  # the paths that cannot be checked are left out before the config is looked for from the first
+        named = list(common.paths) or ["."]
+        problems = [path_problem(path) for path in named]
+        errors = [problem for problem in problems if problem is not None]
+        targets = [path for path, problem in zip(named, problems) if problem is None]
+        if not targets:  # nothing named can be checked: only the errors
+            for error in errors:
+                click.echo(f"asynclint: error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
     try:
         config = load_config(
             targets,
@@ -100,9 +142,39 @@ def load(common: CommonOptions) -> tuple[Config, list[str]]:
             ignore=split_codes(common.ignore),
             extend_select=split_codes(common.extend_select),
         )
-        return config, discover(targets, config, on_skip=_say_skipped if common.verbose else ignore_skipped)
-    except (ConfigError, PathError) as exc:
+    except ConfigError as exc:
         fail(str(exc))
+    if reading_stdin:
+        return config, Targets([], [], (sys.stdin.buffer.read(), stdin_path))
+    skipped = _say_skipped if common.verbose else ignore_skipped
+    return config, Targets(discover(targets, config, on_skip=skipped, on_error=errors.append), errors)
+
+
+def _stdin_excluded(config: Config, path: str) -> bool:
+    """Whether the file stdin stands for matches an `exclude` glob (a buffer piped by an editor is not named by the user)."""
+    return path != "-" and bool(config.exclude) and config.excludes(config.relative_path(path))
+
+
+def stop_on_signals(fixing: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Run the command so that SIGINT/SIGTERM stop it cleanly: one line, exit 130/143, no traceback.
+
+    `fixing`: the command writes files (`check` does with `--fix`), and the line says what it left.
+    """
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def guarded(*args: Any, **kwargs: Any) -> None:
+            try:
+                with interrupt.handling():
+                    command(*args, **kwargs)
+            except interrupt.Interrupted as stop:
+                after = STOPPED_FIXING if fixing or kwargs.get("apply_fixes") else ""
+                click.echo(f"asynclint: stopped by {stop.signal_name}{after}", err=True)
+                sys.exit(stop.exit_status)
+
+        return guarded
+
+    return decorate
 
 
 def _say_skipped(path: str, reason: str) -> None:
@@ -110,6 +182,8 @@ def _say_skipped(path: str, reason: str) -> None:
 
 
 PROGRESS_THRESHOLD = 200
+#: Every write either finished or never started: no file is half-written.
+STOPPED_FIXING = "; each file is either fixed or as it was"
 
 
 def use_color(no_color: bool) -> bool:
@@ -137,6 +211,7 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: 
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--cache-dir", metavar="DIR", help="Where the result cache lives (default: .asynclint_cache next to the config).")
+@stop_on_signals(fixing=False)
 def check(
     common: CommonOptions,
     output_format: str,
@@ -150,14 +225,18 @@ def check(
     no_cache: bool,
     cache_dir: str | None,
 ) -> None:
-    """Check PATHS (default: the current folder) for async pitfalls."""
-    config, files = load(common)
+    """Check PATHS (default: the current folder; `-`: stdin) for async pitfalls."""
+    config, targets = load(common)
     quiet, unsafe_fixes = common.quiet, common.unsafe_fixes
     jobs = common.jobs or default_jobs()
     if apply_fixes:
-        run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet, jobs)
-    cache = None if no_cache else cache_folder(config, cache_dir)
-    results = lint_with_progress(files, config, quiet, jobs, cache)
+        run_fix(targets, config, unsafe_fixes, diff, exit_zero, quiet, jobs)
+    if targets.stdin is not None:
+        source, path = targets.stdin
+        results = [] if _stdin_excluded(config, path) else [check_text(source, path, config)]
+    else:
+        cache = None if no_cache else cache_folder(config, cache_dir)
+        results = lint_with_progress(targets.files, config, quiet, jobs, cache)
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     fixed_since = None
     try:
@@ -190,7 +269,7 @@ def check(
     if fixed_since and not quiet:
         plural = "entries are" if fixed_since != 1 else "entry is"
         click.echo(f"{fixed_since} baseline {plural} now fixed.", err=output_format not in ("text", "grouped"))
-    errors = [result.error for result in results if result.error]
+    errors = targets.path_errors + [result.error for result in results if result.error]
     for error in errors:
         click.echo(f"asynclint: error: {error}", err=True)
     if errors:
@@ -202,14 +281,18 @@ def check(
 @common_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
+@stop_on_signals(fixing=True)
 def fix(common: CommonOptions, diff: bool, exit_zero: bool) -> None:
-    """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all)."""
-    config, files = load(common)
-    run_fix(files, config, common.unsafe_fixes, diff, exit_zero, common.quiet, common.jobs or default_jobs())
+    """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all).
+
+    With `-` (or --stdin-filename), the fixed text of stdin goes to stdout, the rest to stderr.
+    """
+    config, targets = load(common)
+    run_fix(targets, config, common.unsafe_fixes, diff, exit_zero, common.quiet, common.jobs or default_jobs())
 
 
 def run_fix(
-    files: Sequence[str],
+    targets: Targets,
     config: Config,
     unsafe: bool,
     diff: bool,
@@ -218,8 +301,10 @@ def run_fix(
     jobs: int = 1,
 ) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
-    reports = fix_files(files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False)
-    errors = [report.error for report in reports if report.error]
+    if targets.stdin is not None:
+        run_fix_stdin(*targets.stdin, config, unsafe, diff, exit_zero, quiet)
+    reports = fix_files(targets.files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False)
+    errors = targets.path_errors + [report.error for report in reports if report.error]
     if diff:
         for report in reports:
             click.echo(report.diff, nl=False)
@@ -228,7 +313,8 @@ def run_fix(
     if not diff:
         click.echo(text_report.render(remaining), nl=False)
     if not quiet:
-        click.echo(text_report.fix_summary(done, remaining, unsafe, dry_run=diff), nl=False, err=diff)
+        refused = [report.outcome for report in reports if report.error and report.outcome.applied]
+        click.echo(text_report.fix_summary(done, remaining, unsafe, dry_run=diff, refused=refused), nl=False, err=diff)
     for error in errors:
         click.echo(f"asynclint: error: {error}", err=True)
     if errors:
@@ -236,6 +322,43 @@ def run_fix(
     if diff:
         sys.exit(EXIT_FINDINGS if done and not exit_zero else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
+
+
+def run_fix_stdin(source: bytes, path: str, config: Config, unsafe: bool, diff: bool, exit_zero: bool, quiet: bool) -> NoReturn:
+    """`fix -`: the fixed text (or with --diff, the diff) on stdout; findings left and the summary on stderr."""
+    if _stdin_excluded(config, path):  # echoed as it came, as for a file that is not checked
+        if not diff:
+            sys.stdout.buffer.write(source)
+        sys.exit(EXIT_CLEAN)
+    report = _fix_stdin_report(source, path, config, unsafe, diff)
+    if diff:
+        click.echo(report.diff, nl=False)
+    else:
+        fixed = report.outcome.fixed if report.changed else source
+        sys.stdout.buffer.write(fixed if isinstance(fixed, bytes) else fixed.encode("utf-8"))
+        sys.stdout.flush()
+    remaining = sorted(report.outcome.remaining)
+    click.echo(text_report.render(remaining), nl=False, err=True)
+    if not quiet:
+        done = [report.outcome] if report.changed else []
+        click.echo(text_report.fix_summary(done, remaining, unsafe, dry_run=diff), nl=False, err=True)
+    if report.error:
+        click.echo(f"asynclint: error: {report.error}", err=True)
+        sys.exit(EXIT_ERROR)
+    if diff:
+        sys.exit(EXIT_FINDINGS if report.changed and not exit_zero else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
+
+
+def _fix_stdin_report(source: bytes, path: str, config: Config, unsafe: bool, diff: bool) -> FixReport:
+    from asynclint.fixes.write import unified_diff
+
+    outcome = fix_text(source, path, config, unsafe=unsafe)
+    if outcome.error:
+        return FixReport(path, False, outcome, error=outcome.error)
+    if not outcome.changed:
+        return FixReport(path, False, outcome)
+    return FixReport(path, True, outcome, diff=unified_diff(path, outcome.text_before, outcome.text_after) if diff else "")
 
 
 @cli.command()

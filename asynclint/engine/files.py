@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from typing import Callable, Sequence
 
 from asynclint.config import Config
@@ -17,29 +18,67 @@ SKIPPED_DIRS = frozenset(
 
 
 class PathError(Exception):
-    """A path given on the command line does not exist."""
+    """A path given on the command line does not exist, or is neither a folder nor a regular file."""
+
+
+class NotRegularFile(OSError):
+    """A FIFO, socket or device: reading one may block forever, so it is never read."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"not a regular file: {path}")
+        self.strerror = "not a regular file"
+
+
+def read_source(path: str) -> tuple[os.stat_result, bytes]:
+    """A regular file's status and bytes; `NotRegularFile` (an OSError) for anything else.
+
+    The path is `stat`ed before it is opened, so a FIFO or device is never opened; it is opened
+    without blocking and checked again, so one put there in between is not read either.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(path)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path)
+        return st, handle.read()
 
 
 Skipped = Callable[[str, str], None]
+PathProblem = Callable[[str], None]
 
 
 def ignore_skipped(path: str, reason: str) -> None:
     """The default `on_skip`: say nothing."""
 
 
-def discover(paths: Sequence[str], config: Config, on_skip: Skipped = ignore_skipped, *, fresh: bool = True) -> list[str]:
+def discover(
+    paths: Sequence[str],
+    config: Config,
+    on_skip: Skipped = ignore_skipped,
+    *,
+    fresh: bool = True,
+    on_error: PathProblem | None = None,
+) -> list[str]:
     """Files to check, in a stable order; explicit file paths are always checked.
 
-    `on_skip(path, reason)` hears of every folder and file left out. `fresh`: a new run,
-    which forgets the folders resolved earlier in this process (they may have changed since).
+    `on_skip(path, reason)` hears of every folder and file left out. A path that does not
+    exist or is neither a folder nor a regular file raises `PathError`, or with `on_error`
+    is left out and named to it in one line. `fresh`: a new run, which forgets the folders
+    resolved earlier in this process (they may have changed since).
     """
     if fresh:
         forget()
     found: list[str] = []
     seen: set[str] = set()
     for path in paths:
-        if not os.path.exists(path):
-            raise PathError(f"path does not exist: {path}")
+        problem = path_problem(path)
+        if problem is not None:
+            if on_error is None:
+                raise PathError(problem)
+            on_error(problem)
+            continue
         if not os.path.isdir(path):
             candidates, top = [path], ""
         else:
@@ -53,6 +92,19 @@ def discover(paths: Sequence[str], config: Config, on_skip: Skipped = ignore_ski
                 seen.add(key)
                 found.append(candidate)
     return found
+
+
+def path_problem(path: str) -> str | None:
+    """Why a path named on the command line cannot be checked, or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return f"path does not exist: {path}"
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        return f"{path}: not a regular file (a FIFO, socket or device is never read)"
+    return None
 
 
 def _walk(folder: str, config: Config, on_skip: Skipped, out: list[str]) -> None:

@@ -76,6 +76,8 @@ def _listing(folder: str) -> Listing:
                     if not is_link:
                         folders.append(entry.name)
                     continue
+                if not is_link and not entry.is_file():
+                    continue  # a FIFO, socket or device, which is never read (a link is checked when read)
                 files.append(entry.name)
                 if is_link:
                     links.add(entry.name)

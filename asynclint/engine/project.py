@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, write_cache_file
-from asynclint.engine.files import discover
+from asynclint.engine.files import discover, read_source
 from asynclint.engine.newsyntax import without_type_parameters
 from asynclint.engine.paths import forget, package_name, real_path, real_paths
 
@@ -396,6 +396,8 @@ class ProjectIndex:
 
     def for_file(self, path: str) -> ProjectIndex:
         """The index as seen from one file: its own module is always its own definitions."""
+        if self._own is not None:  # seen from the file already (`for_source`: from its unsaved text)
+            return self
         own = self.by_path.get(real_path(path))
         if own is None:
             return self
@@ -635,8 +637,7 @@ def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
     found: dict[str, _Read] = {}
     for path, module in files:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = read_source(path)[1]  # (never a FIFO or device: reading one may block forever)
         except OSError:
             continue
         tree = parse_ast(data)

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
+from asynclint.engine import interrupt
 from asynclint.engine.cache import Entry, EntryKeys, ResultCache
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR
+from asynclint.engine.files import read_source
 from asynclint.engine.paths import real_paths
 from asynclint.engine.project import ProjectIndex, project_for
 
@@ -72,9 +74,7 @@ def check_one(job: Job, path: str) -> tuple[FileResult, Entry | None]:
     from asynclint.engine.source import ParseFailure
 
     try:
-        st = os.stat(path)
-        with open(path, "rb") as handle:
-            data = handle.read()
+        st, data = read_source(path)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return FileResult(path, (parse_error(path, ParseFailure(f"cannot read file: {reason}")),)), None
@@ -110,8 +110,7 @@ def fix_one(job: Job, path: str) -> FixReport:
     from asynclint.fixes.write import WriteError, unified_diff, write_atomically
 
     try:
-        with open(path, "rb") as handle:
-            original = handle.read()
+        original = read_source(path)[1]
     except OSError as exc:
         error = f"{path}: cannot read file: {exc.strerror or exc}"
         return FixReport(path, False, FixOutcome(path, b"", b"", error=error), error=error)
@@ -145,7 +144,11 @@ def _start_worker(job: Job) -> None:
 
 def _run_batch(work: Callable[[Job, str], T], paths: list[str]) -> list[T]:
     assert _JOB is not None, "worker started without its job"
-    return [work(_JOB, path) for path in paths]
+    outputs = []
+    for path in paths:
+        with interrupt.interruptible():  # a stop signal abandons the file (a write under way completes first)
+            outputs.append(work(_JOB, path))
+    return outputs
 
 
 def _pool(job: Job, workers: int) -> AbstractContextManager[ProcessPoolExecutor]:
@@ -257,7 +260,8 @@ def check_files(
             if cache is not None:
                 cache.put(path, entry)
     if cache is not None:
-        cache.save()
+        with interrupt.shielded():  # (a stop signal waits for the cache file's rename)
+            cache.save()
     return [results[path] for path in files]
 
 
@@ -274,3 +278,22 @@ def fix_files(
     job = Job(config, project_for(files, config, jobs, fresh=fresh), unsafe=unsafe, diff=diff)
     reports = dict(run_all(fix_one, job, files, jobs, _crashed_fix))
     return [reports[path] for path in files]
+
+
+def check_text(source: bytes, path: str, config: Config) -> FileResult:
+    """Check a text that stands for the file at `path` (stdin): its project, with its own definitions read from the text."""
+    from asynclint.engine.lint import lint_source
+
+    return lint_source(source, path, config, project=_project_for_text(source, path, config))
+
+
+def fix_text(source: bytes, path: str, config: Config, *, unsafe: bool) -> FixOutcome:
+    """Fix a text that stands for the file at `path` (stdin), as `check_text` checks it; nothing is written."""
+    from asynclint.fixes.apply import fix_source
+
+    return fix_source(source, path, config, unsafe=unsafe, project=_project_for_text(source, path, config))
+
+
+def _project_for_text(source: bytes, path: str, config: Config) -> ProjectIndex | None:
+    project = project_for([path], config)
+    return project.for_source(path, source) if project is not None else None

@@ -8,6 +8,8 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from asynclint.engine.newsyntax import without_type_parameters
+
 if TYPE_CHECKING:
     import libcst as cst
 
@@ -77,6 +79,9 @@ def parse(data: bytes | str) -> cst.Module | ParseFailure:
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
+        cpython = _cpython_syntax_error(data)
+        if cpython is not None:
+            return cpython
         first = exc.message.strip().splitlines()[0] if exc.message.strip() else "syntax error"
         return ParseFailure(f"cannot parse: {first}", exc.raw_line, exc.raw_column)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -85,6 +90,30 @@ def parse(data: bytes | str) -> cst.Module | ParseFailure:
         return ParseFailure(TOO_DEEP_FOR_THE_PARSER)
     except Exception as exc:  # the native parser can raise its own errors on odd input
         return ParseFailure(f"cannot parse: {type(exc).__name__}: {exc}")
+
+
+def _cpython_syntax_error(data: bytes | str) -> ParseFailure | None:
+    """CPython's message and position for a source libcst rejected: they are the ones users know.
+
+    libcst often names where its parser gave up, past the real error (`async def f(:` is
+    reported on the next line). None when this Python's `ast` reads the source, once the
+    syntax newer than it is erased (then libcst's own error stands).
+    """
+    erased = without_type_parameters(data)
+    error = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for text in (data,) if erased is None else (data, erased):
+            try:
+                ast.parse(text)
+                return None
+            except SyntaxError as exc:
+                error = exc
+            except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+                return None
+    if error is None or not error.lineno:
+        return None
+    return ParseFailure(f"cannot parse: {error.msg}", error.lineno, max((error.offset or 1) - 1, 0))
 
 
 def syntax_check(data: bytes | str) -> ParseFailure | None:

@@ -45,14 +45,21 @@ def fixable(diagnostics: Sequence[Diagnostic], unsafe: bool) -> str:
     return ""
 
 
-def fix_summary(done: Sequence[FixOutcome], remaining: Sequence[Diagnostic], unsafe: bool, dry_run: bool) -> str:
-    """`N fixes applied in M files, K findings left without a fix`."""
+def fix_summary(
+    done: Sequence[FixOutcome],
+    remaining: Sequence[Diagnostic],
+    unsafe: bool,
+    dry_run: bool,
+    refused: Sequence[FixOutcome] = (),
+) -> str:
+    """`N fixes applied in M files, K findings left without a fix`; `refused`: files whose fixes could not be written."""
     applied = sum(sum(o.applied.values()) for o in done)
     verb = "would be applied" if dry_run else "applied"
-    line = (
-        f"{_plural(applied, 'fix', 'fixes')} {verb} in {_plural(len(done), 'file')}, "
-        f"{_plural(len(remaining), 'finding')} left without a fix"
-    )
+    line = f"{_plural(applied, 'fix', 'fixes')} {verb} in {_plural(len(done), 'file')}"
+    if refused:
+        lost = sum(sum(o.applied.values()) for o in refused)
+        line += f"; {_plural(lost, 'fix', 'fixes')} not applied: {_plural(len(refused), 'file')} left unchanged (see the error below)"
+    line += f", {_plural(len(remaining), 'finding')} left without a fix"
     risky = sum(d.fix is FixSafety.UNSAFE for d in remaining)
     if risky and not unsafe:
         line += f" ({risky} fixable with `--unsafe-fixes`)"
