@@ -105,21 +105,16 @@ class ReceiverTypes:
         return None
 
     def _name_type(self, name: cst.Name, site: Site, seen: set[int]) -> str | None:
-        scope = self.rule.get_metadata(ScopeProvider, name, None)
-        if scope is None:
-            return None
-        access = next((a for a in scope.accesses[name.value] if a.node is name), None)
-        if access is None or not access.referents:
+        targets = bindings(self.rule, name)
+        if targets is None:
             return None
         found: set[str | None] = set()
-        for referent in access.referents:
-            if not isinstance(referent, Assignment) or not isinstance(referent.node, cst.Name):
-                return None
-            value = self.tracker.values.get(referent.node)
+        for target in targets:
+            value = self.tracker.values.get(target)
             if value is None:
                 return None
             kind = self.type_of(value, site, seen.copy())
-            if referent.node in self.tracker.entered and kind not in _names.ENTER_RETURNS_SELF:
+            if target in self.tracker.entered and kind not in _names.ENTER_RETURNS_SELF:
                 kind = None
             found.add(kind)
         return found.pop() if len(found) == 1 else None
@@ -132,6 +127,22 @@ class ReceiverTypes:
             return None
         kinds = {self.type_of(value, site, seen.copy()) if value is not None else None for _, value in assigned}
         return kinds.pop() if len(kinds) == 1 else None
+
+
+def bindings(rule: Rule, name: cst.Name) -> list[cst.Name] | None:
+    """The target names of every binding `name` may refer to where it stands; None unless all are assignments."""
+    scope = rule.get_metadata(ScopeProvider, name, None)
+    if scope is None:
+        return None
+    access = next((a for a in scope.accesses[name.value] if a.node is name), None)
+    if access is None or not access.referents:
+        return None
+    found = []
+    for referent in access.referents:
+        if not isinstance(referent, Assignment) or not isinstance(referent.node, cst.Name):
+            return None
+        found.append(referent.node)
+    return found
 
 
 def _is_bounded(call: cst.Call) -> bool:

@@ -49,6 +49,8 @@ class BlockingScreen(Screen):
 
 class BlockingSleepScreen(BlockingScreen):
     calls = _names.SLEEP_CALLS
+    #: Its fix is safe where the project's async library is known (`engine.context.project_library`).
+    uses_project_index = True
 
 
 class BlockingHttpScreen(BlockingScreen):

@@ -12,7 +12,7 @@ from asynclint.options import BlockingCallOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._edits import await_library_call, to_thread
-from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
+from asynclint.rules._match import ReceiverTypes, Site, bindings, callee_text, resolve, site_for
 from asynclint.rules._screens import (
     BlockingCallScreen,
     BlockingFileIoScreen,
@@ -32,6 +32,8 @@ class BlockingCallRule(BlockingScreen, Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._sites: list[Site] = []
+        #: Calls of blocking functions: (call, qualified name, fix).
+        self._found: list[tuple[cst.Call, str, Fix | None]] = []
         self._method_names = frozenset().union(*self.methods.values()) if self.methods else frozenset()
         self._calls = self.calls_for(ctx.options)
 
@@ -43,9 +45,13 @@ class BlockingCallRule(BlockingScreen, Rule):
         qualified = resolve(self, node.func)
         if qualified is not None and qualified in self._calls:
             in_generator = self.ctx.tracker.in_generator_expression()
-            self.report_call(node, None if in_generator else self.fix_for(node, qualified, None))
+            self._found.append((node, qualified, None if in_generator else self.fix_for(node, qualified, None)))
 
     def finish(self) -> None:
+        # Arguments are judged after the traversal: a module-level constant may follow the function.
+        for call, qualified, fix in self._found:
+            if self.call_blocks(call, qualified):
+                self.report_call(call, fix)
         # Receivers are typed after the traversal: a module-level binding may follow the function.
         if not self._sites:
             return
@@ -59,6 +65,10 @@ class BlockingCallRule(BlockingScreen, Rule):
 
     def blocks(self, site: Site, kind: str) -> bool:
         """Whether this particular method call blocks (arguments may say it does not)."""
+        return True
+
+    def call_blocks(self, call: cst.Call, qualified: str) -> bool:
+        """Whether this particular call of a blocking function blocks (arguments may say it does not)."""
         return True
 
     def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
@@ -265,7 +275,7 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
         opens = qualified in ("builtins.open", "io.open") or (
             isinstance(call.func, cst.Attribute) and call.func.attr.value == "open"
         )
-        return None if opens else to_thread(self, call)
+        return None if opens or qualified in _names.LAZY_FILE_CALLS else to_thread(self, call)
     VALID = (
         Valid("import aiofiles\n\nasync def read(p):\n    async with aiofiles.open(p) as f:\n        return await f.read()\n"),
         Valid("import anyio\n\nasync def read(p):\n    return await anyio.Path(p).read_text()\n"),
@@ -332,10 +342,173 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         ),
     )
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        #: Statements that follow a loop awaiting until a thread has ended -> that thread, as written.
+        self._thread_ended: dict[cst.CSTNode, set[str]] = {}
+        #: `t.join()` calls on a thread that has ended.
+        self._reaped: set[cst.Call] = set()
+        self._statements: list[cst.CSTNode] = []
+        #: Names whose binding is `name |= ...` (which keeps every flag set).
+        self.or_assigned: set[cst.CSTNode] = set()
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.operator, cst.BitOrAssign):
+            self.or_assigned.add(node.target)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        ended: set[str] = set()
+        for stmt in node.body:
+            if ended:
+                self._thread_ended[stmt] = set(ended)
+            if isinstance(stmt, cst.While):
+                thread = _polled_thread(self, stmt)
+                if thread is not None:
+                    ended.add(thread)
+            elif ended:
+                ended -= _assigned_texts(self, stmt)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._statements.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        super().visit_Call(node)
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "join" and self._statements:
+            ended = self._thread_ended.get(self._statements[-1], ())
+            if ended and self.ctx.code_for(func.value) in ended:
+                self._reaped.add(node)
+
     def blocks(self, site: Site, kind: str) -> bool:
-        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and site.call is not None:
-            return not _non_blocking_queue_call(site.call, block_position=0 if site.method == "get" else 1)
+        call = site.call
+        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and call is not None:
+            return not _non_blocking_queue_call(call, block_position=0 if site.method == "get" else 1)
+        if kind == _names.THREAD:
+            return call not in self._reaped
+        if kind == _names.SSL_CONTEXT and site.method == "load_verify_locations" and call is not None:
+            # `cadata=` alone is certificate data in memory: no file is read.
+            return any(arg.keyword is None or arg.keyword.value != "cadata" for arg in call.args)
         return True
+
+    def call_blocks(self, call: cst.Call, qualified: str) -> bool:
+        if qualified == "socket.getaddrinfo":
+            flags = _argument(call, 5, "flags")
+            # With `AI_NUMERICHOST` the host must be an address: nothing is looked up.
+            return flags is None or not _has_numeric_host(self, flags, set())
+        return True
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    """The argument passed at `position` or as `keyword=`, if it is one that can be told."""
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        if (arg.keyword is None and index == position) or (arg.keyword is not None and arg.keyword.value == keyword):
+            return arg.value
+    return None
+
+
+def _has_numeric_host(rule: BlockingCall, expr: cst.BaseExpression, seen: set[int]) -> bool:
+    """Whether `expr`, an `|` of flags, sets `socket.AI_NUMERICHOST`, directly or through names bound to it.
+
+    A name counts when each of its bindings sets it (`FLAGS = socket.AI_NUMERICHOST`), or only adds
+    flags to it (`FLAGS |= ...`).
+    """
+    if id(expr) in seen:
+        return False
+    seen.add(id(expr))
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        return _has_numeric_host(rule, expr.left, seen) or _has_numeric_host(rule, expr.right, seen)
+    if resolve(rule, expr) == _names.NUMERIC_HOST:
+        return True
+    targets = bindings(rule, expr) if isinstance(expr, cst.Name) else None
+    if not targets:
+        return False
+    set_by = [target for target in targets if target not in rule.or_assigned]
+    return bool(set_by) and all(
+        (value := rule.ctx.tracker.values.get(target)) is not None and _has_numeric_host(rule, value, seen)
+        for target in set_by
+    )
+
+
+def _polled_thread(rule: BlockingCallRule, loop: cst.While) -> str | None:
+    """`while t.is_alive(): await ...`, not left early: `t` as written, which has ended after the loop."""
+    test = loop.test
+    if not (
+        isinstance(test, cst.Call)
+        and not test.args
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == "is_alive"
+        and loop.orelse is None
+    ):
+        return None
+    if not _awaits_without_break(loop.body):
+        return None
+    return rule.ctx.code_for(test.func.value)
+
+
+def _awaits_without_break(body: cst.CSTNode) -> bool:
+    """Whether the loop body awaits, and has no `break` of its own (nested loops and functions aside)."""
+    finder = _AwaitAndBreak()
+    body.visit(finder)
+    return finder.awaits and not finder.breaks
+
+
+class _AwaitAndBreak(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.awaits = self.breaks = False
+        self.loops = 0  # loops nested in the body: their `break` leaves them only
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self.awaits = True
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self.breaks = self.breaks or not self.loops
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops -= 1
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _assigned_texts(rule: BlockingCallRule, stmt: cst.CSTNode) -> set[str]:
+    """What a statement (re)binds, as written (`t`, `self.t`): a thread polled before may be another now."""
+    finder = _Targets()
+    stmt.visit(finder)
+    return {rule.ctx.code_for(target) for target in finder.targets}
+
+
+class _Targets(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.targets: list[cst.BaseExpression] = []
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.append(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.targets.append(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self.targets.append(node.name)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.targets.append(node.target)
 
 
 def _non_blocking_queue_call(call: cst.Call, block_position: int) -> bool:
