@@ -287,10 +287,12 @@ def asyncio_only(imported: str) -> bool:
 def library_of(imported: AbstractSet[str]) -> str | None:
     """The async library that imported (dotted) module names say the code runs under, or None."""
     roots = {name.split(".")[0] for name in imported}
-    for library in ("asyncio", "anyio", "trio"):
-        if library in roots:
-            return library
-    return "asyncio" if any(asyncio_only(name) for name in imported) else None
+    on_asyncio = any(asyncio_only(name) for name in imported)
+    if "asyncio" in roots or "anyio" in roots:  # anyio code runs on asyncio too
+        return "asyncio" if "asyncio" in roots else "anyio"
+    if "trio" in roots:
+        return None if on_asyncio else "trio"  # trio beside an asyncio-only package: which one runs it?
+    return "asyncio" if on_asyncio else None
 
 
 def project_library(project: ProjectIndex) -> str | None:

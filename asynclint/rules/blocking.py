@@ -91,10 +91,19 @@ class BlockingSleep(BlockingSleepScreen, BlockingCallRule):
 
     ## Fix safety
     The fix is safe: it awaits the library's own sleep with the same argument. The task now
-    suspends there, so other tasks run during the pause, which is the point. It is unsafe
-    in a module that imports none of asyncio, trio and anyio: which library runs the code is
-    then a guess (asyncio). No fix is offered inside a generator expression, where `await`
-    would make an async generator.
+    suspends there, so other tasks run during the pause, which is the point.
+
+    The library is the one the module imports: asyncio, else anyio, else trio. A module that
+    imports none of them but a package that runs on asyncio only counts as asyncio: `aio_pika`,
+    `aioboto3`, `aiobotocore`, `aiofiles`, `aiogram`, `aiohttp`, `aiokafka`, `aiomysql`,
+    `aiopg`, `aioredis`, `aiosqlite`, `asyncpg`, `discord`, `disnake`, `homeassistant`,
+    `motor.motor_asyncio`, `nextcord`, `pyrogram`, `quart`, `redis.asyncio`, `sanic`,
+    `telegram.ext`, `telethon`, `uvicorn`, `uvloop` (and their submodules). A module that
+    imports none of these follows its project: asyncio when the project's modules import
+    asyncio (or one of these) and none imports trio or anyio. Anywhere else (trio beside one
+    of these packages, a project that uses trio or anyio, nothing known) the fix is unsafe:
+    which library runs the code is a guess (asyncio). No fix is offered inside a generator
+    expression, where `await` would make an async generator.
     """
 
     code = "ASL101"
@@ -435,7 +444,7 @@ def _has_numeric_host(rule: BlockingCall, expr: cst.BaseExpression, seen: set[in
 
 
 def _polled_thread(rule: BlockingCallRule, loop: cst.While) -> str | None:
-    """`while t.is_alive(): await ...`, not left early: `t` as written, which has ended after the loop."""
+    """`while t.is_alive(): ...` not left by `break`: `t` as written, a thread that has ended after the loop."""
     test = loop.test
     if not (
         isinstance(test, cst.Call)
@@ -443,30 +452,26 @@ def _polled_thread(rule: BlockingCallRule, loop: cst.While) -> str | None:
         and isinstance(test.func, cst.Attribute)
         and test.func.attr.value == "is_alive"
         and loop.orelse is None
+        and not _breaks(loop.body)
     ):
-        return None
-    if not _awaits_without_break(loop.body):
         return None
     return rule.ctx.code_for(test.func.value)
 
 
-def _awaits_without_break(body: cst.CSTNode) -> bool:
-    """Whether the loop body awaits, and has no `break` of its own (nested loops and functions aside)."""
-    finder = _AwaitAndBreak()
+def _breaks(body: cst.CSTNode) -> bool:
+    """Whether a loop body has a `break` of its own (not of a nested loop or function)."""
+    finder = _Break()
     body.visit(finder)
-    return finder.awaits and not finder.breaks
+    return finder.found
 
 
-class _AwaitAndBreak(cst.CSTVisitor):
+class _Break(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.awaits = self.breaks = False
+        self.found = False
         self.loops = 0  # loops nested in the body: their `break` leaves them only
 
-    def visit_Await(self, node: cst.Await) -> None:
-        self.awaits = True
-
     def visit_Break(self, node: cst.Break) -> None:
-        self.breaks = self.breaks or not self.loops
+        self.found = self.found or not self.loops
 
     def visit_For(self, node: cst.For) -> None:
         self.loops += 1
@@ -481,9 +486,6 @@ class _AwaitAndBreak(cst.CSTVisitor):
         self.loops -= 1
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
 
