@@ -260,7 +260,12 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
     """Checks for blocking file-system calls in async code.
 
     Builtin `open()`, `io.open()`, `pathlib.Path` reads and writes (on a receiver known to
-    be a `Path`), and `shutil`'s copy, move and remove functions.
+    be a `Path`, including one built from another: `Path(__file__).parent / "x.json"`),
+    `shutil`'s copy, move and remove functions, listing a folder (`os.listdir`, `os.scandir`,
+    `os.walk`, `glob.glob`, `glob.iglob`) and changing the file system (`os.remove`,
+    `os.unlink`, `os.rename`, `os.replace`, `os.makedirs`, `os.mkdir`, `os.rmdir`). Their
+    async twins (`aiofiles.os`, `anyio.Path`, `trio.Path`) and calls handed uncalled to a
+    worker thread are fine.
 
     ## Why is this bad?
     Disk I/O can take far longer than expected (network file systems, a busy disk) and
@@ -270,8 +275,9 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
     The fix runs the call in a worker thread with `await asyncio.to_thread(...)`
     (`to_thread.run_sync` under trio and anyio). It is unsafe: the call now runs in another
     thread, where thread-local state differs and objects shared with the event loop may not
-    be thread-safe, and the task suspends there, so other tasks run in between. Only `Path` reads and
-    writes and `shutil` calls get a fix: after `open()`, every read would still block.
+    be thread-safe, and the task suspends there, so other tasks run in between. `open()` gets
+    no fix (every read after it would still block), nor do `os.walk`, `os.scandir` and
+    `glob.iglob`, whose iterators do the I/O as they are read.
     """
 
     code = "ASL104"
@@ -317,8 +323,19 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
 
     `input()`, DNS look-ups and connections through `socket`, `select.select()`, joining a
     `threading.Thread`, waiting on a `concurrent.futures` future's `.result()`, and
-    `queue.Queue` `get` (and `put` on a bounded queue) on a receiver known to be one; plus
-    every qualified name listed in the `blocking-calls` option.
+    `queue.Queue` `get` (and `put` on a bounded queue) on a receiver known to be one;
+    `importlib.import_module()`; an `ssl.SSLContext`'s certificate loading
+    (`load_default_certs`, `load_verify_locations`, `load_cert_chain`,
+    `set_default_verify_paths`); sync clients: `sqlite3`, `psycopg2` and `pymysql` connections
+    and their cursors, `smtplib.SMTP`, `ftplib.FTP`, `boto3` clients and the sync
+    `redis.Redis` (their method calls on a receiver bound from their constructor), and
+    `feedparser.parse()`; plus every qualified name listed in the `blocking-calls` option.
+
+    Left alone: `getaddrinfo` with `AI_NUMERICHOST` among its flags (no name is looked up),
+    `load_verify_locations(cadata=...)` (no file is read), and joining a thread that has
+    ended: after a `while t.is_alive():` loop not left by `break`, or after awaiting the future
+    the thread's target resolves as its last act (`loop.call_soon_threadsafe(fut.set_result, ...)`).
+    The async twins (`aiosqlite`, `redis.asyncio`) are different names and never match.
 
     ## Why is this bad?
     Each of these waits in the calling thread: for the user, the network, another
@@ -358,6 +375,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         #: `t.join()` calls on a thread that has ended.
         self._reaped: set[cst.Call] = set()
         self._statements: list[cst.CSTNode] = []
+        #: `x.join()` calls -> the function they stand in.
+        self._joins: dict[cst.Call, cst.FunctionDef | None] = {}
         #: Names whose binding is `name |= ...` (which keeps every flag set).
         self.or_assigned: set[cst.CSTNode] = set()
 
@@ -386,21 +405,45 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "join" and self._statements:
-            ended = self._thread_ended.get(self._statements[-1], ())
+        if isinstance(func, cst.Attribute) and func.attr.value == "join":
+            ended = self._thread_ended.get(self._statements[-1], ()) if self._statements else ()
             if ended and self.ctx.code_for(func.value) in ended:
                 self._reaped.add(node)
+            self._joins[node] = self.ctx.tracker.current_function()
 
     def blocks(self, site: Site, kind: str) -> bool:
         call = site.call
         if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and call is not None:
             return not _non_blocking_queue_call(call, block_position=0 if site.method == "get" else 1)
         if kind == _names.THREAD:
-            return call not in self._reaped
+            return call not in self._reaped and not self._awaited_its_last_act(call)
         if kind == _names.SSL_CONTEXT and site.method == "load_verify_locations" and call is not None:
             # `cadata=` alone is certificate data in memory: no file is read.
             return any(arg.keyword is None or arg.keyword.value != "cadata" for arg in call.args)
         return True
+
+    def _awaited_its_last_act(self, join: cst.Call) -> bool:
+        """`t.join()` of a thread whose target ends, on every path, by handing the event loop a
+        future's result (`loop.call_soon_threadsafe(fut.set_result, ...)`), in a function that awaits
+        that future: the join waits for a thread that has nothing left to do (asyncio's own
+        `shutdown_default_executor` shape)."""
+        function = self._joins.get(join)
+        receiver = join.func.value if isinstance(join.func, cst.Attribute) else None
+        if function is None or not isinstance(receiver, cst.Name):
+            return False
+        targets = bindings(self, receiver)
+        made = self.ctx.tracker.values.get(targets[0]) if targets and len(targets) == 1 else None
+        if not isinstance(made, cst.Call) or _names.CONSTRUCTORS.get(resolve(self, made.func) or "") != _names.THREAD:
+            return False
+        target = _argument(made, -1, "target")
+        defined = _local_def(self, target) if isinstance(target, cst.Name) else None
+        handed = _signalled_names(defined.body) if defined is not None else None
+        if handed is None:
+            return False
+        given = _argument(made, -1, "args")
+        if isinstance(given, (cst.Tuple, cst.List)):
+            handed |= {e.value.value for e in given.elements if isinstance(e.value, cst.Name)}
+        return not handed.isdisjoint(_awaited_names(function))
 
     def call_blocks(self, call: cst.Call, qualified: str) -> bool:
         if qualified == "socket.getaddrinfo":
@@ -486,6 +529,66 @@ class _Break(cst.CSTVisitor):
         self.loops -= 1
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
+def _local_def(rule: BlockingCall, name: cst.Name) -> cst.FunctionDef | None:
+    """The function `name` refers to, when its only binding is a `def` (not `async def`)."""
+    scope = rule.get_metadata(ScopeProvider, name, None)
+    access = next((a for a in scope.accesses[name.value] if a.node is name), None) if scope is not None else None
+    if access is None or len(access.referents) != 1:
+        return None
+    node = next(iter(access.referents)).node
+    return node if isinstance(node, cst.FunctionDef) and node.asynchronous is None else None
+
+
+def _signalled_names(block: cst.BaseSuite) -> set[str] | None:
+    """When every path through `block` ends with `….call_soon_threadsafe(fut.set_result, ...)`: the
+    names (`fut`) whose methods it hands to the loop; else None."""
+    if not isinstance(block, cst.IndentedBlock) or not block.body:
+        return None
+    last = block.body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        stmt = last.body[-1]
+        call = stmt.value if isinstance(stmt, cst.Expr) else None
+        if (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "call_soon_threadsafe"
+            and call.args
+            and isinstance(call.args[0].value, cst.Attribute)
+            and isinstance(call.args[0].value.value, cst.Name)
+        ):
+            return {call.args[0].value.value.value}
+        return None
+    if isinstance(last, cst.Try) and last.finalbody is None:
+        found = _signalled_names(last.orelse.body if last.orelse is not None else last.body)
+        for handler in last.handlers:
+            more = _signalled_names(handler.body)
+            found = None if found is None or more is None else found | more
+        return found
+    return None
+
+
+def _awaited_names(function: cst.FunctionDef) -> set[str]:
+    """Names awaited as such (`await fut`) in a function's own body."""
+    finder = _AwaitedNames()
+    function.body.visit(finder)
+    return finder.names
+
+
+class _AwaitedNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Name):
+            self.names.add(node.expression.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
 
