@@ -220,7 +220,7 @@ HTTP_METHODS = {
     SESSION: frozenset({*HTTP_VERBS, "send"}),
     HTTPX_CLIENT: frozenset({*HTTP_VERBS, "send", "stream"}),
     POOL_MANAGER: frozenset({"request", "urlopen", "request_encode_url", "request_encode_body"}),
-    HTTP_CONNECTION: frozenset({"request", "getresponse", "connect", "endheaders", "send"}),
+    HTTP_CONNECTION: frozenset({"request", "getresponse", "connect", "putrequest", "endheaders", "send"}),
 }
 SUBPROCESS_METHODS = {POPEN: frozenset({"wait", "communicate"})}
 PATH_METHODS = {PATH: frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})}

@@ -152,8 +152,9 @@ class BlockingHttp(BlockingHttpScreen, BlockingCallRule):
     """Checks for synchronous HTTP requests in async code.
 
     `requests` (module functions and `Session` methods), `urllib.request.urlopen`,
-    `urllib3`, and `httpx`'s sync API (`httpx.get(...)`, `httpx.Client`) all wait on the
-    network inside the calling thread.
+    `urllib3`, `http.client` (`HTTPConnection`/`HTTPSConnection` requests and responses)
+    and `httpx`'s sync API (`httpx.get(...)`, `httpx.Client`) all wait on the network inside
+    the calling thread.
 
     ## Why is this bad?
     A request can take seconds; while it waits, the event loop is frozen and every other
