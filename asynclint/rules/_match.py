@@ -129,20 +129,26 @@ class ReceiverTypes:
         return kinds.pop() if len(kinds) == 1 else None
 
 
-def bindings(rule: Rule, name: cst.Name) -> list[cst.Name] | None:
-    """The target names of every binding `name` may refer to where it stands; None unless all are assignments."""
+def binding_nodes(rule: Rule, name: cst.Name) -> list[cst.CSTNode] | None:
+    """What binds `name` where it stands (an assigned `Name`, a `def`, an import...), each binding's
+    node; None when that is not known (no scope, no binding, or one that is not an assignment)."""
     scope = rule.get_metadata(ScopeProvider, name, None)
     if scope is None:
         return None
     access = next((a for a in scope.accesses[name.value] if a.node is name), None)
     if access is None or not access.referents:
         return None
-    found = []
-    for referent in access.referents:
-        if not isinstance(referent, Assignment) or not isinstance(referent.node, cst.Name):
-            return None
-        found.append(referent.node)
-    return found
+    if any(not isinstance(referent, Assignment) for referent in access.referents):
+        return None
+    return [referent.node for referent in access.referents]
+
+
+def bindings(rule: Rule, name: cst.Name) -> list[cst.Name] | None:
+    """The target names of every binding `name` may refer to where it stands; None unless all are assignments."""
+    nodes = binding_nodes(rule, name)
+    if nodes is None or any(not isinstance(node, cst.Name) for node in nodes):
+        return None
+    return [node for node in nodes if isinstance(node, cst.Name)]
 
 
 def _is_bounded(call: cst.Call) -> bool:

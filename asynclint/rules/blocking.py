@@ -12,7 +12,7 @@ from asynclint.options import BlockingCallOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._edits import await_library_call, to_thread
-from asynclint.rules._match import ReceiverTypes, Site, bindings, callee_text, resolve, site_for
+from asynclint.rules._match import ReceiverTypes, Site, binding_nodes, bindings, callee_text, resolve, site_for
 from asynclint.rules._screens import (
     BlockingCallScreen,
     BlockingFileIoScreen,
@@ -535,11 +535,8 @@ class _Break(cst.CSTVisitor):
 
 def _local_def(rule: BlockingCall, name: cst.Name) -> cst.FunctionDef | None:
     """The function `name` refers to, when its only binding is a `def` (not `async def`)."""
-    scope = rule.get_metadata(ScopeProvider, name, None)
-    access = next((a for a in scope.accesses[name.value] if a.node is name), None) if scope is not None else None
-    if access is None or len(access.referents) != 1:
-        return None
-    node = next(iter(access.referents)).node
+    nodes = binding_nodes(rule, name)
+    node = nodes[0] if nodes is not None and len(nodes) == 1 else None
     return node if isinstance(node, cst.FunctionDef) and node.asynchronous is None else None
 
 
