@@ -138,9 +138,8 @@ def binding_nodes(rule: Rule, name: cst.Name) -> list[cst.CSTNode] | None:
     access = next((a for a in scope.accesses[name.value] if a.node is name), None)
     if access is None or not access.referents:
         return None
-    if any(not isinstance(referent, Assignment) for referent in access.referents):
-        return None
-    return [referent.node for referent in access.referents]
+    nodes = [referent.node for referent in access.referents if isinstance(referent, Assignment)]
+    return nodes if len(nodes) == len(access.referents) else None
 
 
 def bindings(rule: Rule, name: cst.Name) -> list[cst.Name] | None:

@@ -49,9 +49,9 @@ class BlockingCallRule(BlockingScreen, Rule):
 
     def finish(self) -> None:
         # Arguments are judged after the traversal: a module-level constant may follow the function.
-        for call, qualified, fix in self._found:
-            if self.call_blocks(call, qualified):
-                self.report_call(call, fix)
+        for found, qualified, fix in self._found:
+            if self.call_blocks(found, qualified):
+                self.report_call(found, fix)
         # Receivers are typed after the traversal: a module-level binding may follow the function.
         if not self._sites:
             return
@@ -414,11 +414,13 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
 
     def blocks(self, site: Site, kind: str) -> bool:
         call = site.call
-        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and call is not None:
+        if call is None:
+            return True
+        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE):
             return not _non_blocking_queue_call(call, block_position=0 if site.method == "get" else 1)
         if kind == _names.THREAD:
             return call not in self._reaped and not self._awaited_its_last_act(call)
-        if kind == _names.SSL_CONTEXT and site.method == "load_verify_locations" and call is not None:
+        if kind == _names.SSL_CONTEXT and site.method == "load_verify_locations":
             # `cadata=` alone is certificate data in memory: no file is read.
             return any(arg.keyword is None or arg.keyword.value != "cadata" for arg in call.args)
         return True
