@@ -24,7 +24,7 @@ class RuleInfo(NamedTuple):
 
 # BEGIN GENERATED
 RULES: tuple[RuleInfo, ...] = (
-    RuleInfo(code='ASL101', name='blocking-sleep', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingSleepScreen'),
+    RuleInfo(code='ASL101', name='blocking-sleep', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:BlockingSleepScreen'),
     RuleInfo(code='ASL102', name='blocking-http', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingHttpScreen'),
     RuleInfo(code='ASL103', name='blocking-subprocess', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingSubprocessScreen'),
     RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingFileIoScreen'),

@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.metadata import QualifiedName
 
 from asynclint.engine.project import ProjectIndex
+from asynclint.rules import _names
 from asynclint.engine.walk import Batchable
 
 ScopeNode = Union[cst.FunctionDef, cst.Lambda, cst.ClassDef]
@@ -203,21 +204,21 @@ def self_name(method: cst.FunctionDef) -> str | None:
 
 
 def detect_library(module: cst.Module) -> str | None:
-    """The async library the module imports: trio or anyio when imported without asyncio; None if none."""
+    """The async library the module's imports say it runs under; None if they say nothing.
+
+    asyncio when it imports asyncio; else anyio or trio when it imports that; else asyncio when
+    it imports a package that runs on asyncio only (`_names.ASYNCIO_ONLY_PACKAGES`).
+    """
     imported: set[str] = set()
     for stmt in top_level_statements(module.body):
         if isinstance(stmt, cst.Import):
-            for alias in stmt.names:
-                imported.add(dotted(alias.name).split(".")[0])
+            imported.update(dotted(alias.name) for alias in stmt.names)
         elif isinstance(stmt, cst.ImportFrom) and stmt.module is not None and not stmt.relative:
-            imported.add(dotted(stmt.module).split(".")[0])
-    if "asyncio" in imported:
-        return "asyncio"
-    if "anyio" in imported:
-        return "anyio"
-    if "trio" in imported:
-        return "trio"
-    return None
+            source = dotted(stmt.module)
+            imported.add(source)
+            if not isinstance(stmt.names, cst.ImportStar):  # `from redis import asyncio`
+                imported.update(f"{source}.{dotted(alias.name)}" for alias in stmt.names)
+    return _names.library_of(imported)
 
 
 def module_constants(module: cst.Module) -> dict[str, bool]:

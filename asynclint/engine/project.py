@@ -331,6 +331,7 @@ class ProjectIndex:
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
         self._ascii: bool | None = None
+        self._imported: frozenset[str] | None = None
         #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
         self._kinds: dict[str, str | None] = {}
         self._parent: ProjectIndex | None = None
@@ -383,7 +384,7 @@ class ProjectIndex:
         """Add a module; a second file with the same module name makes the name ambiguous."""
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
-        self._names = self._ascii = None
+        self._names = self._ascii = self._imported = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
@@ -506,6 +507,15 @@ class ProjectIndex:
             else:
                 self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
         return self._names
+
+    def imported_names(self) -> frozenset[str]:
+        """What the project's modules import (absolute dotted targets: `asyncio`, `aiohttp.web`), for
+        telling its async library (`engine.context.project_library`)."""
+        if self._parent is not None:
+            return self._parent.imported_names()
+        if self._imported is None:
+            self._imported = frozenset(target for info in self.modules.values() for target in info.aliases.values())
+        return self._imported
 
     def names_are_ascii(self) -> bool:
         """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""

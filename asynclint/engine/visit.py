@@ -20,6 +20,7 @@ from asynclint.engine.project import ProjectIndex, is_package_init, module_name
 from asynclint.engine.screening import screen
 from asynclint.engine.walk import read_only_visits
 from asynclint.rule import Rule
+from asynclint.rules import _names
 
 
 def lint_module(
@@ -74,7 +75,8 @@ def run_rules(
 def _visit(
     module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], project: ProjectIndex
 ) -> list[Diagnostic]:
-    library = detect_library(module)
+    # A module that imports no async library (nor an asyncio-only package) follows its project.
+    library = detect_library(module) or _names.project_library(project)
     ctx = FileContext(
         path=path,
         module=module,

@@ -206,21 +206,16 @@ class ReceiverTypes:
         return None
 
     def _name_type(self, name: cst.Name, site: Site, seen: set[int]) -> str | None:
-        scope = self.rule.get_metadata(ScopeProvider, name, None)
-        if scope is None:
-            return None
-        access = next((a for a in scope.accesses[name.value] if a.node is name), None)
-        if access is None or not access.referents:
+        targets = bindings(self.rule, name)
+        if targets is None:
             return None
         found: set[str | None] = set()
-        for referent in access.referents:
-            if not isinstance(referent, Assignment) or not isinstance(referent.node, cst.Name):
-                return None
-            value = self.tracker.values.get(referent.node)
+        for target in targets:
+            value = self.tracker.values.get(target)
             if value is None:
                 return None
             kind = self.type_of(value, site, seen.copy())
-            if referent.node in self.tracker.entered and kind not in _names.ENTER_RETURNS_SELF:
+            if target in self.tracker.entered and kind not in _names.ENTER_RETURNS_SELF:
                 kind = None
             found.add(kind)
         return found.pop() if len(found) == 1 else None
@@ -233,6 +228,27 @@ class ReceiverTypes:
             return None
         kinds = {self.type_of(value, site, seen.copy()) if value is not None else None for _, value in assigned}
         return kinds.pop() if len(kinds) == 1 else None
+
+
+def binding_nodes(rule: Rule, name: cst.Name) -> list[cst.CSTNode] | None:
+    """What binds `name` where it stands (an assigned `Name`, a `def`, an import...), each binding's
+    node; None when that is not known (no scope, no binding, or one that is not an assignment)."""
+    scope = rule.get_metadata(ScopeProvider, name, None)
+    if scope is None:
+        return None
+    access = next((a for a in scope.accesses[name.value] if a.node is name), None)
+    if access is None or not access.referents:
+        return None
+    nodes = [referent.node for referent in access.referents if isinstance(referent, Assignment)]
+    return nodes if len(nodes) == len(access.referents) else None
+
+
+def bindings(rule: Rule, name: cst.Name) -> list[cst.Name] | None:
+    """The target names of every binding `name` may refer to where it stands; None unless all are assignments."""
+    nodes = binding_nodes(rule, name)
+    if nodes is None or any(not isinstance(node, cst.Name) for node in nodes):
+        return None
+    return [node for node in nodes if isinstance(node, cst.Name)]
 
 
 def _is_bounded(call: cst.Call) -> bool:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
-from typing import AbstractSet, Mapping
+from typing import TYPE_CHECKING, AbstractSet, Mapping
+
+if TYPE_CHECKING:
+    from asynclint.engine.project import ProjectIndex
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
@@ -30,7 +33,14 @@ FILE_CALLS = frozenset(
     {"builtins.open", "io.open"}
     | {f"shutil.{fn}" for fn in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "copymode", "copystat")}
     | {"shutil.move", "shutil.rmtree"}
+    # Listing and changing the file system (Home Assistant's and blockbuster's runtime detectors list these).
+    | {f"os.{fn}" for fn in ("listdir", "scandir", "walk", "fwalk")}
+    | {f"os.{fn}" for fn in ("remove", "unlink", "rename", "renames", "replace", "makedirs", "mkdir", "rmdir", "removedirs")}
+    | {"glob.glob", "glob.iglob"}
 )
+
+#: File calls that return an iterator doing the I/O as it is read: a worker thread would not help.
+LAZY_FILE_CALLS = frozenset({"os.walk", "os.fwalk", "os.scandir", "glob.iglob"})
 
 # ASL105
 BLOCKING_CALLS = frozenset(
@@ -40,8 +50,21 @@ BLOCKING_CALLS = frozenset(
         "socket.getaddrinfo",
         "socket.gethostbyname",
         "select.select",
+        # Imports a module: reads and compiles files unless it was imported before.
+        "importlib.import_module",
+        # Fetches the feed when given a URL, reads the file when given a path.
+        "feedparser.parse",
+        # Sync database clients: connecting opens a file or a network connection.
+        "sqlite3.connect",
+        "sqlite3.dbapi2.connect",
+        "psycopg2.connect",
+        "pymysql.connect",
+        "pymysql.Connect",
     }
 )
+
+#: The `getaddrinfo` flag that makes it look no host name up: the host must be an address.
+NUMERIC_HOST = "socket.AI_NUMERICHOST"
 
 # ASL106
 LOOP_RUNNERS = frozenset({"asyncio.run", "trio.run", "anyio.run"})
@@ -64,6 +87,15 @@ ASYNC_LOCK = "asyncio.Lock"
 ASYNC_EVENT = "asyncio.Event"
 ASYNC_CONDITION = "asyncio.Condition"
 TASK = "asyncio.Task"
+HTTP_CONNECTION = "http.client.HTTPConnection"
+SSL_CONTEXT = "ssl.SSLContext"
+DB_CONNECTION = "DB-API connection"  # sqlite3, psycopg2, pymysql
+DB_CURSOR = "DB-API cursor"
+SMTP = "smtplib.SMTP"
+FTP = "ftplib.FTP"
+BOTO3_SESSION = "boto3.Session"
+BOTO3_CLIENT = "boto3 client"
+SYNC_REDIS = "redis.Redis"
 
 #: Qualified name of a callable -> the tag of what it returns.
 CONSTRUCTORS: dict[str, str] = {
@@ -110,6 +142,31 @@ CONSTRUCTORS: dict[str, str] = {
     "asyncio.Condition": ASYNC_CONDITION,
     "asyncio.create_task": TASK,
     "asyncio.ensure_future": TASK,
+    "http.client.HTTPConnection": HTTP_CONNECTION,
+    "http.client.HTTPSConnection": HTTP_CONNECTION,
+    "ssl.SSLContext": SSL_CONTEXT,
+    "ssl.create_default_context": SSL_CONTEXT,
+    "ssl._create_unverified_context": SSL_CONTEXT,
+    "sqlite3.connect": DB_CONNECTION,
+    "sqlite3.dbapi2.connect": DB_CONNECTION,
+    "psycopg2.connect": DB_CONNECTION,
+    "pymysql.connect": DB_CONNECTION,
+    "pymysql.Connect": DB_CONNECTION,
+    "smtplib.SMTP": SMTP,
+    "smtplib.SMTP_SSL": SMTP,
+    "smtplib.LMTP": SMTP,
+    "ftplib.FTP": FTP,
+    "ftplib.FTP_TLS": FTP,
+    "boto3.client": BOTO3_CLIENT,
+    "boto3.Session": BOTO3_SESSION,
+    "boto3.session.Session": BOTO3_SESSION,
+    # The sync client only: `redis.asyncio.Redis` is another name.
+    "redis.Redis": SYNC_REDIS,
+    "redis.StrictRedis": SYNC_REDIS,
+    "redis.client.Redis": SYNC_REDIS,
+    "redis.client.StrictRedis": SYNC_REDIS,
+    "redis.from_url": SYNC_REDIS,
+    "redis.Redis.from_url": SYNC_REDIS,
 }
 
 #: (receiver tag, method) -> tag of the result, for methods that return a known receiver.
@@ -120,13 +177,17 @@ METHOD_RESULTS: dict[tuple[str, str], str] = {
     },
     (EXECUTOR, "submit"): FUTURE,
     (EVENT_LOOP, "create_task"): TASK,
+    (DB_CONNECTION, "cursor"): DB_CURSOR,
+    (BOTO3_SESSION, "client"): BOTO3_CLIENT,
 }
 
 #: (receiver tag, attribute) -> tag of the attribute's value.
 ATTRIBUTE_RESULTS: dict[tuple[str, str], str] = {(PATH, "parent"): PATH}
 
 #: Types whose `__enter__` returns the object itself, so `with X() as x` binds an X.
-ENTER_RETURNS_SELF = frozenset({SESSION, HTTPX_CLIENT, POOL_MANAGER, POPEN, EXECUTOR})
+ENTER_RETURNS_SELF = frozenset(
+    {SESSION, HTTPX_CLIENT, POOL_MANAGER, POPEN, EXECUTOR, DB_CONNECTION, DB_CURSOR, SMTP, FTP, SYNC_REDIS}
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -159,6 +220,7 @@ HTTP_METHODS = {
     SESSION: frozenset({*HTTP_VERBS, "send"}),
     HTTPX_CLIENT: frozenset({*HTTP_VERBS, "send", "stream"}),
     POOL_MANAGER: frozenset({"request", "urlopen", "request_encode_url", "request_encode_body"}),
+    HTTP_CONNECTION: frozenset({"request", "getresponse", "connect", "putrequest", "endheaders", "send"}),
 }
 SUBPROCESS_METHODS = {POPEN: frozenset({"wait", "communicate"})}
 PATH_METHODS = {PATH: frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})}
@@ -168,8 +230,79 @@ BLOCKING_METHODS = {
     QUEUE: frozenset({"get"}),
     # `put` only blocks when the queue has a bound; on an unbounded queue it never waits.
     BOUNDED_QUEUE: frozenset({"get", "put"}),
+    # They read certificate files (`load_verify_locations(cadata=...)` alone reads none: see the rule).
+    SSL_CONTEXT: frozenset({"load_default_certs", "load_verify_locations", "load_cert_chain", "set_default_verify_paths"}),
+    DB_CONNECTION: frozenset({"execute", "executemany", "executescript", "commit", "rollback", "backup"}),
+    DB_CURSOR: frozenset(
+        {"execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall", "callproc", "copy_expert",
+         "copy_from", "copy_to"}
+    ),
+    SMTP: frozenset(
+        {"connect", "helo", "ehlo", "starttls", "login", "sendmail", "send_message", "verify", "noop", "quit", "auth"}
+    ),
+    FTP: frozenset(
+        {"connect", "login", "cwd", "pwd", "nlst", "dir", "mlsd", "size", "delete", "rename", "mkd", "rmd",
+         "retrbinary", "retrlines", "storbinary", "storlines", "sendcmd", "voidcmd", "quit"}
+    ),
+    # Service operations are generated per service; these are the common ones (each is a request).
+    BOTO3_CLIENT: frozenset(
+        {"get_object", "put_object", "delete_object", "delete_objects", "head_object", "copy_object",
+         "list_objects", "list_objects_v2", "list_buckets", "create_bucket", "delete_bucket", "head_bucket",
+         "upload_file", "download_file", "upload_fileobj", "download_fileobj", "invoke", "publish",
+         "send_message", "receive_message", "delete_message", "get_item", "put_item", "update_item",
+         "delete_item", "query", "scan", "batch_get_item", "batch_write_item", "get_secret_value",
+         "get_parameter", "get_parameters", "put_parameter", "describe_instances", "start_execution",
+         "put_record", "put_records", "put_metric_data", "get_caller_identity", "assume_role"}
+    ),
+    SYNC_REDIS: frozenset(
+        {"get", "set", "setex", "setnx", "getset", "mget", "mset", "delete", "exists", "expire", "ttl", "incr",
+         "incrby", "decr", "decrby", "keys", "scan", "hget", "hset", "hmget", "hmset", "hgetall", "hdel",
+         "hincrby", "lpush", "rpush", "lpop", "rpop", "blpop", "brpop", "lrange", "llen", "sadd", "srem",
+         "smembers", "sismember", "zadd", "zrem", "zrange", "zrangebyscore", "zscore", "publish", "ping",
+         "flushdb", "flushall", "execute_command", "xadd", "xread", "xreadgroup", "eval", "evalsha"}
+    ),
 }
 LOOP_METHODS = {EVENT_LOOP: frozenset({"run_until_complete", "run_forever"})}
+
+#: Packages (or subpackages) that run on asyncio only: a module importing one of them runs its
+#: async code under asyncio even when it never imports `asyncio` itself (an aiohttp handler, a
+#: discord.py cog, an aiogram router). A name covers its submodules. Where trio or anyio is
+#: imported too, that library counts instead (see `engine.context.detect_library`).
+ASYNCIO_ONLY_PACKAGES = frozenset(
+    {
+        "aiohttp", "aiogram", "discord", "nextcord", "disnake", "telegram.ext", "pyrogram", "telethon",
+        "asyncpg", "aiopg", "aiomysql", "aiosqlite", "motor.motor_asyncio", "redis.asyncio", "aioredis",
+        "aiokafka", "aio_pika", "aiobotocore", "aioboto3", "aiofiles", "uvicorn", "uvloop", "sanic", "quart",
+        "homeassistant",
+    }
+)  # fmt: skip
+
+
+def asyncio_only(imported: str) -> bool:
+    """Whether an imported module (dotted) is or lies in one of `ASYNCIO_ONLY_PACKAGES`."""
+    parts = imported.split(".")
+    return any(".".join(parts[:n]) in ASYNCIO_ONLY_PACKAGES for n in range(1, len(parts) + 1))
+
+
+def library_of(imported: AbstractSet[str]) -> str | None:
+    """The async library that imported (dotted) module names say the code runs under, or None."""
+    roots = {name.split(".")[0] for name in imported}
+    on_asyncio = any(asyncio_only(name) for name in imported)
+    if "asyncio" in roots or "anyio" in roots:  # anyio code runs on asyncio too
+        return "asyncio" if "asyncio" in roots else "anyio"
+    if "trio" in roots:
+        return None if on_asyncio else "trio"  # trio beside an asyncio-only package: which one runs it?
+    return "asyncio" if on_asyncio else None
+
+
+def project_library(project: ProjectIndex) -> str | None:
+    """The async library of a project: asyncio when its modules import asyncio (or an asyncio-only
+    package) and none imports trio or anyio; None when unknown or mixed."""
+    imported = project.imported_names()
+    if {name.split(".")[0] for name in imported} & {"trio", "anyio"}:
+        return None
+    return library_of(imported)
+
 
 #: What to suggest, per async library.
 LIBRARY_ADVICE: dict[str, dict[str, str]] = {

@@ -49,6 +49,9 @@ class BlockingScreen(Screen):
 
 class BlockingSleepScreen(BlockingScreen):
     calls = _names.SLEEP_CALLS
+    #: Its fix is safe where the project's async library is known (`_names.project_library`).
+    uses_project_index = True
+    triggers = ("sleep",)  # `time.sleep`, however imported, is spelled in the file
 
 
 class BlockingHttpScreen(BlockingScreen):

@@ -12,7 +12,7 @@ from asynclint.options import BlockingCallOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
 from asynclint.rules._edits import await_library_call, to_thread
-from asynclint.rules._match import ReceiverTypes, Site, callee_text, resolve, site_for
+from asynclint.rules._match import ReceiverTypes, Site, binding_nodes, bindings, callee_text, resolve, site_for
 from asynclint.rules._screens import (
     BlockingCallScreen,
     BlockingFileIoScreen,
@@ -32,6 +32,8 @@ class BlockingCallRule(BlockingScreen, Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._sites: list[Site] = []
+        #: Calls of blocking functions: (call, qualified name, fix).
+        self._found: list[tuple[cst.Call, str, Fix | None]] = []
         self._method_names = frozenset().union(*self.methods.values()) if self.methods else frozenset()
         self._calls = self.calls_for(ctx.options)
 
@@ -43,9 +45,13 @@ class BlockingCallRule(BlockingScreen, Rule):
         qualified = resolve(self, node.func)
         if qualified is not None and qualified in self._calls:
             in_generator = self.ctx.tracker.in_generator_expression()
-            self.report_call(node, None if in_generator else self.fix_for(node, qualified, None))
+            self._found.append((node, qualified, None if in_generator else self.fix_for(node, qualified, None)))
 
     def finish(self) -> None:
+        # Arguments are judged after the traversal: a module-level constant may follow the function.
+        for found, qualified, fix in self._found:
+            if self.call_blocks(found, qualified):
+                self.report_call(found, fix)
         # Receivers are typed after the traversal: a module-level binding may follow the function.
         if not self._sites:
             return
@@ -59,6 +65,10 @@ class BlockingCallRule(BlockingScreen, Rule):
 
     def blocks(self, site: Site, kind: str) -> bool:
         """Whether this particular method call blocks (arguments may say it does not)."""
+        return True
+
+    def call_blocks(self, call: cst.Call, qualified: str) -> bool:
+        """Whether this particular call of a blocking function blocks (arguments may say it does not)."""
         return True
 
     def fix_for(self, call: cst.Call, qualified: str | None, kind: str | None) -> Fix | None:
@@ -81,10 +91,19 @@ class BlockingSleep(BlockingSleepScreen, BlockingCallRule):
 
     ## Fix safety
     The fix is safe: it awaits the library's own sleep with the same argument. The task now
-    suspends there, so other tasks run during the pause, which is the point. It is unsafe
-    in a module that imports none of asyncio, trio and anyio: which library runs the code is
-    then a guess (asyncio). No fix is offered inside a generator expression, where `await`
-    would make an async generator.
+    suspends there, so other tasks run during the pause, which is the point.
+
+    The library is the one the module imports: asyncio, else anyio, else trio. A module that
+    imports none of them but a package that runs on asyncio only counts as asyncio: `aio_pika`,
+    `aioboto3`, `aiobotocore`, `aiofiles`, `aiogram`, `aiohttp`, `aiokafka`, `aiomysql`,
+    `aiopg`, `aioredis`, `aiosqlite`, `asyncpg`, `discord`, `disnake`, `homeassistant`,
+    `motor.motor_asyncio`, `nextcord`, `pyrogram`, `quart`, `redis.asyncio`, `sanic`,
+    `telegram.ext`, `telethon`, `uvicorn`, `uvloop` (and their submodules). A module that
+    imports none of these follows its project: asyncio when the project's modules import
+    asyncio (or one of these) and none imports trio or anyio. Anywhere else (trio beside one
+    of these packages, a project that uses trio or anyio, nothing known) the fix is unsafe:
+    which library runs the code is a guess (asyncio). No fix is offered inside a generator
+    expression, where `await` would make an async generator.
     """
 
     code = "ASL101"
@@ -133,8 +152,9 @@ class BlockingHttp(BlockingHttpScreen, BlockingCallRule):
     """Checks for synchronous HTTP requests in async code.
 
     `requests` (module functions and `Session` methods), `urllib.request.urlopen`,
-    `urllib3`, and `httpx`'s sync API (`httpx.get(...)`, `httpx.Client`) all wait on the
-    network inside the calling thread.
+    `urllib3`, `http.client` (`HTTPConnection`/`HTTPSConnection` requests and responses)
+    and `httpx`'s sync API (`httpx.get(...)`, `httpx.Client`) all wait on the network inside
+    the calling thread.
 
     ## Why is this bad?
     A request can take seconds; while it waits, the event loop is frozen and every other
@@ -241,7 +261,12 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
     """Checks for blocking file-system calls in async code.
 
     Builtin `open()`, `io.open()`, `pathlib.Path` reads and writes (on a receiver known to
-    be a `Path`), and `shutil`'s copy, move and remove functions.
+    be a `Path`, including one built from another: `Path(__file__).parent / "x.json"`),
+    `shutil`'s copy, move and remove functions, listing a folder (`os.listdir`, `os.scandir`,
+    `os.walk`, `glob.glob`, `glob.iglob`) and changing the file system (`os.remove`,
+    `os.unlink`, `os.rename`, `os.replace`, `os.makedirs`, `os.mkdir`, `os.rmdir`). Their
+    async twins (`aiofiles.os`, `anyio.Path`, `trio.Path`) and calls handed uncalled to a
+    worker thread are fine.
 
     ## Why is this bad?
     Disk I/O can take far longer than expected (network file systems, a busy disk) and
@@ -251,8 +276,9 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
     The fix runs the call in a worker thread with `await asyncio.to_thread(...)`
     (`to_thread.run_sync` under trio and anyio). It is unsafe: the call now runs in another
     thread, where thread-local state differs and objects shared with the event loop may not
-    be thread-safe, and the task suspends there, so other tasks run in between. Only `Path` reads and
-    writes and `shutil` calls get a fix: after `open()`, every read would still block.
+    be thread-safe, and the task suspends there, so other tasks run in between. `open()` gets
+    no fix (every read after it would still block), nor do `os.walk`, `os.scandir` and
+    `glob.iglob`, whose iterators do the I/O as they are read.
     """
 
     code = "ASL104"
@@ -265,7 +291,7 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
         opens = qualified in ("builtins.open", "io.open") or (
             isinstance(call.func, cst.Attribute) and call.func.attr.value == "open"
         )
-        return None if opens else to_thread(self, call)
+        return None if opens or qualified in _names.LAZY_FILE_CALLS else to_thread(self, call)
     VALID = (
         Valid("import aiofiles\n\nasync def read(p):\n    async with aiofiles.open(p) as f:\n        return await f.read()\n"),
         Valid("import anyio\n\nasync def read(p):\n    return await anyio.Path(p).read_text()\n"),
@@ -298,8 +324,19 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
 
     `input()`, DNS look-ups and connections through `socket`, `select.select()`, joining a
     `threading.Thread`, waiting on a `concurrent.futures` future's `.result()`, and
-    `queue.Queue` `get` (and `put` on a bounded queue) on a receiver known to be one; plus
-    every qualified name listed in the `blocking-calls` option.
+    `queue.Queue` `get` (and `put` on a bounded queue) on a receiver known to be one;
+    `importlib.import_module()`; an `ssl.SSLContext`'s certificate loading
+    (`load_default_certs`, `load_verify_locations`, `load_cert_chain`,
+    `set_default_verify_paths`); sync clients: `sqlite3`, `psycopg2` and `pymysql` connections
+    and their cursors, `smtplib.SMTP`, `ftplib.FTP`, `boto3` clients and the sync
+    `redis.Redis` (their method calls on a receiver bound from their constructor), and
+    `feedparser.parse()`; plus every qualified name listed in the `blocking-calls` option.
+
+    Left alone: `getaddrinfo` with `AI_NUMERICHOST` among its flags (no name is looked up),
+    `load_verify_locations(cadata=...)` (no file is read), and joining a thread that has
+    ended: after a `while t.is_alive():` loop not left by `break`, or after awaiting the future
+    the thread's target resolves as its last act (`loop.call_soon_threadsafe(fut.set_result, ...)`).
+    The async twins (`aiosqlite`, `redis.asyncio`) are different names and never match.
 
     ## Why is this bad?
     Each of these waits in the calling thread: for the user, the network, another
@@ -332,10 +369,251 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         ),
     )
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        #: Statements that follow a loop awaiting until a thread has ended -> that thread, as written.
+        self._thread_ended: dict[cst.CSTNode, set[str]] = {}
+        #: `t.join()` calls on a thread that has ended.
+        self._reaped: set[cst.Call] = set()
+        self._statements: list[cst.CSTNode] = []
+        #: `x.join()` calls -> the function they stand in.
+        self._joins: dict[cst.Call, cst.FunctionDef | None] = {}
+        #: Names whose binding is `name |= ...` (which keeps every flag set).
+        self.or_assigned: set[cst.CSTNode] = set()
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.operator, cst.BitOrAssign):
+            self.or_assigned.add(node.target)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        ended: set[str] = set()
+        for stmt in node.body:
+            if ended:
+                self._thread_ended[stmt] = set(ended)
+            if isinstance(stmt, cst.While):
+                thread = _polled_thread(self, stmt)
+                if thread is not None:
+                    ended.add(thread)
+            elif ended:
+                ended -= _assigned_texts(self, stmt)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._statements.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        super().visit_Call(node)
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "join":
+            ended = self._thread_ended.get(self._statements[-1], ()) if self._statements else ()
+            if ended and self.ctx.code_for(func.value) in ended:
+                self._reaped.add(node)
+            self._joins[node] = self.ctx.tracker.current_function()
+
     def blocks(self, site: Site, kind: str) -> bool:
-        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE) and site.call is not None:
-            return not _non_blocking_queue_call(site.call, block_position=0 if site.method == "get" else 1)
+        call = site.call
+        if call is None:
+            return True
+        if kind in (_names.QUEUE, _names.BOUNDED_QUEUE):
+            return not _non_blocking_queue_call(call, block_position=0 if site.method == "get" else 1)
+        if kind == _names.THREAD:
+            return call not in self._reaped and not self._awaited_its_last_act(call)
+        if kind == _names.SSL_CONTEXT and site.method == "load_verify_locations":
+            # `cadata=` alone is certificate data in memory: no file is read.
+            return any(arg.keyword is None or arg.keyword.value != "cadata" for arg in call.args)
         return True
+
+    def _awaited_its_last_act(self, join: cst.Call) -> bool:
+        """`t.join()` of a thread whose target ends, on every path, by handing the event loop a
+        future's result (`loop.call_soon_threadsafe(fut.set_result, ...)`), in a function that awaits
+        that future: the join waits for a thread that has nothing left to do (asyncio's own
+        `shutdown_default_executor` shape)."""
+        function = self._joins.get(join)
+        receiver = join.func.value if isinstance(join.func, cst.Attribute) else None
+        if function is None or not isinstance(receiver, cst.Name):
+            return False
+        targets = bindings(self, receiver)
+        made = self.ctx.tracker.values.get(targets[0]) if targets and len(targets) == 1 else None
+        if not isinstance(made, cst.Call) or _names.CONSTRUCTORS.get(resolve(self, made.func) or "") != _names.THREAD:
+            return False
+        target = _argument(made, -1, "target")
+        defined = _local_def(self, target) if isinstance(target, cst.Name) else None
+        handed = _signalled_names(defined.body) if defined is not None else None
+        if handed is None:
+            return False
+        given = _argument(made, -1, "args")
+        if isinstance(given, (cst.Tuple, cst.List)):
+            handed |= {e.value.value for e in given.elements if isinstance(e.value, cst.Name)}
+        return not handed.isdisjoint(_awaited_names(function))
+
+    def call_blocks(self, call: cst.Call, qualified: str) -> bool:
+        if qualified == "socket.getaddrinfo":
+            flags = _argument(call, 5, "flags")
+            # With `AI_NUMERICHOST` the host must be an address: nothing is looked up.
+            return flags is None or not _has_numeric_host(self, flags, set())
+        return True
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    """The argument passed at `position` or as `keyword=`, if it is one that can be told."""
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        if (arg.keyword is None and index == position) or (arg.keyword is not None and arg.keyword.value == keyword):
+            return arg.value
+    return None
+
+
+def _has_numeric_host(rule: BlockingCall, expr: cst.BaseExpression, seen: set[int]) -> bool:
+    """Whether `expr`, an `|` of flags, sets `socket.AI_NUMERICHOST`, directly or through names bound to it.
+
+    A name counts when each of its bindings sets it (`FLAGS = socket.AI_NUMERICHOST`), or only adds
+    flags to it (`FLAGS |= ...`).
+    """
+    if id(expr) in seen:
+        return False
+    seen.add(id(expr))
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        return _has_numeric_host(rule, expr.left, seen) or _has_numeric_host(rule, expr.right, seen)
+    if resolve(rule, expr) == _names.NUMERIC_HOST:
+        return True
+    targets = bindings(rule, expr) if isinstance(expr, cst.Name) else None
+    if not targets:
+        return False
+    set_by = [target for target in targets if target not in rule.or_assigned]
+    return bool(set_by) and all(
+        (value := rule.ctx.tracker.values.get(target)) is not None and _has_numeric_host(rule, value, seen)
+        for target in set_by
+    )
+
+
+def _polled_thread(rule: BlockingCallRule, loop: cst.While) -> str | None:
+    """`while t.is_alive(): ...` not left by `break`: `t` as written, a thread that has ended after the loop."""
+    test = loop.test
+    if not (
+        isinstance(test, cst.Call)
+        and not test.args
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == "is_alive"
+        and loop.orelse is None
+        and not _breaks(loop.body)
+    ):
+        return None
+    return rule.ctx.code_for(test.func.value)
+
+
+def _breaks(body: cst.CSTNode) -> bool:
+    """Whether a loop body has a `break` of its own (not of a nested loop or function)."""
+    finder = _Break()
+    body.visit(finder)
+    return finder.found
+
+
+class _Break(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+        self.loops = 0  # loops nested in the body: their `break` leaves them only
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self.found = self.found or not self.loops
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops -= 1
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
+def _local_def(rule: BlockingCall, name: cst.Name) -> cst.FunctionDef | None:
+    """The function `name` refers to, when its only binding is a `def` (not `async def`)."""
+    nodes = binding_nodes(rule, name)
+    node = nodes[0] if nodes is not None and len(nodes) == 1 else None
+    return node if isinstance(node, cst.FunctionDef) and node.asynchronous is None else None
+
+
+def _signalled_names(block: cst.BaseSuite) -> set[str] | None:
+    """When every path through `block` ends with `….call_soon_threadsafe(fut.set_result, ...)`: the
+    names (`fut`) whose methods it hands to the loop; else None."""
+    if not isinstance(block, cst.IndentedBlock) or not block.body:
+        return None
+    last = block.body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        stmt = last.body[-1]
+        call = stmt.value if isinstance(stmt, cst.Expr) else None
+        if (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "call_soon_threadsafe"
+            and call.args
+            and isinstance(call.args[0].value, cst.Attribute)
+            and isinstance(call.args[0].value.value, cst.Name)
+        ):
+            return {call.args[0].value.value.value}
+        return None
+    if isinstance(last, cst.Try) and last.finalbody is None:
+        found = _signalled_names(last.orelse.body if last.orelse is not None else last.body)
+        for handler in last.handlers:
+            more = _signalled_names(handler.body)
+            found = None if found is None or more is None else found | more
+        return found
+    return None
+
+
+def _awaited_names(function: cst.FunctionDef) -> set[str]:
+    """Names awaited as such (`await fut`) in a function's own body."""
+    finder = _AwaitedNames()
+    function.body.visit(finder)
+    return finder.names
+
+
+class _AwaitedNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Name):
+            self.names.add(node.expression.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _assigned_texts(rule: BlockingCallRule, stmt: cst.CSTNode) -> set[str]:
+    """What a statement (re)binds, as written (`t`, `self.t`): a thread polled before may be another now."""
+    finder = _Targets()
+    stmt.visit(finder)
+    return {rule.ctx.code_for(target) for target in finder.targets}
+
+
+class _Targets(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.targets: list[cst.BaseExpression] = []
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.append(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.targets.append(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self.targets.append(node.name)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.targets.append(node.target)
 
 
 def _non_blocking_queue_call(call: cst.Call, block_position: int) -> bool:
