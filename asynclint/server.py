@@ -62,8 +62,8 @@ class ClientSettings:
             value = options.get(key)
             if isinstance(value, str):
                 value = [value]
-            if isinstance(value, list) and all(isinstance(item, str) for item in value):
-                values[attribute] = split_codes(value)
+            if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+                values[attribute] = split_codes(list(value))
         return cls(**values)
 
 
@@ -372,25 +372,22 @@ def create_server() -> AsyncLintServer:
         ls.settings = ClientSettings.read(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
-    def initialized(ls: AsyncLintServer, params: types.InitializedParams) -> None:
+    async def initialized(ls: AsyncLintServer, params: types.InitializedParams) -> None:
         """Ask for the "asynclint" settings section when the client can tell."""
         capabilities = ls.client_capabilities.workspace
         if capabilities is None or not capabilities.configuration:
             return
-
-        def take(result: Any) -> None:
-            if isinstance(result, list) and result and isinstance(result[0], Mapping):
-                ls.settings = ClientSettings.read(result[0])
-                ls.forget_settings()
-                ls.relint_others(None)
-
         try:
-            future = ls.workspace_configuration(
+            result = await ls.workspace_configuration_async(
                 types.ConfigurationParams(items=[types.ConfigurationItem(section="asynclint")])
             )
-            future.add_done_callback(lambda f: take(f.result()) if not f.exception() else None)
-        except Exception as exc:  # a client that says it can but cannot
-            log.debug("workspace/configuration failed: %s", exc)
+        except Exception as exc:  # a client that says it can but cannot: the settings stay as they were
+            ls.log(types.MessageType.Warning, f"asynclint: workspace/configuration failed: {exc}")
+            return
+        if isinstance(result, (list, tuple)) and result and isinstance(result[0], Mapping):
+            ls.settings = ClientSettings.read(result[0])
+            ls.forget_settings()
+            ls.relint_others(None)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: AsyncLintServer, params: types.DidChangeConfigurationParams) -> None:

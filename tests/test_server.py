@@ -236,3 +236,24 @@ async def test_bad_project_config_is_a_message_and_the_defaults_apply(session: S
     assert [str(d.code) for d in found] == ["ASL101"]
     assert any("no-such-key" in m.message for m in session.client.messages)
 
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "asynclint", "server"]))
+async def configured_client(lsp_client: LanguageClient, project: Path) -> Any:
+    # The client answers `workspace/configuration` for the "asynclint" section: ASL105 only.
+    lsp_client.set_configuration({"select": ["ASL105"]}, section="asynclint")
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)),
+            root_uri=project.as_uri(),
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_workspace_configuration_selects_rules(configured_client: LanguageClient, project: Path) -> None:
+    session = Session(configured_client, project)
+    await session.open("app/handlers.py", SLEEPY)
+    # ASL101 is not selected by the client's settings: once they arrive, nothing is reported.
+    assert await session.diagnostics("app/handlers.py", codes=set()) == ()
