@@ -149,12 +149,12 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
     (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_bytes(b"asynclint project index 6\nnull\n1 14\n\xff\xfe\t1\t2\tpkg.a\t2\n{}")  # not UTF-8
+    (cache / "index.txt").write_bytes(b"asynclint project index 7\nnull\n1 14\n\xff\xfe\t1\t2\tpkg.a\t2\n{}")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.txt").write_text("asynclint project index 5\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
     lines = _index_lines(cache)
-    assert (cache / "index.txt").read_text().startswith("asynclint project index 6\n") and len(lines) == 2
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 7\n") and len(lines) == 2
     written = (cache / "index.txt").read_text()
     _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
     for malformed in ((cache / "index.txt").read_text(), written + "]", written[:-1]):  # no number; infos too long, short
@@ -323,3 +323,69 @@ def test_an_async_generator_is_not_indexed_as_a_coroutine_function(tmp_path):
     index = build_index([str(tmp_path / "m.py"), str(tmp_path / "n.py")])
     assert index.kind("m.gen") == UNKNOWN and index.kind("m.coro") == ASYNC
     assert index.kind("n.gen") == ASYNC and index.kind("n.coro") == ASYNC
+
+
+def test_never_suspends_knows_the_async_defs_whose_own_code_never_awaits(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .a import shape as reexported\n",
+            "pkg/a.py": """
+                import asyncio
+
+                async def shape(row):
+                    async def later():
+                        await asyncio.sleep(0)
+                    return row
+
+                async def waits():
+                    await asyncio.sleep(0)
+
+                async def loops(rows):
+                    async for row in rows:
+                        pass
+
+                async def enters(lock):
+                    async with lock:
+                        pass
+
+                def sync():
+                    return 1
+
+                async def gen():
+                    yield 1
+
+                class Store:
+                    async def render(self, item):
+                        return str(item)
+
+                    async def save(self, item):
+                        await asyncio.sleep(0)
+
+                class Child(Store):
+                    pass
+            """,
+        },
+    )
+    files = [str(tmp_path / "pkg/__init__.py"), str(tmp_path / "pkg/a.py")]
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # uncached, cold, warm
+        index = build_index(files, cache_dir=cache)
+        assert index.never_suspends("pkg.a.shape") and index.never_suspends("pkg.reexported")
+        assert index.never_suspends("pkg.a.Store.render")
+        assert not index.never_suspends("pkg.a.shape.<locals>.later")
+        for name in ("waits", "loops", "enters", "sync", "gen", "Store.save", "Child.render", "missing"):
+            assert not index.never_suspends(f"pkg.a.{name}"), name
+
+
+def test_a_callee_that_starts_awaiting_is_checked_again(tmp_path):
+    write(
+        tmp_path,
+        {
+            "helpers.py": "async def shape(row):\n    return row\n",
+            "main.py": "from helpers import shape\n\nasync def main(rows):\n    return [await shape(r) for r in rows]\n",
+        },
+    )
+    cache = str(tmp_path / "cache")
+    assert codes(tmp_path, "--select", "ASL301", "--cache-dir", cache) == []
+    write(tmp_path, {"helpers.py": "import asyncio\n\nasync def shape(row):\n    await asyncio.sleep(0)\n    return row\n"})
+    assert [c for _, _, c in codes(tmp_path, "--select", "ASL301", "--cache-dir", cache)] == ["ASL301"]

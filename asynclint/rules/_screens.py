@@ -187,6 +187,8 @@ class ConcurrencyScreen(Screen):
 
 
 class AwaitInLoopScreen(ConcurrencyScreen):
+    uses_project_index = True  # an awaited project `async def` that never awaits is no finding
+
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         # A loop's await calls a function (a module's; in a comprehension, an item's method too),

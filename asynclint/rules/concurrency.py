@@ -22,8 +22,10 @@ from asynclint.rules._flow import (
     looks_shared,
     names_in,
     root_name,
+    sets_state,
 )
-from asynclint.rules._match import resolve
+from asynclint.rules._coroutines import PROJECT, CoroutineResolver
+from asynclint.rules._match import resolve, site_for
 from asynclint.rules._screens import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
 
 GATHER_ADVICE = {
@@ -64,6 +66,10 @@ def _iter_text(rule: Rule, iterable: cst.BaseExpression) -> str:
     if isinstance(iterable, _ATOMS) or iterable.lpar:
         return text
     return f"({text})"
+
+
+#: The method's own object: handing it to each call does not make the calls share a resource.
+_OWNERS = frozenset({"self", "cls"})
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,8 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
             if (stmt_facts.reads - defined) & carried:
                 return None  # reads what an earlier iteration wrote
             holds_await = the_await in stmt_facts.awaits
+            if not holds_await and sets_state(stmt, per_item):
+                return None  # `self.iteration = i; await run()`: the call may read what the step set
             await_seen = await_seen or holds_await
             if stmt_facts.exits and await_seen:
                 return None  # a break/continue/return/raise after the await may depend on it
@@ -221,9 +229,17 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
         modules = self.modules(call, facts)
         if facts.receivers - per_item - modules:
             return None  # an argument computed by a method of a shared object
-        if any(looks_shared(name) for name in facts.reads - per_item - modules):
+        # `self` handed to each call orders nothing by itself (what the loop sets on it does, above).
+        if any(looks_shared(name) for name in facts.reads - per_item - modules - _OWNERS):
             return None  # a shared connection or stream handed to every call
+        if self._never_suspends(call):
+            return None  # an `async def` that never awaits: its calls cannot overlap
         return call
+
+    def _never_suspends(self, call: cst.Call) -> bool:
+        """Whether the callee is a project `async def` whose own code has no `await` (the project index says)."""
+        found = CoroutineResolver(self).call(call, site_for(self, call.func, call))
+        return found is not None and found.source == PROJECT and self.ctx.project.never_suspends(found.name)
 
     def _bound_to_object(self, name: cst.Name) -> bool:
         """A local name bound to an attribute or a call result: a bound method or a partial, of some object."""
