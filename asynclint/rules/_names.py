@@ -307,7 +307,10 @@ CANCELLATION = frozenset(
 
 
 #: Calls whose failures are routinely ignored on purpose: closing, stopping, joining, cancelling.
-CLEANUP_FRAGMENTS = ("close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release", "unsubscribe", "finalize")
+CLEANUP_FRAGMENTS = (
+    "close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release",
+    "unsubscribe", "finalize", "unload", "teardown",
+)  # fmt: skip
 
 
 GATHER = ("asyncio.gather", "asyncio.tasks.gather")
@@ -316,6 +319,13 @@ GATHER = ("asyncio.gather", "asyncio.tasks.gather")
 def is_cleanup(name: str) -> bool:
     """Whether a called name is a clean-up (closing, joining...): its failures are routinely ignored."""
     return any(fragment in name.lower() for fragment in CLEANUP_FRAGMENTS)
+
+
+def wraps_in_task(name: str) -> bool:
+    """A called name that wraps a coroutine in a task started at once: `create_task`, `ensure_future`,
+    an eager-task factory (`create_eager_task`, `hass.async_create_task`...)."""
+    lowered = name.lower()
+    return lowered == "ensure_future" or lowered.endswith("_task")
 
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})

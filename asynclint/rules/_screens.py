@@ -222,6 +222,7 @@ class SequentialAwaitsScreen(ConcurrencyScreen):
 class UnboundedGatherScreen(ConcurrencyScreen):
     requires_async_def = False
     triggers = ("gather",)
+    uses_project_index = True  # a gathered project `async def` that never awaits is no finding
 
 
 # --- ASL4xx: cancellation and errors ------------------------------------------------------------

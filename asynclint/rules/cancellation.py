@@ -196,19 +196,12 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
     )
 
 
-def _wraps_in_task(name: str) -> bool:
-    """A call that wraps a coroutine in a task started at once: `create_task`, `ensure_future`,
-    an eager-task factory (`create_eager_task`, `hass.async_create_task`...)."""
-    lowered = name.lower()
-    return lowered == "ensure_future" or lowered.endswith("_task")
-
-
 def _starts_work_call(value: cst.BaseExpression) -> bool:
     """A call that starts work, not a clean-up (`close()`, `stop()`...), also inside a task factory."""
     if not isinstance(value, cst.Call):
         return False  # tasks or futures already running: waiting for them, whatever happens, is the point
     name = final_name(value.func)
-    if _wraps_in_task(name) and value.args and isinstance(value.args[0].value, cst.Call):
+    if _names.wraps_in_task(name) and value.args and isinstance(value.args[0].value, cst.Call):
         return _starts_work_call(value.args[0].value)  # `create_task(conn.close())` is a clean-up too
     return not _names.is_cleanup(name)
 
