@@ -214,6 +214,8 @@ class AwaitInLoopScreen(ConcurrencyScreen):
 
 
 class SequentialAwaitsScreen(ConcurrencyScreen):
+    uses_project_index = True  # an awaited project `async def` that never awaits is no finding
+
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         return {block for a, b, block in facts.awaited_pairs if _names.may_run_together(a) and _names.may_run_together(b)}

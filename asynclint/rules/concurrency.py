@@ -102,11 +102,15 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
     each call to finish before starting the next. The rule fires only when each iteration's
     await hands the loop variable (or what is computed from it) to a function, nothing an
     iteration writes is read by a later one, the loop has no `break`/`continue`/`return`
-    after its await, and nothing in it sleeps, locks or waits. Left alone: awaited methods of
+    after its await, and nothing in it sleeps, locks or waits. Left alone: a callee that is a
+    project `async def` whose own code never awaits (nothing to overlap); loops whose steps set
+    state a later call may read (`self.iteration = i`, a statement call such as
+    `set_repeat_var(i)`; filling a collection or logging does not count); awaited methods of
     an object, shared (`conn.execute(row)`, `self.save(x)`) or each item's own
     (`listener.notify(e)`, `site.start()`), since dispatching and starting things in turn is
     usually the point; loops whose variable holds code (`handler`, `hook`, `step`...); calls
-    handed a name that looks like a connection, stream or lock; `async for`, `while` and
+    handed a name that looks like a connection, stream or lock (handing `self` to each call
+    orders nothing by itself); `async for`, `while` and
     loops with several awaits. In a comprehension, which collects values, a method of each
     item is reported (`[await c.payload() for c in children]`).
 
@@ -375,7 +379,8 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
     connection, stream or lock, and neither call sleeps, locks, waits or closes. Calls whose
     name says they do something (`create_…`, `send_…`, `update_…`, `start_…`...) rather than
     fetch something are left alone, as are bare `await f()` statements: both are made for
-    their effects, whose order the syntax cannot show to be free.
+    their effects, whose order the syntax cannot show to be free. So is a call of a project
+    `async def` whose own code never awaits (an in-memory lookup): it has nothing to overlap.
 
     ## Why is this bad?
     `a = await get_user(uid)` then `b = await get_orders(uid)` waits for the user before it
@@ -434,6 +439,8 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
         facts = facts_of([assign])
         if len(facts.awaits) != 1 or any(_names.is_ordering_call(name) for name in facts.callees):
             return None
+        if self._never_suspends(call):
+            return None  # a project `async def` that never awaits: it has nothing to overlap
         # Receivers and shared arguments are compared pairwise: one object used by two statements orders them.
         return _Candidate(stmt, assign, call, facts)
 
