@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -68,6 +69,14 @@ def _iter_text(rule: Rule, iterable: cst.BaseExpression) -> str:
     return f"({text})"
 
 
+_CONFIGURATION = re.compile(r"config|(?:^|_)confs?(?:_|$)", re.IGNORECASE)
+
+
+def _is_configuration(name: str) -> bool:
+    """`config`, `p_config`, `parallel_conf`, `CONF_ACTIONS`: a name of configuration data."""
+    return _CONFIGURATION.search(name) is not None
+
+
 #: The method's own object: handing it to each call does not make the calls share a resource.
 _OWNERS = frozenset({"self", "cls"})
 
@@ -105,7 +114,9 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
     after its await, and nothing in it sleeps, locks or waits. Left alone: a callee that is a
     project `async def` whose own code never awaits (nothing to overlap); loops whose steps set
     state a later call may read (`self.iteration = i`, a statement call such as
-    `set_repeat_var(i)`; filling a collection or logging does not count); awaited methods of
+    `set_repeat_var(i)`; filling a collection or logging does not count); loops over
+    configuration (`for conf in config[...]`: validating or building from it is CPU work that
+    rarely suspends, and a task each costs more than it saves); awaited methods of
     an object, shared (`conn.execute(row)`, `self.save(x)`) or each item's own
     (`listener.notify(e)`, `site.start()`), since dispatching and starting things in turn is
     usually the point; loops whose variable holds code (`handler`, `hook`, `step`...); calls
@@ -187,6 +198,8 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
         targets = facts_of([target]).reads
         if any(_names.looks_like_callback(name) for name in targets):
             return None  # `for handler in handlers: await invoke(handler, event)`: dispatch, in order
+        if any(_is_configuration(name) for name in targets | facts_of([iterable]).touched):
+            return None  # validating or building from configuration: CPU work that rarely suspends
         per_item = set(targets)
         carried = (facts.binds | facts.writes) - targets
         if carried & facts_of([iterable]).touched:
