@@ -69,12 +69,12 @@ def _iter_text(rule: Rule, iterable: cst.BaseExpression) -> str:
     return f"({text})"
 
 
-_CONFIGURATION = re.compile(r"config|(?:^|_)confs?(?:_|$)", re.IGNORECASE)
+_ON_CONFIGURATION = re.compile(r"validat|from_config", re.IGNORECASE)
 
 
-def _is_configuration(name: str) -> bool:
-    """`config`, `p_config`, `parallel_conf`, `CONF_ACTIONS`: a name of configuration data."""
-    return _CONFIGURATION.search(name) is not None
+def _works_on_configuration(callee: str) -> bool:
+    """`async_validate_config_item`, `async_from_config`: a callee that validates, or builds from configuration."""
+    return _ON_CONFIGURATION.search(callee) is not None
 
 
 #: The method's own object: handing it to each call does not make the calls share a resource.
@@ -114,9 +114,9 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
     after its await, and nothing in it sleeps, locks or waits. Left alone: a callee that is a
     project `async def` whose own code never awaits (nothing to overlap); loops whose steps set
     state a later call may read (`self.iteration = i`, a statement call such as
-    `set_repeat_var(i)`; filling a collection or logging does not count); loops over
-    configuration (`for conf in config[...]`: validating or building from it is CPU work that
-    rarely suspends, and a task each costs more than it saves); awaited methods of
+    `set_repeat_var(i)`; filling a collection or logging does not count); callees that
+    validate, or build from configuration (`async_validate_config(c)`, `async_from_config(c)`:
+    CPU work that rarely suspends, and a task each costs more than it saves); awaited methods of
     an object, shared (`conn.execute(row)`, `self.save(x)`) or each item's own
     (`listener.notify(e)`, `site.start()`), since dispatching and starting things in turn is
     usually the point; loops whose variable holds code (`handler`, `hook`, `step`...); calls
@@ -198,8 +198,6 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
         targets = facts_of([target]).reads
         if any(_names.looks_like_callback(name) for name in targets):
             return None  # `for handler in handlers: await invoke(handler, event)`: dispatch, in order
-        if any(_is_configuration(name) for name in targets | facts_of([iterable]).touched):
-            return None  # validating or building from configuration: CPU work that rarely suspends
         per_item = set(targets)
         carried = (facts.binds | facts.writes) - targets
         if carried & facts_of([iterable]).touched:
@@ -256,6 +254,8 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
             return None  # a shared connection or stream handed to every call
         if self._never_suspends(call):
             return None  # an `async def` that never awaits: its calls cannot overlap
+        if _works_on_configuration(final_name(call.func)):
+            return None  # validating or building from configuration: CPU work that rarely suspends
         return call
 
     def _bound_to_object(self, name: cst.Name) -> bool:
