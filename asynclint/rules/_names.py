@@ -325,7 +325,9 @@ def wraps_in_task(name: str) -> bool:
     """A called name that wraps a coroutine in a task started at once: `create_task`, `ensure_future`,
     an eager-task factory (`create_eager_task`, `hass.async_create_task`...)."""
     lowered = name.lower()
-    return lowered == "ensure_future" or lowered.endswith("_task")
+    if lowered == "ensure_future":
+        return True
+    return lowered.endswith("_task") and any(word in lowered for word in ("create", "eager", "spawn", "background"))
 
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})

@@ -708,7 +708,10 @@ class _DataSource:
                 return f"what `{_callee_text(rule, expr)}` read"
             return None
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            return self.of(expr.for_in.iter) if expr.for_in.inner_for_in is None else None
+            clause = expr.for_in
+            if clause.inner_for_in is not None or any(self._kept_by_membership(test.test) for test in clause.ifs):
+                return None  # `[r for r in records if r.name in wanted]`: no more than `wanted` holds
+            return self.of(clause.iter)
         if isinstance(expr, cst.Subscript):
             return self.of(expr.value, attributes)
         if isinstance(expr, cst.Attribute):
@@ -717,6 +720,15 @@ class _DataSource:
         if isinstance(expr, cst.Name):
             return self._name(expr, attributes)
         return None
+
+    def _kept_by_membership(self, test: cst.BaseExpression) -> bool:
+        """A filter `x in wanted` (in an `and` too) where `wanted` is no data: it bounds what passes."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            return self._kept_by_membership(test.left) or self._kept_by_membership(test.right)
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return False
+        target = test.comparisons[0]
+        return isinstance(target.operator, cst.In) and _DataSource(self.rule).of(target.comparator) is None
 
     def _name(self, name: cst.Name, attributes: bool) -> str | None:
         if name.value in self.seen or name.value in _OWNERS or _small_by_construction(name.value):
