@@ -330,16 +330,30 @@ def test_never_suspends_knows_the_async_defs_whose_own_code_never_awaits(tmp_pat
         tmp_path,
         {
             "pkg/__init__.py": "from .a import shape as reexported\n",
+            "pkg/b.py": "async def idle(row):\n    return row\n",
             "pkg/a.py": """
                 import asyncio
 
+                from .b import idle as reexported_idle
+
                 async def shape(row):
                     async def later():
-                        await asyncio.sleep(0)
+                        await row.fetch()
                     return row
 
-                async def waits():
+                async def waits(client):
+                    await client.get()
+
+                async def sleeps_only():
                     await asyncio.sleep(0)
+
+                async def through_idle_ones(row):
+                    await shape(row)
+                    return await reexported_idle(row)
+
+                async def through_one_that_waits(row):
+                    await shape(row)
+                    await waits(row)
 
                 async def loops(rows):
                     async for row in rows:
@@ -367,13 +381,14 @@ def test_never_suspends_knows_the_async_defs_whose_own_code_never_awaits(tmp_pat
             """,
         },
     )
-    files = [str(tmp_path / "pkg/__init__.py"), str(tmp_path / "pkg/a.py")]
+    files = [str(tmp_path / f"pkg/{name}.py") for name in ("__init__", "a", "b")]
     for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # uncached, cold, warm
         index = build_index(files, cache_dir=cache)
         assert index.never_suspends("pkg.a.shape") and index.never_suspends("pkg.reexported")
-        assert index.never_suspends("pkg.a.Store.render")
+        assert index.never_suspends("pkg.a.Store.render") and not index.never_suspends("pkg.a.sleeps_only")
+        assert index.never_suspends("pkg.a.through_idle_ones")
         assert not index.never_suspends("pkg.a.shape.<locals>.later")
-        for name in ("waits", "loops", "enters", "sync", "gen", "Store.save", "Child.render", "missing"):
+        for name in ("waits", "through_one_that_waits", "loops", "enters", "sync", "gen", "Store.save", "Child.render", "missing"):
             assert not index.never_suspends(f"pkg.a.{name}"), name
 
 

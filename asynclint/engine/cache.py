@@ -70,8 +70,9 @@ def index_digests(project: ProjectIndex) -> dict[str, str]:
             note(name, f"class {module}.{name} {entry['bases']}{ambiguous}")
             for method, kind in entry["methods"].items():
                 note(method, f"method {module}.{name}.{method} {kind}{ambiguous}")
-        for key in info.idle:  # (ASL301: awaiting an `async def` that never awaits overlaps nothing)
-            note(key.rsplit(".", 1)[-1], f"idle {module}.{key}{ambiguous}")
+        for key in info.idle:  # (ASL301-303: awaiting an `async def` that never suspends overlaps nothing)
+            idle = project.never_suspends(f"{module}.{key}")  # (through what it awaits, in other modules too)
+            note(key.rsplit(".", 1)[-1], f"idle {module}.{key} {idle}{ambiguous}")
         for alias, target in info.aliases.items():
             resolved = project.kind(target) == ASYNC
             note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous}")

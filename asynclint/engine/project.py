@@ -62,12 +62,12 @@ class ModuleInfo:
         functions: dict[str, str] | None = None,
         classes: dict[str, dict[str, Any]] | None = None,  # name -> {"bases": [...], "methods": {...}}
         aliases: dict[str, str] | None = None,  # bound name -> absolute qualified target
-        idle: list[str] | None = None,  # keys of `async def`s whose own code never suspends
+        idle: dict[str, list[str]] | None = None,  # `async def`s that may never suspend -> what they await
     ) -> None:
         self._functions = {} if functions is None else functions
         self._classes = {} if classes is None else classes
         self._aliases = {} if aliases is None else aliases
-        self._idle = [] if idle is None else idle
+        self._idle = {} if idle is None else idle
         self._stored: tuple[str | bytes, str, str] | None = None
 
     @classmethod
@@ -106,9 +106,11 @@ class ModuleInfo:
         return self._aliases
 
     @property
-    def idle(self) -> list[str]:
-        """Keys (`f`, `Class.method`, `outer.<locals>.f`) of the `async def`s whose own code has no
-        `await`, `async for` or `async with`: awaiting them never lets other tasks run (ASL301)."""
+    def idle(self) -> dict[str, list[str]]:
+        """Key (`f`, `Class.method`, `outer.<locals>.f`) -> the dotted names it awaits (`helper`,
+        `mod.helper`), for each `async def` whose own code has no `async for`/`async with` and
+        awaits only calls of dotted names (none at all: an empty list). It never suspends when
+        each of those never does (`ProjectIndex.never_suspends`, ASL301-303)."""
         if self._stored is not None:
             self._decode()
         return self._idle
@@ -121,7 +123,7 @@ class ModuleInfo:
             functions, classes, aliases, idle = json.loads(text)
             if not (isinstance(functions, dict) and isinstance(classes, dict) and isinstance(aliases, dict)):
                 raise ValueError(text)
-            if not isinstance(idle, list):
+            if not isinstance(idle, dict):
                 raise ValueError(text)
         except (ValueError, TypeError):  # a corrupt cache entry is never trusted: the file is read again
             again = _read_batch([(path, module)]).get(path)
@@ -238,8 +240,9 @@ class _Indexer:
             return SYNC
         if self.may_yield and _is_generator(node):
             return UNKNOWN
-        if not _suspends(node):
-            self.info.idle.append(key)  # (a name defined twice is UNKNOWN: `never_suspends` asks for ASYNC)
+        awaited = _awaited_names(node)
+        if awaited is not None:
+            self.info.idle[key] = awaited  # (a name defined twice is UNKNOWN: `never_suspends` asks for ASYNC)
         return ASYNC
 
     def _keeps_coroutine(self, decorator: ast.expr) -> bool:
@@ -298,20 +301,38 @@ def _is_generator(node: ast.AST) -> bool:
     return False
 
 
-_SUSPENDS = (ast.Await, ast.AsyncFor, ast.AsyncWith)
-
-
-def _suspends(node: ast.AST) -> bool:
-    """Whether a function's own code (not nested functions, lambdas, classes) has an `await`, `async for` or `async with`."""
+def _awaited_names(node: ast.AST) -> list[str] | None:
+    """The dotted names a function's own code (not nested functions, lambdas, classes) awaits
+    calls of (`await helper(x)`, `await asyncio.sleep(1)`), sorted; None when it has an `async
+    for`, an `async with`, or awaits anything else (a method of an object, a task)."""
+    found: set[str] = set()
     stack = [node]
     while stack:
         for child in ast.iter_child_nodes(stack.pop()):
             kind = type(child)
-            if kind in _SUSPENDS:
-                return True
+            if kind is ast.AsyncFor or kind is ast.AsyncWith:
+                return None
+            if kind is ast.Await:
+                call = child.value  # type: ignore[attr-defined]
+                name = _dotted(call.func) if isinstance(call, ast.Call) else None
+                if name is None:
+                    return None
+                found.add(name)
             if kind not in _NESTED and kind not in _LEAVES:
                 stack.append(child)
-    return False
+    return sorted(found)
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    """`a.b.c` as text; None for anything but names and attributes."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
 
 
 def parse_ast(source: bytes | str) -> ast.Module | None:
@@ -550,8 +571,9 @@ class ProjectIndex:
         return self.kind(qualified) == ASYNC
 
     def never_suspends(self, qualified: str, depth: int = 0) -> bool:
-        """An `async def` of the project whose own code never awaits (`ModuleInfo.idle`): a
-        module function, a nested one, or a method of the class that defines it (not inherited)."""
+        """An `async def` of the project that never lets other tasks run (`ModuleInfo.idle`): its
+        own code awaits nothing, or only such `async def`s of the project. A module function, a
+        nested one, or a method of the class that defines it (not inherited)."""
         if depth > 8 or self.kind(qualified) != ASYNC:
             return False
         parts = qualified.split(".")
@@ -563,12 +585,24 @@ class ProjectIndex:
             rest = parts[cut:]
             key = ".".join(rest)
             if key in info.functions or (rest[0] in info.classes and len(rest) == 2):
-                return key in info.idle
+                awaited = info.idle.get(key)
+                return awaited is not None and all(self._awaits_idle(info, module, name, depth) for name in awaited)
             target = info.aliases.get(rest[0])
             return target is not None and target != f"{module}.{rest[0]}" and self.never_suspends(
                 ".".join([target, *rest[1:]]), depth + 1
             )
         return False
+
+    def _awaits_idle(self, info: ModuleInfo, module: str, name: str, depth: int) -> bool:
+        """Whether a dotted name awaited in `module` is an `async def` that never suspends."""
+        root, _, rest = name.partition(".")
+        if root in info.aliases:
+            qualified = info.aliases[root] + ("." + rest if rest else "")
+        elif root in info.functions or root in info.classes:
+            qualified = f"{module}.{name}"
+        else:
+            return False  # a parameter, a local: anything
+        return self.never_suspends(qualified, depth + 1)
 
 
 def _names_ascii(info: ModuleInfo) -> bool:
