@@ -404,3 +404,18 @@ def test_a_callee_that_starts_awaiting_is_checked_again(tmp_path):
     assert codes(tmp_path, "--select", "ASL301", "--cache-dir", cache) == []
     write(tmp_path, {"helpers.py": "import asyncio\n\nasync def shape(row):\n    await asyncio.sleep(0)\n    return row\n"})
     assert [c for _, _, c in codes(tmp_path, "--select", "ASL301", "--cache-dir", cache)] == ["ASL301"]
+
+
+def test_a_callee_whose_callee_starts_awaiting_is_checked_again(tmp_path):
+    write(
+        tmp_path,
+        {
+            "deep.py": "async def leaf(row):\n    return row\n",
+            "helpers.py": "from deep import leaf\n\nasync def shape(row):\n    return await leaf(row)\n",
+            "main.py": "from helpers import shape\n\nasync def main(rows):\n    return [await shape(r) for r in rows]\n",
+        },
+    )
+    cache = str(tmp_path / "cache")
+    assert codes(tmp_path, "--select", "ASL301", "--cache-dir", cache) == []
+    write(tmp_path, {"deep.py": "async def leaf(row):\n    await row.save()\n    return row\n"})
+    assert [c for _, _, c in codes(tmp_path, "--select", "ASL301", "--cache-dir", cache)] == ["ASL301"]
