@@ -388,6 +388,9 @@ def test_never_suspends_knows_the_async_defs_whose_own_code_never_awaits(tmp_pat
         assert index.never_suspends("pkg.a.Store.render") and not index.never_suspends("pkg.a.sleeps_only")
         assert index.never_suspends("pkg.a.through_idle_ones")
         assert not index.never_suspends("pkg.a.shape.<locals>.later")
+        assert index.reaches("pkg.a.through_one_that_waits") == {"pkg.a.shape", "pkg.a.waits"}
+        assert index.reaches("pkg.a.through_idle_ones") == {"pkg.a.shape", "pkg.b.idle"}
+        assert index.reaches("pkg.a.waits") == index.reaches("pkg.a.sleeps_only") == frozenset()
         for name in ("waits", "through_one_that_waits", "loops", "enters", "sync", "gen", "Store.save", "Child.render", "missing"):
             assert not index.never_suspends(f"pkg.a.{name}"), name
 

@@ -71,8 +71,9 @@ def index_digests(project: ProjectIndex) -> dict[str, str]:
             for method, kind in entry["methods"].items():
                 note(method, f"method {module}.{name}.{method} {kind}{ambiguous}")
         for key in info.idle:  # (ASL301-303: awaiting an `async def` that never suspends overlaps nothing)
-            idle = project.never_suspends(f"{module}.{key}")  # (through what it awaits, in other modules too)
-            note(key.rsplit(".", 1)[-1], f"idle {module}.{key} {idle}{ambiguous}")
+            qualified = f"{module}.{key}"  # (what it awaits, in other modules too, decides both)
+            facts = f"{project.never_suspends(qualified)} {sorted(project.reaches(qualified))}"
+            note(key.rsplit(".", 1)[-1], f"idle {qualified} {facts}{ambiguous}")
         for alias, target in info.aliases.items():
             resolved = project.kind(target) == ASYNC
             note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous}")

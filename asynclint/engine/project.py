@@ -574,8 +574,21 @@ class ProjectIndex:
         """An `async def` of the project that never lets other tasks run (`ModuleInfo.idle`): its
         own code awaits nothing, or only such `async def`s of the project. A module function, a
         nested one, or a method of the class that defines it (not inherited)."""
+        found = self._awaited(qualified, depth)
+        return found is not None and all(self.never_suspends(name, depth + 1) for name in found)
+
+    def reaches(self, qualified: str, depth: int = 0) -> frozenset[str]:
+        """The project `async def`s an `async def` awaits, and those they await in turn, as far
+        as `ModuleInfo.idle` tells (empty when it awaits anything else). Two calls that reach one
+        (a cached get-or-create helper) wait for the same thing: nothing to overlap (ASL302)."""
+        found = [name for name in self._awaited(qualified, depth) or () if self.kind(name) == ASYNC]
+        return frozenset(found).union(*(self.reaches(name, depth + 1) for name in found))
+
+    def _awaited(self, qualified: str, depth: int) -> list[str] | None:
+        """What an `async def` of the project awaits (`ModuleInfo.idle`), as qualified names;
+        None when it awaits anything else, or a name that resolves to nothing of the project."""
         if depth > 8 or self.kind(qualified) != ASYNC:
-            return False
+            return None
         parts = qualified.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
@@ -586,23 +599,25 @@ class ProjectIndex:
             key = ".".join(rest)
             if key in info.functions or (rest[0] in info.classes and len(rest) == 2):
                 awaited = info.idle.get(key)
-                return awaited is not None and all(self._awaits_idle(info, module, name, depth) for name in awaited)
+                if awaited is None:
+                    return None
+                names = [self._qualify(info, module, name) for name in awaited]
+                return None if any(name is None for name in names) else names  # type: ignore[return-value]
             target = info.aliases.get(rest[0])
-            return target is not None and target != f"{module}.{rest[0]}" and self.never_suspends(
-                ".".join([target, *rest[1:]]), depth + 1
-            )
-        return False
+            if target is None or target == f"{module}.{rest[0]}":
+                return None
+            return self._awaited(".".join([target, *rest[1:]]), depth + 1)
+        return None
 
-    def _awaits_idle(self, info: ModuleInfo, module: str, name: str, depth: int) -> bool:
-        """Whether a dotted name awaited in `module` is an `async def` that never suspends."""
+    @staticmethod
+    def _qualify(info: ModuleInfo, module: str, name: str) -> str | None:
+        """A dotted name as spelled in `module`, qualified through its imports and definitions."""
         root, _, rest = name.partition(".")
         if root in info.aliases:
-            qualified = info.aliases[root] + ("." + rest if rest else "")
-        elif root in info.functions or root in info.classes:
-            qualified = f"{module}.{name}"
-        else:
-            return False  # a parameter, a local: anything
-        return self.never_suspends(qualified, depth + 1)
+            return info.aliases[root] + ("." + rest if rest else "")
+        if root in info.functions or root in info.classes:
+            return f"{module}.{name}"
+        return None  # a parameter, a local: anything
 
 
 def _names_ascii(info: ModuleInfo) -> bool:

@@ -99,9 +99,14 @@ class ConcurrencyRule(ConcurrencyScreen, Rule):
         return imported_modules(self, at, facts.touched)
 
     def _never_suspends(self, call: cst.Call) -> bool:
-        """Whether the callee is a project `async def` whose own code has no `await` (the project index says)."""
+        """Whether the callee is a project `async def` that never suspends (the project index says)."""
+        found = self._project_coroutine(call)
+        return found is not None and self.ctx.project.never_suspends(found)
+
+    def _project_coroutine(self, call: cst.Call) -> str | None:
+        """The qualified name of the project `async def` a call calls, if it resolves to one."""
         found = CoroutineResolver(self).call(call, site_for(self, call.func, call))
-        return found is not None and found.source == PROJECT and self.ctx.project.never_suspends(found.name)
+        return found.name if found is not None and found.source == PROJECT else None
 
 
 class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
@@ -380,6 +385,9 @@ class _Candidate:
     assign: cst.Assign
     call: cst.Call
     facts: Facts
+    #: The project `async def` it calls, and those that one awaits in the end (`ProjectIndex.reaches`).
+    coroutine: str | None
+    reaches: frozenset[str]
 
 
 class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
@@ -393,7 +401,9 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
     name says they do something (`create_…`, `send_…`, `update_…`, `start_…`...) rather than
     fetch something are left alone, as are bare `await f()` statements: both are made for
     their effects, whose order the syntax cannot show to be free. So is a call of a project
-    `async def` whose own code never awaits (an in-memory lookup): it has nothing to overlap.
+    `async def` whose own code never awaits (an in-memory lookup): it has nothing to overlap;
+    and so are two calls of project `async def`s that both await one project `async def` in
+    the end (a cached get-or-create helper): the second waits for what the first awaited.
 
     ## Why is this bad?
     `a = await get_user(uid)` then `b = await get_orders(uid)` waits for the user before it
@@ -452,10 +462,12 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
         facts = facts_of([assign])
         if len(facts.awaits) != 1 or any(_names.is_ordering_call(name) for name in facts.callees):
             return None
-        if self._never_suspends(call):
+        found = self._project_coroutine(call)
+        if found is not None and self.ctx.project.never_suspends(found):
             return None  # a project `async def` that never awaits: it has nothing to overlap
+        reaches = self.ctx.project.reaches(found) if found is not None else frozenset()
         # Receivers and shared arguments are compared pairwise: one object used by two statements orders them.
-        return _Candidate(stmt, assign, call, facts)
+        return _Candidate(stmt, assign, call, facts, found, reaches)
 
     def _independent(self, run: list[_Candidate], new: _Candidate) -> bool:
         for earlier in run:
@@ -468,6 +480,8 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
             shared = (first.touched & second.touched) - modules
             if any(looks_shared(name) for name in shared):
                 return False
+            if earlier.reaches & new.reaches or earlier.coroutine in new.reaches or new.coroutine in earlier.reaches:
+                return False  # both wait for one project `async def` (a cached get-or-create helper)
         return True
 
     def _report_run(self, block: cst.IndentedBlock, run: list[_Candidate]) -> None:
