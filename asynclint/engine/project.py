@@ -123,7 +123,7 @@ class ModuleInfo:
             functions, classes, aliases, idle = json.loads(text)
             if not (isinstance(functions, dict) and isinstance(classes, dict) and isinstance(aliases, dict)):
                 raise ValueError(text)
-            if not isinstance(idle, dict):
+            if not (isinstance(idle, dict) and all(isinstance(v, list) for v in idle.values())):
                 raise ValueError(text)
         except (ValueError, TypeError):  # a corrupt cache entry is never trusted: the file is read again
             again = _read_batch([(path, module)]).get(path)
@@ -784,7 +784,7 @@ class _IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 7"
+    HEADER = b"asynclint project index 8 (idle awaits)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
