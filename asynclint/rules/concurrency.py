@@ -255,8 +255,7 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
         if facts.receivers - per_item - modules:
             return None  # an argument computed by a method of a shared object
         # `self` handed to each call orders nothing by itself (what the loop sets on it does, above).
-        callee = {func.value} if isinstance(func, cst.Name) else set()  # (`migrate_device(d)` names no device)
-        if any(looks_shared(name) for name in facts.reads - per_item - modules - _OWNERS - callee):
+        if any(looks_shared(name) for name in facts.reads - per_item - modules - _OWNERS):
             return None  # a shared connection or stream handed to every call
         if self._never_suspends(call):
             return None  # an `async def` that never awaits: its calls cannot overlap
