@@ -20,13 +20,11 @@ _NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 #: Name fragments of objects that serve one operation at a time (a connection, a cursor, a
-#: stream, a lock, a device behind one link): two awaits sharing one of these are ordered,
-#: whatever else they do.
+#: stream, a lock): two awaits sharing one of these are ordered, whatever else they do.
 SHARED_RESOURCE_FRAGMENTS = (
     "conn", "session", "cursor", "db", "tx", "transaction", "lock", "sem", "stream", "writer",
     "reader", "ws", "websocket", "sock", "client", "channel", "chan", "pool", "file", "redis",
     "queue", "ctx", "context", "bus", "engine", "browser", "page", "driver", "proc", "pipe",
-    "device",
 )  # fmt: skip
 _SHARED_EXACT = frozenset({"self", "cls", "fp", "fh", "f", "q", "cur", "tr", "s"})
 
