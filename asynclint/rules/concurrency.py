@@ -756,7 +756,7 @@ class _DataSource:
             return None
         found: str | None = None
         for assignment in assignments:
-            node = assignment.node
+            node = assignment.node if isinstance(assignment, Assignment) else None
             if isinstance(node, cst.Param):
                 source = None if attributes else f"the parameter `{name.value}`"
             elif isinstance(node, cst.Name) and node in self.rule.ctx.tracker.values:
