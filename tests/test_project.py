@@ -149,12 +149,12 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
     (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_bytes(b"asynclint project index 6\nnull\n1 14\n\xff\xfe\t1\t2\tpkg.a\t2\n{}")  # not UTF-8
+    (cache / "index.txt").write_bytes(b"asynclint project index 8 (idle awaits)\nnull\n1 14\n\xff\xfe\t1\t2\tpkg.a\t2\n{}")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.txt").write_text("asynclint project index 5\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
     lines = _index_lines(cache)
-    assert (cache / "index.txt").read_text().startswith("asynclint project index 6\n") and len(lines) == 2
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 8 (idle awaits)\n") and len(lines) == 2
     written = (cache / "index.txt").read_text()
     _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
     for malformed in ((cache / "index.txt").read_text(), written + "]", written[:-1]):  # no number; infos too long, short
@@ -323,3 +323,102 @@ def test_an_async_generator_is_not_indexed_as_a_coroutine_function(tmp_path):
     index = build_index([str(tmp_path / "m.py"), str(tmp_path / "n.py")])
     assert index.kind("m.gen") == UNKNOWN and index.kind("m.coro") == ASYNC
     assert index.kind("n.gen") == ASYNC and index.kind("n.coro") == ASYNC
+
+
+def test_never_suspends_knows_the_async_defs_whose_own_code_never_awaits(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .a import shape as reexported\n",
+            "pkg/b.py": "async def idle(row):\n    return row\n",
+            "pkg/a.py": """
+                import asyncio
+
+                from .b import idle as reexported_idle
+
+                async def shape(row):
+                    async def later():
+                        await row.fetch()
+                    return row
+
+                async def waits(client):
+                    await client.get()
+
+                async def sleeps_only():
+                    await asyncio.sleep(0)
+
+                async def through_idle_ones(row):
+                    await shape(row)
+                    return await reexported_idle(row)
+
+                async def through_one_that_waits(row):
+                    await shape(row)
+                    await waits(row)
+
+                async def loops(rows):
+                    async for row in rows:
+                        pass
+
+                async def enters(lock):
+                    async with lock:
+                        pass
+
+                def sync():
+                    return 1
+
+                async def gen():
+                    yield 1
+
+                class Store:
+                    async def render(self, item):
+                        return str(item)
+
+                    async def save(self, item):
+                        await asyncio.sleep(0)
+
+                class Child(Store):
+                    pass
+            """,
+        },
+    )
+    files = [str(tmp_path / f"pkg/{name}.py") for name in ("__init__", "a", "b")]
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # uncached, cold, warm
+        index = build_index(files, cache_dir=cache)
+        assert index.never_suspends("pkg.a.shape") and index.never_suspends("pkg.reexported")
+        assert index.never_suspends("pkg.a.Store.render") and not index.never_suspends("pkg.a.sleeps_only")
+        assert index.never_suspends("pkg.a.through_idle_ones")
+        assert not index.never_suspends("pkg.a.shape.<locals>.later")
+        assert index.reaches("pkg.a.through_one_that_waits") == {"pkg.a.shape", "pkg.a.waits"}
+        assert index.reaches("pkg.a.through_idle_ones") == {"pkg.a.shape", "pkg.b.idle"}
+        assert index.reaches("pkg.a.waits") == index.reaches("pkg.a.sleeps_only") == frozenset()
+        for name in ("waits", "through_one_that_waits", "loops", "enters", "sync", "gen", "Store.save", "Child.render", "missing"):
+            assert not index.never_suspends(f"pkg.a.{name}"), name
+
+
+def test_a_callee_that_starts_awaiting_is_checked_again(tmp_path):
+    write(
+        tmp_path,
+        {
+            "helpers.py": "async def shape(row):\n    return row\n",
+            "main.py": "from helpers import shape\n\nasync def main(rows):\n    return [await shape(r) for r in rows]\n",
+        },
+    )
+    cache = str(tmp_path / "cache")
+    assert codes(tmp_path, "--select", "ASL301", "--cache-dir", cache) == []
+    write(tmp_path, {"helpers.py": "import asyncio\n\nasync def shape(row):\n    await asyncio.sleep(0)\n    return row\n"})
+    assert [c for _, _, c in codes(tmp_path, "--select", "ASL301", "--cache-dir", cache)] == ["ASL301"]
+
+
+def test_a_callee_whose_callee_starts_awaiting_is_checked_again(tmp_path):
+    write(
+        tmp_path,
+        {
+            "deep.py": "async def leaf(row):\n    return row\n",
+            "helpers.py": "from deep import leaf\n\nasync def shape(row):\n    return await leaf(row)\n",
+            "main.py": "from helpers import shape\n\nasync def main(rows):\n    return [await shape(r) for r in rows]\n",
+        },
+    )
+    cache = str(tmp_path / "cache")
+    assert codes(tmp_path, "--select", "ASL301", "--cache-dir", cache) == []
+    write(tmp_path, {"deep.py": "async def leaf(row):\n    await row.save()\n    return row\n"})
+    assert [c for _, _, c in codes(tmp_path, "--select", "ASL301", "--cache-dir", cache)] == ["ASL301"]

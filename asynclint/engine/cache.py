@@ -71,6 +71,10 @@ def index_digests(project: ProjectIndex) -> dict[str, str]:
             note(name, f"class {module}.{name} {entry['bases']}{ambiguous}")
             for method, kind in entry["methods"].items():
                 note(method, f"method {module}.{name}.{method} {kind}{ambiguous}")
+        for key in info.idle:  # (ASL301-303: awaiting an `async def` that never suspends overlaps nothing)
+            qualified = f"{module}.{key}"  # (what it awaits, in other modules too, decides both)
+            known = f"{project.never_suspends(qualified)} {sorted(project.reaches(qualified))}"
+            note(key.rsplit(".", 1)[-1], f"idle {qualified} {known}{ambiguous}")
         for alias, target in info.aliases.items():
             resolved = project.kind(target) == ASYNC
             note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous}")

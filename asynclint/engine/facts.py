@@ -145,7 +145,8 @@ class FileFacts:
     handlers: list[tuple[frozenset[str] | None, int]] = field(default_factory=list)
     #: ASL402: `await f(..., return_exceptions=True)` in async code, as a statement or assigned to
     #: a name the function may not read, in a function that cancels nothing: f's callee, for each
-    #: positional argument the final name of the call it starts (None: it starts none), block.
+    #: positional argument the final names of the calls it starts (None: it starts none; for
+    #: `*coros`, those of every list or comprehension the function assigns to `coros`), block.
     gathers: list[tuple[Callee, tuple[str | None, ...], int]] = field(default_factory=list)
     #: ASL503: blocks with a (sync) `with` in async code whose body can suspend.
     with_across_await: set[int] = field(default_factory=set)
@@ -709,7 +710,7 @@ class _Collector:
         }
         facts.loop_awaits = {found._replace(callee=callee(raw)) for raw, found in self.loop_awaits}
         facts.gathers = [
-            (callee(self.raw(call.func)), tuple(_started(arg) for arg in call.args), block)
+            (callee(self.raw(call.func)), tuple(name for arg in call.args for name in _started(arg, function)), block)
             for call, target, function, block in self.gathers
             if not _cancels(function) and (target == "_" or not _reads(function, target))
         ]
@@ -794,7 +795,23 @@ def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
     return found
 
 
-def _started(arg: ast.expr) -> str | None:
+def _started(arg: ast.expr, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str | None]:
+    """The final names of the calls a gathered argument starts (`f(x)`, `*(f(x) for ...)`, `*map(f, xs)`,
+    `*coros` with `coros = [f(x) for ...]` or `[f(), g()]` in the function's own code); None: none."""
+    if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name):
+        name = arg.value.id
+        found: list[str | None] = []
+        for node in _own_code(function):
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            if value is not None and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                values = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+                found += [_started_one(ast.Starred(v) if not isinstance(v, ast.Starred) else v) for v in values]
+        return found
+    return [_started_one(arg)]
+
+
+def _started_one(arg: ast.expr) -> str | None:
     """The final name of the call a gathered argument starts (`f(x)`, `*(f(x) for ...)`, `*map(f, xs)`); None: none."""
     star = isinstance(arg, ast.Starred)
     value = arg.value if isinstance(arg, ast.Starred) else arg

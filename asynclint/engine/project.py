@@ -55,17 +55,19 @@ class ModuleInfo:
     reads thousands and uses few.
     """
 
-    __slots__ = ("_functions", "_classes", "_aliases", "_stored")
+    __slots__ = ("_functions", "_classes", "_aliases", "_idle", "_stored")
 
     def __init__(
         self,
         functions: dict[str, str] | None = None,
         classes: dict[str, dict[str, Any]] | None = None,  # name -> {"bases": [...], "methods": {...}}
         aliases: dict[str, str] | None = None,  # bound name -> absolute qualified target
+        idle: dict[str, list[str]] | None = None,  # `async def`s that may never suspend -> what they await
     ) -> None:
         self._functions = {} if functions is None else functions
         self._classes = {} if classes is None else classes
         self._aliases = {} if aliases is None else aliases
+        self._idle = {} if idle is None else idle
         self._stored: tuple[str | bytes, str, str] | None = None
 
     @classmethod
@@ -80,7 +82,7 @@ class ModuleInfo:
         if self._stored is not None:
             text = self._stored[0]
             return text if isinstance(text, str) else text.decode()
-        return json.dumps([self.functions, self.classes, self.aliases], separators=(",", ":"))
+        return json.dumps([self.functions, self.classes, self.aliases, self.idle], separators=(",", ":"))
 
     @property
     def functions(self) -> dict[str, str]:
@@ -103,27 +105,42 @@ class ModuleInfo:
             self._decode()
         return self._aliases
 
+    @property
+    def idle(self) -> dict[str, list[str]]:
+        """Key (`f`, `Class.method`, `outer.<locals>.f`) -> the dotted names it awaits (`helper`,
+        `mod.helper`), for each `async def` whose own code has no `async for`/`async with` and
+        awaits only calls of dotted names (none at all: an empty list). It never suspends when
+        each of those never does (`ProjectIndex.never_suspends`, ASL301-303)."""
+        if self._stored is not None:
+            self._decode()
+        return self._idle
+
     def _decode(self) -> None:
         assert self._stored is not None
         text, path, module = self._stored
         self._stored = None
         try:
-            functions, classes, aliases = json.loads(text)
+            functions, classes, aliases, idle = json.loads(text)
             if not (isinstance(functions, dict) and isinstance(classes, dict) and isinstance(aliases, dict)):
+                raise ValueError(text)
+            if not (isinstance(idle, dict) and all(isinstance(v, list) for v in idle.values())):
                 raise ValueError(text)
         except (ValueError, TypeError):  # a corrupt cache entry is never trusted: the file is read again
             again = _read_batch([(path, module)]).get(path)
             fresh = again[1][1] if again is not None and again[1] is not None else ModuleInfo()
-            functions, classes, aliases = fresh.functions, fresh.classes, fresh.aliases
-        self._functions, self._classes, self._aliases = functions, classes, aliases
+            functions, classes, aliases, idle = fresh.functions, fresh.classes, fresh.aliases, fresh.idle
+        self._functions, self._classes, self._aliases, self._idle = functions, classes, aliases, idle
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModuleInfo):
             return NotImplemented
-        return (self.functions, self.classes, self.aliases) == (other.functions, other.classes, other.aliases)
+        mine, theirs = (self.functions, self.classes, self.aliases, self.idle), (other.functions, other.classes, other.aliases, other.idle)
+        return mine == theirs
 
     def __repr__(self) -> str:
-        return f"ModuleInfo(functions={self.functions!r}, classes={self.classes!r}, aliases={self.aliases!r})"
+        return (
+            f"ModuleInfo(functions={self.functions!r}, classes={self.classes!r}, aliases={self.aliases!r}, idle={self.idle!r})"
+        )
 
 
 def module_name(path: str | os.PathLike[str]) -> str:
@@ -203,25 +220,30 @@ class _Indexer:
     def _body(self, body: Iterable[ast.stmt], prefix: str, functions: dict[str, str]) -> None:
         for stmt in _flatten(body):
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                _define(functions, prefix + stmt.name, self._kind(stmt))
+                _define(functions, prefix + stmt.name, self._kind(stmt, prefix + stmt.name))
                 self._body(stmt.body, f"{prefix}{stmt.name}.<locals>.", functions)
             elif isinstance(stmt, ast.ClassDef) and not prefix:
                 methods: dict[str, str] = {}
                 for item in _flatten(stmt.body):
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        _define(methods, item.name, self._kind(item))
+                        _define(methods, item.name, self._kind(item, f"{stmt.name}.{item.name}"))
                 bases = [self._resolve(b) for b in stmt.bases]
                 entry = {"bases": [b for b in bases if b], "methods": methods}
                 if stmt.name in self.info.classes or stmt.name in functions:
                     functions[stmt.name] = UNKNOWN
                 self.info.classes[stmt.name] = entry
 
-    def _kind(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    def _kind(self, node: ast.FunctionDef | ast.AsyncFunctionDef, key: str) -> str:
         if not all(self._keeps_coroutine(d) for d in node.decorator_list):
             return UNKNOWN
         if isinstance(node, ast.FunctionDef):
             return SYNC
-        return UNKNOWN if self.may_yield and _is_generator(node) else ASYNC
+        if self.may_yield and _is_generator(node):
+            return UNKNOWN
+        awaited = _awaited_names(node)
+        if awaited is not None:
+            self.info.idle[key] = awaited  # (a name defined twice is UNKNOWN: `never_suspends` asks for ASYNC)
+        return ASYNC
 
     def _keeps_coroutine(self, decorator: ast.expr) -> bool:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -277,6 +299,40 @@ def _is_generator(node: ast.AST) -> bool:
             if kind not in _NESTED and kind not in _LEAVES:
                 stack.append(child)
     return False
+
+
+def _awaited_names(node: ast.AST) -> list[str] | None:
+    """The dotted names a function's own code (not nested functions, lambdas, classes) awaits
+    calls of (`await helper(x)`, `await asyncio.sleep(1)`), sorted; None when it has an `async
+    for`, an `async with`, or awaits anything else (a method of an object, a task)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        for child in ast.iter_child_nodes(stack.pop()):
+            kind = type(child)
+            if kind is ast.AsyncFor or kind is ast.AsyncWith:
+                return None
+            if kind is ast.Await:
+                call = child.value  # type: ignore[attr-defined]
+                name = _dotted(call.func) if isinstance(call, ast.Call) else None
+                if name is None:
+                    return None
+                found.add(name)
+            if kind not in _NESTED and kind not in _LEAVES:
+                stack.append(child)
+    return sorted(found)
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    """`a.b.c` as text; None for anything but names and attributes."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
 
 
 def parse_ast(source: bytes | str) -> ast.Module | None:
@@ -531,6 +587,55 @@ class ProjectIndex:
         """Defined here as an `async def` (not a generator, no unknown decorator)."""
         return self.kind(qualified) == ASYNC
 
+    def never_suspends(self, qualified: str, depth: int = 0) -> bool:
+        """An `async def` of the project that never lets other tasks run (`ModuleInfo.idle`): its
+        own code awaits nothing, or only such `async def`s of the project. A module function, a
+        nested one, or a method of the class that defines it (not inherited)."""
+        found = self._awaited(qualified, depth)
+        return found is not None and all(self.never_suspends(name, depth + 1) for name in found)
+
+    def reaches(self, qualified: str, depth: int = 0) -> frozenset[str]:
+        """The project `async def`s an `async def` awaits, and those they await in turn, as far
+        as `ModuleInfo.idle` tells (empty when it awaits anything else). Two calls that reach one
+        (a cached get-or-create helper) wait for the same thing: nothing to overlap (ASL302)."""
+        found = [name for name in self._awaited(qualified, depth) or () if self.kind(name) == ASYNC]
+        return frozenset(found).union(*(self.reaches(name, depth + 1) for name in found))
+
+    def _awaited(self, qualified: str, depth: int) -> list[str] | None:
+        """What an `async def` of the project awaits (`ModuleInfo.idle`), as qualified names;
+        None when it awaits anything else, or a name that resolves to nothing of the project."""
+        if depth > 8 or self.kind(qualified) != ASYNC:
+            return None
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            info = self.module(module)
+            if info is None:
+                continue
+            rest = parts[cut:]
+            key = ".".join(rest)
+            if key in info.functions or (rest[0] in info.classes and len(rest) == 2):
+                awaited = info.idle.get(key)
+                if awaited is None:
+                    return None
+                names = [self._qualify(info, module, name) for name in awaited]
+                return None if any(name is None for name in names) else names  # type: ignore[return-value]
+            target = info.aliases.get(rest[0])
+            if target is None or target == f"{module}.{rest[0]}":
+                return None
+            return self._awaited(".".join([target, *rest[1:]]), depth + 1)
+        return None
+
+    @staticmethod
+    def _qualify(info: ModuleInfo, module: str, name: str) -> str | None:
+        """A dotted name as spelled in `module`, qualified through its imports and definitions."""
+        root, _, rest = name.partition(".")
+        if root in info.aliases:
+            return info.aliases[root] + ("." + rest if rest else "")
+        if root in info.functions or root in info.classes:
+            return f"{module}.{name}"
+        return None  # a parameter, a local: anything
+
 
 def _names_ascii(info: ModuleInfo) -> bool:
     """Whether every name a module defines or binds is ASCII."""
@@ -695,7 +800,7 @@ class _IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 6"
+    HEADER = b"asynclint project index 8 (idle awaits)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -84,6 +84,54 @@ def suspends(nodes: Iterable[cst.CSTNode]) -> bool:
     return False
 
 
+#: Methods called for an effect that no later call reads: filling a collection, logging.
+_LOCAL_EFFECTS = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "discard", "remove", "pop", "clear"}
+    | {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"}
+)
+
+
+def sets_state(node: cst.CSTNode, own: set[str]) -> bool:
+    """Whether code sets state a later call may read, on something other than the `own` names.
+
+    An attribute assigned (`self.iteration = i`, `runner.vars[k] = v`), or a call made for its
+    effect alone (a statement `set_repeat_var(i)`, `self.vars.define("i", i)`): whatever it
+    changes, the next awaited call may read it through an object or a closure. Filling a
+    collection (`out.append(x)`, `d[k] = v`) and logging do not count; nor does anything done
+    to the `own` names (the loop's item and what is computed from it).
+    """
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _NESTED_SCOPES):
+            continue
+        targets: list[cst.BaseExpression] = []
+        if isinstance(current, cst.Assign):
+            targets = [t.target for t in current.targets]
+        elif isinstance(current, (cst.AugAssign, cst.AnnAssign)):
+            targets = [current.target]
+        for target in targets:
+            if _sets_attribute(target) and root_name(target) not in own:
+                return True
+        if isinstance(current, cst.Expr) and isinstance(current.value, cst.Call):
+            func = current.value.func
+            if final_name(func) not in _LOCAL_EFFECTS and root_name(func) not in own:
+                return True
+        stack.extend(current.children)
+    return False
+
+
+def _sets_attribute(target: cst.BaseExpression) -> bool:
+    """`a.b = ...`, `a.b[k] = ...`, `a[i].b = ...` (not `a[k] = ...`, a collection's item); in a tuple too."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_sets_attribute(e.value) for e in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _sets_attribute(target.value)
+    while isinstance(target, cst.Subscript):
+        target = target.value
+    return isinstance(target, cst.Attribute)
+
+
 def names_in(node: cst.CSTNode) -> list[cst.Name]:
     """Every Name node under `node`, itself included."""
     found: list[cst.Name] = []

@@ -443,7 +443,10 @@ CANCELLATION = frozenset(
 
 
 #: Calls whose failures are routinely ignored on purpose: closing, stopping, joining, cancelling.
-CLEANUP_FRAGMENTS = ("close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release", "unsubscribe", "finalize")
+CLEANUP_FRAGMENTS = (
+    "close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release",
+    "unsubscribe", "finalize", "unload", "teardown",
+)  # fmt: skip
 
 
 GATHER = ("asyncio.gather", "asyncio.tasks.gather")
@@ -452,6 +455,15 @@ GATHER = ("asyncio.gather", "asyncio.tasks.gather")
 def is_cleanup(name: str) -> bool:
     """Whether a called name is a clean-up (closing, joining...): its failures are routinely ignored."""
     return any(fragment in name.lower() for fragment in CLEANUP_FRAGMENTS)
+
+
+def wraps_in_task(name: str) -> bool:
+    """A called name that wraps a coroutine in a task started at once: `create_task`, `ensure_future`,
+    an eager-task factory (`create_eager_task`, `hass.async_create_task`...)."""
+    lowered = name.lower()
+    if lowered == "ensure_future":
+        return True
+    return lowered.endswith("_task") and any(word in lowered for word in ("create", "eager", "spawn", "background"))
 
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})

@@ -206,6 +206,8 @@ class ConcurrencyScreen(Screen):
 
 
 class AwaitInLoopScreen(ConcurrencyScreen):
+    uses_project_index = True  # an awaited project `async def` that never awaits is no finding
+
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         # A loop's await calls a function (a module's; in a comprehension, an item's method too),
@@ -231,6 +233,8 @@ class AwaitInLoopScreen(ConcurrencyScreen):
 
 
 class SequentialAwaitsScreen(ConcurrencyScreen):
+    uses_project_index = True  # an awaited project `async def` that never awaits is no finding
+
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         return {block for a, b, block in facts.awaited_pairs if _names.may_run_together(a) and _names.may_run_together(b)}
@@ -239,6 +243,7 @@ class SequentialAwaitsScreen(ConcurrencyScreen):
 class UnboundedGatherScreen(ConcurrencyScreen):
     requires_async_def = False
     triggers = ("gather",)
+    uses_project_index = True  # a gathered project `async def` that never awaits is no finding
 
 
 # --- ASL4xx: cancellation and errors ------------------------------------------------------------

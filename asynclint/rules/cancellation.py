@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 import libcst as cst
-from libcst.metadata import FunctionScope, ScopeProvider
+from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext, dotted
@@ -196,17 +196,26 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
     )
 
 
-def _starts_work(arg: cst.Arg) -> bool:
-    """A gathered argument that starts work: a call, or a comprehension or `map` of calls, not a cleanup."""
-    value = arg.value
-    if isinstance(value, (cst.GeneratorExp, cst.ListComp)):
-        value = value.elt
-    elif isinstance(value, cst.Call) and arg.star and isinstance(value.func, cst.Name) and value.func.value == "map":
-        value = value.args[0].value if value.args else value
-        return not _names.is_cleanup(final_name(value))
+def _starts_work_call(value: cst.BaseExpression) -> bool:
+    """A call that starts work, not a clean-up (`close()`, `stop()`...), also inside a task factory."""
     if not isinstance(value, cst.Call):
         return False  # tasks or futures already running: waiting for them, whatever happens, is the point
-    return not _names.is_cleanup(final_name(value.func))
+    name = final_name(value.func)
+    if _names.wraps_in_task(name) and value.args and isinstance(value.args[0].value, cst.Call):
+        return _starts_work_call(value.args[0].value)  # `create_task(conn.close())` is a clean-up too
+    return not _names.is_cleanup(name)
+
+
+def _starts_work(value: cst.BaseExpression, star: bool) -> bool:
+    """A gathered argument (or what a starred name holds) that starts work: a call, or a
+    comprehension, literal list or `map` of calls, not a clean-up."""
+    if isinstance(value, (cst.GeneratorExp, cst.ListComp)):
+        return _starts_work_call(value.elt)
+    if star and isinstance(value, (cst.List, cst.Tuple)):
+        return any(_starts_work_call(element.value) for element in value.elements)
+    if isinstance(value, cst.Call) and star and isinstance(value.func, cst.Name) and value.func.value == "map":
+        return bool(value.args) and not _names.is_cleanup(final_name(value.args[0].value))
+    return _starts_work_call(value)
 
 
 class DiscardedGatherExceptions(DiscardedGatherExceptionsScreen, Rule):
@@ -214,10 +223,12 @@ class DiscardedGatherExceptions(DiscardedGatherExceptionsScreen, Rule):
 
     Fires when the awaited gather is a statement of its own, or is assigned to `_` or to a
     local variable that is never read, and it starts work there: it gathers calls (directly,
-    or a comprehension or `map` of them). Left alone: gathering tasks or futures that are
-    already running, gathering clean-up calls (`close()`, `join()`, `cancel()`, ...), and any
-    gather in a function that cancels something: waiting for everything to finish whatever
-    happens is the point there.
+    or a comprehension or `map` of them, or `*coros` where the function binds `coros` once to
+    a list or a comprehension of calls: freshly made observers, emits, notifications). Left
+    alone: gathering tasks or futures that are already running, gathering clean-up calls
+    (`close()`, `join()`, `cancel()`, ..., also wrapped in `create_task()`, `ensure_future()`
+    or an eager-task factory), and any gather in a function that cancels something: waiting
+    for everything to finish whatever happens is the point there.
 
     ## Why is this bad?
     With `return_exceptions=True`, `gather()` returns the exceptions among the results
@@ -287,7 +298,26 @@ class DiscardedGatherExceptions(DiscardedGatherExceptionsScreen, Rule):
             for arg in call.args
         ):
             return False
-        return any(_starts_work(arg) for arg in call.args if arg.keyword is None)
+        return any(self._starts_work(arg) for arg in call.args if arg.keyword is None)
+
+    def _starts_work(self, arg: cst.Arg) -> bool:
+        """`_starts_work`, where `*coros` is a local name bound once to freshly made coroutines."""
+        value = arg.value
+        if arg.star == "*" and isinstance(value, cst.Name):
+            bound = self._bound_once(value)  # (`tasks = list(running)` holds what runs already)
+            return isinstance(bound, (cst.GeneratorExp, cst.ListComp, cst.List, cst.Tuple)) and _starts_work(bound, star=True)
+        return _starts_work(value, star=bool(arg.star))
+
+    def _bound_once(self, name: cst.Name) -> cst.BaseExpression | None:
+        """What a function's local name is bound to, when it is bound once, by a plain assignment."""
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if not isinstance(scope, FunctionScope):
+            return None
+        assignments = list(scope[name.value])
+        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
+            return None
+        node = assignments[0].node
+        return self.ctx.tracker.values.get(node) if isinstance(node, cst.Name) else None
 
     VALID = (
         Valid(

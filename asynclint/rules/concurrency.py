@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -22,8 +23,10 @@ from asynclint.rules._flow import (
     looks_shared,
     names_in,
     root_name,
+    sets_state,
 )
-from asynclint.rules._match import resolve
+from asynclint.rules._coroutines import PROJECT, CoroutineResolver
+from asynclint.rules._match import resolve, site_for
 from asynclint.rules._screens import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
 
 GATHER_ADVICE = {
@@ -66,6 +69,18 @@ def _iter_text(rule: Rule, iterable: cst.BaseExpression) -> str:
     return f"({text})"
 
 
+_ON_CONFIGURATION = re.compile(r"validat|from_config", re.IGNORECASE)
+
+
+def _works_on_configuration(callee: str) -> bool:
+    """`async_validate_config_item`, `async_from_config`: a callee that validates, or builds from configuration."""
+    return _ON_CONFIGURATION.search(callee) is not None
+
+
+#: The method's own object: handing it to each call does not make the calls share a resource.
+_OWNERS = frozenset({"self", "cls"})
+
+
 @dataclass(frozen=True)
 class _Loop:
     """One `for` loop (or comprehension) seen from its single await."""
@@ -83,6 +98,16 @@ class ConcurrencyRule(ConcurrencyScreen, Rule):
         """Names in `facts` that are imported modules (`asyncio` in `asyncio.wait_for`): not objects."""
         return imported_modules(self, at, facts.touched)
 
+    def _never_suspends(self, call: cst.Call) -> bool:
+        """Whether the callee is a project `async def` that never suspends (the project index says)."""
+        found = self._project_coroutine(call)
+        return found is not None and self.ctx.project.never_suspends(found)
+
+    def _project_coroutine(self, call: cst.Call) -> str | None:
+        """The qualified name of the project `async def` a call calls, if it resolves to one."""
+        found = CoroutineResolver(self).call(call, site_for(self, call.func, call))
+        return found.name if found is not None and found.source == PROJECT else None
+
 
 class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
     """Checks for `await` in a loop whose iterations do not depend on each other.
@@ -91,11 +116,17 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
     each call to finish before starting the next. The rule fires only when each iteration's
     await hands the loop variable (or what is computed from it) to a function, nothing an
     iteration writes is read by a later one, the loop has no `break`/`continue`/`return`
-    after its await, and nothing in it sleeps, locks or waits. Left alone: awaited methods of
+    after its await, and nothing in it sleeps, locks or waits. Left alone: a callee that is a
+    project `async def` whose own code never awaits (nothing to overlap); loops whose steps set
+    state a later call may read (`self.iteration = i`, a statement call such as
+    `set_repeat_var(i)`; filling a collection or logging does not count); callees that
+    validate, or build from configuration (`async_validate_config(c)`, `async_from_config(c)`:
+    CPU work that rarely suspends, and a task each costs more than it saves); awaited methods of
     an object, shared (`conn.execute(row)`, `self.save(x)`) or each item's own
     (`listener.notify(e)`, `site.start()`), since dispatching and starting things in turn is
     usually the point; loops whose variable holds code (`handler`, `hook`, `step`...); calls
-    handed a name that looks like a connection, stream or lock; `async for`, `while` and
+    handed a name that looks like a connection, stream or lock (handing `self` to each call
+    orders nothing by itself); `async for`, `while` and
     loops with several awaits. In a comprehension, which collects values, a method of each
     item is reported (`[await c.payload() for c in children]`).
 
@@ -183,6 +214,8 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
             if (stmt_facts.reads - defined) & carried:
                 return None  # reads what an earlier iteration wrote
             holds_await = the_await in stmt_facts.awaits
+            if not holds_await and sets_state(stmt, per_item):
+                return None  # `self.iteration = i; await run()`: the call may read what the step set
             await_seen = await_seen or holds_await
             if stmt_facts.exits and await_seen:
                 return None  # a break/continue/return/raise after the await may depend on it
@@ -221,8 +254,13 @@ class AwaitInLoop(AwaitInLoopScreen, ConcurrencyRule):
         modules = self.modules(call, facts)
         if facts.receivers - per_item - modules:
             return None  # an argument computed by a method of a shared object
-        if any(looks_shared(name) for name in facts.reads - per_item - modules):
+        # `self` handed to each call orders nothing by itself (what the loop sets on it does, above).
+        if any(looks_shared(name) for name in facts.reads - per_item - modules - _OWNERS):
             return None  # a shared connection or stream handed to every call
+        if self._never_suspends(call):
+            return None  # an `async def` that never awaits: its calls cannot overlap
+        if _works_on_configuration(final_name(call.func)):
+            return None  # validating or building from configuration: CPU work that rarely suspends
         return call
 
     def _bound_to_object(self, name: cst.Name) -> bool:
@@ -347,6 +385,9 @@ class _Candidate:
     assign: cst.Assign
     call: cst.Call
     facts: Facts
+    #: The project `async def` it calls, and those that one awaits in the end (`ProjectIndex.reaches`).
+    coroutine: str | None
+    reaches: frozenset[str]
 
 
 class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
@@ -359,7 +400,10 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
     connection, stream or lock, and neither call sleeps, locks, waits or closes. Calls whose
     name says they do something (`create_…`, `send_…`, `update_…`, `start_…`...) rather than
     fetch something are left alone, as are bare `await f()` statements: both are made for
-    their effects, whose order the syntax cannot show to be free.
+    their effects, whose order the syntax cannot show to be free. So is a call of a project
+    `async def` whose own code never awaits (an in-memory lookup): it has nothing to overlap;
+    and so are two calls of project `async def`s that both await one project `async def` in
+    the end (a cached get-or-create helper): the second waits for what the first awaited.
 
     ## Why is this bad?
     `a = await get_user(uid)` then `b = await get_orders(uid)` waits for the user before it
@@ -418,8 +462,12 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
         facts = facts_of([assign])
         if len(facts.awaits) != 1 or any(_names.is_ordering_call(name) for name in facts.callees):
             return None
+        found = self._project_coroutine(call)
+        if found is not None and self.ctx.project.never_suspends(found):
+            return None  # a project `async def` that never awaits: it has nothing to overlap
+        reaches = self.ctx.project.reaches(found) if found is not None else frozenset()
         # Receivers and shared arguments are compared pairwise: one object used by two statements orders them.
-        return _Candidate(stmt, assign, call, facts)
+        return _Candidate(stmt, assign, call, facts, found, reaches)
 
     def _independent(self, run: list[_Candidate], new: _Candidate) -> bool:
         for earlier in run:
@@ -432,6 +480,8 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
             shared = (first.touched & second.touched) - modules
             if any(looks_shared(name) for name in shared):
                 return False
+            if earlier.reaches & new.reaches or earlier.coroutine in new.reaches or new.coroutine in earlier.reaches:
+                return False  # both wait for one project `async def` (a cached get-or-create helper)
         return True
 
     def _report_run(self, block: cst.IndentedBlock, run: list[_Candidate]) -> None:
@@ -502,15 +552,23 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
 
 
 class UnboundedGather(UnboundedGatherScreen, ConcurrencyRule):
-    """Checks for `asyncio.gather(*(f(x) for x in xs))` over a collection of unknown size.
+    """Checks for `asyncio.gather(*(f(x) for x in xs))` where the number of items comes from data.
 
-    Fires when the gathered coroutines come from a comprehension, a `map()` or a list built
-    elsewhere, over something that is not a literal collection or a literal `range()`, and
-    nothing in the module mentions a semaphore or a limiter. This rule is in preview: select
-    it with `--select ASL303`.
+    Fires when the gathered coroutines come from a comprehension or a `map()` whose items
+    come from data the code does not bound: a parameter of the function (`urls`, `msg["ids"]`),
+    or what a query, a request or a file returned (`rows = await conn.fetch(...)`,
+    `await resp.json()`, `json.load(f)`, `cursor.fetchall()`), directly or through
+    `enumerate()`, `zip()`, `sorted()`, `.items()`, a filtering comprehension... The gathered
+    call must do I/O: left alone are already-running tasks and futures, waits on events
+    (`event.wait()`, `wait_for(...)`), clean-ups of what exists (`close()`, `disconnect()`,
+    `unload()`...), also wrapped in `create_task()`, and project `async def`s that never await
+    (pure in-memory work). Collections the code builds or owns (`self.entries`, a literal, a
+    registry's values, a config entry's options) are small by construction and left alone,
+    as is every module that mentions a semaphore or a limiter. This rule is in preview:
+    select it with `--select ASL303`.
 
     ## Why is this bad?
-    Gathering one coroutine per item starts all of them at once: ten thousand items open ten
+    Gathering one coroutine per item starts all of them at once: ten thousand rows open ten
     thousand connections, exhaust file descriptors, or trip the server's rate limit. Bound the
     concurrency with an `asyncio.Semaphore` acquired in the worker, or process the items in
     chunks.
@@ -518,12 +576,12 @@ class UnboundedGather(UnboundedGatherScreen, ConcurrencyRule):
 
     code = "ASL303"
     name = "unbounded-gather"
-    message = "`gather()` starts one task per item of a collection of unknown size at once; bound it with a semaphore"
+    message = "`gather()` starts one task per item of {source}, however many there are; bound it with a semaphore"
     default_enabled = False
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._candidates: list[cst.Call] = []
+        self._candidates: list[tuple[cst.Call, str]] = []
         self._limited = False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -535,25 +593,53 @@ class UnboundedGather(UnboundedGatherScreen, ConcurrencyRule):
         if resolve(self, node.func) != "asyncio.gather" or not self.ctx.tracker.in_live_code():
             return
         for arg in node.args:
-            if arg.star == "*" and self._unbounded(arg.value):
-                self._candidates.append(node)
+            source = self._unbounded(arg.value) if arg.star == "*" else None
+            if source is not None:
+                self._candidates.append((node, source))
                 return
 
-    def _unbounded(self, gathered: cst.BaseExpression) -> bool:
+    def _unbounded(self, gathered: cst.BaseExpression) -> str | None:
+        """What the gathered items come from, when it is data of unbounded size and each item does I/O."""
         if isinstance(gathered, (cst.GeneratorExp, cst.ListComp)):
-            return not _small(self, gathered.for_in.iter)
+            clause = gathered.for_in
+            if clause.inner_for_in is not None or not self._does_io(gathered.elt):
+                return None
+            if any(_small_by_construction(name) for name in facts_of([clause.target]).reads):
+                return None  # `for device in ...`, `for state in ...`: a home's devices, a scene's states
+            return _DataSource(self).of(clause.iter)
         if isinstance(gathered, cst.Call) and resolve(self, gathered.func) == "builtins.map" and len(gathered.args) == 2:
-            return not _small(self, gathered.args[1].value)
-        return False
+            function = gathered.args[0].value
+            if _names.is_cleanup(final_name(function)) or not isinstance(function, (cst.Name, cst.Attribute)):
+                return None
+            return _DataSource(self).of(gathered.args[1].value)
+        return None
+
+    def _does_io(self, element: cst.BaseExpression) -> bool:
+        """A call that may do I/O: not a clean-up or a wait (a task's too), not an `async def` that never awaits."""
+        if not isinstance(element, cst.Call):
+            return False  # a task or a future, already running
+        name = final_name(element.func)
+        if _names.wraps_in_task(name):
+            inner = element.args[0].value if element.args else None
+            return isinstance(inner, cst.Call) and self._does_io(inner)
+        if _names.is_cleanup(name) or _names.is_ordering_call(name):
+            return False  # `conn.close()`, `event.wait()`, `wait_for(...)`: nothing starts
+        if "executor" in name.lower() or name == "to_thread":
+            return False  # a thread pool's workers bound it already
+        return not self._never_suspends(element)
 
     def finish(self) -> None:
         if self._limited:
             return
-        for call in self._candidates:
-            self.report(call)
+        for call, source in self._candidates:
+            self.report(call, source=source)
 
     VALID = (
         Valid("import asyncio\n\nasync def main(f):\n    await asyncio.gather(*(f(x) for x in [1, 2, 3]))\n"),
+        Valid(
+            "import asyncio\n\nasync def close_all(self):\n"
+            "    await asyncio.gather(*(c.close() for c in self.connections))\n"
+        ),
         Valid(
             "import asyncio\n\nsem = asyncio.Semaphore(10)\n\nasync def fetch(url):\n    async with sem:\n        ...\n\n"
             "async def main(urls):\n    await asyncio.gather(*(fetch(u) for u in urls))\n"
@@ -563,32 +649,143 @@ class UnboundedGather(UnboundedGatherScreen, ConcurrencyRule):
         Invalid(
             "import asyncio\n\nasync def main(fetch, urls):\n    await asyncio.gather(*(fetch(u) for u in urls))\n",
             line=4,
+            message=(
+                "`gather()` starts one task per item of the parameter `urls`, however many there are; "
+                "bound it with a semaphore"
+            ),
             use_instead=(
                 "import asyncio\n\nasync def main(fetch, urls):\n    sem = asyncio.Semaphore(20)\n\n"
                 "    async def bounded(u):\n        async with sem:\n            return await fetch(u)\n\n"
                 "    await asyncio.gather(*(bounded(u) for u in urls))\n"
             ),
         ),
+        Invalid(
+            "import asyncio\n\nasync def sync_rows(conn, push):\n    rows = await conn.fetch('SELECT id FROM items')\n"
+            "    await asyncio.gather(*(push(r) for r in rows))\n",
+            line=5,
+            message=(
+                "`gather()` starts one task per item of what `conn.fetch()` returned, however many there are; "
+                "bound it with a semaphore"
+            ),
+        ),
     )
 
 
-_SMALL_RANGE = 100
+#: Calls that keep the items of the iterable(s) they are given (as many, or fewer).
+_PASS_THROUGH = frozenset(
+    {"builtins.enumerate", "builtins.zip", "builtins.sorted", "builtins.list", "builtins.set", "builtins.tuple"}
+    | {"builtins.reversed", "builtins.filter", "builtins.iter", "itertools.chain", "itertools.islice"}
+    | {"builtins.range", "builtins.len"}  # `range(count)`, `range(len(rows))`: as many as the parameter says
+)
+#: Methods that give a collection's items, or a copy of them.
+_VIEWS = frozenset({"items", "values", "keys", "copy"})
+#: Methods that read data from a file, a response or a cursor.
+_READ_METHODS = frozenset({"readlines", "fetchall", "fetchmany", "json"})
+#: Functions that read data from a file or a text.
+_READERS = frozenset(
+    {"json.load", "json.loads", "yaml.safe_load", "yaml.load", "csv.reader", "csv.DictReader"}
+    | {"tomllib.load", "tomllib.loads", "pickle.load", "pickle.loads"}
+)
 
 
-def _small(rule: Rule, iterable: cst.BaseExpression) -> bool:
-    """A literal collection, a literal `range()`, or a name bound only to one of those."""
-    if isinstance(iterable, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
-        return all(not isinstance(e, (cst.StarredElement, cst.StarredDictElement)) for e in iterable.elements)
-    if isinstance(iterable, cst.Call) and resolve(rule, iterable.func) == "builtins.range":
-        return all(isinstance(a.value, cst.Integer) and int(a.value.value, 0) <= _SMALL_RANGE for a in iterable.args)
-    if isinstance(iterable, cst.Name):
-        scope = rule.get_metadata(ScopeProvider, iterable, None)
+class _DataSource:
+    """Where a gathered iterable's items come from, when that is data of unbounded size.
+
+    Data: a parameter of the function (not `self`/`cls`; a subscript of one, `msg["ids"]`, too),
+    or what an awaited call or a read returned (`await api.devices()`, `json.load(f)`), and
+    anything taken from those (`rows["items"]`, `page.results`, a comprehension over them).
+    Anything else (an attribute of a parameter or of `self`, a module constant, a local built
+    from literals, a sync call's result) the code owns, and its size is known to it.
+    """
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.seen: set[str] = set()
+
+    def of(self, expr: cst.BaseExpression, attributes: bool = False) -> str | None:
+        rule = self.rule
+        if isinstance(expr, cst.Await):
+            call = expr.expression
+            if not isinstance(call, cst.Call) or final_name(call.func) in _names.NOT_SEQUENTIAL:
+                return None  # what a gather returned: as many as the code gave it
+            if _small_by_construction(final_name(call.func)):
+                return None  # `await api.get_devices()`
+            return f"what `{_callee_text(rule, call)}` returned"
+        if isinstance(expr, cst.Call):
+            qualified = resolve(rule, expr.func)
+            if qualified in _PASS_THROUGH:
+                return next((s for a in expr.args if (s := self.of(a.value)) is not None), None)
+            name = final_name(expr.func)
+            if isinstance(expr.func, cst.Attribute) and name in _VIEWS and not expr.args:
+                return self.of(expr.func.value)
+            if (name in _READ_METHODS and isinstance(expr.func, cst.Attribute)) or qualified in _READERS:
+                return f"what `{_callee_text(rule, expr)}` read"
+            return None
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            clause = expr.for_in
+            if clause.inner_for_in is not None or any(self._kept_by_membership(test.test) for test in clause.ifs):
+                return None  # `[r for r in records if r.name in wanted]`: no more than `wanted` holds
+            return self.of(clause.iter)
+        if isinstance(expr, cst.Subscript):
+            return self.of(expr.value, attributes)
+        if isinstance(expr, cst.Attribute):
+            # `page.items` of fetched data; never of a parameter (`entry.options`) or of `self`.
+            return self.of(expr.value, attributes=True)
+        if isinstance(expr, cst.Name):
+            return self._name(expr, attributes)
+        return None
+
+    def _kept_by_membership(self, test: cst.BaseExpression) -> bool:
+        """A filter `x in wanted` (in an `and` too) where `wanted` is no data: it bounds what passes."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            return self._kept_by_membership(test.left) or self._kept_by_membership(test.right)
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return False
+        target = test.comparisons[0]
+        return isinstance(target.operator, cst.In) and _DataSource(self.rule).of(target.comparator) is None
+
+    def _name(self, name: cst.Name, attributes: bool) -> str | None:
+        if name.value in self.seen or name.value in _OWNERS or _small_by_construction(name.value):
+            return None
+        self.seen.add(name.value)
+        scope = self.rule.get_metadata(ScopeProvider, name, None)
         if scope is None:
-            return False
-        assignments = list(scope[iterable.value])
-        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
-            return False
-        bound = assignments[0].node
-        value = rule.ctx.tracker.values.get(bound) if isinstance(bound, cst.Name) else None
-        return value is not None and not isinstance(value, cst.Name) and _small(rule, value)
-    return False
+            return None
+        assignments = list(scope[name.value])
+        if not assignments or not all(isinstance(a, Assignment) for a in assignments):
+            return None
+        found: str | None = None
+        for assignment in assignments:
+            node = assignment.node if isinstance(assignment, Assignment) else None
+            if isinstance(node, cst.Param):
+                source = None if attributes else f"the parameter `{name.value}`"
+            elif isinstance(node, cst.Name) and node in self.rule.ctx.tracker.values:
+                source = self.of(self.rule.ctx.tracker.values[node])
+            else:
+                source = None
+            if source is None:
+                return None  # one binding the code owns: it may well be the one gathered
+            found = found or source
+        return found
+
+
+#: Name fragments of things a deployment has a handful of, by construction: devices and their
+#: entities, a scene's states, configured accounts, hosts and platforms, network interfaces.
+_SMALL_BY_CONSTRUCTION = (
+    "device", "entit", "state", "config", "account", "vehicle", "module", "interface", "adapter", "address",
+    "coordinator", "platform", "domain", "agent", "provider", "handler", "updater", "health", "entry", "entries",
+    "host", "server", "node", "hub", "bridge", "zone", "trackable", "integration", "component", "subentr",
+    "_ip", "lock",
+)  # fmt: skip
+
+
+def _small_by_construction(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in ("ip", "ips") or any(fragment in lowered for fragment in _SMALL_BY_CONSTRUCTION)
+
+
+def _callee_text(rule: Rule, call: cst.Call) -> str:
+    """`conn.fetch()` for `conn.fetch("SELECT ...")`: how the message names a call."""
+    func = call.func
+    text = rule.ctx.code_for(func) if isinstance(func, (cst.Name, cst.Attribute)) else final_name(func)
+    return f"{text}()"
