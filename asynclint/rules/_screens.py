@@ -227,6 +227,7 @@ class UnboundedGatherScreen(ConcurrencyScreen):
 
 class SwallowedCancellationScreen(Screen):
     requires_async_def = True
+    uses_project_index = True  # a handler may call a project function that always raises
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
