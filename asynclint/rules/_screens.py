@@ -281,6 +281,7 @@ class ThreadLockAcrossAwaitScreen(Screen):
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A `with` across an await, and a thread lock made somewhere in the file.
+        # A `with` across an await, and a thread lock made somewhere in the file. The whole file is
+        # read then: a class attribute's lock may be rebound by a subclass anywhere in it.
         locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        return set(facts.with_across_await) if not facts.called_names.isdisjoint(locks) else set()
+        return None if facts.with_across_await and not facts.called_names.isdisjoint(locks) else set()
