@@ -221,15 +221,20 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
         if not self.ctx.in_async_code() or not suspends([original_node.body]):
             return
         function = self.ctx.tracker.current_function()
-        if function is None or self._not_own_cancellation(original_node.body):
+        if function is None:
             return
         reaped = _awaited_names(original_node.body) & self._cancelled.get(function, set())
+        not_own: bool | None = None
         for handler in original_node.handlers:
             caught = self._caught(handler)
             if caught is None or _reraises(handler, self._raises) or _hands_on(handler):
                 continue
             if caught != "BaseException" and reaped:
                 continue  # cancelling a task, then awaiting it to let it finish: the idiom
+            if not_own is None:
+                not_own = self._not_own_cancellation(original_node.body)
+            if not_own:
+                return
             goes_on = _goes_on(function, original_node, handler)
             redelivered = self._redelivered(caught)
             if redelivered and not goes_on:
