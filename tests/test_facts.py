@@ -354,3 +354,21 @@ def test_legacy_run_loop_reads_every_block_that_mentions_the_loop():
     # `loop` is used for more than one run in `other()`: only the local loop is reported.
     found = lint_source(LOOPS, "m.py", Config(select=("ASL501",))).diagnostics
     assert [d.line for d in found] == [21]
+
+
+def test_asl401_keeps_the_methods_of_the_class_that_cancel_the_task_a_handler_reaps():
+    from asynclint.engine.facts import reduced_source
+    from asynclint.rules.cancellation import SwallowedCancellation
+
+    source = (
+        b"import asyncio\n\n\nclass Conn:\n    def fail(self):\n        self._reader.cancel()\n\n"
+        b"    def other(self):\n        return 1\n\n    async def wait(self):\n        try:\n            await self._reader\n"
+        b"        except asyncio.CancelledError:\n            pass\n"
+    )
+    facts = facts_of_source(source, "m", False)
+    assert facts is not None
+    blocks = SwallowedCancellation.screen(facts, None, {})  # type: ignore[arg-type]
+    assert blocks is not None
+    lines = reduced_source(source, facts, blocks).decode().splitlines()
+    assert lines[5] == "        self._reader.cancel()"  # kept: it makes `await self._reader` a reap
+    assert lines[7] == "    def other(): pass"

@@ -139,6 +139,8 @@ class FileFacts:
     #: raises (nor throws the exception on) nor uses the exception it binds: what its types may
     #: resolve to (None: a bare `except:`).
     handlers: list[tuple[frozenset[str] | None, int]] = field(default_factory=list)
+    #: ASL401: blocks calling `x.y.cancel()` (a method may cancel the task another method reaps).
+    cancelling: set[int] = field(default_factory=set)
     #: ASL402: `await f(..., return_exceptions=True)` in async code, as a statement or assigned to
     #: a name the function may not read, in a function that cancels nothing: f's callee, for each
     #: positional argument the final name of the call it starts (None: it starts none), block.
@@ -256,6 +258,7 @@ class _Collector:
         #: The bodies of `try` statements with handlers (ASL302 leaves their order alone), by id.
         self.guarded: set[int] = set()
         self.handlers: list[tuple[list[_Raw] | None, int]] = []
+        self.cancelling: set[int] = set()
 
     # Callees.
     def raw(self, expr: ast.expr) -> _Raw:
@@ -463,6 +466,8 @@ class _Collector:
                 if keyword.arg:
                     self.async_keywords.setdefault(keyword.arg, set()).add(self.block)
         final = raw.parts[-1] if raw.parts else raw.root
+        if final == "cancel" and len(raw.parts) > 1:
+            self.cancelling.add(self.block)
         if final in ("append", "insert") and len(raw.parts) == 1 and raw.root and node.args:
             added = node.args[0 if final == "append" else min(1, len(node.args) - 1)]
             if isinstance(added, ast.Call):
@@ -663,6 +668,7 @@ class _Collector:
             for call, target, function, block in self.gathers
             if not _cancels(function) and (target == "_" or not _reads(function, target))
         ]
+        facts.cancelling = self.cancelling
         facts.handlers = [
             (None if types is None else frozenset(n for r in types for n in callee(r).names), block)
             for types, block in self.handlers

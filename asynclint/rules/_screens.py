@@ -231,7 +231,10 @@ class SwallowedCancellationScreen(Screen):
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        return {block for types, block in facts.handlers if types is None or not types.isdisjoint(_names.CANCELLATION)}
+        found = {block for types, block in facts.handlers if types is None or not types.isdisjoint(_names.CANCELLATION)}
+        # A handler's method needs the methods of its class that cancel a task (`self._task.cancel()`).
+        classes = {facts.blocks[b].parent for b in found if b in facts.blocks} - {positions.MODULE}
+        return found | {b for b in facts.cancelling if b in facts.blocks and facts.blocks[b].parent in classes}
 
 
 class DiscardedGatherExceptionsScreen(Screen):

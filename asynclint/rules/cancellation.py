@@ -159,6 +159,24 @@ def _waits_forever(call: cst.Call) -> bool:
     )
 
 
+def _cancelled_attributes(cls: cst.ClassDef) -> set[str]:
+    """`x` for every `self.x.cancel()` in the methods of a class (`self`: each method's first parameter)."""
+    found: set[str] = set()
+    for method in cls.body.body:
+        receiver = self_name(method) if isinstance(method, cst.FunctionDef) else None
+        if receiver is None or not isinstance(method, cst.FunctionDef):
+            continue
+        stack: list[cst.CSTNode] = [method.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "cancel":
+                target = node.func.value
+                if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == receiver:
+                    found.add(target.attr.value)
+            stack.extend(node.children)
+    return found
+
+
 class SwallowedCancellation(SwallowedCancellationScreen, Rule):
     """Checks for `except` clauses in async code that catch cancellation and do not re-raise it.
 
@@ -173,10 +191,11 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
 
     Left alone, because the cancellation caught there is not (or not only) the task's own:
     the cancel-then-reap idiom, a `try` that awaits a task the same function cancelled
-    (`task.cancel()`, then `try: await task` / `except CancelledError: pass`), and a `try`
-    that only awaits existing tasks or futures (`await self._task`), only awaits
-    `asyncio.shield(...)` (the asyncio docs' way to ignore cancellation on purpose), or only
-    waits forever (`await sleep(math.inf)`: cancellation is how it ends). Code inside a trio
+    (`task.cancel()`, then `try: await task` / `except CancelledError: pass`, also split
+    across methods: `await self._task` where a method of the class calls
+    `self._task.cancel()`), and a `try` that only awaits such tasks, `asyncio.shield(...)`
+    (the asyncio docs' way to ignore cancellation on purpose), or a sleep that never ends
+    (`await sleep(math.inf)`: cancellation is how it ends). Code inside a trio
     or anyio `with CancelScope(shield=True):` cannot be cancelled from outside. With trio and
     anyio, whose cancellation is delivered again at the next checkpoint, a handler is reported
     only when the task goes on: the `try` is in a loop, or the handler or code after it awaits.
@@ -210,6 +229,8 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
         super().__init__(ctx)
         #: Per function: receivers of `.cancel()` calls (`task`, `self._task`).
         self._cancelled: dict[cst.FunctionDef, set[str]] = {}
+        #: Per class, when first asked: the attributes its methods cancel (`self._task.cancel()`).
+        self._class_cancels: dict[cst.ClassDef, set[str]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.tracker.current_function()
@@ -270,14 +291,25 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
             if not isinstance(point, cst.Await):
                 return False
             awaited = point.expression
-            if isinstance(awaited, (cst.Name, cst.Attribute)):
-                continue  # `await self._task`: its cancellation, or ours
+            if isinstance(awaited, cst.Attribute) and self._cancelled_by_class(awaited):
+                continue  # `await self._task`, which a method of the class cancels: its cancellation, or ours
             if not isinstance(awaited, cst.Call):
                 return False
             if resolve(self, awaited.func) in _names.SHIELD or _waits_forever(awaited):
                 continue
             return False
         return True
+
+    def _cancelled_by_class(self, awaited: cst.Attribute) -> bool:
+        """Whether `awaited` is `self.x` and some method of the class calls `self.x.cancel()`."""
+        cls, method = self.ctx.tracker.current_class(), self.ctx.tracker.current_method()
+        if cls is None or method is None or not isinstance(awaited.value, cst.Name):
+            return False
+        if awaited.value.value != self_name(method):
+            return False
+        if cls not in self._class_cancels:
+            self._class_cancels[cls] = _cancelled_attributes(cls)
+        return awaited.attr.value in self._class_cancels[cls]
 
     def _redelivered(self, caught: str) -> bool:
         """Whether the cancellation caught is delivered again at the next checkpoint (trio, anyio)."""
