@@ -211,7 +211,8 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
     ## Fix safety
     The fix appends `raise` to the handler (or turns a lone `pass` into `raise`), so the
     cancellation propagates after the handler's clean-up. It is unsafe: for `except
-    BaseException` or a bare `except:` every other exception now propagates too. It is
+    BaseException` or a bare `except:` every other exception now propagates too (no fix
+    is offered for a tuple that names other exceptions beside the cancellation). It is
     offered only when nothing but a `return` follows the `try` on the way out of the
     function: code after the `try` (a flush, a check of a flag the handler set) would no
     longer run, so there the message says to re-raise once that code has run, and no edit is
@@ -262,7 +263,7 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
                 continue
             runs_after = _runs_after(function, original_node)
             outcome = self._outcome(function, goes_on, runs_after, redelivered)
-            fix = None if runs_after else self._fix(handler)
+            fix = None if runs_after or self._catches_more(handler) else self._fix(handler)
             self.report(handler, fix, caught=caught, outcome=outcome)
 
     def _raises(self, call: cst.Call) -> bool:
@@ -326,6 +327,12 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
         else:
             seen = f"a cancelled `{name}()` returns normally, so its caller (`timeout()`, `wait_for()`, a task group) sees no cancellation"
         return f"{seen}; re-raise it once the code after the `try` has run" if runs_after else seen
+
+    def _catches_more(self, handler: cst.ExceptHandler) -> bool:
+        """`except (OSError, CancelledError):`: a `raise` there would re-raise the other exceptions too."""
+        if not isinstance(handler.type, cst.Tuple):
+            return False
+        return any(resolve(self, e.value) not in _names.CANCELLATION for e in handler.type.elements)
 
     def _caught(self, handler: cst.ExceptHandler) -> str | None:
         """How to name the cancellation the handler catches, or None."""
