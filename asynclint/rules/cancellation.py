@@ -162,9 +162,10 @@ def _waits_forever(call: cst.Call) -> bool:
 def _cancelled_attributes(cls: cst.ClassDef) -> set[str]:
     """`x` for every `self.x.cancel()` in the methods of a class (`self`: each method's first parameter)."""
     found: set[str] = set()
-    for method in cls.body.body:
-        receiver = self_name(method) if isinstance(method, cst.FunctionDef) else None
-        if receiver is None or not isinstance(method, cst.FunctionDef):
+    methods = [m for m in cls.body.body if isinstance(m, cst.FunctionDef)]
+    for method in methods:
+        receiver = self_name(method)
+        if receiver is None:
             continue
         stack: list[cst.CSTNode] = [method.body]
         while stack:
