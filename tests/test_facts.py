@@ -90,6 +90,11 @@ def kept(source: str, code: str) -> bool:
         # A `raise` in a function defined in the handler does not re-raise.
         ("ASL401", "async def f(q):\n    while q:\n        try:\n            await q.get()\n        except:\n            def g():\n                raise\n"),
         ("ASL401", "async def f(q):\n    if q:\n        try:\n            await q.get()\n        except:\n            log()\n    return await q.get()\n"),
+        # A handler that lets the task end quietly swallows the cancellation too.
+        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    def later():\n        pass\n"),
+        ("ASL401", "async def f(q):\n    async def inner():\n        try:\n            await q.get()\n        except:\n            log()\n    while True:\n        await inner()\n"),
+        # `throw()` without the exception hands nothing on.
+        ("ASL401", "import asyncio\n\nasync def f(q, g):\n    try:\n        await q.get()\n    except asyncio.CancelledError:\n        g.throw()\n"),
         ("ASL502", "from asyncio import get_event_loop as gel\n\nasync def f():\n    return gel()\n"),
         ("ASL402", "import asyncio\n\nasync def f(js):\n    await asyncio.gather(*(run(j) for j in js), return_exceptions=True)\n"),
         ("ASL402", "from asyncio import gather\n\nasync def f(js):\n    r = await gather(*map(run, js), return_exceptions=True)\n    return [r for r in js]\n"),
@@ -174,9 +179,9 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL402", "import asyncio\n\nasync def f(a):\n    r = await asyncio.gather(a(), return_exceptions=True)\n    log(r)\n"),
         ("ASL402", "import asyncio\n\nasync def f(t, a):\n    t.cancel()\n    await asyncio.gather(a(), return_exceptions=True)\n"),
         ("ASL402", "import asyncio\n\nasync def f(cs):\n    await asyncio.gather(*(c.close() for c in cs), return_exceptions=True)\n"),
-        # The task ends after the handler: nothing awaits afterwards, no loop goes round again.
-        ("ASL401", "async def f(q):\n    try:\n        await q.get()\n    except:\n        log()\n    def later():\n        pass\n"),
-        ("ASL401", "async def f(q):\n    async def inner():\n        try:\n            await q.get()\n        except:\n            log()\n    while True:\n        await inner()\n"),
+        # The handler throws the exception on into a generator (or greenlet), or it is sync code.
+        ("ASL401", "import sys\n\nasync def f(q, g):\n    try:\n        await q.get()\n    except BaseException:\n        g.throw(*sys.exc_info())\n"),
+        ("ASL401", "async def f(q):\n    def g():\n        try:\n            q.get()\n        except:\n            log()\n    return g\n"),
         ("ASL502", "import asyncio\n\ndef f():\n    return asyncio.get_event_loop()\n\nasync def g():\n    pass\n"),
     ],
 )
@@ -365,3 +370,21 @@ def test_legacy_run_loop_reads_every_block_that_mentions_the_loop():
     # `loop` is used for more than one run in `other()`: only the local loop is reported.
     found = lint_source(LOOPS, "m.py", Config(select=("ASL501",))).diagnostics
     assert [d.line for d in found] == [21]
+
+
+def test_asl401_keeps_the_methods_of_the_class_that_cancel_the_task_a_handler_reaps():
+    from asynclint.engine.facts import reduced_source
+    from asynclint.rules.cancellation import SwallowedCancellation
+
+    source = (
+        b"import asyncio\n\n\nclass Conn:\n    def fail(self):\n        self._reader.cancel()\n\n"
+        b"    def other(self):\n        return 1\n\n    async def wait(self):\n        try:\n            await self._reader\n"
+        b"        except asyncio.CancelledError:\n            pass\n"
+    )
+    facts = facts_of_source(source, "m", False)
+    assert facts is not None
+    blocks = SwallowedCancellation.screen(facts, None, {})  # type: ignore[arg-type]
+    assert blocks is not None
+    lines = reduced_source(source, facts, blocks).decode().splitlines()
+    assert lines[5] == "        self._reader.cancel()"  # kept: it makes `await self._reader` a reap
+    assert lines[7] == "    def other(): pass"

@@ -149,12 +149,12 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
     (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_bytes(b"asynclint project index 8 (idle awaits)\nnull\n1 14\n\xff\xfe\t1\t2\tpkg.a\t2\n{}")  # not UTF-8
+    (cache / "index.txt").write_bytes(b"asynclint project index 9 (idle awaits, raising defs)\nnull\n1 14\n\xff\xfe\t1\t2\tpkg.a\t2\n{}")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_text("asynclint project index 5\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
+    (cache / "index.txt").write_text("asynclint project index 6\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
     lines = _index_lines(cache)
-    assert (cache / "index.txt").read_text().startswith("asynclint project index 8 (idle awaits)\n") and len(lines) == 2
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 9 (idle awaits, raising defs)\n") and len(lines) == 2
     written = (cache / "index.txt").read_text()
     _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
     for malformed in ((cache / "index.txt").read_text(), written + "]", written[:-1]):  # no number; infos too long, short
@@ -422,3 +422,17 @@ def test_a_callee_whose_callee_starts_awaiting_is_checked_again(tmp_path):
     assert codes(tmp_path, "--select", "ASL301", "--cache-dir", cache) == []
     write(tmp_path, {"deep.py": "async def leaf(row):\n    await row.save()\n    return row\n"})
     assert [c for _, _, c in codes(tmp_path, "--select", "ASL301", "--cache-dir", cache)] == ["ASL301"]
+def test_a_def_that_always_raises_is_indexed_as_raising():
+    from asynclint.engine.project import RAISES, SYNC, index_source
+
+    source = (
+        b"def fail(m):\n    raise ValueError(m)\n\n\ndef either(m, x):\n    if x:\n        raise KeyError(m)\n    else:\n"
+        b"        raise ValueError(m)\n\n\ndef maybe(m, x):\n    if x:\n        return None\n    raise ValueError(m)\n\n\n"
+        b"def one_branch(m, x):\n    if x:\n        raise ValueError(m)\n\n\ndef gen(m):\n    yield m\n    raise ValueError(m)\n\n\n"
+        b"class C:\n    def _fail(self, m):\n        raise ValueError(m)\n"
+    )
+    entry = index_source(source, "m.py")
+    assert entry is not None
+    functions = entry[1].functions
+    assert functions == {"fail": RAISES, "either": RAISES, "maybe": SYNC, "one_branch": SYNC, "gen": SYNC}
+    assert entry[1].classes["C"]["methods"] == {"_fail": RAISES}

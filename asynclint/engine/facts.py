@@ -141,8 +141,11 @@ class FileFacts:
     #: receiver, a target; an imported module aside).
     awaited_pairs: set[tuple[str, str, int]] = field(default_factory=set)
     #: ASL401: for each handler of a `try` in async code whose body can suspend, and that neither
-    #: raises nor uses the exception it binds: what its types may resolve to (None: a bare `except:`).
+    #: raises (nor throws the exception on) nor uses the exception it binds: what its types may
+    #: resolve to (None: a bare `except:`).
     handlers: list[tuple[frozenset[str] | None, int]] = field(default_factory=list)
+    #: ASL401: blocks calling `x.y.cancel()` (a method may cancel the task another method reaps).
+    cancelling: set[int] = field(default_factory=set)
     #: ASL402: `await f(..., return_exceptions=True)` in async code, as a statement or assigned to
     #: a name the function may not read, in a function that cancels nothing: f's callee, for each
     #: positional argument the final names of the calls it starts (None: it starts none; for
@@ -236,10 +239,6 @@ class _Collector:
         self.owner_class = ""  # qualified name of the class whose body is being visited
         self.prefix = ""  # qualified prefix of definitions here
         self.loops: list[_Frame] = []  # the loops of the current scope around the node
-        #: Around the node, in its function: how many `for`/`while` statements, and each
-        #: enclosing statement list with the index of the statement being visited.
-        self.loop_depth = 0
-        self.rests: list[tuple[list[ast.stmt], int]] = []
         self.function_node: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # the innermost def
         #: The innermost function's annotated parameters -> the class spellings of their annotations.
         self.annotated: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
@@ -272,6 +271,7 @@ class _Collector:
         #: The bodies of `try` statements with handlers (ASL302 leaves their order alone), by id.
         self.guarded: set[int] = set()
         self.handlers: list[tuple[list[_Raw] | None, int]] = []
+        self.cancelling: set[int] = set()
 
     # Callees.
     def raw(self, expr: ast.expr) -> _Raw:
@@ -293,7 +293,6 @@ class _Collector:
     # Traversal.
     def visit_body(self, body: list[ast.stmt]) -> None:
         previous: str | None = None
-        rests = self.rests
         pairs = self.in_async and id(body) not in self.guarded
         for index, stmt in enumerate(body):
             current = _awaited_callee(stmt) if pairs else None
@@ -302,9 +301,7 @@ class _Collector:
                 pair = (_Awaited.of(first, previous), _Awaited.of(stmt, current), self.block)  # type: ignore[arg-type]
                 self.awaited_pairs.append(pair)
             previous = current
-            rests.append((body, index))
             self.visit(stmt)
-            rests.pop()
 
     def visit(self, node: ast.AST) -> None:
         kind = type(node)
@@ -363,14 +360,10 @@ class _Collector:
             if kind in _LOOPS:
                 if kind is ast.While:
                     self.condition(node.test)  # type: ignore[attr-defined]
-                self.loop_depth += 1
-                try:
-                    if kind is ast.For and self.in_async:
-                        self.for_(node)  # type: ignore[arg-type]
-                    else:
-                        self.children(node)
-                finally:
-                    self.loop_depth -= 1
+                if kind is ast.For and self.in_async:
+                    self.for_(node)  # type: ignore[arg-type]
+                else:
+                    self.children(node)
                 return
             if kind in _TRIES and self.in_async:
                 if node.handlers:  # type: ignore[attr-defined]
@@ -403,13 +396,12 @@ class _Collector:
                 self.visit(value)
 
     def scoped(self, body: list[ast.stmt], *, in_async: bool, owner: str, self_name: str, prefix: str) -> None:
-        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests, self.scope)
+        saved = (self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.scope)
         self.in_async, self.owner, self.self_name, self.prefix, self.loops = in_async, owner, self_name, prefix, []
-        self.loop_depth, self.rests = 0, []
         self.scopes.append((set(), self.scope))
         self.scope = len(self.scopes) - 1
         self.visit_body(body)
-        self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.loop_depth, self.rests, self.scope = saved
+        self.in_async, self.owner, self.self_name, self.prefix, self.loops, self.scope = saved
 
     def outside_loops(self, parts: Iterable[ast.AST]) -> None:
         """Visit code a loop's body holds but does not run as its own (a nested def's decorators, an annotation)."""
@@ -491,6 +483,8 @@ class _Collector:
                 if keyword.arg:
                     self.async_keywords.setdefault(keyword.arg, set()).add(self.block)
         final = raw.parts[-1] if raw.parts else raw.root
+        if final == "cancel" and len(raw.parts) > 1:
+            self.cancelling.add(self.block)
         if final in ("append", "insert") and len(raw.parts) == 1 and raw.root and node.args:
             added = node.args[0 if final == "append" else min(1, len(node.args) - 1)]
             if isinstance(added, ast.Call):
@@ -621,24 +615,10 @@ class _Collector:
     def try_(self, node: ast.Try) -> None:
         if not _suspends(node.body):
             return
-        goes_on: bool | None = None
         for handler in node.handlers:
-            if _reraises_or_hands_on(handler):
-                continue
-            if goes_on is None:
-                goes_on = self.goes_on()
-            if not goes_on:
-                return
-            types = None if handler.type is None else [self.raw(e) for e in _elements(handler.type)]
-            self.handlers.append((types, self.block))
-
-    def goes_on(self) -> bool:
-        """Whether the task may await again after the statement being visited (ASL401's condition).
-
-        In a loop of the function, or some statement after it in an enclosing statement list
-        of the function can suspend.
-        """
-        return self.loop_depth > 0 or any(_suspends(body[index + 1 :]) for body, index in self.rests)
+            if not _reraises_or_hands_on(handler):
+                types = None if handler.type is None else [self.raw(e) for e in _elements(handler.type)]
+                self.handlers.append((types, self.block))
 
     # Resolution, once every import is known.
     def names(self, raw: _Raw) -> frozenset[str]:
@@ -714,6 +694,7 @@ class _Collector:
             for call, target, function, block in self.gathers
             if not _cancels(function) and (target == "_" or not _reads(function, target))
         ]
+        facts.cancelling = self.cancelling
         facts.handlers = [
             (None if types is None else frozenset(n for r in types for n in callee(r).names), block)
             for types, block in self.handlers
@@ -976,15 +957,21 @@ def _suspends(body: list[ast.stmt]) -> bool:
 
 
 def _reraises_or_hands_on(handler: ast.ExceptHandler) -> bool:
-    """A `raise` or `.uncancel()` in the handler, or a use of the exception it binds (ASL401 is silent)."""
+    """A `raise`, `.uncancel()` or `.throw(...)` in the handler, or a use of the exception it binds
+    (ASL401 is silent: `cancellation._reraises` and `_hands_on`; the calls it resolves are left to it)."""
     for node in _below(handler.body):
         if isinstance(node, ast.Raise):
             return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "uncancel":
-            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _HANDING_METHODS:
+            if node.func.attr == "uncancel" or node.args or node.keywords:
+                return True
     if handler.name is None:
         return False
     return any(isinstance(node, ast.Name) and node.id == handler.name for b in handler.body for node in ast.walk(b))
+
+
+#: As `cancellation._HANDING_METHODS`.
+_HANDING_METHODS = frozenset({"uncancel", "throw", "athrow"})
 
 
 def _awaited_callee(stmt: ast.stmt) -> str | None:

@@ -69,6 +69,10 @@ class CoroutineResolver:
         """Whether `ignore-coroutines` names what `call` calls (its coroutine may be dropped)."""
         return any(self._ignored(name) for name in self._names(call.func))
 
+    def names(self, expr: cst.BaseExpression) -> list[str]:
+        """The project-absolute qualified names `expr` may refer to (builtins aside)."""
+        return self._names(expr)
+
     def _names(self, expr: cst.BaseExpression) -> list[str]:
         return absolute_names(self.rule, self.rule.qualified_names(expr) or set())
 

@@ -442,6 +442,14 @@ CANCELLATION = frozenset(
 )
 
 
+#: Calls that always raise: a handler calling one re-raises (`pytest.fail("not cancelled")`).
+RAISING_CALLS = frozenset({"pytest.fail", "pytest.skip", "pytest.xfail", "pytest.exit", "sys.exit", "_pytest.outcomes.fail"})
+#: Calls that never return until cancelled: a `try` awaiting only these ends by cancellation by design.
+FOREVER_CALLS = frozenset({"sleep_forever"})
+#: What `asyncio.shield` resolves to: awaiting it with the cancellation caught ignores cancellation by design.
+SHIELD = frozenset({"asyncio.shield", "asyncio.tasks.shield"})
+
+
 #: Calls whose failures are routinely ignored on purpose: closing, stopping, joining, cancelling.
 CLEANUP_FRAGMENTS = (
     "close", "stop", "shutdown", "disconnect", "cancel", "join", "wait", "kill", "terminate", "cleanup", "release",

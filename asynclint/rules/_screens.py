@@ -251,10 +251,14 @@ class UnboundedGatherScreen(ConcurrencyScreen):
 
 class SwallowedCancellationScreen(Screen):
     requires_async_def = True
+    uses_project_index = True  # a handler may call a project function that always raises
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        return {block for types, block in facts.handlers if types is None or not types.isdisjoint(_names.CANCELLATION)}
+        found = {block for types, block in facts.handlers if types is None or not types.isdisjoint(_names.CANCELLATION)}
+        # A handler's method needs the methods of its class that cancel a task (`self._task.cancel()`).
+        classes = {facts.blocks[b].parent for b in found if b in facts.blocks} - {positions.MODULE}
+        return found | {b for b in facts.cancelling if b in facts.blocks and facts.blocks[b].parent in classes}
 
 
 class DiscardedGatherExceptionsScreen(Screen):
@@ -304,6 +308,7 @@ class ThreadLockAcrossAwaitScreen(Screen):
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A `with` across an await, and a thread lock made somewhere in the file.
+        # A `with` across an await, and a thread lock made somewhere in the file. The whole file is
+        # read then: a class attribute's lock may be rebound by a subclass anywhere in it.
         locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        return set(facts.with_across_await) if not facts.called_names.isdisjoint(locks) else set()
+        return None if facts.with_across_await and not facts.called_names.isdisjoint(locks) else set()

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Callable
 
 import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
-from asynclint.engine.context import FileContext, dotted
+from asynclint.engine.context import FileContext, dotted, self_name
+from asynclint.engine.project import RAISES
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
+from asynclint.rules._coroutines import CoroutineResolver
 from asynclint.rules._flow import facts_of, final_name, names_in, suspends
 from asynclint.rules._match import resolve
 from asynclint.rules._screens import DiscardedGatherExceptionsScreen, SwallowedCancellationScreen
 
 
-def _reraises(handler: cst.ExceptHandler) -> bool:
-    """A `raise` anywhere in the handler, or a call to `.uncancel()`."""
+def _reraises(handler: cst.ExceptHandler, raises: Callable[[cst.Call], bool]) -> bool:
+    """A `raise` anywhere in the handler, a call to `.uncancel()`, or a call that raises on its behalf:
+    `gen.throw(*sys.exc_info())` (the exception goes on inside the generator), or a call `raises` knows."""
     stack: list[cst.CSTNode] = [handler.body]
     while stack:
         node = stack.pop()
@@ -24,10 +28,20 @@ def _reraises(handler: cst.ExceptHandler) -> bool:
             continue
         if isinstance(node, cst.Raise):
             return True
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "uncancel":
-            return True
+        if isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in _HANDING_METHODS and (
+                node.func.attr.value == "uncancel" or node.args
+            ):
+                return True
+            if raises(node):
+                return True
         stack.extend(node.children)
     return False
+
+
+#: Methods that end a swallowed cancellation: `.uncancel()`, and `.throw(...)` / `.athrow(...)`,
+#: which raise the exception inside a generator (or greenlet) that goes on with it.
+_HANDING_METHODS = frozenset({"uncancel", "throw", "athrow"})
 
 
 def _hands_on(handler: cst.ExceptHandler) -> bool:
@@ -38,12 +52,14 @@ def _hands_on(handler: cst.ExceptHandler) -> bool:
     return any(name.value == bound for name in names_in(handler.body))
 
 
-def _awaits_after(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
-    """Whether the task may await again after `target` (a `try`) has swallowed its cancellation.
+def _goes_on(function: cst.FunctionDef, target: cst.Try, handler: cst.ExceptHandler) -> bool:
+    """Whether the task may await again after `handler` of `target` has swallowed its cancellation.
 
-    True when the `try` is inside a loop of the function, or when a statement after it (in its
-    block, or in an enclosing block) awaits. A task that just ends quietly is left alone.
+    True when the handler itself suspends, when the `try` is inside a loop of the function, or
+    when a statement after it (in its block, or in an enclosing block) can suspend.
     """
+    if suspends([handler.body]):
+        return True
     path = _path_to(function.body, target)
     if path is None:
         return True  # not found: do not guess it is harmless
@@ -55,6 +71,30 @@ def _awaits_after(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
             if suspends(after):
                 return True
     return False
+
+
+def _runs_after(function: cst.FunctionDef, target: cst.Try) -> bool:
+    """Whether code runs after `target` on the way out of the function (a lone `return` of a name or
+    a constant aside): a re-raise at the end of its handler would skip that code."""
+    path = _path_to(function.body, target)
+    if path is None:
+        return True
+    for parent, child in reversed(list(zip(path, path[1:]))):
+        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            after = list(parent.body)[list(parent.body).index(child) + 1 :]  # type: ignore[arg-type]
+            if after:
+                return not _only_returns(after[0])
+    return False
+
+
+def _only_returns(statement: cst.CSTNode) -> bool:
+    """`return`, `return x`, `return None`: nothing runs there."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    return isinstance(small, cst.Return) and (
+        small.value is None or isinstance(small.value, (cst.Name, cst.Attribute, cst.BaseNumber, cst.BaseString))
+    )
 
 
 def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
@@ -75,35 +115,114 @@ def _awaited_names(body: cst.BaseSuite) -> set[str]:
     return {dotted(a.expression) for a in facts_of([body]).awaits} - {""}
 
 
+def _suspension_points(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The awaits, `async for` and `async with` of some code, outside nested scopes and outside
+    `with ...(shield=True):` (a trio or anyio cancel scope that outer cancellation cannot reach)."""
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(current, cst.With) and current.asynchronous is None and any(_shields(i.item) for i in current.items):
+            continue
+        if isinstance(current, cst.Await) or (isinstance(current, (cst.For, cst.With)) and current.asynchronous is not None):
+            found.append(current)
+        stack.extend(current.children)
+    return found
+
+
+def _shields(item: cst.BaseExpression) -> bool:
+    """`CancelScope(shield=True)`, `move_on_after(5, shield=True)`."""
+    return isinstance(item, cst.Call) and any(
+        a.keyword is not None and a.keyword.value == "shield" and isinstance(a.value, cst.Name) and a.value.value == "True"
+        for a in item.args
+    )
+
+
+def _waits_forever(call: cst.Call) -> bool:
+    """`sleep_forever()`, `sleep(math.inf)`, `sleep(float("inf"))`."""
+    name = final_name(call.func)
+    if name in _names.FOREVER_CALLS:
+        return True
+    if name != "sleep" or len(call.args) != 1:
+        return False
+    value = call.args[0].value
+    if isinstance(value, cst.Attribute):
+        return value.attr.value == "inf"
+    return (
+        isinstance(value, cst.Call)
+        and final_name(value.func) == "float"
+        and len(value.args) == 1
+        and isinstance(value.args[0].value, cst.SimpleString)
+        and value.args[0].value.evaluated_value in ("inf", "infinity")
+    )
+
+
+def _cancelled_attributes(cls: cst.ClassDef) -> set[str]:
+    """`x` for every `self.x.cancel()` in the methods of a class (`self`: each method's first parameter)."""
+    found: set[str] = set()
+    methods = [m for m in cls.body.body if isinstance(m, cst.FunctionDef)]
+    for method in methods:
+        receiver = self_name(method)
+        if receiver is None:
+            continue
+        stack: list[cst.CSTNode] = [method.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "cancel":
+                target = node.func.value
+                if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == receiver:
+                    found.add(target.attr.value)
+            stack.extend(node.children)
+    return found
+
+
 class SwallowedCancellation(SwallowedCancellationScreen, Rule):
     """Checks for `except` clauses in async code that catch cancellation and do not re-raise it.
 
     Fires on `except asyncio.CancelledError`, `except BaseException` and bare `except:` (also
     inside a tuple) in async code, when the `try` body can be cancelled (it has an `await`, an
-    `async for` or an `async with`), the handler has no `raise`, no `.uncancel()` call and does
-    nothing with the exception it binds (`except BaseException as exc: errors.append(exc)` hands
-    it on), and the task then goes on: the `try` is in a loop, or an `await` follows it. A task
-    that ends quietly when cancelled is left alone, and so is the cancel-then-reap idiom: a `try`
-    that awaits a task the same function cancelled (`task.cancel()`, then `try: await task` /
-    `except CancelledError: pass`).
+    `async for` or an `async with`), and the handler has no `raise`, no `.uncancel()` call, no
+    call that raises for it (`gen.throw(*sys.exc_info())`, `pytest.fail(...)`, a function of
+    the project that always raises) and does nothing with the exception it binds (`except
+    BaseException as exc: errors.append(exc)` hands it on). A handler that lets the function
+    end quietly (`pass`, `return False`, `break` out of the loop) is reported as well as one
+    after which the task goes on.
+
+    Left alone, because the cancellation caught there is not (or not only) the task's own:
+    the cancel-then-reap idiom, a `try` that awaits a task the same function cancelled
+    (`task.cancel()`, then `try: await task` / `except CancelledError: pass`, also split
+    across methods: `await self._task` where a method of the class calls
+    `self._task.cancel()`), and a `try` that only awaits such tasks, `asyncio.shield(...)`
+    (the asyncio docs' way to ignore cancellation on purpose), or a sleep that never ends
+    (`await sleep(math.inf)`: cancellation is how it ends). Code inside a trio
+    or anyio `with CancelScope(shield=True):` cannot be cancelled from outside. With trio and
+    anyio, whose cancellation is delivered again at the next checkpoint, a handler is reported
+    only when the task goes on: the `try` is in a loop, or the handler or code after it awaits.
 
     ## Why is this bad?
     Cancellation is how `asyncio.timeout()`, `TaskGroup`, `wait_for()` and shutdown stop a
-    task: a `CancelledError` delivered at an `await`. A handler that swallows it makes the task
-    carry on as if nothing happened: timeouts stop working, task groups hang on exit, and
-    the program cannot shut down cleanly.
+    task: a `CancelledError` delivered at an `await`. The asyncio docs say it must be
+    re-raised "in almost all situations". A handler that swallows it makes the function
+    return normally or carry on: a timeout no longer raises `TimeoutError`, a task group's
+    sibling keeps running, and whoever awaits the task sees a normal result instead of the
+    cancellation, so the program cannot shut down cleanly.
 
     ## Fix safety
     The fix appends `raise` to the handler (or turns a lone `pass` into `raise`), so the
-    cancellation propagates after the handler's clean-up. It is unsafe: code after the `try`
-    no longer runs when the task is cancelled, and for `except BaseException` or a bare
-    `except:` every other exception now propagates too. No fix is offered when the handler
-    ends in `return`, `break` or `continue`.
+    cancellation propagates after the handler's clean-up. It is unsafe: for `except
+    BaseException` or a bare `except:` every other exception now propagates too (no fix
+    is offered for a tuple that names other exceptions beside the cancellation). It is
+    offered only when nothing but a `return` follows the `try` on the way out of the
+    function: code after the `try` (a flush, a check of a flag the handler set) would no
+    longer run, so there the message says to re-raise once that code has run, and no edit is
+    made. No fix is offered either when the handler ends in `return`, `break` or `continue`.
     """
 
     code = "ASL401"
     name = "swallowed-cancellation"
-    message = "this handler catches `{caught}` and does not re-raise it: the task can no longer be cancelled"
+    message = "this handler catches `{caught}` and does not re-raise it: {outcome}"
     fix_title = "Re-raise with `raise` at the end of the handler"
     fix_safety = FixSafety.UNSAFE
     METADATA_DEPENDENCIES = (ScopeProvider,)
@@ -112,6 +231,8 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
         super().__init__(ctx)
         #: Per function: receivers of `.cancel()` calls (`task`, `self._task`).
         self._cancelled: dict[cst.FunctionDef, set[str]] = {}
+        #: Per class, when first asked: the attributes its methods cancel (`self._task.cancel()`).
+        self._class_cancels: dict[cst.ClassDef, set[str]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.tracker.current_function()
@@ -123,18 +244,96 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
         if not self.ctx.in_async_code() or not suspends([original_node.body]):
             return
         function = self.ctx.tracker.current_function()
-        reaped = _awaited_names(original_node.body) & self._cancelled.get(function, set()) if function else set()
-        goes_on: bool | None = None
+        if function is None:
+            return
+        reaped = _awaited_names(original_node.body) & self._cancelled.get(function, set())
+        not_own: bool | None = None
         for handler in original_node.handlers:
             caught = self._caught(handler)
-            if caught is None or _reraises(handler) or _hands_on(handler):
+            if caught is None or _reraises(handler, self._raises) or _hands_on(handler):
                 continue
             if caught != "BaseException" and reaped:
                 continue  # cancelling a task, then awaiting it to let it finish: the idiom
-            if goes_on is None:
-                goes_on = function is not None and _awaits_after(function, original_node)
-            if goes_on:
-                self.report(handler, self._fix(handler), caught=caught)
+            if not_own is None:
+                not_own = self._not_own_cancellation(original_node.body)
+            if not_own:
+                return
+            goes_on = _goes_on(function, original_node, handler)
+            redelivered = self._redelivered(caught)
+            if redelivered and not goes_on:
+                continue
+            runs_after = _runs_after(function, original_node)
+            outcome = self._outcome(function, goes_on, runs_after, redelivered)
+            fix = None if runs_after or self._catches_more(handler) else self._fix(handler)
+            self.report(handler, fix, caught=caught, outcome=outcome)
+
+    def _raises(self, call: cst.Call) -> bool:
+        """Whether `call` always raises: `pytest.fail(...)`, or a function (or `self.` method) of the project that does."""
+        project = self.ctx.project
+        func = call.func
+        cls, method = self.ctx.tracker.current_class(), self.ctx.tracker.current_method()
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and cls is not None
+            and method is not None
+            and func.value.value == self_name(method)
+        ):
+            return project.method_kind(f"{self.ctx.module_name}.{cls.name.value}", func.attr.value) == RAISES
+        if resolve(self, func) in _names.RAISING_CALLS:
+            return True
+        names = CoroutineResolver(self).names(func)
+        return bool(names) and all(project.kind(name) == RAISES for name in names)
+
+    def _not_own_cancellation(self, body: cst.BaseSuite) -> bool:
+        """Whether every point where the `try` body can be cancelled catches a cancellation that is not
+        (or not only) the task's own, or one it ignores on purpose: awaiting an existing task or
+        future, `asyncio.shield(...)`, a sleep that never ends. Shielded code cannot be cancelled."""
+        for point in _suspension_points(body):
+            if not isinstance(point, cst.Await):
+                return False
+            awaited = point.expression
+            if isinstance(awaited, cst.Attribute) and self._cancelled_by_class(awaited):
+                continue  # `await self._task`, which a method of the class cancels: its cancellation, or ours
+            if not isinstance(awaited, cst.Call):
+                return False
+            if resolve(self, awaited.func) in _names.SHIELD or _waits_forever(awaited):
+                continue
+            return False
+        return True
+
+    def _cancelled_by_class(self, awaited: cst.Attribute) -> bool:
+        """Whether `awaited` is `self.x` and some method of the class calls `self.x.cancel()`."""
+        cls, method = self.ctx.tracker.current_class(), self.ctx.tracker.current_method()
+        if cls is None or method is None or not isinstance(awaited.value, cst.Name):
+            return False
+        if awaited.value.value != self_name(method):
+            return False
+        if cls not in self._class_cancels:
+            self._class_cancels[cls] = _cancelled_attributes(cls)
+        return awaited.attr.value in self._class_cancels[cls]
+
+    def _redelivered(self, caught: str) -> bool:
+        """Whether the cancellation caught is delivered again at the next checkpoint (trio, anyio)."""
+        return caught == "trio.Cancelled" or (caught == "BaseException" and self.ctx.library in ("trio", "anyio"))
+
+    @staticmethod
+    def _outcome(function: cst.FunctionDef, goes_on: bool, runs_after: bool, redelivered: bool) -> str:
+        """What the caller sees, and where the re-raise goes when the fix cannot put it there."""
+        name = function.name.value
+        if redelivered:  # (then it goes on: nothing else is reported)
+            seen = f"a cancelled `{name}()` carries on, running code its cancel scope was meant to stop"
+        elif goes_on:
+            seen = f"a cancelled `{name}()` carries on, and its caller (`timeout()`, `wait_for()`, a task group) never sees the cancellation"
+        else:
+            seen = f"a cancelled `{name}()` returns normally, so its caller (`timeout()`, `wait_for()`, a task group) sees no cancellation"
+        return f"{seen}; re-raise it once the code after the `try` has run" if runs_after else seen
+
+    def _catches_more(self, handler: cst.ExceptHandler) -> bool:
+        """`except (OSError, CancelledError):`: a `raise` there would re-raise the other exceptions too."""
+        if not isinstance(handler.type, cst.Tuple):
+            return False
+        return any(resolve(self, e.value) not in _names.CANCELLATION for e in handler.type.elements)
 
     def _caught(self, handler: cst.ExceptHandler) -> str | None:
         """How to name the cancellation the handler catches, or None."""
@@ -175,7 +374,10 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
         ),
         Valid("async def parse(text):\n    try:\n        return int(text)\n    except:\n        return None\n"),
         Valid("import asyncio\n\nasync def run(job):\n    try:\n        await job()\n    except Exception:\n        log()\n"),
-        Valid("import asyncio\n\nasync def serve(app):\n    try:\n        await app()\n    except asyncio.CancelledError:\n        pass\n"),
+        Valid(
+            "import asyncio\nimport pytest\n\nasync def test_not_cancelled(job):\n    try:\n        await job()\n"
+            "    except asyncio.CancelledError:\n        pytest.fail('cancelled')\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -188,10 +390,23 @@ class SwallowedCancellation(SwallowedCancellationScreen, Rule):
             ),
         ),
         Invalid(
-            "async def fetch(client):\n    try:\n        await client.get('/')\n    except BaseException:\n        pass\n"
-            "    return await client.get('/retry')\n",
-            line=4,
-            message="this handler catches `BaseException` and does not re-raise it: the task can no longer be cancelled",
+            "import asyncio\n\nasync def serve(app):\n    try:\n        await app()\n    except asyncio.CancelledError:\n        return False\n"
+            "    return True\n",
+            line=6,
+            message=(
+                "this handler catches `asyncio.CancelledError` and does not re-raise it: a cancelled `serve()` returns normally, "
+                "so its caller (`timeout()`, `wait_for()`, a task group) sees no cancellation"
+            ),
+        ),
+        Invalid(
+            "import asyncio\n\nasync def render(stream, out):\n    try:\n        async for chunk in stream:\n            out.add(chunk)\n"
+            "    except asyncio.CancelledError:\n        pass\n    out.flush()\n",
+            line=7,
+            message=(
+                "this handler catches `asyncio.CancelledError` and does not re-raise it: a cancelled `render()` returns normally, "
+                "so its caller (`timeout()`, `wait_for()`, a task group) sees no cancellation; re-raise it once the code after "
+                "the `try` has run"
+            ),
         ),
     )
 

@@ -12,7 +12,7 @@ from asynclint.engine.context import FileContext, self_name
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.rules import _names
-from asynclint.rules._flow import suspends
+from asynclint.rules._flow import names_in, suspends
 from asynclint.rules._match import ReceiverTypes, Site, resolve
 from asynclint.rules._screens import GetEventLoopInCoroutineScreen, LegacyRunLoopScreen, ThreadLockAcrossAwaitScreen
 
@@ -266,11 +266,39 @@ class GetEventLoopInCoroutine(GetEventLoopInCoroutineScreen, Rule):
     )
 
 
+def _class_binding(cls: cst.ClassDef, attr: str) -> list[cst.BaseExpression] | None:
+    """What `attr = ...` statements of the class body (not its methods) assign, None when another
+    kind of statement binds it there (a `def`, a tuple target, `del`): unknown."""
+    values: list[cst.BaseExpression] = []
+    for statement in cls.body.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == attr:
+            return None
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name) and target.target.value == attr:
+                        values.append(small.value)
+                    elif attr in {n.value for n in names_in(target.target)}:
+                        return None
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == attr:
+                if small.value is None:
+                    continue
+                values.append(small.value)
+            elif isinstance(small, (cst.AugAssign, cst.Del)) and attr in {n.value for n in names_in(small)}:
+                return None
+    return values
+
+
 class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
     """Checks for `with lock:` on a `threading.Lock`/`RLock` whose body awaits.
 
     The lock must be known: bound from `threading.Lock()` or `threading.RLock()` in the same
-    function, at module level, or as a `self.` attribute set in `__init__`.
+    function, at module level, or as a `self.` attribute set in `__init__`, or a class
+    attribute (`_lock = threading.Lock()` in the class body, or a base class's of the module)
+    used as `self._lock`, `cls._lock` or `ClassName._lock`, that no method assigns and no
+    subclass in the module binds to something else.
 
     ## Why is this bad?
     A thread lock is held by the thread, and every task of the event loop runs in that one
@@ -288,6 +316,11 @@ class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._sites: list[tuple[cst.With, cst.BaseExpression, Site]] = []
+        #: Every class of the module, for class attributes and the subclasses that may rebind them.
+        self._classes: list[cst.ClassDef] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
 
     def visit_With(self, node: cst.With) -> None:
         if node.asynchronous is not None or not self.ctx.in_async_code():
@@ -304,12 +337,82 @@ class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
     def finish(self) -> None:
         types = ReceiverTypes(self)
         for with_node, expr, site in self._sites:
-            if types.type_of(expr, site, set()) == _names.THREAD_LOCK:
+            kind = types.type_of(expr, site, set())
+            if kind is None:
+                kind = self._class_attribute_type(types, expr, site)
+            if kind == _names.THREAD_LOCK:
                 self.report(with_node, lock=self.ctx.code_for(expr))
+
+    def _class_attribute_type(self, types: ReceiverTypes, expr: cst.BaseExpression, site: Site) -> str | None:
+        """The type of `self.x` / `cls.x` / `ClassName.x` bound in a class body, when every binding agrees."""
+        if not isinstance(expr, cst.Attribute) or not isinstance(expr.value, cst.Name):
+            return None
+        attr, owner = expr.attr.value, expr.value
+        exact = False  # `ClassName.x` is that class's; `self.x` may be a subclass's
+        if site.cls is not None and owner.value == site.self_name:
+            cls: cst.ClassDef | None = site.cls
+        else:
+            cls, exact = self._class_named(owner), True
+        if cls is None or self.ctx.tracker.self_attrs.get(cls, {}).get(attr):
+            return None  # (an instance attribute the methods set hides it)
+        kind = self._bound_in(types, cls, attr, site, 0)
+        if kind is None or exact:
+            return kind
+        for sub in self._subclasses(cls):
+            rebound = _class_binding(sub, attr)
+            if rebound is None or self.ctx.tracker.self_attrs.get(sub, {}).get(attr):
+                return None
+            if any(types.type_of(value, site, set()) != kind for value in rebound):
+                return None
+        return kind
+
+    def _bound_in(self, types: ReceiverTypes, cls: cst.ClassDef, attr: str, site: Site, depth: int) -> str | None:
+        """The type `attr` has in the class body of `cls`, or of its first base in the module that binds it."""
+        values = _class_binding(cls, attr)
+        if values is None or depth > 8:
+            return None
+        if not values:  # inherited: from the one base, when it is the module's (another may bind it anywhere)
+            base = self._class_named(cls.bases[0].value) if len(cls.bases) == 1 else None
+            return self._bound_in(types, base, attr, site, depth + 1) if base is not None and base is not cls else None
+        kinds = {types.type_of(value, site, set()) for value in values}
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def _class_named(self, name: cst.BaseExpression) -> cst.ClassDef | None:
+        """The module's class a name refers to, when that is its only binding."""
+        if not isinstance(name, cst.Name):
+            return None
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if scope is None:
+            return None
+        access = next((a for a in scope.accesses[name.value] if a.node is name), None)
+        referents = access.referents if access is not None else scope[name.value]
+        nodes = {r.node for r in referents if isinstance(r, Assignment)}
+        if len(nodes) != 1 or len(referents) != 1:
+            return None
+        node = nodes.pop()
+        return node if isinstance(node, cst.ClassDef) else None
+
+    def _subclasses(self, cls: cst.ClassDef) -> list[cst.ClassDef]:
+        """The module's classes deriving from `cls`, directly or not (by the names of their bases)."""
+        found: list[cst.ClassDef] = []
+        frontier = [cls]
+        while frontier:
+            parent = frontier.pop()
+            for candidate in self._classes:
+                if candidate in found or candidate is cls:
+                    continue
+                if any(self._class_named(b.value) is parent for b in candidate.bases if isinstance(b.value, cst.Name)):
+                    found.append(candidate)
+                    frontier.append(candidate)
+        return found
 
     VALID = (
         Valid("import asyncio\n\nlock = asyncio.Lock()\n\nasync def update(db):\n    async with lock:\n        await db.write()\n"),
         Valid("import threading\n\nlock = threading.Lock()\n\nasync def bump(counter):\n    with lock:\n        counter.n += 1\n"),
+        Valid(
+            "import asyncio\n\nclass Store:\n    _lock = asyncio.Lock()\n\n    async def save(self, db):\n"
+            "        async with self._lock:\n            await db.write()\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -317,6 +420,15 @@ class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
             line=6,
             use_instead=(
                 "import asyncio\n\nlock = asyncio.Lock()\n\nasync def update(db):\n    async with lock:\n        await db.write()\n"
+            ),
+        ),
+        Invalid(
+            "import threading\n\nclass Store:\n    _lock = threading.Lock()\n\n    async def save(self, db):\n"
+            "        with self._lock:\n            await db.write()\n",
+            line=7,
+            use_instead=(
+                "import asyncio\n\nclass Store:\n    _lock = asyncio.Lock()\n\n    async def save(self, db):\n"
+                "        async with self._lock:\n            await db.write()\n"
             ),
         ),
     )
