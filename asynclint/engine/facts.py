@@ -85,7 +85,8 @@ MUTATORS = frozenset({"append", "extend", "insert", "clear", "remove", "sort", "
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
-_OWN_SCOPES = (*_SCOPES, *_COMPREHENSIONS, ast.GeneratorExp)
+_COMPREHENSION_KINDS = (*_COMPREHENSIONS, ast.GeneratorExp)
+_OWN_SCOPES = (*_SCOPES, *_COMPREHENSION_KINDS)
 
 
 #: The block of code at module level, outside any top-level `def` or `class`.
@@ -240,13 +241,17 @@ class _Collector:
         self.blocks: dict[int, Block] = {}
         self.always: set[int] = set()
         self.setters: dict[int, set[str]] = {}  # block -> attributes it assigns
-        self.loaded: set[str] = set()  # names read (or deleted) anywhere
+        #: The names read (or deleted) in the scope around the node, and, as its scopes end, those
+        #: read in nested scopes that do not bind them (see `ended`).
+        self.reads: set[str] = set()
+        self.dotted: set[str] = set()  # roots of `import a.b` (libcst counts `a.b.c` a read of `a.b`)
         #: Per function or class body (the module first): the names it binds as targets, and the
         #: index of the scope around it (-1 for the module).
         self.scopes: list[tuple[set[str], int]] = [(set(), -1)]
         self.scope = 0  # the innermost around the node
         self.declared: set[str] = set()  # names in `global` and `nonlocal` statements
-        self.assigned: list[tuple[_Raw, str, int]] = []
+        #: `x = f()` in a function: the callee, `x`, the reads of the function (filled as it is walked), block.
+        self.assigned: list[tuple[_Raw, str, set[str], int]] = []
         self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
         self.loop_runs: set[tuple[str, int]] = set()
         self.with_across_await: set[int] = set()
@@ -296,7 +301,7 @@ class _Collector:
             if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
                 self.scopes[self.scope][0].add(node.id)  # type: ignore[attr-defined]
             else:
-                self.loaded.add(node.id)  # type: ignore[attr-defined]
+                self.reads.add(node.id)  # type: ignore[attr-defined]
             return
         if kind in _PLAIN:  # most of the rest: nothing to note but what is below
             self.children(node)
@@ -362,8 +367,13 @@ class _Collector:
                 self.try_(node)  # type: ignore[arg-type]
             elif kind is ast.With and self.in_async and _suspends(node.body):  # type: ignore[attr-defined]
                 self.with_across_await.add(self.block)
-        elif kind in _COMPREHENSIONS and self.in_async:
-            self.comprehension(node)  # type: ignore[arg-type]
+        elif kind in _COMPREHENSION_KINDS:
+            outer, self.reads = self.reads, set()
+            if self.in_async and kind is not ast.GeneratorExp:
+                self.comprehension(node)  # type: ignore[arg-type]
+            else:
+                self.children(node)
+            self.ended(outer, [clause.target for clause in node.generators])  # type: ignore[attr-defined]
             return
         elif kind is ast.comprehension:
             for test in node.ifs:  # type: ignore[attr-defined]
@@ -412,8 +422,10 @@ class _Collector:
             owner, self_name = self.owner_class, params[0].arg if params else ""
         in_async = isinstance(node, ast.AsyncFunctionDef)
         saved, self.function_node = self.function_node, node
+        outer, self.reads = self.reads, set()
         self.scoped(node.body, in_async=in_async, owner=owner, self_name=self_name, prefix=key + ".<locals>.")
         self.function_node = saved
+        self.ended(outer, [node])
 
     def class_def(self, node: ast.ClassDef) -> None:
         self.outside_loops((*node.decorator_list, *node.bases, *node.keywords))
@@ -422,7 +434,9 @@ class _Collector:
         saved = self.owner_class
         self.owner_class = f"{self.module}.{node.name}"
         if self.prefix or self.block == MODULE:
+            outer, self.reads = self.reads, set()
             self.scoped(node.body, in_async=False, owner="", self_name="", prefix=key + ".")
+            self.ended(outer, [node])
         else:  # a top-level class: each method is a block of its own
             self.methods(node, key + ".")
         self.owner_class = saved
@@ -446,8 +460,21 @@ class _Collector:
         self.outside_loops((node.args,))
         saved = (self.in_async, self.owner, self.self_name, self.loops)
         self.in_async, self.owner, self.self_name, self.loops = False, "", "", []
+        outer, self.reads = self.reads, set()
         self.visit(node.body)
+        self.ended(outer, [node])
         self.in_async, self.owner, self.self_name, self.loops = saved
+
+    def ended(self, outer: set[str], binders: list[ast.AST]) -> None:
+        """Back from a nested scope (a def, class, lambda or comprehension) to `outer`'s.
+
+        Inside a function, what the nested scope read of a name it does not bind (as far as
+        `binders`, the scope or its comprehension targets, show) is the function's: ASL202 and
+        ASL208 count such reads. A name it may bind is left out (it may be another variable).
+        """
+        inner, self.reads = self.reads, outer
+        if inner and self.function_node is not None:
+            outer |= inner - _bound_names(binders)
 
     def import_(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -455,6 +482,8 @@ class _Collector:
                 bound = alias.asname or alias.name.split(".")[0]
                 self.imports.setdefault(bound, set()).add(alias.name if alias.asname else bound)
                 self.module_names.add(bound)
+                if not alias.asname and "." in alias.name:
+                    self.dotted.add(bound)
             return
         source = absolutize("." * node.level + (node.module or ""), self.module, self.package_init)
         for alias in node.names:
@@ -526,8 +555,8 @@ class _Collector:
             return
         value = node.value
         self.gather(value, node.targets[0].id)
-        if isinstance(value, ast.Call):
-            self.assigned.append((self.raw(value.func), node.targets[0].id, self.block))
+        if isinstance(value, ast.Call) and self.function_node is not None:  # (a global is never reported)
+            self.assigned.append((self.raw(value.func), node.targets[0].id, self.reads, self.block))
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
             self.collected(value.elt.func, node.targets[0].id)
 
@@ -664,9 +693,10 @@ class _Collector:
         for raw, block, collection, function in self.collections:
             if not _read_apart_from_mutators(function, collection):
                 self.sites.setdefault(COLLECTED, []).append((raw, block))
-        # ASL202/ASL208 need a variable nothing reads; ASL207 an `asyncio.run(...)`.
-        for raw, target, block in self.assigned:
-            if target not in self.loaded:
+        # ASL202/ASL208 need a function's variable nothing reads (in the function, or in a scope
+        # nested in it that does not bind the name); ASL207 an `asyncio.run(...)`.
+        for raw, target, reads, block in self.assigned:
+            if target not in reads or target in self.declared or target in self.dotted:
                 self.sites.setdefault(ASSIGNED, []).append((raw, block))
         for run, argument, block in self.runs:
             if "asyncio.run" in callee(run).names:
@@ -743,7 +773,7 @@ def _node_kinds(kind: type[ast.AST]) -> Iterable[type[ast.AST]]:
 _PLAIN = frozenset(_node_kinds(ast.AST)) - {
     *(ast.Name, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal),
     *(ast.Attribute, ast.Import, ast.ImportFrom, ast.Expr, ast.Assign, ast.AnnAssign, ast.If, ast.Assert, ast.IfExp),
-    *(ast.BoolOp, ast.UnaryOp, ast.Await, *_BLOCKS, *_COMPREHENSIONS, ast.comprehension),
+    *(ast.BoolOp, ast.UnaryOp, ast.Await, *_BLOCKS, *_COMPREHENSION_KINDS, ast.comprehension),
 }
 
 
@@ -758,14 +788,24 @@ def _below(nodes: Iterable[ast.AST], leaving: tuple[type, ...] = _SCOPES) -> Ite
 
 
 def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
-    """Every name these nodes bind, or may: stored or deleted names, imports (nested code included)."""
+    """Every name these nodes bind, or may (nested code included): stored or deleted names,
+    imports, parameters, definitions, `except ... as`, `global`/`nonlocal`, match captures."""
     found: set[str] = set()
     for top in nodes:
         for node in ast.walk(top):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                found.add(node.id)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                found.update((a.asname or a.name).split(".")[0] for a in node.names)
+            if isinstance(node, ast.Name):
+                if not isinstance(node.ctx, ast.Load):
+                    found.add(node.id)
+            elif isinstance(node, ast.alias):
+                found.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, ast.arg):
+                found.add(node.arg)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                found.update(node.names)
+            else:  # a def or class, `except ... as e`, a match capture, a type parameter
+                for value in (getattr(node, "name", None), getattr(node, "rest", None)):
+                    if isinstance(value, str):
+                        found.add(value)
     return found
 
 
