@@ -180,7 +180,8 @@ STATEMENTS = [
     "with {f}() as {a}:\n{i}    await asyncio.sleep(0)", "{a} = {b} = {f}()", "{a} += 1", "{a}: int = {f}()",
     "if {f}():\n{i}    pass", "{a} = asyncio.run({f}())", "{a} = loop.run_until_complete({f}())",
     "x = await asyncio.gather({f}(), return_exceptions=True)", "{a} = {b}.{a}",
-    "match {a}:\n{i}    case {b}:\n{i}        pass",
+    "match {a}:\n{i}    case {b}:\n{i}        pass", "self.{f}()", "{a} = self.{f}()", "{a} = await self.{f}({b})",
+    "{a} = {f}\n{i}{a}()", "for {a} in {b}:\n{i}    {a} = {f}({a})",
 ]
 HEADERS = ["async def {n}({p}):", "def {n}({p}):", "class {N}:\n    async def {n}(self, {p}):", "async def {n}(*, {p}=None):"]
 
