@@ -64,7 +64,7 @@ class LoopAwait(NamedTuple):
     receivers: frozenset[str]
 
 
-#: A loop's callee until the file's imports are all known (`_Collector.finish` resolves it).
+#: A loop's callee until the file's imports are all known (`_FactCollector.finish` resolves it).
 _UNRESOLVED = Callee(frozenset(), "", "", "")
 
 
@@ -122,8 +122,6 @@ class FileFacts:
 
     #: Callees of every call in async code.
     async_calls: set[tuple[Callee, int]] = field(default_factory=set)
-    #: Keyword argument names of calls in async code -> their blocks.
-    async_keywords: dict[str, set[int]] = field(default_factory=dict)
     #: Every qualified name any call of the file may resolve to (receiver types start at constructors).
     called_names: set[str] = field(default_factory=set)
     #: ASL2xx: position -> callees standing there (see the position names above).
@@ -171,7 +169,7 @@ def facts_of_source(source: bytes | str, module: str, package_init: bool) -> Fil
 
 def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFacts | None:
     """The facts of a parsed module (None when it nests too deeply to walk)."""
-    collector = _Collector(module, package_init)
+    collector = _FactCollector(module, package_init)
     statements = []
     try:
         for index, stmt in enumerate(tree.body):
@@ -208,13 +206,13 @@ class _Raw(NamedTuple):
     root: str
     parts: tuple[str, ...]
     owner: str
-    scope: int  # where it stands: an index in `_Collector.scopes`
+    scope: int  # where it stands: an index in `_FactCollector.scopes`
 
 
 _Site = tuple[_Raw, int]  # a callee as spelled, and its block
 
 
-class _Collector:
+class _FactCollector:
     def __init__(self, module: str, package_init: bool) -> None:
         self.module = module
         self.package_init = package_init
@@ -255,7 +253,6 @@ class _Collector:
         self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
         self.loop_runs: set[tuple[str, int]] = set()
         self.with_across_await: set[int] = set()
-        self.async_keywords: dict[str, set[int]] = {}
         self.async_calls: list[_Site] = []
         self.all_calls: list[_Raw] = []
         self.sites: dict[str, list[_Site]] = {}
@@ -499,9 +496,6 @@ class _Collector:
         self.all_calls.append(raw)
         if self.in_async:
             self.async_calls.append((raw, self.block))
-            for keyword in node.keywords:
-                if keyword.arg:
-                    self.async_keywords.setdefault(keyword.arg, set()).add(self.block)
         final = raw.parts[-1] if raw.parts else raw.root
         if final in ("append", "insert") and len(raw.parts) == 1 and raw.root and node.args:
             added = node.args[0 if final == "append" else min(1, len(node.args) - 1)]
@@ -705,7 +699,7 @@ class _Collector:
         facts.awaited_pairs = {
             (a.final, b.final, block) for a, b, block in self.awaited_pairs if not _ordered(a, b, self.module_names)
         }
-        facts.with_across_await, facts.async_keywords = self.with_across_await, self.async_keywords
+        facts.with_across_await = self.with_across_await
         facts.blocks, facts.always, facts.loop_runs = self.blocks, self.always, self.loop_runs
         facts.async_calls = {(callee(r), block) for r, block in self.async_calls}
         facts.called_names = {name for r in set(self.all_calls) for name in callee(r).names}
@@ -769,7 +763,7 @@ def _node_kinds(kind: type[ast.AST]) -> Iterable[type[ast.AST]]:
         yield from _node_kinds(sub)
 
 
-#: The kinds of node `_Collector.visit` notes nothing of (it only visits what is below them).
+#: The kinds of node `_FactCollector.visit` notes nothing of (it only visits what is below them).
 _PLAIN = frozenset(_node_kinds(ast.AST)) - {
     *(ast.Name, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal),
     *(ast.Attribute, ast.Import, ast.ImportFrom, ast.Expr, ast.Assign, ast.AnnAssign, ast.If, ast.Assert, ast.IfExp),
@@ -816,15 +810,8 @@ def _started(arg: ast.expr) -> str | None:
     if isinstance(value, (ast.GeneratorExp, ast.ListComp)):
         value = value.elt
     elif star and isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "map":
-        return _final(value.args[0]) if value.args else _final(value)
-    return _final(value.func) if isinstance(value, ast.Call) else None
-
-
-def _final(expr: ast.expr) -> str:
-    """`sleep` for `asyncio.sleep`, `get` for `self.session.get`; empty for anything else (as `_flow.final_name`)."""
-    if isinstance(expr, ast.Name):
-        return expr.id
-    return expr.attr if isinstance(expr, ast.Attribute) else ""
+        return _final_name(value.args[0]) if value.args else _final_name(value)
+    return _final_name(value.func) if isinstance(value, ast.Call) else None
 
 
 def _cancels(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
