@@ -239,17 +239,17 @@ class _FactCollector:
         self.blocks: dict[int, Block] = {}
         self.always: set[int] = set()
         self.setters: dict[int, set[str]] = {}  # block -> attributes it assigns
-        #: The names read (or deleted) in the scope around the node, and, as its scopes end, those
-        #: read in nested scopes that do not bind them (see `ended`).
-        self.reads: set[str] = set()
+        #: The scope (function, class, lambda, comprehension) around the node, and its `reads`.
+        self.frame = _Reads([])
+        self.reads = self.frame.reads
         self.dotted: set[str] = set()  # roots of `import a.b` (libcst counts `a.b.c` a read of `a.b`)
         #: Per function or class body (the module first): the names it binds as targets, and the
         #: index of the scope around it (-1 for the module).
         self.scopes: list[tuple[set[str], int]] = [(set(), -1)]
         self.scope = 0  # the innermost around the node
         self.declared: set[str] = set()  # names in `global` and `nonlocal` statements
-        #: `x = f()` in a function: the callee, `x`, the reads of the function (filled as it is walked), block.
-        self.assigned: list[tuple[_Raw, str, set[str], int]] = []
+        #: `x = f()` in a function: the callee, `x`, the scope it stands in, block.
+        self.assigned: list[tuple[_Raw, str, _Reads, int]] = []
         self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
         self.loop_runs: set[tuple[str, int]] = set()
         self.with_across_await: set[int] = set()
@@ -365,12 +365,12 @@ class _FactCollector:
             elif kind is ast.With and self.in_async and _suspends(node.body):  # type: ignore[attr-defined]
                 self.with_across_await.add(self.block)
         elif kind in _COMPREHENSION_KINDS:
-            outer, self.reads = self.reads, set()
+            outer = self.nested([clause.target for clause in node.generators])  # type: ignore[attr-defined]
             if self.in_async and kind is not ast.GeneratorExp:
                 self.comprehension(node)  # type: ignore[arg-type]
             else:
                 self.children(node)
-            self.ended(outer, [clause.target for clause in node.generators])  # type: ignore[attr-defined]
+            self.frame, self.reads = outer, outer.reads
             return
         elif kind is ast.comprehension:
             for test in node.ifs:  # type: ignore[attr-defined]
@@ -418,11 +418,11 @@ class _FactCollector:
             params = node.args.posonlyargs or node.args.args
             owner, self_name = self.owner_class, params[0].arg if params else ""
         in_async = isinstance(node, ast.AsyncFunctionDef)
+        outer = self.nested([node])
         saved, self.function_node = self.function_node, node
-        outer, self.reads = self.reads, set()
         self.scoped(node.body, in_async=in_async, owner=owner, self_name=self_name, prefix=key + ".<locals>.")
         self.function_node = saved
-        self.ended(outer, [node])
+        self.frame, self.reads = outer, outer.reads
 
     def class_def(self, node: ast.ClassDef) -> None:
         self.outside_loops((*node.decorator_list, *node.bases, *node.keywords))
@@ -431,9 +431,9 @@ class _FactCollector:
         saved = self.owner_class
         self.owner_class = f"{self.module}.{node.name}"
         if self.prefix or self.block == MODULE:
-            outer, self.reads = self.reads, set()
+            outer = self.nested([node])
             self.scoped(node.body, in_async=False, owner="", self_name="", prefix=key + ".")
-            self.ended(outer, [node])
+            self.frame, self.reads = outer, outer.reads
         else:  # a top-level class: each method is a block of its own
             self.methods(node, key + ".")
         self.owner_class = saved
@@ -457,21 +457,18 @@ class _FactCollector:
         self.outside_loops((node.args,))
         saved = (self.in_async, self.owner, self.self_name, self.loops)
         self.in_async, self.owner, self.self_name, self.loops = False, "", "", []
-        outer, self.reads = self.reads, set()
+        outer = self.nested([node])
         self.visit(node.body)
-        self.ended(outer, [node])
+        self.frame, self.reads = outer, outer.reads
         self.in_async, self.owner, self.self_name, self.loops = saved
 
-    def ended(self, outer: set[str], binders: list[ast.AST]) -> None:
-        """Back from a nested scope (a def, class, lambda or comprehension) to `outer`'s.
-
-        Inside a function, what the nested scope read of a name it does not bind (as far as
-        `binders`, the scope or its comprehension targets, show) is the function's: ASL202 and
-        ASL208 count such reads. A name it may bind is left out (it may be another variable).
-        """
-        inner, self.reads = self.reads, outer
-        if inner and self.function_node is not None:
-            outer |= inner - _bound_names(binders)
+    def nested(self, binders: list[ast.AST]) -> _Reads:
+        """Enter a scope (a def, class, lambda or comprehension: `binders` tell what it binds); the one around it is returned."""
+        outer, self.frame = self.frame, _Reads(binders)
+        self.reads = self.frame.reads
+        if self.function_node is not None:  # (only a function's reads are asked for)
+            outer.inner.append(self.frame)
+        return outer
 
     def import_(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -550,7 +547,7 @@ class _FactCollector:
         value = node.value
         self.gather(value, node.targets[0].id)
         if isinstance(value, ast.Call) and self.function_node is not None:  # (a global is never reported)
-            self.assigned.append((self.raw(value.func), node.targets[0].id, self.reads, self.block))
+            self.assigned.append((self.raw(value.func), node.targets[0].id, self.frame, self.block))
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
             self.collected(value.elt.func, node.targets[0].id)
 
@@ -689,8 +686,8 @@ class _FactCollector:
                 self.sites.setdefault(COLLECTED, []).append((raw, block))
         # ASL202/ASL208 need a function's variable nothing reads (in the function, or in a scope
         # nested in it that does not bind the name); ASL207 an `asyncio.run(...)`.
-        for raw, target, reads, block in self.assigned:
-            if target not in reads or target in self.declared or target in self.dotted:
+        for raw, target, scope, block in self.assigned:
+            if not scope.reads_name(target) or target in self.declared or target in self.dotted:
                 self.sites.setdefault(ASSIGNED, []).append((raw, block))
         for run, argument, block in self.runs:
             if "asyncio.run" in callee(run).names:
@@ -726,6 +723,28 @@ def _block(stmt: ast.stmt) -> Block | None:
     first = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
     stub = f"class {stmt.name}: pass" if isinstance(stmt, ast.ClassDef) else f"def {stmt.name}(): pass"
     return Block(first, stmt.lineno, stmt.end_lineno, stub)
+
+
+class _Reads:
+    """The names a scope (function, class, lambda, comprehension) reads, and the scopes in it."""
+
+    __slots__ = ("reads", "inner", "binders", "bound")
+
+    def __init__(self, binders: list[ast.AST]) -> None:
+        self.reads: set[str] = set()  # read (or deleted) in the scope's own code
+        self.inner: list[_Reads] = []
+        self.binders = binders  # the scope's node (a comprehension's: its targets)
+        self.bound: set[str] | None = None  # what `binders` may bind, once asked
+
+    def reads_name(self, name: str) -> bool:
+        """Whether the scope reads `name`, itself or in a nested scope that does not bind it
+        (a name a nested scope may bind may be another variable: it does not count)."""
+        return name in self.reads or any(scope.reads_name(name) and name not in scope.binds() for scope in self.inner)
+
+    def binds(self) -> set[str]:
+        if self.bound is None:
+            self.bound = _bound_names(self.binders)
+        return self.bound
 
 
 class _Frame:
