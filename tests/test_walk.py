@@ -215,6 +215,7 @@ def test_a_batched_traversal_acting_on_the_module_only_does_not_walk_its_childre
 def fresh_self_check(monkeypatch):
     """The self-check and the recorded classes as if nothing had run yet (restored afterwards)."""
     monkeypatch.setattr(walk, "_CLASSES", {})
+    monkeypatch.setattr(walk, "_WARNED", [])
     walk.walk_is_libcst.cache_clear()
     yield
     walk.walk_is_libcst.cache_clear()
@@ -264,7 +265,7 @@ def test_a_failure_while_a_field_is_visited_leaves_the_class_to_libcst(fresh_sel
     assert walk._read_only_visit(module, got) is module  # each class through libcst's own visit
     assert got.events == expected.events
     assert not walk.walk_is_libcst()
-    assert "does not match" in capsys.readouterr().err
+    assert capsys.readouterr().err == ""  # one warning is enough
 
 
 def test_the_rules_find_the_same_without_the_walk(monkeypatch):

@@ -235,7 +235,6 @@ def read_only_visits() -> Iterator[None]:
         _INSTANCES.clear()
 
 
-
 # --- The self-check ------------------------------------------------------------------------------
 
 #: Many kinds of node, each statement and expression form the walk must order as libcst does.
@@ -389,7 +388,14 @@ def walk_is_libcst() -> bool:
     return same
 
 
+#: The warning given, if any (one per process is enough).
+_WARNED: list[str] = []
+
+
 def _warn(what: str) -> None:
     from importlib.metadata import version
 
+    if _WARNED:
+        return
+    _WARNED.append(what)
     sys.stderr.write(f"asynclint: warning: libcst {version('libcst')}: {what}; using libcst's own (slower) traversal\n")
