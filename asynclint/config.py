@@ -100,11 +100,6 @@ def validate_selector(selector: str) -> None:
         raise ConfigError(f"unknown rule code or prefix: {selector!r}")
 
 
-def path_matches(path: str, pattern: str, root: Path) -> bool:
-    """Glob match against the path relative to the config's folder, or any trailing part of it."""
-    return glob_matches(relative_to(path, root), pattern)
-
-
 def relative_to(path: str, root: Path) -> str:
     """The resolved path relative to the resolved root, with `/` separators (may start with `..`)."""
     real, top = real_path(path), real_path(root)

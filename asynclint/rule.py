@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Collection, Iterator, Mapping, Sequence
 
@@ -57,9 +56,6 @@ class Edit:
     safety: FixSafety
     start: tuple[int, int]  # (line, 0-based column)
     end: tuple[int, int]
-
-
-_FIELD = re.compile(r"{(\w+)}")
 
 
 class Rule(Screen, Batchable):
@@ -156,8 +152,3 @@ class Rule(Screen, Batchable):
         if node not in known:
             known[node] = scope.get_qualified_names_for(node)
         return known[node]
-
-    @classmethod
-    def message_fields(cls) -> list[str]:
-        """Names of the fields the message template needs."""
-        return _FIELD.findall(cls.message)

@@ -31,6 +31,14 @@ def kept(source: str, code: str) -> bool:
         ("ASL201", "class C:\n    async def a(self):\n        pass\n\n    async def b(self):\n        self.a()\n"),
         ("ASL201", "def outer():\n    async def inner():\n        pass\n\n    inner()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n"),
+        # A read of the same name elsewhere is another variable: a global, a comprehension's,
+        # a lambda's parameter, or a local of a nested function (an import binds it too).
+        ("ASL202", "async def fetch():\n    return c\n\nasync def main():\n    c = fetch()\n"),
+        ("ASL202", "async def fetch():\n    pass\n\nasync def main(cs):\n    c = fetch()\n    return [c for c in cs]\n"),
+        ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    return lambda c: c\n"),
+        ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    def g():\n        import c\n        c.x()\n"),
+        # libcst counts `c.b.x` a read of `c.b`, once a file imports `c.b`.
+        ("ASL202", "import c.b\n\nasync def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    c.b.x()\n"),
         ("ASL203", "async def fetch(u):\n    pass\n\nasync def main(us):\n    jobs = []\n    for u in us:\n        jobs.append(fetch(u))\n"),
         # A read in a comprehension may be of the comprehension's own name.
         (
@@ -126,6 +134,10 @@ def test_kept_where_the_rule_may_fire(code, source):
         # The coroutine is awaited, or the variable holding it is read.
         ("ASL201", "async def fetch():\n    pass\n\nasync def main():\n    await fetch()\n"),
         ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    return await c\n"),
+        # Read in a nested function, lambda or comprehension that does not bind it; or a global.
+        ("ASL202", "async def fetch():\n    pass\n\nasync def main():\n    c = fetch()\n    def g():\n        return c\n    return g\n"),
+        ("ASL202", "async def fetch():\n    pass\n\nasync def main(xs):\n    c = fetch()\n    return [await c for x in xs], lambda: c\n"),
+        ("ASL202", "async def fetch():\n    pass\n\nc = fetch()\n\nclass K:\n    d = fetch()\n"),
         # The collection is read (gathered, returned), kept on an object, or not a function's.
         (
             "ASL203",

@@ -209,3 +209,69 @@ def test_a_batched_traversal_acting_on_the_module_only_does_not_walk_its_childre
         assert only.seen == ["module"] and walked == []
         cst.visit_batched(module, [names])
         assert names.seen == ["module", "x", "y"] and len(walked) > 5
+
+
+@pytest.fixture
+def fresh_self_check(monkeypatch):
+    """The self-check and the recorded classes as if nothing had run yet (restored afterwards)."""
+    monkeypatch.setattr(walk, "_CLASSES", {})
+    monkeypatch.setattr(walk, "_WARNED", [])
+    walk.walk_is_libcst.cache_clear()
+    yield
+    walk.walk_is_libcst.cache_clear()
+
+
+def test_the_self_check_passes_on_this_libcst(fresh_self_check, capsys):
+    original = cst.CSTNode.visit
+    assert walk.walk_is_libcst()
+    with walk.read_only_visits():
+        assert cst.CSTNode.visit is not original
+    assert capsys.readouterr().err == ""
+
+
+def test_a_different_visit_order_falls_back_to_libcst_with_one_warning(fresh_self_check, monkeypatch, capsys):
+    # As if a libcst release visited a BinaryOperation's fields in another order than recorded.
+    fields, own_visit = walk._class_info(cst.BinaryOperation)
+    walk._CLASSES[cst.BinaryOperation] = (tuple(reversed(fields)), own_visit)  # type: ignore[arg-type]
+    original = cst.CSTNode.visit
+    module = cst.parse_module("x = a + b\nif x:\n    pass\nelse:\n    y = 1\n")
+    expected = _Events()
+    module.visit(expected)
+    with walk.read_only_visits():
+        assert cst.CSTNode.visit is original  # libcst's own visit
+        got = _Events()
+        module.visit(got)
+    assert got.events == expected.events
+    assert walk.Batchable.get_visitors(_Noting()) == {}  # libcst's own listing (no methods here)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("asynclint: warning: libcst ") and "own (slower) traversal" in err
+    with walk.read_only_visits():  # a second use neither checks nor warns again
+        pass
+    assert capsys.readouterr().err == ""
+
+
+def test_a_failure_while_a_field_is_visited_leaves_the_class_to_libcst(fresh_self_check, monkeypatch, capsys):
+    # As if libcst did something with a field the placeholders cannot do: no class can be recorded.
+    def fails(self, visitor):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(walk._Placeholder, "visit", fails)
+    assert walk._class_info(cst.Attribute)[0] is None
+    assert "cannot record how libcst visits Attribute" in capsys.readouterr().err
+    module = cst.parse_module(EDGES)
+    expected = _Events(cst.Name)
+    module.visit(expected)
+    got = _Events(cst.Name)
+    assert walk._read_only_visit(module, got) is module  # each class through libcst's own visit
+    assert got.events == expected.events
+    assert not walk.walk_is_libcst()
+    assert capsys.readouterr().err == ""  # one warning is enough
+
+
+def test_the_rules_find_the_same_without_the_walk(monkeypatch):
+    from asynclint.testing import reported
+
+    path = next(p for p in fixture_files() if p.parent.name == "ASL301")
+    with_walk = reported(path.read_bytes(), str(path))
+    monkeypatch.setattr(walk, "walk_is_libcst", lambda: False)
+    assert reported(path.read_bytes(), str(path)) == with_walk != set()

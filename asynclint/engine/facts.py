@@ -69,7 +69,7 @@ class LoopAwait(NamedTuple):
     receivers: frozenset[str]
 
 
-#: A loop's callee until the file's imports are all known (`_Collector.finish` resolves it).
+#: A loop's callee until the file's imports are all known (`_FactCollector.finish` resolves it).
 _UNRESOLVED = Callee(frozenset(), "", "", "")
 
 
@@ -90,7 +90,8 @@ MUTATORS = frozenset({"append", "extend", "insert", "clear", "remove", "sort", "
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
-_OWN_SCOPES = (*_SCOPES, *_COMPREHENSIONS, ast.GeneratorExp)
+_COMPREHENSION_KINDS = (*_COMPREHENSIONS, ast.GeneratorExp)
+_OWN_SCOPES = (*_SCOPES, *_COMPREHENSION_KINDS)
 
 
 #: The block of code at module level, outside any top-level `def` or `class`.
@@ -126,8 +127,6 @@ class FileFacts:
 
     #: Callees of every call in async code.
     async_calls: set[tuple[Callee, int]] = field(default_factory=set)
-    #: Keyword argument names of calls in async code -> their blocks.
-    async_keywords: dict[str, set[int]] = field(default_factory=dict)
     #: Every qualified name any call of the file may resolve to (receiver types start at constructors).
     called_names: set[str] = field(default_factory=set)
     #: ASL2xx: position -> callees standing there (see the position names above).
@@ -179,7 +178,7 @@ def facts_of_source(source: bytes | str, module: str, package_init: bool) -> Fil
 
 def collect_facts(tree: ast.Module, module: str, package_init: bool) -> FileFacts | None:
     """The facts of a parsed module (None when it nests too deeply to walk)."""
-    collector = _Collector(module, package_init)
+    collector = _FactCollector(module, package_init)
     statements = []
     try:
         for index, stmt in enumerate(tree.body):
@@ -216,7 +215,7 @@ class _Raw(NamedTuple):
     root: str
     parts: tuple[str, ...]
     owner: str
-    scope: int  # where it stands: an index in `_Collector.scopes`
+    scope: int  # where it stands: an index in `_FactCollector.scopes`
     #: The spellings (root, attributes) of the classes its root parameter is annotated with.
     declared: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -224,7 +223,7 @@ class _Raw(NamedTuple):
 _Site = tuple[_Raw, int]  # a callee as spelled, and its block
 
 
-class _Collector:
+class _FactCollector:
     def __init__(self, module: str, package_init: bool) -> None:
         self.module = module
         self.package_init = package_init
@@ -252,17 +251,20 @@ class _Collector:
         self.blocks: dict[int, Block] = {}
         self.always: set[int] = set()
         self.setters: dict[int, set[str]] = {}  # block -> attributes it assigns
-        self.loaded: set[str] = set()  # names read (or deleted) anywhere
+        #: The scope (function, class, lambda, comprehension) around the node, and its `reads`.
+        self.frame = _Reads([])
+        self.reads = self.frame.reads
+        self.dotted: set[str] = set()  # roots of `import a.b` (libcst counts `a.b.c` a read of `a.b`)
         #: Per function or class body (the module first): the names it binds as targets, and the
         #: index of the scope around it (-1 for the module).
         self.scopes: list[tuple[set[str], int]] = [(set(), -1)]
         self.scope = 0  # the innermost around the node
         self.declared: set[str] = set()  # names in `global` and `nonlocal` statements
-        self.assigned: list[tuple[_Raw, str, int]] = []
+        #: `x = f()` in a function: the callee, `x`, the scope it stands in, block.
+        self.assigned: list[tuple[_Raw, str, _Reads, int]] = []
         self.runs: list[tuple[_Raw, _Raw, int]] = []  # (`run` callee, its first argument's callee, block)
         self.loop_runs: set[tuple[str, int]] = set()
         self.with_across_await: set[int] = set()
-        self.async_keywords: dict[str, set[int]] = {}
         self.async_calls: list[_Site] = []
         self.all_calls: list[_Raw] = []
         self.sites: dict[str, list[_Site]] = {}
@@ -309,7 +311,7 @@ class _Collector:
             if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
                 self.scopes[self.scope][0].add(node.id)  # type: ignore[attr-defined]
             else:
-                self.loaded.add(node.id)  # type: ignore[attr-defined]
+                self.reads.add(node.id)  # type: ignore[attr-defined]
             return
         if kind in _PLAIN:  # most of the rest: nothing to note but what is below
             self.children(node)
@@ -371,8 +373,13 @@ class _Collector:
                 self.try_(node)  # type: ignore[arg-type]
             elif kind is ast.With and self.in_async and _suspends(node.body):  # type: ignore[attr-defined]
                 self.with_across_await.add(self.block)
-        elif kind in _COMPREHENSIONS and self.in_async:
-            self.comprehension(node)  # type: ignore[arg-type]
+        elif kind in _COMPREHENSION_KINDS:
+            outer = self.nested([clause.target for clause in node.generators])  # type: ignore[attr-defined]
+            if self.in_async and kind is not ast.GeneratorExp:
+                self.comprehension(node)  # type: ignore[arg-type]
+            else:
+                self.children(node)
+            self.frame, self.reads = outer, outer.reads
             return
         elif kind is ast.comprehension:
             for test in node.ifs:  # type: ignore[attr-defined]
@@ -419,10 +426,12 @@ class _Collector:
             params = node.args.posonlyargs or node.args.args
             owner, self_name = self.owner_class, params[0].arg if params else ""
         in_async = isinstance(node, ast.AsyncFunctionDef)
+        outer = self.nested([node])
         saved, self.function_node = self.function_node, node
         saved_annotated, self.annotated = self.annotated, _annotated_parameters(node.args)
         self.scoped(node.body, in_async=in_async, owner=owner, self_name=self_name, prefix=key + ".<locals>.")
         self.function_node, self.annotated = saved, saved_annotated
+        self.frame, self.reads = outer, outer.reads
 
     def class_def(self, node: ast.ClassDef) -> None:
         self.outside_loops((*node.decorator_list, *node.bases, *node.keywords))
@@ -431,7 +440,9 @@ class _Collector:
         saved = self.owner_class
         self.owner_class = f"{self.module}.{node.name}"
         if self.prefix or self.block == MODULE:
+            outer = self.nested([node])
             self.scoped(node.body, in_async=False, owner="", self_name="", prefix=key + ".")
+            self.frame, self.reads = outer, outer.reads
         else:  # a top-level class: each method is a block of its own
             self.methods(node, key + ".")
         self.owner_class = saved
@@ -455,8 +466,18 @@ class _Collector:
         self.outside_loops((node.args,))
         saved = (self.in_async, self.owner, self.self_name, self.loops)
         self.in_async, self.owner, self.self_name, self.loops = False, "", "", []
+        outer = self.nested([node])
         self.visit(node.body)
+        self.frame, self.reads = outer, outer.reads
         self.in_async, self.owner, self.self_name, self.loops = saved
+
+    def nested(self, binders: list[ast.AST]) -> _Reads:
+        """Enter a scope (a def, class, lambda or comprehension: `binders` tell what it binds); the one around it is returned."""
+        outer, self.frame = self.frame, _Reads(binders)
+        self.reads = self.frame.reads
+        if self.function_node is not None:  # (only a function's reads are asked for)
+            outer.inner.append(self.frame)
+        return outer
 
     def import_(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -464,6 +485,8 @@ class _Collector:
                 bound = alias.asname or alias.name.split(".")[0]
                 self.imports.setdefault(bound, set()).add(alias.name if alias.asname else bound)
                 self.module_names.add(bound)
+                if not alias.asname and "." in alias.name:
+                    self.dotted.add(bound)
             return
         source = absolutize("." * node.level + (node.module or ""), self.module, self.package_init)
         for alias in node.names:
@@ -479,9 +502,6 @@ class _Collector:
         self.all_calls.append(raw)
         if self.in_async:
             self.async_calls.append((raw, self.block))
-            for keyword in node.keywords:
-                if keyword.arg:
-                    self.async_keywords.setdefault(keyword.arg, set()).add(self.block)
         final = raw.parts[-1] if raw.parts else raw.root
         if final == "cancel" and len(raw.parts) > 1:
             self.cancelling.add(self.block)
@@ -540,7 +560,8 @@ class _Collector:
         value = node.value
         self.gather(value, node.targets[0].id)
         if isinstance(value, ast.Call):
-            self.assigned.append((self.raw(value.func), node.targets[0].id, self.block))
+            if self.function_node is not None:  # (a global is never reported)
+                self.assigned.append((self.raw(value.func), node.targets[0].id, self.frame, self.block))
             if _final_name(value.func) == "partial" and value.args:
                 self.partials.setdefault(node.targets[0].id, []).append(self.raw(value.args[0]))
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
@@ -667,9 +688,10 @@ class _Collector:
         for raw, block, collection, function in self.collections:
             if not _read_apart_from_mutators(function, collection):
                 self.sites.setdefault(COLLECTED, []).append((raw, block))
-        # ASL202/ASL208 need a variable nothing reads; ASL207 an `asyncio.run(...)`.
-        for raw, target, block in self.assigned:
-            if target not in self.loaded:
+        # ASL202/ASL208 need a function's variable nothing reads (in the function, or in a scope
+        # nested in it that does not bind the name); ASL207 an `asyncio.run(...)`.
+        for raw, target, scope, block in self.assigned:
+            if not scope.reads_name(target) or target in self.declared or target in self.dotted:
                 self.sites.setdefault(ASSIGNED, []).append((raw, block))
         # ASL205: a name bound to `partial(f, ...)`, handed to a callback API, hands on `f`.
         for name, block in self.callback_names:
@@ -681,7 +703,7 @@ class _Collector:
         facts.awaited_pairs = {
             (a.final, b.final, block) for a, b, block in self.awaited_pairs if not _ordered(a, b, self.module_names)
         }
-        facts.with_across_await, facts.async_keywords = self.with_across_await, self.async_keywords
+        facts.with_across_await = self.with_across_await
         facts.blocks, facts.always, facts.loop_runs = self.blocks, self.always, self.loop_runs
         facts.async_calls = {(callee(r), block) for r, block in self.async_calls}
         facts.called_names = {name for r in set(self.all_calls) for name in callee(r).names}
@@ -709,6 +731,28 @@ def _block(stmt: ast.stmt) -> Block | None:
     first = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
     stub = f"class {stmt.name}: pass" if isinstance(stmt, ast.ClassDef) else f"def {stmt.name}(): pass"
     return Block(first, stmt.lineno, stmt.end_lineno, stub)
+
+
+class _Reads:
+    """The names a scope (function, class, lambda, comprehension) reads, and the scopes in it."""
+
+    __slots__ = ("reads", "inner", "binders", "bound")
+
+    def __init__(self, binders: list[ast.AST]) -> None:
+        self.reads: set[str] = set()  # read (or deleted) in the scope's own code
+        self.inner: list[_Reads] = []
+        self.binders = binders  # the scope's node (a comprehension's: its targets)
+        self.bound: set[str] | None = None  # what `binders` may bind, once asked
+
+    def reads_name(self, name: str) -> bool:
+        """Whether the scope reads `name`, itself or in a nested scope that does not bind it
+        (a name a nested scope may bind may be another variable: it does not count)."""
+        return name in self.reads or any(scope.reads_name(name) and name not in scope.binds() for scope in self.inner)
+
+    def binds(self) -> set[str]:
+        if self.bound is None:
+            self.bound = _bound_names(self.binders)
+        return self.bound
 
 
 class _Frame:
@@ -746,11 +790,11 @@ def _node_kinds(kind: type[ast.AST]) -> Iterable[type[ast.AST]]:
         yield from _node_kinds(sub)
 
 
-#: The kinds of node `_Collector.visit` notes nothing of (it only visits what is below them).
+#: The kinds of node `_FactCollector.visit` notes nothing of (it only visits what is below them).
 _PLAIN = frozenset(_node_kinds(ast.AST)) - {
     *(ast.Name, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal),
     *(ast.Attribute, ast.Import, ast.ImportFrom, ast.Expr, ast.Assign, ast.AnnAssign, ast.If, ast.Assert, ast.IfExp),
-    *(ast.BoolOp, ast.UnaryOp, ast.Await, *_BLOCKS, *_COMPREHENSIONS, ast.comprehension),
+    *(ast.BoolOp, ast.UnaryOp, ast.Await, *_BLOCKS, *_COMPREHENSION_KINDS, ast.comprehension),
 }
 
 
@@ -765,14 +809,24 @@ def _below(nodes: Iterable[ast.AST], leaving: tuple[type, ...] = _SCOPES) -> Ite
 
 
 def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
-    """Every name these nodes bind, or may: stored or deleted names, imports (nested code included)."""
+    """Every name these nodes bind, or may (nested code included): stored or deleted names,
+    imports, parameters, definitions, `except ... as`, `global`/`nonlocal`, match captures."""
     found: set[str] = set()
     for top in nodes:
         for node in ast.walk(top):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                found.add(node.id)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                found.update((a.asname or a.name).split(".")[0] for a in node.names)
+            if isinstance(node, ast.Name):
+                if not isinstance(node.ctx, ast.Load):
+                    found.add(node.id)
+            elif isinstance(node, ast.alias):
+                found.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, ast.arg):
+                found.add(node.arg)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                found.update(node.names)
+            else:  # a def or class, `except ... as e`, a match capture, a type parameter
+                for value in (getattr(node, "name", None), getattr(node, "rest", None)):
+                    if isinstance(value, str):
+                        found.add(value)
     return found
 
 
@@ -799,8 +853,8 @@ def _started_one(arg: ast.expr) -> str | None:
     if isinstance(value, (ast.GeneratorExp, ast.ListComp)):
         value = value.elt
     elif star and isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "map":
-        return _final(value.args[0]) if value.args else _final(value)
-    return _final(value.func) if isinstance(value, ast.Call) else None
+        return _final_name(value.args[0]) if value.args else _final_name(value)
+    return _final_name(value.func) if isinstance(value, ast.Call) else None
 
 
 def _is_super(expr: ast.expr) -> bool:
@@ -837,7 +891,7 @@ def _annotation_classes(annotation: ast.expr, depth: int) -> Iterable[tuple[str,
             annotation = annotation.value
         if isinstance(annotation, ast.Name):
             yield annotation.id, tuple(reversed(parts))
-    elif isinstance(annotation, ast.Subscript) and _final(annotation.value) in ("Optional", "Union"):
+    elif isinstance(annotation, ast.Subscript) and _final_name(annotation.value) in ("Optional", "Union"):
         inner = annotation.slice
         for element in inner.elts if isinstance(inner, ast.Tuple) else [inner]:
             yield from _annotation_classes(element, depth + 1)
@@ -845,12 +899,6 @@ def _annotation_classes(annotation: ast.expr, depth: int) -> Iterable[tuple[str,
         yield from _annotation_classes(annotation.left, depth + 1)
         yield from _annotation_classes(annotation.right, depth + 1)
 
-
-def _final(expr: ast.expr) -> str:
-    """`sleep` for `asyncio.sleep`, `get` for `self.session.get`; empty for anything else (as `_flow.final_name`)."""
-    if isinstance(expr, ast.Name):
-        return expr.id
-    return expr.attr if isinstance(expr, ast.Attribute) else ""
 
 
 def _cancels(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -12,15 +12,23 @@ that very method, see `_class_info`). A transformer, and any visitor that is not
 `CSTVisitor`, goes through libcst's own `visit`. Calls that cannot do anything are left
 out: an attribute visit the visitor has no method for, and the children of a module whose
 batched visitor acts on Module nodes only (a batched metadata provider's traversal).
+
+This leans on libcst internals (`_visit_and_replace_children`, the name and fields of its
+`_BatchedCSTVisitor`, the `_is_no_op` mark of its stub methods), so at first use a self-check
+(`walk_is_libcst`) replays a module of many kinds of node both ways, plain, pruned and
+batched: on any difference, libcst's own `visit` is used instead, with a one-line warning.
+A node class whose visit order cannot be recorded cleanly (an error while a field is
+visited) is visited by libcst's own `visit` (its children still by the walk).
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from libcst import BatchableCSTVisitor, CSTNode, CSTVisitor, MaybeSentinel, Module
+from libcst import BatchableCSTVisitor, CSTNode, CSTVisitor, FunctionDef, MaybeSentinel, Module, parse_module, visit_batched
 
 _LIBCST_VISIT = CSTNode.visit
 
@@ -53,39 +61,53 @@ class _Recorder(CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.fields: list[str] = []
+        self.left = 0  # fields visited to the end
 
     def on_visit_attribute(self, node: CSTNode, attribute: str) -> None:
         self.fields.append(attribute)
 
+    def on_leave_attribute(self, original_node: CSTNode, attribute: str) -> None:
+        self.left += 1
 
+
+_Fields = tuple[tuple[str, bool, str], ...]
 #: A node class -> its fields in visit order (each with whether it is visited, announced, when
-#: it is None, and `Class_field`), and whether the class has its own `visit` (a Module).
-_CLASSES: dict[type[CSTNode], tuple[tuple[tuple[str, bool, str], ...], bool]] = {}
+#: it is None, and `Class_field`; None: unknown, libcst visits it), and whether the class has
+#: its own `visit` (a Module).
+_CLASSES: dict[type[CSTNode], tuple[_Fields | None, bool]] = {}
 
 
-def _announced(kind: type[CSTNode], none: str | None) -> list[str]:
+def _announced(kind: type[CSTNode], none: str | None) -> list[str] | None:
+    """The fields announced, in order, with field `none` None; None when the visit of a field
+    (not the building of the node afterwards) failed with every field a placeholder."""
     recorder = _Recorder()
     try:
         kind._visit_and_replace_children(_Stand(none), recorder)  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 (building a node of placeholders, or visiting a None)
-        pass
+        if none is None and recorder.left != len(recorder.fields):
+            return None  # a placeholder's visit cannot fail: libcst is not what this module expects
     return recorder.fields
 
 
-def _class_info(kind: type[CSTNode]) -> tuple[tuple[tuple[str, bool, str], ...], bool]:
+def _class_info(kind: type[CSTNode]) -> tuple[_Fields | None, bool]:
     """The fields `kind._visit_and_replace_children` visits, in its order, whether it visits
     each when it is None, and whether `kind` has a `visit` of its own.
 
     Recorded by running that very method on a stand-in node whose fields are placeholders:
     it announces each field to the visitor (`on_visit_attribute`) before visiting it. The
-    node it then builds from placeholders fails to validate, which is expected. Then once
-    more for each field with that field None: `visit_optional` announces a None, a field
-    visited only when it is not None (an f-string's `format_spec`) is not announced. Cached
-    per class.
+    node it then builds from placeholders fails to validate, which is expected; a failure
+    while a field is visited is not, and leaves the fields unknown (None). Then once more
+    for each field with that field None: `visit_optional` announces a None, a field visited
+    only when it is not None (an f-string's `format_spec`) is not announced. Cached per class.
     """
     known = _CLASSES.get(kind)
     if known is None:
-        fields = tuple((name, name in _announced(kind, name), f"{kind.__name__}_{name}") for name in _announced(kind, None))
+        names = _announced(kind, None)
+        fields: _Fields | None = None
+        if names is not None:
+            fields = tuple((name, name in (_announced(kind, name) or ()), f"{kind.__name__}_{name}") for name in names)
+        else:
+            _warn(f"cannot record how libcst visits {kind.__name__}")
         own_visit = any("visit" in vars(base) for base in kind.__mro__ if base is not CSTNode and issubclass(base, CSTNode))
         known = _CLASSES[kind] = (fields, own_visit)
     return known
@@ -112,6 +134,8 @@ class Batchable(BatchableCSTVisitor):
     """A batchable visitor whose methods are listed once per class (libcst lists them per instance, with `inspect`)."""
 
     def get_visitors(self) -> Mapping[str, Callable[[CSTNode], None]]:
+        if not walk_is_libcst():
+            return super().get_visitors()
         return {name: getattr(self, name) for name in _visitor_method_names(type(self))}
 
 
@@ -175,6 +199,9 @@ def _walk(node: CSTNode, visitor: CSTVisitor, handlers: frozenset[str] | None, c
     if child and own_visit:
         node.visit(visitor)
         return
+    if fields is None:
+        _LIBCST_VISIT(node, visitor)  # (its children come back here through `CSTNode.visit`)
+        return
     if visitor.on_visit(node):
         for name, when_none, handled in fields:
             value = getattr(node, name)
@@ -195,8 +222,9 @@ def _walk(node: CSTNode, visitor: CSTVisitor, handlers: frozenset[str] | None, c
 
 @contextmanager
 def read_only_visits() -> Iterator[None]:
-    """While it lasts, `CSTNode.visit` walks a `CSTVisitor` without rebuilding the tree."""
-    if CSTNode.visit is not _LIBCST_VISIT:  # already on (nested)
+    """While it lasts, `CSTNode.visit` walks a `CSTVisitor` without rebuilding the tree
+    (unless the self-check finds this libcst visits otherwise)."""
+    if CSTNode.visit is not _LIBCST_VISIT or not walk_is_libcst():  # already on (nested), or off
         yield
         return
     CSTNode.visit = _read_only_visit  # type: ignore[method-assign,assignment]
@@ -206,3 +234,168 @@ def read_only_visits() -> Iterator[None]:
         CSTNode.visit = _LIBCST_VISIT  # type: ignore[method-assign]
         _INSTANCES.clear()
 
+
+# --- The self-check ------------------------------------------------------------------------------
+
+#: Many kinds of node, each statement and expression form the walk must order as libcst does.
+_SAMPLE = """\
+\"\"\"Doc.\"\"\"
+from . import a
+from .b import *
+from x import (y as z, w)
+import p.q as r, s
+@dec(1)
+@other
+async def f(a, /, b: int = 2, *args, c, d=-1, **kw) -> None:
+    x: list[int] = [i async for i in g() if i if not i]
+    print(f"{x!r:>{width}} {y=}" "more", b"bytes", 0x1F, 1.5j, ..., sep='')
+    match x:
+        case [1, *rest] | {"k": _, **more} if rest:
+            pass
+        case Point(x=0, y=yy) as pt:
+            pass
+        case -1 | "s" | None:
+            pass
+    try:
+        await h(*a, **kw)
+    except* ValueError as e:
+        raise
+    try:
+        pass
+    except (A, B) as e:
+        raise C from e
+    else:
+        del x, y[0], z.w
+    finally:
+        return
+    async with (open(p) as h, q):
+        async for u, *v in w:
+            yield u
+        else:
+            continue
+    while not x and y or z:
+        break
+    else:
+        x += 1; x **= 2
+    lambda q=1, *, k: (yield from q)
+    global G
+    nonlocal N
+    assert x is not y, "message"
+    return (a if b else c), {**d, 'e': f}, {1, 2}, (z := 3), t[1:2, ::3], -x + ~y * z @ w // 2
+class C[T, *Ts, **P](B, metaclass=M):
+    type Alias[K] = dict[K, T]
+    v = {k: v for k, v in items}, (i for i in r), {i for i in r}, 1 < x <= 2 != y not in z
+"""
+
+
+class _Calls(CSTVisitor):
+    """Every call a visit makes to the visitor, with the node's identity; pruning at `prune`."""
+
+    def __init__(self, prune: type[CSTNode] | None = None) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, int, str]] = []
+        self.prune = prune
+
+    def on_visit(self, node: CSTNode) -> bool:
+        self.calls.append(("visit", id(node), ""))
+        return self.prune is None or not isinstance(node, self.prune)
+
+    def on_leave(self, original_node: CSTNode) -> None:
+        self.calls.append(("leave", id(original_node), ""))
+
+    def on_visit_attribute(self, node: CSTNode, attribute: str) -> None:
+        self.calls.append(("visit_attribute", id(node), attribute))
+
+    def on_leave_attribute(self, original_node: CSTNode, attribute: str) -> None:
+        self.calls.append(("leave_attribute", id(original_node), attribute))
+
+
+class _Noted(BatchableCSTVisitor):
+    """A batched visitor acting on a few attributes: what it sees, as libcst batches it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, int]] = []
+
+    def get_visitors(self) -> Mapping[str, Callable[[CSTNode], None]]:  # (libcst's lists them with `inspect`: slow)
+        return {name: getattr(self, name) for name in ("visit_Name", "visit_If_orelse", "leave_FunctionDef_body", "visit_Try_handlers")}
+
+    def visit_Name(self, node: CSTNode) -> None:
+        self.seen.append(("name", id(node)))
+
+    def visit_If_orelse(self, node: CSTNode) -> None:
+        self.seen.append(("orelse", id(node)))
+
+    def leave_FunctionDef_body(self, node: CSTNode) -> None:
+        self.seen.append(("body", id(node)))
+
+    def visit_Try_handlers(self, node: CSTNode) -> None:
+        self.seen.append(("handlers", id(node)))
+
+
+class _ModuleOnly(BatchableCSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def get_visitors(self) -> Mapping[str, Callable[[CSTNode], None]]:
+        return {"visit_Module": self.visit_Module}
+
+    def visit_Module(self, node: CSTNode) -> None:
+        self.seen += 1
+
+
+def _same_calls() -> bool:
+    """Whether the walk makes libcst's calls, in its order, on `_SAMPLE`: plain, pruned, batched
+    (and libcst still marks its visitors' stub methods, which `Batchable` leaves out)."""
+    if not getattr(CSTVisitor.visit_Name, "_is_no_op", False) or "visit_Name" in _visitor_method_names(_Calls):
+        return False
+    module = parse_module(_SAMPLE)
+    for prune in (None, FunctionDef):
+        expected, got = _Calls(prune), _Calls(prune)
+        _LIBCST_VISIT(module, expected)
+        _read_only_visit(module, got)
+        if got.calls != expected.calls or not expected.calls:
+            return False
+    if any(fields is None for fields, _ in _CLASSES.values()):
+        return False
+    if _visitor_method_names(_Noted) != tuple(sorted(_Noted().get_visitors())):
+        return False
+    module = parse_module("def h():\n    if a:\n        b = 1\n    else:\n        return b\n")
+    expected_batch, only = _Noted(), _ModuleOnly()
+    visit_batched(module, [expected_batch, only])
+    CSTNode.visit = _read_only_visit  # type: ignore[method-assign,assignment]
+    try:
+        got_batch, got_only = _Noted(), _ModuleOnly()
+        visit_batched(module, [got_batch, got_only])
+        visit_batched(module, [got_only])  # a traversal that acts on the module alone
+    finally:
+        CSTNode.visit = _LIBCST_VISIT  # type: ignore[method-assign]
+        _INSTANCES.clear()
+    return got_batch.seen == expected_batch.seen != [] and got_only.seen == only.seen + 1 == 2
+
+
+@functools.lru_cache(maxsize=None)
+def walk_is_libcst() -> bool:
+    """The self-check, once per process: whether the walk visits as this libcst does (if not,
+    libcst's own `visit` is used, with a warning)."""
+    try:
+        same = _same_calls()
+    except Exception:  # noqa: BLE001 (any failure of the check is a difference)
+        same = False
+    if not same:
+        _warn("its read-only walk does not match how libcst visits")
+    return same
+
+
+#: The warning given, if any (one per process is enough).
+_WARNED: list[str] = []
+
+
+def _warn(what: str) -> None:
+    from importlib.metadata import version
+
+    if _WARNED:
+        return
+    _WARNED.append(what)
+    sys.stderr.write(f"asynclint: warning: libcst {version('libcst')}: {what}; using libcst's own (slower) traversal\n")
