@@ -405,6 +405,11 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
     and so are two calls of project `async def`s that both await one project `async def` in
     the end (a cached get-or-create helper): the second waits for what the first awaited.
 
+    A preview rule, off unless selected: on the pinned corpus of real async packages its
+    findings are right 4 times in 9 (precision 0.44, `benchmarks/ecosystem.py`). Whether two
+    awaits really are independent depends on what the callees share (one device, a
+    get-or-create singleton, a helper passed in), which the syntax does not show.
+
     ## Why is this bad?
     `a = await get_user(uid)` then `b = await get_orders(uid)` waits for the user before it
     even asks for the orders: the total is the sum of both latencies. `asyncio.gather()` runs
@@ -418,6 +423,7 @@ class SequentialAwaits(SequentialAwaitsScreen, ConcurrencyRule):
     """
 
     code = "ASL302"
+    default_enabled = False
     name = "sequential-awaits"
     message = "this `await` waits for the previous one although it does not use its result; run them together with {advice}"
     fix_title = "Run the calls together with `asyncio.gather()`"
