@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, write_cache_file
+from asynclint.engine.callgraph import summarize
 from asynclint.engine.files import discover
 from asynclint.engine.newsyntax import without_type_parameters
 from asynclint.engine.paths import forget, package_name, real_path, real_paths
@@ -55,17 +56,19 @@ class ModuleInfo:
     reads thousands and uses few.
     """
 
-    __slots__ = ("_functions", "_classes", "_aliases", "_stored")
+    __slots__ = ("_functions", "_classes", "_aliases", "_summaries", "_stored")
 
     def __init__(
         self,
         functions: dict[str, str] | None = None,
         classes: dict[str, dict[str, Any]] | None = None,  # name -> {"bases": [...], "methods": {...}}
         aliases: dict[str, str] | None = None,  # bound name -> absolute qualified target
+        summaries: dict[str, list[Any]] | None = None,  # sync function key -> what it calls (engine/callgraph.py)
     ) -> None:
         self._functions = {} if functions is None else functions
         self._classes = {} if classes is None else classes
         self._aliases = {} if aliases is None else aliases
+        self._summaries = {} if summaries is None else summaries
         self._stored: tuple[str | bytes, str, str] | None = None
 
     @classmethod
@@ -80,7 +83,7 @@ class ModuleInfo:
         if self._stored is not None:
             text = self._stored[0]
             return text if isinstance(text, str) else text.decode()
-        return json.dumps([self.functions, self.classes, self.aliases], separators=(",", ":"))
+        return json.dumps([self.functions, self.classes, self.aliases, self.summaries], separators=(",", ":"))
 
     @property
     def functions(self) -> dict[str, str]:
@@ -103,24 +106,32 @@ class ModuleInfo:
             self._decode()
         return self._aliases
 
+    @property
+    def summaries(self) -> dict[str, list[Any]]:
+        """Sync function key -> [its blocking calls, its other resolved calls] (`engine/callgraph.py`)."""
+        if self._stored is not None:
+            self._decode()
+        return self._summaries
+
     def _decode(self) -> None:
         assert self._stored is not None
         text, path, module = self._stored
         self._stored = None
         try:
-            functions, classes, aliases = json.loads(text)
-            if not (isinstance(functions, dict) and isinstance(classes, dict) and isinstance(aliases, dict)):
+            functions, classes, aliases, summaries = json.loads(text)
+            if not all(isinstance(table, dict) for table in (functions, classes, aliases, summaries)):
                 raise ValueError(text)
         except (ValueError, TypeError):  # a corrupt cache entry is never trusted: the file is read again
             again = _read_batch([(path, module)]).get(path)
             fresh = again[1][1] if again is not None and again[1] is not None else ModuleInfo()
-            functions, classes, aliases = fresh.functions, fresh.classes, fresh.aliases
-        self._functions, self._classes, self._aliases = functions, classes, aliases
+            functions, classes, aliases, summaries = fresh.functions, fresh.classes, fresh.aliases, fresh.summaries
+        self._functions, self._classes, self._aliases, self._summaries = functions, classes, aliases, summaries
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModuleInfo):
             return NotImplemented
-        return (self.functions, self.classes, self.aliases) == (other.functions, other.classes, other.aliases)
+        mine = (self.functions, self.classes, self.aliases, self.summaries)
+        return mine == (other.functions, other.classes, other.aliases, other.summaries)
 
     def __repr__(self) -> str:
         return f"ModuleInfo(functions={self.functions!r}, classes={self.classes!r}, aliases={self.aliases!r})"
@@ -183,6 +194,7 @@ class _Indexer:
     def run(self, tree: ast.Module) -> ModuleInfo:
         self._imports(tree.body)
         self._body(tree.body, prefix="", functions=self.info.functions)
+        self.info._summaries = summarize(tree, self.module, self.info)
         return self.info
 
     def _imports(self, body: Iterable[ast.stmt]) -> None:
@@ -347,6 +359,11 @@ class ProjectIndex:
             pending, self._pending = self._pending, None
             pending()
         return self
+
+    @property
+    def root(self) -> ProjectIndex:
+        """The whole project's index (a file's view, `for_file`, is a view of it)."""
+        return self._parent or self
 
     @property
     def definitions_key(self) -> str | None:
@@ -679,7 +696,7 @@ class _IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 6"
+    HEADER = b"asynclint project index 7"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

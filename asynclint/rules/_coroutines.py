@@ -32,6 +32,20 @@ class Coroutine:
     source: str  # PROJECT, CATALOGUE or CONFIG
 
 
+def project_names(rule: Rule, expr: cst.BaseExpression) -> list[str]:
+    """The absolute qualified names `expr` may refer to (builtins left out): imports made absolute,
+    the module's own definitions prefixed with its name."""
+    names = rule.qualified_names(expr) or set()
+    ctx = rule.ctx
+    return [
+        absolutize(q.name, ctx.module_name, ctx.package_init)
+        if q.source is QualifiedNameSource.IMPORT
+        else f"{ctx.module_name}.{q.name}"
+        for q in names
+        if q.source is not QualifiedNameSource.BUILTIN
+    ]
+
+
 class CoroutineResolver:
     """Resolves callees after the traversal, when every binding of the module is known."""
 
@@ -60,14 +74,7 @@ class CoroutineResolver:
         return any(self._ignored(name) for name in self._names(call.func))
 
     def _names(self, expr: cst.BaseExpression) -> list[str]:
-        names = self.rule.qualified_names(expr) or set()
-        return [
-            absolutize(q.name, self.ctx.module_name, self.ctx.package_init)
-            if q.source is QualifiedNameSource.IMPORT
-            else f"{self.ctx.module_name}.{q.name}"
-            for q in names
-            if q.source is not QualifiedNameSource.BUILTIN
-        ]
+        return project_names(self.rule, expr)
 
     def _self_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
         if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
