@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
+from asynclint.options import BlockingCallOptions, HelperOptions
 from asynclint.rules import _names
 
 if TYPE_CHECKING:
@@ -318,6 +319,13 @@ class ReachOptions:
     nonblocking_helpers: tuple[str, ...] = ()
 
 
+def reach_options(options: Mapping[type, Any]) -> ReachOptions:
+    """What ASL107 follows under these rule options (`helper-depth`, `blocking-calls`, `nonblocking-helpers`)."""
+    helpers = options.get(HelperOptions) or HelperOptions()
+    blocking = options.get(BlockingCallOptions) or BlockingCallOptions()
+    return ReachOptions(helpers.helper_depth, frozenset(blocking.blocking_calls), helpers.nonblocking_helpers)
+
+
 class Reach:
     """Chains from project sync functions to blocking calls, memoized (cycles end at the depth limit)."""
 
@@ -430,13 +438,23 @@ class Reach:
         return self._class(target, depth + 1) if target is not None and target != qualified else None
 
 
-def reach_names(reach: Reach, infos: Mapping[str, ModuleInfo]) -> Iterable[tuple[str, str]]:
-    """(identifier, chain text) of every sync function of these modules that reaches a blocking call."""
-    for module, info in infos.items():
+def reach_facts(reach: Reach) -> Iterable[tuple[str, str]]:
+    """(identifier, fact) for every name that calls a project sync function reaching a blocking call
+    (definitions, methods, import aliases), the fact naming the chain: the result cache's
+    dependency keys, so that a helper that starts or stops blocking re-checks the files naming it."""
+    for module, info in reach.project.modules.items():
         for key in info.summaries:
             chain = reach._from(module, key, reach.options.depth)
             if chain is not None:
-                yield key.rpartition(".")[2], f"{module}.{key} " + " ".join(f"{s.name}:{s.module}:{s.line}" for s in chain)
+                yield key.rpartition(".")[2], f"reaches {module}.{key} {_chain_text(chain)}"
+        for alias, target in info.aliases.items():
+            chain = reach.of_name(target) if target != f"{module}.{alias}" else None
+            if chain is not None:
+                yield alias, f"reaches {module}.{alias} {_chain_text(chain)}"
+
+
+def _chain_text(chain: Chain) -> str:
+    return " ".join(f"{step.name}:{step.module}:{step.line}" for step in chain)
 
 
 _REACHES: weakref.WeakKeyDictionary[ProjectIndex, dict[ReachOptions, Reach]] = weakref.WeakKeyDictionary()

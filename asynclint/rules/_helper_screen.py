@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from asynclint.engine.callgraph import Reach, ReachOptions, reach_for
+from asynclint.engine.callgraph import Reach, reach_for, reach_options
 from asynclint.engine.facts import FileFacts
 from asynclint.engine.project import ProjectIndex
-from asynclint.options import BlockingCallOptions, HelperOptions
 from asynclint.screen import Screen
-
-
-def reach_options(options: Mapping[type, Any]) -> ReachOptions:
-    """What ASL107 follows under these rule options."""
-    helpers = options.get(HelperOptions) or HelperOptions()
-    blocking = options.get(BlockingCallOptions) or BlockingCallOptions()
-    return ReachOptions(helpers.helper_depth, frozenset(blocking.blocking_calls), helpers.nonblocking_helpers)
 
 
 def reach_of(options: Mapping[type, Any], project: ProjectIndex) -> Reach:
