@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import ipaddress
 import os
 import weakref
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ class _Summarizer:
             target = self.resolve(func, local)
             if target is None:
                 continue
-            if target in BLOCKING_FUNCTIONS:
+            if target in BLOCKING_FUNCTIONS and not _numeric_lookup(target, call):
                 blocking.append([_spelled(func), line])
             elif not target.startswith("builtins."):
                 calls.setdefault(target, line)
@@ -283,6 +284,24 @@ def _own_nodes(function: ast.FunctionDef) -> Iterable[ast.AST]:
         yield node
         if not isinstance(node, _SCOPES):
             stack.extend(ast.iter_child_nodes(node))
+
+
+#: Resolver calls that return at once for a numeric address (no name to look up).
+_LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname"})
+
+
+def _numeric_lookup(target: str, call: ast.Call) -> bool:
+    """Whether a resolver call looks up a literal IP address (answered without the network)."""
+    if target not in _LOOKUPS or not call.args:
+        return False
+    host = call.args[0]
+    if not (isinstance(host, ast.Constant) and isinstance(host.value, str)):
+        return False
+    try:
+        ipaddress.ip_address(host.value)
+    except ValueError:
+        return False
+    return True
 
 
 def _spelled(expr: ast.expr) -> str:
