@@ -64,9 +64,9 @@ def test_a_helper_that_stops_blocking_rechecks_its_callers_in_other_files(tmp_pa
     assert len(_run(project, cache)) == 1
 
 
-def _reach(tmp_path: Path, source: str, options: ReachOptions = ReachOptions()) -> Reach:
+def _reach(tmp_path: Path, source: str, options: ReachOptions | None = None) -> Reach:
     (tmp_path / "mod.py").write_text(source)
-    return Reach(build_index([str(tmp_path / "mod.py")]), options)
+    return Reach(build_index([str(tmp_path / "mod.py")]), options or ReachOptions())
 
 
 def test_helper_depth_bounds_the_chain(tmp_path: Path):

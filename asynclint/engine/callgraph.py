@@ -390,11 +390,8 @@ class Reach:
                         break
                     if budget == 1:
                         continue
-                    found = (
-                        self.method_definition(*target[1:].rsplit(".", 1), 0)
-                        if target.startswith(METHOD_MARK)
-                        else self.definition(target)
-                    )
+                    owner, _, method = target[1:].rpartition(".")
+                    found = self.method_definition(owner, method, 0) if target[0] == METHOD_MARK else self.definition(target)
                     chain = self._from(*found, budget - 1) if found is not None else None
                     if chain is not None and (best is None or len(chain) + 1 < len(best)):
                         best = (Step(name, module, line), *chain)

@@ -29,8 +29,7 @@ class BlockingCallViaHelperScreen(Screen):
         for callee, block in facts.async_calls:
             if block in blocks:
                 continue
-            if callee.owner and callee.attr and reach.of_method(callee.owner, callee.attr) is not None:
-                blocks.add(block)
-            elif any(reach.of_name(name) is not None for name in callee.names):
+            on_self = callee.owner and callee.attr and reach.of_method(callee.owner, callee.attr) is not None
+            if on_self or any(reach.of_name(name) is not None for name in callee.names):
                 blocks.add(block)
         return blocks

@@ -83,9 +83,13 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
 
     def _chain(self, func: cst.BaseExpression, site: Site, reach: Reach) -> Chain | None:
         """The chain from what `func` calls, when it is a project sync function reaching a blocking call."""
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and site.cls is not None:
-            if func.value.value == site.self_name:
-                return reach.of_method(f"{self.ctx.module_name}.{site.cls.name.value}", func.attr.value)
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and site.cls is not None
+            and func.value.value == site.self_name
+        ):
+            return reach.of_method(f"{self.ctx.module_name}.{site.cls.name.value}", func.attr.value)
         raw = self.qualified_names(func)
         names = project_names(self, func)
         if not names or len(names) != len(raw or ()):
