@@ -37,6 +37,10 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     **_names.PATH_METHODS,
     **{kind: methods for kind, methods in _names.BLOCKING_METHODS.items() if kind != _names.BOUNDED_QUEUE},
 }
+#: Every name of those methods (a receiver is typed only for a call of one of these).
+_BLOCKING_METHOD_NAMES = frozenset().union(*BLOCKING_METHODS.values())
+#: Statements and expressions that bind a name (a local receiver's type is read from them).
+_BINDERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem})
 #: A call target standing for a method found through a class and its bases: `^pkg.mod.Class.method`.
 METHOD_MARK = "^"
 
@@ -124,7 +128,7 @@ class _Summarizer:
                 params.append(extra.arg)
         self_name = params[0] if owner and params and not _is_static(node) else ""
         nested = {stmt.name for stmt in _definitions(node.body) if isinstance(stmt, ast.FunctionDef)}
-        own_calls, bound_here = _own_code(node)
+        own_calls, bound_here, binders = _own_code(node)
         local = set(params) | bound_here
         types: dict[str, str | None] = {}
         blocking: list[list[Any]] = []
@@ -136,7 +140,7 @@ class _Summarizer:
                 if self_name and isinstance(func.value, ast.Name) and func.value.id == self_name:
                     calls.setdefault(f"{METHOD_MARK}{owner}.{func.attr}", line)
                     continue
-                kind = self.type_of(func.value, node, types, local)
+                kind = self.type_of(func.value, binders, types, local) if func.attr in _BLOCKING_METHOD_NAMES else None
                 if kind is not None and func.attr in BLOCKING_METHODS.get(kind, ()):
                     receiver = func.value.id if isinstance(func.value, ast.Name) else kind.rpartition(".")[2]
                     blocking.append([f"{receiver}.{func.attr}", line])
@@ -183,7 +187,7 @@ class _Summarizer:
             head = f"builtins.{name}"
         return ".".join([head, *parts])
 
-    def type_of(self, expr: ast.expr, function: ast.FunctionDef | None, types: dict[str, str | None], local: set[str]) -> str | None:
+    def type_of(self, expr: ast.expr, function: list[ast.AST] | None, types: dict[str, str | None], local: set[str]) -> str | None:
         """The receiver type tag of an expression (`_names` tags), when the function's code says it."""
         if isinstance(expr, ast.Call):
             if isinstance(expr.func, ast.Attribute):
@@ -216,10 +220,10 @@ class _Summarizer:
                 self.module_types[name] = self.type_of(value, None, {}, set())
         return self.module_types[name]
 
-    def _name_type(self, name: str, function: ast.FunctionDef, types: dict[str, str | None], local: set[str]) -> str | None:
-        """The type of a local name every binding of which (in the function's own code) agrees on one."""
+    def _name_type(self, name: str, function: list[ast.AST], types: dict[str, str | None], local: set[str]) -> str | None:
+        """The type of a local name every binding of which (`function`: the binding nodes of the function's own code) agrees on one."""
         found: set[str | None] = set()
-        for node in _own_nodes(function):
+        for node in function:
             if isinstance(node, ast.Assign):
                 if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                     found.add(self.type_of(node.value, function, types, local))
@@ -228,9 +232,8 @@ class _Summarizer:
             elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) and node.optional_vars.id == name:
                 made = self.type_of(node.context_expr, function, types, local)
                 found.add(made if made in _names.ENTER_RETURNS_SELF or made == _names.PATH else None)
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.NamedExpr, ast.arg)):
-                stored = {node.arg} if isinstance(node, ast.arg) else _stored(node.target)
-                if name in stored:
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+                if name in _stored(node.target):
                     if isinstance(node, ast.AnnAssign) and node.value is not None:
                         found.add(self.type_of(node.value, function, types, local))
                     else:
@@ -246,11 +249,13 @@ def _stored(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
-def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str]]:
-    """The calls the function's own code makes, in source order, and the names it binds (by
-    assignment, `for`, `with`, `except`, import, `del`), nested defs, lambdas and classes left out."""
+def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list[ast.AST]]:
+    """The calls the function's own code makes, in source order, the names it binds (by
+    assignment, `for`, `with`, `except`, import, `del`), and the nodes binding them by assignment,
+    `for` or `with` (nested defs, lambdas and classes left out)."""
     calls: list[ast.Call] = []
     names: set[str] = set()
+    binders: list[ast.AST] = []
     stack: list[ast.AST] = list(function.body)
     while stack:
         node = stack.pop()
@@ -271,19 +276,11 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str]]:
             names.update((a.asname or a.name).split(".")[0] for a in node.names)  # type: ignore[attr-defined]
         elif kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
             names.add(node.name)  # type: ignore[attr-defined]
+        elif kind in _BINDERS:
+            binders.append(node)
         stack.extend(ast.iter_child_nodes(node))
     calls.sort(key=lambda c: (c.lineno, c.col_offset))
-    return calls, names
-
-
-def _own_nodes(function: ast.FunctionDef) -> Iterable[ast.AST]:
-    """Every node of the function's own code (nested defs, lambdas and classes left out, but not their headers)."""
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, _SCOPES):
-            stack.extend(ast.iter_child_nodes(node))
+    return calls, names, binders
 
 
 #: Resolver calls that return at once for a numeric address (no name to look up).
