@@ -110,3 +110,10 @@ def test_sarif_carries_the_chain_as_a_code_flow(tmp_path: Path, monkeypatch: pyt
     where = [(s["location"]["physicalLocation"]["artifactLocation"]["uri"], s["location"]["physicalLocation"]["region"]["startLine"]) for s in steps]
     assert where == [("caller.py", 5), ("helpers.py", 10), ("helpers.py", 5), ("helpers.py", 5)]
     assert [s["location"]["message"]["text"] for s in steps[1:]] == ["load_settings()", "_read()", "open()"]
+
+
+def test_the_settings_are_read_from_the_config_table():
+    from asynclint.config import parse_table
+
+    options = parse_table({"helper-depth": 2, "nonblocking-helpers": ["app.cache.*"]}, "test")["rule_options"]
+    assert options[HelperOptions] == HelperOptions(helper_depth=2, nonblocking_helpers=("app.cache.*",))

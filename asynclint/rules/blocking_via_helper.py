@@ -29,7 +29,9 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
     functions of the project, blocks the event loop when async code calls it. The message
     names the chain of calls and where the blocking call is. A helper handed uncalled to
     `asyncio.to_thread`, `loop.run_in_executor` or an executor-job API is fine, and so is a
-    blocking call in a nested `def` or `lambda` the helper does not call.
+    blocking call in a nested `def` or `lambda` the helper does not call. Helpers with a
+    decorator the index does not know to keep them plain (`functools.lru_cache`, a framework's
+    `@callback`) are not followed, and ASL105's `blocking-calls` setting adds to what blocks.
 
     ## Why is this bad?
     The blocking call freezes the event loop exactly as it would written in the `async def`
