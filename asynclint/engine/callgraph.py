@@ -51,15 +51,17 @@ _SCOPE_KINDS = frozenset(_SCOPES)
 # --- summaries (index time, one module) ---------------------------------------------------------
 
 
-def summarize(tree: ast.Module, module: str, info: ModuleInfo) -> dict[str, list[Any]]:
-    """Function key (`f`, `Class.method`, `f.<locals>.g`) -> [blocking calls, other calls] of each sync function.
+def summarize(tree: ast.Module, module: str, info: ModuleInfo) -> dict[str, str]:
+    """Function key (`f`, `Class.method`, `f.<locals>.g`) -> what each sync function calls, as text.
 
-    A blocking call is `[callee as written, line]`; another call `[target, line]`, its target a
-    qualified name (through the module's imports and definitions) or a `METHOD_MARK` method.
-    Functions that call nothing resolvable are left out.
+    The text is one `call@line` per call, separated by spaces: a blocking call `!callee@line`
+    (the callee as written), another call `target@line`, its target a qualified name (through
+    the module's imports and definitions) or a `METHOD_MARK` method. Text, not lists: an index
+    holds hundreds of thousands of these for the whole run, and strings cost the garbage
+    collector nothing. Functions that call nothing resolvable are left out.
     """
     bound = _module_bindings(tree)
-    found: dict[str, list[Any]] = {}
+    found: dict[str, str] = {}
     summarizer = _Summarizer(module, info, bound)
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -120,7 +122,7 @@ class _Summarizer:
         #: The types of those module-level names, as found so far.
         self.module_types: dict[str, str | None] = {}
 
-    def function(self, node: ast.FunctionDef, key: str, owner: str, found: dict[str, list[Any]]) -> None:
+    def function(self, node: ast.FunctionDef, key: str, owner: str, found: dict[str, str]) -> None:
         """Summarize one sync function (its kind checked by the caller), and the sync helpers nested in it."""
         params = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
         for extra in (node.args.vararg, node.args.kwarg):
@@ -131,7 +133,7 @@ class _Summarizer:
         own_calls, bound_here, binders = _own_code(node)
         local = set(params) | bound_here
         types: dict[str, str | None] = {}
-        blocking: list[list[Any]] = []
+        blocking: list[tuple[str, int]] = []
         calls: dict[str, int] = {}
         for call in own_calls:
             func = call.func
@@ -143,7 +145,7 @@ class _Summarizer:
                 kind = self.type_of(func.value, binders, types, local) if func.attr in _BLOCKING_METHOD_NAMES else None
                 if kind is not None and func.attr in BLOCKING_METHODS.get(kind, ()):
                     receiver = func.value.id if isinstance(func.value, ast.Name) else kind.rpartition(".")[2]
-                    blocking.append([f"{receiver}.{func.attr}", line])
+                    blocking.append((f"{receiver}.{func.attr}", line))
                     continue
             elif isinstance(func, ast.Name) and func.id in nested and func.id not in self.bound:
                 calls.setdefault(f"{self.module}.{key}.<locals>.{func.id}", line)
@@ -152,11 +154,11 @@ class _Summarizer:
             if target is None:
                 continue
             if target in BLOCKING_FUNCTIONS and not _numeric_lookup(target, call):
-                blocking.append([_spelled(func), line])
+                blocking.append((_spelled(func), line))
             elif not target.startswith("builtins."):
                 calls.setdefault(target, line)
         if blocking or calls:
-            found[key] = [blocking, [[target, line] for target, line in calls.items()]]
+            found[key] = " ".join([*(f"!{callee}@{line}" for callee, line in blocking), *(f"{t}@{n}" for t, n in calls.items())])
         for stmt in _definitions(node.body):
             if isinstance(stmt, ast.FunctionDef) and self.functions.get(f"{key}.<locals>.{stmt.name}") == "sync":
                 # A nested helper: summarized, reached only when called.
@@ -287,6 +289,20 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
 _LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname"})
 
 
+def _decoded(summary: str) -> tuple[tuple[str, int] | None, list[tuple[str, int]]]:
+    """A summary's first blocking call (None: none), and its other calls (`summarize`'s text)."""
+    blocking: tuple[str, int] | None = None
+    calls: list[tuple[str, int]] = []
+    for entry in summary.split(" "):
+        target, _, line = entry.rpartition("@")
+        if target[:1] == "!":
+            if blocking is None:
+                blocking = (target[1:], int(line))
+        else:
+            calls.append((target, int(line)))
+    return blocking, calls
+
+
 def _numeric_lookup(target: str, call: ast.Call) -> bool:
     """Whether a resolver call looks up a literal IP address (answered without the network)."""
     if target not in _LOOKUPS or not call.args:
@@ -375,9 +391,9 @@ class Reach:
         best: Chain | None = None
         if summary is not None and not self._allowed(f"{module}.{key}"):
             name = key.rpartition(".")[2]
-            blocking, calls = summary
-            if blocking:
-                callee, line = blocking[0]
+            blocking, calls = _decoded(summary)
+            if blocking is not None:
+                callee, line = blocking
                 best = (Step(name, module, line), Step(callee, module, line))
             else:
                 extra = self.options.blocking_calls

@@ -63,7 +63,7 @@ class ModuleInfo:
         functions: dict[str, str] | None = None,
         classes: dict[str, dict[str, Any]] | None = None,  # name -> {"bases": [...], "methods": {...}}
         aliases: dict[str, str] | None = None,  # bound name -> absolute qualified target
-        summaries: dict[str, list[Any]] | None = None,  # sync function key -> what it calls (engine/callgraph.py)
+        summaries: dict[str, str] | None = None,  # sync function key -> what it calls (engine/callgraph.py)
     ) -> None:
         self._functions = {} if functions is None else functions
         self._classes = {} if classes is None else classes
@@ -107,8 +107,8 @@ class ModuleInfo:
         return self._aliases
 
     @property
-    def summaries(self) -> dict[str, list[Any]]:
-        """Sync function key -> [its blocking calls, its other resolved calls] (`engine/callgraph.py`)."""
+    def summaries(self) -> dict[str, str]:
+        """Sync function key -> its blocking calls and other resolved calls, as text (`engine/callgraph.py`)."""
         if self._stored is not None:
             self._decode()
         return self._summaries
@@ -696,7 +696,7 @@ class _IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 7"
+    HEADER = b"asynclint project index 8"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
