@@ -46,6 +46,10 @@ METHOD_MARK = "^"
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SCOPE_KINDS = frozenset(_SCOPES)
+#: Nodes with nothing below them that a summary reads.
+_LEAVES = frozenset({ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Load, ast.Store, ast.Del})
+#: Node type -> the fields that may hold nodes (`_own_code`'s walk).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 # --- summaries (index time, one module) ---------------------------------------------------------
@@ -129,8 +133,8 @@ class _Summarizer:
             if extra is not None:
                 params.append(extra.arg)
         self_name = params[0] if owner and params and not _is_static(node) else ""
-        nested = {stmt.name for stmt in _definitions(node.body) if isinstance(stmt, ast.FunctionDef)}
-        own_calls, bound_here, binders = _own_code(node)
+        own_calls, bound_here, binders, defs = _own_code(node)
+        nested = {stmt.name for stmt in defs}
         local = set(params) | bound_here
         types: dict[str, str | None] = {}
         blocking: list[tuple[str, int]] = []
@@ -159,8 +163,8 @@ class _Summarizer:
                 calls.setdefault(target, line)
         if blocking or calls:
             found[key] = " ".join([*(f"!{callee}@{line}" for callee, line in blocking), *(f"{t}@{n}" for t, n in calls.items())])
-        for stmt in _definitions(node.body):
-            if isinstance(stmt, ast.FunctionDef) and self.functions.get(f"{key}.<locals>.{stmt.name}") == "sync":
+        for stmt in defs:
+            if self.functions.get(f"{key}.<locals>.{stmt.name}") == "sync":
                 # A nested helper: summarized, reached only when called.
                 self.function(stmt, f"{key}.<locals>.{stmt.name}", "", found)
 
@@ -251,10 +255,11 @@ def _stored(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
-def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list[ast.AST]]:
+def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list[ast.AST], list[ast.FunctionDef]]:
     """The calls the function's own code makes, in source order, the names it binds (by
-    assignment, `for`, `with`, `except`, import, `del`), and the nodes binding them by assignment,
-    `for` or `with` (nested defs, lambdas and classes left out)."""
+    assignment, `for`, `with`, `except`, import, `del`), the nodes binding them by assignment,
+    `for` or `with`, and the sync functions it defines (nested defs, lambdas and classes left out)."""
+    defs: list[ast.FunctionDef] = []
     calls: list[ast.Call] = []
     names: set[str] = set()
     binders: list[ast.AST] = []
@@ -273,16 +278,29 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
         elif kind in _SCOPE_KINDS:
             if kind is not ast.Lambda:
                 names.add(node.name)  # type: ignore[attr-defined]
+            if kind is ast.FunctionDef:
+                defs.append(node)  # type: ignore[arg-type]
             continue
         elif kind is ast.Import or kind is ast.ImportFrom:
             names.update((a.asname or a.name).split(".")[0] for a in node.names)  # type: ignore[attr-defined]
+            continue
+        elif kind in _LEAVES or not isinstance(node, ast.AST):
+            continue  # (and the strings of `global` names, match patterns' attribute names)
         elif kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
             names.add(node.name)  # type: ignore[attr-defined]
         elif kind in _BINDERS:
             binders.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+        for field in fields:  # (`ast.iter_child_nodes`, inlined: this walk reads every sync function of the project)
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif isinstance(value, ast.AST):
+                stack.append(value)
     calls.sort(key=lambda c: (c.lineno, c.col_offset))
-    return calls, names, binders
+    return calls, names, binders, defs
 
 
 #: Resolver calls that return at once for a numeric address (no name to look up).
