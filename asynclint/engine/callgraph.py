@@ -489,15 +489,20 @@ def reach_facts(reach: Reach) -> Iterable[tuple[str, str]]:
     """(identifier, fact) for every name that calls a project sync function reaching a blocking call
     (definitions, methods, import aliases), the fact naming the chain: the result cache's
     dependency keys, so that a helper that starts or stops blocking re-checks the files naming it."""
+    reaching: set[str] = set()
     for module, info in reach.project.modules.items():
         for key in info.summaries:
             chain = reach._from(module, key, reach.options.depth)
             if chain is not None:
+                reaching.add(key.rpartition(".")[2])
                 yield key.rpartition(".")[2], f"reaches {module}.{key} {_chain_text(chain)}"
+    for module, info in reach.project.modules.items():
         for alias, target in info.aliases.items():
-            chain = reach.of_name(target) if target != f"{module}.{alias}" else None
-            if chain is not None:
-                yield alias, f"reaches {module}.{alias} {_chain_text(chain)}"
+            # An alias of such a function ends with its name (`from .io import read as load`).
+            if target.rpartition(".")[2] in reaching and target != f"{module}.{alias}":
+                chain = reach.of_name(target)
+                if chain is not None:
+                    yield alias, f"reaches {module}.{alias} {_chain_text(chain)}"
 
 
 def _chain_text(chain: Chain) -> str:
