@@ -30,6 +30,7 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingFileIoScreen'),
     RuleInfo(code='ASL105', name='blocking-call', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingCallScreen'),
     RuleInfo(code='ASL106', name='nested-event-loop', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:NestedEventLoopScreen'),
+    RuleInfo(code='ASL107', name='blocking-call-via-helper', default_enabled=True, uses_project_index=True, screen='asynclint.rules._helper_screen:BlockingCallViaHelperScreen'),
     RuleInfo(code='ASL201', name='unawaited-coroutine', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnawaitedCoroutineScreen'),
     RuleInfo(code='ASL202', name='unused-coroutine-object', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnusedCoroutineObjectScreen'),
     RuleInfo(code='ASL203', name='unscheduled-coroutines', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnscheduledCoroutinesScreen'),

@@ -47,6 +47,8 @@ class Diagnostic:
     edit: Edit | None = field(compare=False, default=None, repr=False)
     #: The same fix as text, when it is one self-contained replacement; outlives the syntax tree.
     text_edit: TextEdit | None = field(compare=False, default=None, repr=False)
+    #: The steps that lead to the finding, when it has some (ASL107's chain): (file, line, what).
+    flow: tuple[tuple[str, int, str], ...] = field(compare=False, default=(), repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON object of `--format json` (columns 1-based, as printed)."""

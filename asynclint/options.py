@@ -34,5 +34,19 @@ class BlockingCallOptions:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class HelperOptions:
+    """Options of ASL107 (which also follows `blocking-calls`)."""
+
+    helper_depth: int = dataclasses.field(
+        default=4,
+        metadata={"doc": "how many sync helpers deep a blocking call is looked for"},
+    )
+    nonblocking_helpers: tuple[str, ...] = dataclasses.field(
+        default=(),
+        metadata={"doc": "qualified-name globs of project helpers known not to block (e.g. cached after first use)"},
+    )
+
+
 #: Every options dataclass; a rule's `Options` is one of these (the registry checks it).
-ALL_OPTIONS: tuple[type, ...] = (CoroutineOptions, BlockingCallOptions)
+ALL_OPTIONS: tuple[type, ...] = (CoroutineOptions, BlockingCallOptions, HelperOptions)

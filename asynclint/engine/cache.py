@@ -25,6 +25,7 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult, FixSafety, TextEdit
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
 from asynclint.engine.paths import real_path
+from asynclint.engine.callgraph import reach_facts, reach_for, reach_options
 from asynclint.engine.project import ASYNC, ProjectIndex, identifiers
 from asynclint.rules import _names
 
@@ -55,8 +56,9 @@ def config_key(config: Config) -> str:
     return hashlib.sha1(f"{code_signature()}\n{settings}".encode()).hexdigest()[:20]
 
 
-def index_digests(project: ProjectIndex) -> dict[str, str]:
-    """Identifier -> a digest of every index entry reachable by that name (definitions, methods, aliases)."""
+def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[str, str]:
+    """Identifier -> a digest of every index entry reachable by that name (definitions, methods, aliases;
+    with ASL107 enabled, the blocking calls a sync function reaches)."""
     facts: dict[str, list[str]] = {}
 
     def note(name: str, fact: str) -> None:
@@ -80,6 +82,9 @@ def index_digests(project: ProjectIndex) -> dict[str, str]:
             note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous}")
     # ASL101's fix is safe or not by the project's async library; every file it fires in mentions `sleep`.
     note("sleep", f"library {_names.project_library(project)}")
+    if config is not None and any(rule.code == "ASL107" for rule in config.enabled_rules()):
+        for name, fact in reach_facts(reach_for(project, reach_options(config.rule_options))):
+            note(name, fact)
     return {name: hashlib.sha1("\n".join(sorted(lines)).encode()).hexdigest()[:16] for name, lines in facts.items()}
 
 
@@ -104,14 +109,16 @@ def _digests_from_text(text: str, version: str) -> dict[str, str] | None:
 def _encode(diagnostic: Diagnostic) -> list[Any]:
     d = diagnostic
     text = [list(d.text_edit.start), list(d.text_edit.end), d.text_edit.text] if d.text_edit else None
-    return [d.line, d.col, d.code, d.message, d.name, d.end_line, d.end_col, d.fix.value if d.fix else None, text]
+    row = [d.line, d.col, d.code, d.message, d.name, d.end_line, d.end_col, d.fix.value if d.fix else None, text]
+    return [*row, [list(step) for step in d.flow]] if d.flow else row
 
 
 def _decode(path: str, row: list[Any]) -> Diagnostic:
-    line, col, code, message, name, end_line, end_col, fix, text = row
+    line, col, code, message, name, end_line, end_col, fix, text = row[:9]
+    flow = tuple((str(p), int(n), str(t)) for p, n, t in row[9]) if len(row) > 9 else ()
     text_edit = TextEdit((text[0][0], text[0][1]), (text[1][0], text[1][1]), str(text[2])) if text else None
     safety = FixSafety(fix) if fix else None
-    return Diagnostic(path, line, col, code, message, name, end_line, end_col, safety, text_edit=text_edit)
+    return Diagnostic(path, line, col, code, message, name, end_line, end_col, safety, text_edit=text_edit, flow=flow)
 
 
 def depends_on(data: bytes, digests: Mapping[str, str]) -> str:
@@ -182,6 +189,7 @@ class ResultCache:
         self.uses_index = project is not None and config.uses_project_index()
         self.index_key = project.content_key if project is not None and self.uses_index else None
         self.project = project
+        self.config = config
         self._digests: dict[str, str] | None = {}
         #: The digests' text as stored (`_digests_text`), decoded only when needed (a warm run never needs them).
         self._stored_digests = ""
@@ -206,7 +214,7 @@ class ResultCache:
                 self.version, ascii_names = data["digests_version"], data["ascii"]
             else:
                 self.definitions_key = project.definitions_key
-                self._digests, ascii_names = index_digests(project), project.names_are_ascii()
+                self._digests, ascii_names = index_digests(project, config), project.names_are_ascii()
                 self._stored_digests = _digests_text(self._digests)
                 self.version = _text_version(self._stored_digests)
                 self.dirty = True
@@ -219,7 +227,7 @@ class ResultCache:
         if self._digests is None:
             self._digests = _digests_from_text(self._stored_digests, self.version or "")
             if self._digests is None and self.project is not None:  # corrupt: made again, never trusted
-                self._digests = index_digests(self.project)
+                self._digests = index_digests(self.project, self.config)
                 self._stored_digests = _digests_text(self._digests)
                 self.version = _text_version(self._stored_digests)
                 self.dirty = True

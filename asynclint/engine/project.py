@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, write_cache_file
+from asynclint.engine.callgraph import summarize
 from asynclint.engine.files import discover, read_source
 from asynclint.engine.newsyntax import without_type_parameters
 from asynclint.engine.paths import forget, package_name, real_path, real_paths
@@ -58,7 +59,7 @@ class ModuleInfo:
     reads thousands and uses few.
     """
 
-    __slots__ = ("_functions", "_classes", "_aliases", "_idle", "_stored")
+    __slots__ = ("_functions", "_classes", "_aliases", "_idle", "_summaries", "_stored")
 
     def __init__(
         self,
@@ -66,11 +67,13 @@ class ModuleInfo:
         classes: dict[str, dict[str, Any]] | None = None,  # name -> {"bases": [...], "methods": {...}}
         aliases: dict[str, str] | None = None,  # bound name -> absolute qualified target
         idle: dict[str, list[str]] | None = None,  # `async def`s that may never suspend -> what they await
+        summaries: dict[str, str] | None = None,  # sync function key -> what it calls (engine/callgraph.py)
     ) -> None:
         self._functions = {} if functions is None else functions
         self._classes = {} if classes is None else classes
         self._aliases = {} if aliases is None else aliases
         self._idle = {} if idle is None else idle
+        self._summaries = {} if summaries is None else summaries
         self._stored: tuple[str | bytes, str, str] | None = None
 
     @classmethod
@@ -85,7 +88,7 @@ class ModuleInfo:
         if self._stored is not None:
             text = self._stored[0]
             return text if isinstance(text, str) else text.decode()
-        return json.dumps([self.functions, self.classes, self.aliases, self.idle], separators=(",", ":"))
+        return json.dumps([self.functions, self.classes, self.aliases, self.idle, self.summaries], separators=(",", ":"))
 
     @property
     def functions(self) -> dict[str, str]:
@@ -118,27 +121,35 @@ class ModuleInfo:
             self._decode()
         return self._idle
 
+    @property
+    def summaries(self) -> dict[str, str]:
+        """Sync function key -> its blocking calls and other resolved calls, as text (`engine/callgraph.py`)."""
+        if self._stored is not None:
+            self._decode()
+        return self._summaries
+
     def _decode(self) -> None:
         assert self._stored is not None
         text, path, module = self._stored
         self._stored = None
         try:
-            functions, classes, aliases, idle = json.loads(text)
-            if not (isinstance(functions, dict) and isinstance(classes, dict) and isinstance(aliases, dict)):
+            functions, classes, aliases, idle, summaries = json.loads(text)
+            if not all(isinstance(table, dict) for table in (functions, classes, aliases, summaries)):
                 raise ValueError(text)
             if not (isinstance(idle, dict) and all(isinstance(v, list) for v in idle.values())):
                 raise ValueError(text)
         except (ValueError, TypeError):  # a corrupt cache entry is never trusted: the file is read again
             again = _read_batch([(path, module)]).get(path)
             fresh = again[1][1] if again is not None and again[1] is not None else ModuleInfo()
-            functions, classes, aliases, idle = fresh.functions, fresh.classes, fresh.aliases, fresh.idle
+            functions, classes, aliases, idle, summaries = fresh.functions, fresh.classes, fresh.aliases, fresh.idle, fresh.summaries
         self._functions, self._classes, self._aliases, self._idle = functions, classes, aliases, idle
+        self._summaries = summaries
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModuleInfo):
             return NotImplemented
-        mine, theirs = (self.functions, self.classes, self.aliases, self.idle), (other.functions, other.classes, other.aliases, other.idle)
-        return mine == theirs
+        mine = (self.functions, self.classes, self.aliases, self.idle, self.summaries)
+        return mine == (other.functions, other.classes, other.aliases, other.idle, other.summaries)
 
     def __repr__(self) -> str:
         return (
@@ -203,6 +214,7 @@ class _Indexer:
     def run(self, tree: ast.Module) -> ModuleInfo:
         self._imports(tree.body)
         self._body(tree.body, prefix="", functions=self.info.functions)
+        self.info._summaries = summarize(tree, self.module, self.info)
         return self.info
 
     def _imports(self, body: Iterable[ast.stmt]) -> None:
@@ -427,6 +439,11 @@ class ProjectIndex:
             pending, self._pending = self._pending, None
             pending()
         return self
+
+    @property
+    def root(self) -> ProjectIndex:
+        """The whole project's index (a file's view, `for_file`, is a view of it)."""
+        return self._parent or self
 
     @property
     def definitions_key(self) -> str | None:
@@ -823,7 +840,7 @@ class _IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 9 (idle awaits, raising defs)"
+    HEADER = b"asynclint project index 10 (idle awaits, raising defs, sync summaries)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

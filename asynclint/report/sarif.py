@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Sequence
 
 from asynclint import __version__
@@ -51,6 +52,30 @@ def _fix(d: Diagnostic, edit: TextEdit) -> list[dict[str, Any]]:
     ]
 
 
+def _code_flows(d: Diagnostic) -> list[dict[str, Any]]:
+    """The steps that lead to the finding (ASL107: the call, then each helper to the blocking call) as one thread flow."""
+    steps = [(d.path, d.line, d.message), *d.flow]
+    locations = [
+        {
+            "location": {
+                "physicalLocation": {"artifactLocation": {"uri": _uri(_shown(path))}, "region": {"startLine": line}},
+                "message": {"text": text},
+            }
+        }
+        for path, line, text in steps
+    ]
+    return [{"threadFlows": [{"locations": locations}]}]
+
+
+def _shown(path: str) -> str:
+    """A path below the working folder relative to it (as the findings' own paths usually are)."""
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        if not relative.startswith(".."):
+            return relative
+    return path
+
+
 def _uri(path: str) -> str:
     return path.replace("\\", "/")
 
@@ -81,6 +106,8 @@ def render(diagnostics: Sequence[Diagnostic]) -> str:
             result["ruleIndex"] = index[d.code]
         if d.text_edit is not None:
             result["fixes"] = _fix(d, d.text_edit)
+        if d.flow:
+            result["codeFlows"] = _code_flows(d)
         results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

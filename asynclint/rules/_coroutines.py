@@ -33,6 +33,12 @@ class Coroutine:
     source: str  # PROJECT, CATALOGUE, CONFIG or DECLARED (a project class's method, through an annotation)
 
 
+def project_names(rule: Rule, expr: cst.BaseExpression) -> list[str]:
+    """The absolute qualified names `expr` may refer to (builtins left out): imports made absolute,
+    the module's own definitions prefixed with its name."""
+    return absolute_names(rule, rule.qualified_names(expr) or set())
+
+
 class CoroutineResolver:
     """Resolves callees after the traversal, when every binding of the module is known."""
 
@@ -74,7 +80,7 @@ class CoroutineResolver:
         return self._names(expr)
 
     def _names(self, expr: cst.BaseExpression) -> list[str]:
-        return absolute_names(self.rule, self.rule.qualified_names(expr) or set())
+        return project_names(self.rule, expr)
 
     def _self_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
         if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):

@@ -1,0 +1,542 @@
+"""Which sync functions of the project reach a blocking call (ASL107), read with `ast`.
+
+Each module's sync functions and methods are summarized once, while the project index reads
+the file (`summarize`): the blocking calls of the ASL101-105 catalogue each makes in its own
+code (not in a nested `def`, `lambda` or class, which may never run), and what else it calls
+by a name the module resolves (an import, a definition of the module, `self.`/`cls.`
+methods). The summaries are stored with the module's index entry, so they are read again
+only when the file changes. `Reach` then follows them across the project: a call to a sync
+function that makes a blocking call, directly or through further sync functions, within a
+number of steps. Nothing here needs libcst.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import ipaddress
+import os
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
+
+from asynclint.options import BlockingCallOptions, HelperOptions
+from asynclint.rules import _names
+
+if TYPE_CHECKING:
+    from asynclint.engine.project import ModuleInfo, ProjectIndex
+
+#: Module-level functions the ASL101-105 rules report (what a helper may reach).
+BLOCKING_FUNCTIONS = (
+    _names.SLEEP_CALLS | _names.HTTP_CALLS | _names.SUBPROCESS_CALLS | _names.FILE_CALLS | _names.BLOCKING_CALLS
+)
+#: Receiver type -> its blocking methods, as ASL102-105 know them (unbounded queues: `get` only).
+BLOCKING_METHODS: dict[str, frozenset[str]] = {
+    **_names.HTTP_METHODS,
+    **_names.SUBPROCESS_METHODS,
+    **_names.PATH_METHODS,
+    **{kind: methods for kind, methods in _names.BLOCKING_METHODS.items() if kind != _names.BOUNDED_QUEUE},
+}
+#: Every name of those methods (a receiver is typed only for a call of one of these).
+_BLOCKING_METHOD_NAMES = frozenset().union(*BLOCKING_METHODS.values())
+#: Statements and expressions that bind a name (a local receiver's type is read from them).
+_BINDERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem})
+#: A call target standing for a method found through a class and its bases: `^pkg.mod.Class.method`.
+METHOD_MARK = "^"
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_SCOPE_KINDS = frozenset(_SCOPES)
+#: Nodes with nothing below them that a summary reads.
+_LEAVES = frozenset({ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Load, ast.Store, ast.Del})
+#: Node type -> the fields that may hold nodes (`_own_code`'s walk).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+# --- summaries (index time, one module) ---------------------------------------------------------
+
+
+#: The index's kinds of plain `def` (project.SYNC, and RAISES for one that always raises: it may block first).
+SYNC_KINDS = ("sync", "raises")
+
+
+def summarize(tree: ast.Module, module: str, info: ModuleInfo) -> dict[str, str]:
+    """Function key (`f`, `Class.method`, `f.<locals>.g`) -> what each sync function calls, as text.
+
+    The text is one `call@line` per call, separated by spaces: a blocking call `!callee@line`
+    (the callee as written), another call `target@line`, its target a qualified name (through
+    the module's imports and definitions) or a `METHOD_MARK` method. Text, not lists: an index
+    holds hundreds of thousands of these for the whole run, and strings cost the garbage
+    collector nothing. Functions that call nothing resolvable are left out.
+    """
+    bound = _module_bindings(tree)
+    found: dict[str, str] = {}
+    summarizer = _Summarizer(module, info, bound)
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name = stmt.targets[0].id
+            summarizer.values[name] = None if name in summarizer.values else stmt.value
+    for stmt in _definitions(tree.body):
+        if isinstance(stmt, ast.ClassDef):
+            methods = info.classes.get(stmt.name, {}).get("methods", {})
+            for item in _definitions(stmt.body):
+                if isinstance(item, ast.FunctionDef) and methods.get(item.name) in SYNC_KINDS:
+                    summarizer.function(item, f"{stmt.name}.{item.name}", f"{module}.{stmt.name}", found)
+        elif isinstance(stmt, ast.FunctionDef) and info.functions.get(stmt.name) in SYNC_KINDS:
+            summarizer.function(stmt, stmt.name, "", found)
+    return found
+
+
+def _definitions(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """The `def`s and classes of a block, looking into `if`/`try` (as the index does)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield stmt
+        elif isinstance(stmt, ast.If):
+            yield from _definitions(stmt.body)
+            yield from _definitions(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
+                yield from _definitions(block)
+
+
+def _module_bindings(tree: ast.Module) -> set[str]:
+    """Names the module binds at its top level other than by `def`/`class`/import (assignments, loops...)."""
+    names: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if not isinstance(node, (ast.With, ast.AsyncWith)) else [i.optional_vars for i in node.items if i.optional_vars is not None]
+            for target in targets:
+                names.update(_stored(target))
+        elif isinstance(node, ast.Global):
+            names.update(node.names)
+        if isinstance(node, (ast.If, ast.Try, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
+            stack.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, ast.ExceptHandler):
+            stack.extend(node.body)
+    return names
+
+
+class _Summarizer:
+    def __init__(self, module: str, info: ModuleInfo, bound: set[str]) -> None:
+        self.module = module
+        self.aliases = info.aliases
+        self.functions = info.functions
+        self.classes = info.classes
+        self.bound = bound
+        #: Module-level names assigned once, by a plain `name = value`: their values (receiver types).
+        self.values: dict[str, ast.expr | None] = {}
+        #: The types of those module-level names, as found so far.
+        self.module_types: dict[str, str | None] = {}
+
+    def function(self, node: ast.FunctionDef, key: str, owner: str, found: dict[str, str]) -> None:
+        """Summarize one sync function (its kind checked by the caller), and the sync helpers nested in it."""
+        params = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        for extra in (node.args.vararg, node.args.kwarg):
+            if extra is not None:
+                params.append(extra.arg)
+        self_name = params[0] if owner and params and not _is_static(node) else ""
+        own_calls, bound_here, binders, defs = _own_code(node)
+        nested = {stmt.name for stmt in defs}
+        local = set(params) | bound_here
+        types: dict[str, str | None] = {}
+        blocking: list[tuple[str, int]] = []
+        calls: dict[str, int] = {}
+        for call in own_calls:
+            func = call.func
+            line = call.lineno
+            if isinstance(func, ast.Attribute):
+                if self_name and isinstance(func.value, ast.Name) and func.value.id == self_name:
+                    calls.setdefault(f"{METHOD_MARK}{owner}.{func.attr}", line)
+                    continue
+                kind = self.type_of(func.value, binders, types, local) if func.attr in _BLOCKING_METHOD_NAMES else None
+                if kind is not None and func.attr in BLOCKING_METHODS.get(kind, ()):
+                    receiver = func.value.id if isinstance(func.value, ast.Name) else kind.rpartition(".")[2]
+                    blocking.append((f"{receiver}.{func.attr}", line))
+                    continue
+            elif isinstance(func, ast.Name) and func.id in nested and func.id not in self.bound:
+                calls.setdefault(f"{self.module}.{key}.<locals>.{func.id}", line)
+                continue
+            target = self.resolve(func, local)
+            if target is None:
+                continue
+            if target in BLOCKING_FUNCTIONS and not _numeric_lookup(target, call):
+                blocking.append((_spelled(func), line))
+            elif not target.startswith("builtins."):
+                calls.setdefault(target, line)
+        if blocking or calls:
+            found[key] = " ".join([*(f"!{callee}@{line}" for callee, line in blocking), *(f"{t}@{n}" for t, n in calls.items())])
+        for stmt in defs:
+            if self.functions.get(f"{key}.<locals>.{stmt.name}") in SYNC_KINDS:
+                # A nested helper: summarized, reached only when called.
+                self.function(stmt, f"{key}.<locals>.{stmt.name}", "", found)
+
+    def resolve(self, func: ast.expr, local: set[str]) -> str | None:
+        """The qualified name a callee refers to through the module's own bindings (None: unknown)."""
+        parts: list[str] = []
+        while isinstance(func, ast.Attribute):
+            parts.insert(0, func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name) or func.id in local:
+            return None
+        name = func.id
+        imported = self.aliases.get(name)
+        defined = name in self.functions or name in self.classes
+        if imported is not None:
+            if defined or name in self.bound:
+                return None  # bound two ways (`try: from x import f` / `except ImportError: def f()`)
+            head = imported
+        elif defined:
+            if name in self.bound:
+                return None
+            head = f"{self.module}.{name}"
+        elif name in self.bound:
+            return None
+        else:
+            head = f"builtins.{name}"
+        return ".".join([head, *parts])
+
+    def type_of(self, expr: ast.expr, function: list[ast.AST] | None, types: dict[str, str | None], local: set[str]) -> str | None:
+        """The receiver type tag of an expression (`_names` tags), when the function's code says it."""
+        if isinstance(expr, ast.Call):
+            if isinstance(expr.func, ast.Attribute):
+                owner = self.type_of(expr.func.value, function, types, local)
+                if owner is not None:
+                    return _names.METHOD_RESULTS.get((owner, expr.func.attr))
+            target = self.resolve(expr.func, local)
+            return _names.CONSTRUCTORS.get(target) if target is not None else None
+        if isinstance(expr, ast.Attribute):
+            owner = self.type_of(expr.value, function, types, local)
+            return _names.ATTRIBUTE_RESULTS.get((owner, expr.attr)) if owner else None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            left = self.type_of(expr.left, function, types, local)
+            return left if left == _names.PATH else None
+        if isinstance(expr, ast.Name) and expr.id not in local:
+            return self._module_type(expr.id)
+        if isinstance(expr, ast.Name) and function is not None:
+            if expr.id not in types:
+                types[expr.id] = None  # (a binding refers to itself: unknown)
+                types[expr.id] = self._name_type(expr.id, function, types, local)
+            return types[expr.id]
+        return None
+
+    def _module_type(self, name: str) -> str | None:
+        """The type of a module-level name bound once, by an assignment of a known constructor's result."""
+        if name not in self.module_types:
+            self.module_types[name] = None  # (while its value is typed: a name refers to itself)
+            value = self.values.get(name)
+            if value is not None and name not in self.functions and name not in self.classes and name not in self.aliases:
+                self.module_types[name] = self.type_of(value, None, {}, set())
+        return self.module_types[name]
+
+    def _name_type(self, name: str, function: list[ast.AST], types: dict[str, str | None], local: set[str]) -> str | None:
+        """The type of a local name every binding of which (`function`: the binding nodes of the function's own code) agrees on one."""
+        found: set[str | None] = set()
+        for node in function:
+            if isinstance(node, ast.Assign):
+                if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                    found.add(self.type_of(node.value, function, types, local))
+                elif any(name in _stored(t) for t in node.targets):
+                    return None
+            elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) and node.optional_vars.id == name:
+                made = self.type_of(node.context_expr, function, types, local)
+                found.add(made if made in _names.ENTER_RETURNS_SELF or made == _names.PATH else None)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+                if name in _stored(node.target):
+                    if isinstance(node, ast.AnnAssign) and node.value is not None:
+                        found.add(self.type_of(node.value, function, types, local))
+                    else:
+                        return None
+        return found.pop() if len(found) == 1 else None
+
+
+def _is_static(node: ast.FunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+
+
+def _stored(target: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list[ast.AST], list[ast.FunctionDef]]:
+    """The calls the function's own code makes, in source order, the names it binds (by
+    assignment, `for`, `with`, `except`, import, `del`), the nodes binding them by assignment,
+    `for` or `with`, and the sync functions it defines (nested defs, lambdas and classes left out)."""
+    defs: list[ast.FunctionDef] = []
+    calls: list[ast.Call] = []
+    names: set[str] = set()
+    binders: list[ast.AST] = []
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Call:
+            calls.append(node)  # type: ignore[arg-type]
+        elif kind is ast.Name:
+            if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
+                names.add(node.id)  # type: ignore[attr-defined]
+            continue
+        elif kind is ast.Constant:
+            continue
+        elif kind in _SCOPE_KINDS:
+            if kind is not ast.Lambda:
+                names.add(node.name)  # type: ignore[attr-defined]
+            if kind is ast.FunctionDef:
+                defs.append(node)  # type: ignore[arg-type]
+            continue
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)  # type: ignore[attr-defined]
+            continue
+        elif kind in _LEAVES or not isinstance(node, ast.AST):
+            continue  # (and the strings of `global` names, match patterns' attribute names)
+        elif kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
+            names.add(node.name)  # type: ignore[attr-defined]
+        elif kind in _BINDERS:
+            binders.append(node)
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+        for field in fields:  # (`ast.iter_child_nodes`, inlined: this walk reads every sync function of the project)
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    calls.sort(key=lambda c: (c.lineno, c.col_offset))
+    return calls, names, binders, defs
+
+
+#: Resolver calls that return at once for a numeric address (no name to look up).
+_LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname"})
+
+
+def _decoded(summary: str) -> tuple[tuple[str, int] | None, list[tuple[str, int]]]:
+    """A summary's first blocking call (None: none), and its other calls (`summarize`'s text)."""
+    blocking: tuple[str, int] | None = None
+    calls: list[tuple[str, int]] = []
+    for entry in summary.split(" "):
+        target, _, line = entry.rpartition("@")
+        if target[:1] == "!":
+            if blocking is None:
+                blocking = (target[1:], int(line))
+        else:
+            calls.append((target, int(line)))
+    return blocking, calls
+
+
+def _numeric_lookup(target: str, call: ast.Call) -> bool:
+    """Whether a resolver call looks up a literal IP address (answered without the network)."""
+    if target not in _LOOKUPS or not call.args:
+        return False
+    host = call.args[0]
+    if not (isinstance(host, ast.Constant) and isinstance(host.value, str)):
+        return False
+    try:
+        ipaddress.ip_address(host.value)
+    except ValueError:
+        return False
+    return True
+
+
+def _spelled(expr: ast.expr) -> str:
+    """A short spelling of a callee (`requests.get`, `Path(...).read_text`)."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return f"{_spelled(expr.value)}.{expr.attr}"
+    if isinstance(expr, ast.Call):
+        return f"{_spelled(expr.func)}(...)"
+    return "..."
+
+
+# --- reachability (the whole project) -----------------------------------------------------------
+
+
+class Step(NamedTuple):
+    """One link of a chain: a helper called (`name()`), or the blocking call it ends with."""
+
+    name: str
+    module: str
+    line: int
+
+
+Chain = tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class ReachOptions:
+    """What the search follows: how many helpers deep, extra blocking names, helpers known to be fast."""
+
+    depth: int = 4
+    blocking_calls: frozenset[str] = frozenset()
+    nonblocking_helpers: tuple[str, ...] = ()
+
+
+def reach_options(options: Mapping[type, Any]) -> ReachOptions:
+    """What ASL107 follows under these rule options (`helper-depth`, `blocking-calls`, `nonblocking-helpers`)."""
+    helpers = options.get(HelperOptions) or HelperOptions()
+    blocking = options.get(BlockingCallOptions) or BlockingCallOptions()
+    return ReachOptions(helpers.helper_depth, frozenset(blocking.blocking_calls), helpers.nonblocking_helpers)
+
+
+class Reach:
+    """Chains from project sync functions to blocking calls, memoized (cycles end at the depth limit)."""
+
+    def __init__(self, project: ProjectIndex, options: ReachOptions) -> None:
+        self.project = project
+        self.options = options
+        self._memo: dict[tuple[str, str, int], Chain | None] = {}
+        #: Module name -> real path of its file, made when first needed (`shown_path`).
+        self._paths: dict[str, str] | None = None
+
+    def of_name(self, qualified: str) -> Chain | None:
+        """The chain from calling the function `qualified` names (through re-exports), or None."""
+        found = self.definition(qualified)
+        return self._from(*found, self.options.depth) if found is not None else None
+
+    def of_method(self, owner: str, method: str) -> Chain | None:
+        """The chain from calling `self.method()` in a method of the class `owner`, or None."""
+        found = self.method_definition(owner, method, 0)
+        return self._from(*found, self.options.depth) if found is not None else None
+
+    def _from(self, module: str, key: str, budget: int) -> Chain | None:
+        """The shortest chain (at most `budget` helpers) from the sync function `key` of `module`."""
+        if budget <= 0:
+            return None
+        memo_key = (module, key, budget)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        self._memo[memo_key] = None  # a cycle back here finds nothing more
+        info = self.project.module(module)
+        summary = info.summaries.get(key) if info is not None else None
+        best: Chain | None = None
+        if summary is not None and not self._allowed(f"{module}.{key}"):
+            name = key.rpartition(".")[2]
+            blocking, calls = _decoded(summary)
+            if blocking is not None:
+                callee, line = blocking
+                best = (Step(name, module, line), Step(callee, module, line))
+            else:
+                extra = self.options.blocking_calls
+                for target, line in calls:
+                    if target in extra:
+                        best = (Step(name, module, line), Step(target.rpartition(".")[2], module, line))
+                        break
+                    if budget == 1:
+                        continue
+                    owner, _, method = target[1:].rpartition(".")
+                    found = self.method_definition(owner, method, 0) if target[0] == METHOD_MARK else self.definition(target)
+                    chain = self._from(*found, budget - 1) if found is not None else None
+                    if chain is not None and (best is None or len(chain) + 1 < len(best)):
+                        best = (Step(name, module, line), *chain)
+                        if len(best) == 3:
+                            break  # none can be shorter
+        self._memo[memo_key] = best
+        return best
+
+    def _allowed(self, qualified: str) -> bool:
+        return any(fnmatch.fnmatchcase(qualified, pattern) for pattern in self.options.nonblocking_helpers)
+
+    def definition(self, qualified: str, depth: int = 0) -> tuple[str, str] | None:
+        """(module, function key) of the sync function a qualified name refers to, following re-exports."""
+        if depth > 8:
+            return None
+        parts = qualified.split(".")
+        project = self.project
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            info = project.module(module)
+            if info is None:
+                continue
+            rest = parts[cut:]
+            key = ".".join(rest)
+            if key in info.functions:
+                return (module, key) if info.functions[key] == "sync" else None
+            if rest[0] in info.classes and len(rest) == 2:
+                return self.method_definition(f"{module}.{rest[0]}", rest[1], depth + 1)
+            target = info.aliases.get(rest[0])
+            if target is not None and target != f"{module}.{rest[0]}":
+                return self.definition(".".join([target, *rest[1:]]), depth + 1)
+            return None
+        return None
+
+    def method_definition(self, owner: str, method: str, depth: int) -> tuple[str, str] | None:
+        """(module, `Class.method`) of the sync method a class (or the first base having it) defines."""
+        found = self._class(owner, depth)
+        if found is None:
+            return None
+        module, name, entry = found
+        kind = entry["methods"].get(method)
+        if kind is not None:
+            return (module, f"{name}.{method}") if kind == "sync" else None
+        for base in entry["bases"]:
+            inherited = self.method_definition(base, method, depth + 1)
+            if inherited is not None:
+                return inherited
+        return None
+
+    def _class(self, qualified: str, depth: int) -> tuple[str, str, dict[str, Any]] | None:
+        if depth > 8:
+            return None
+        module, _, name = qualified.rpartition(".")
+        info = self.project.module(module)
+        if info is None:
+            return None
+        if name in info.classes:
+            return module, name, info.classes[name]
+        target = info.aliases.get(name)
+        return self._class(target, depth + 1) if target is not None and target != qualified else None
+
+
+def reach_facts(reach: Reach) -> Iterable[tuple[str, str]]:
+    """(identifier, fact) for every name that calls a project sync function reaching a blocking call
+    (definitions, methods, import aliases), the fact naming the chain: the result cache's
+    dependency keys, so that a helper that starts or stops blocking re-checks the files naming it."""
+    reaching: set[str] = set()
+    for module, info in reach.project.modules.items():
+        for key in info.summaries:
+            chain = reach._from(module, key, reach.options.depth)
+            if chain is not None:
+                reaching.add(key.rpartition(".")[2])
+                yield key.rpartition(".")[2], f"reaches {module}.{key} {_chain_text(chain)}"
+    for module, info in reach.project.modules.items():
+        for alias, target in info.aliases.items():
+            # An alias of such a function ends with its name (`from .io import read as load`).
+            if target.rpartition(".")[2] in reaching and target != f"{module}.{alias}":
+                chain = reach.of_name(target)
+                if chain is not None:
+                    yield alias, f"reaches {module}.{alias} {_chain_text(chain)}"
+
+
+def _chain_text(chain: Chain) -> str:
+    return " ".join(f"{step.name}:{step.module}:{step.line}" for step in chain)
+
+
+_REACHES: weakref.WeakKeyDictionary[ProjectIndex, dict[ReachOptions, Reach]] = weakref.WeakKeyDictionary()
+
+
+def reach_for(project: ProjectIndex, options: ReachOptions) -> Reach:
+    """The search over a project's index (shared by every file's view of it: each chain is found once)."""
+    root = project.root
+    per_options = _REACHES.setdefault(root, {})
+    found = per_options.get(options)
+    if found is None:
+        found = per_options[options] = Reach(root, options)
+    return found
+
+
+def shown_path(reach: Reach, module: str) -> str:
+    """How a finding names the file of a module: its path from the package root (`pkg/settings.py`)."""
+    if reach._paths is None:
+        reach._paths = {name: real for real, (name, _) in reach.project.by_path.items()}
+    real = reach._paths.get(module)
+    tail = "/__init__.py" if real is not None and os.path.basename(real) == "__init__.py" else ".py"
+    return module.replace(".", "/") + tail
+
+
+def real_file(reach: Reach, module: str) -> str | None:
+    """The real path of a module's file, when indexed."""
+    shown_path(reach, module)
+    assert reach._paths is not None
+    return reach._paths.get(module)

@@ -1,0 +1,140 @@
+"""ASL107: a call in async code to a sync helper of the project that reaches a blocking call."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping
+
+import libcst as cst
+from libcst.metadata import CodeRange, ScopeProvider
+
+from asynclint.diagnostic import Diagnostic, FixSafety
+from asynclint.engine.callgraph import Chain, Reach, real_file, shown_path
+from asynclint.engine.context import FileContext
+from asynclint.options import HelperOptions
+from asynclint.rule import Invalid, Rule, Valid
+from asynclint.rules import _names
+from asynclint.rules._coroutines import project_names
+from asynclint.rules._edits import to_thread
+from asynclint.rules._helper_screen import BlockingCallViaHelperScreen, reach_of
+from asynclint.rules._match import Site, site_for
+
+
+class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
+    """Checks for calls in async code to sync functions of the project that block.
+
+    A sync function or method of the linted project (found through imports, re-exports,
+    `self.`/`cls.` and base classes) that makes a blocking call of ASL101-105's catalogue
+    (`time.sleep`, `requests`, `subprocess`, `open`, ...), itself or through further sync
+    functions of the project, blocks the event loop when async code calls it. The message
+    names the chain of calls and where the blocking call is. A helper handed uncalled to
+    `asyncio.to_thread`, `loop.run_in_executor` or an executor-job API is fine, and so is a
+    blocking call in a nested `def` or `lambda` the helper does not call. Helpers with a
+    decorator the index does not know to keep them plain (`functools.lru_cache`, a framework's
+    `@callback`) are not followed, and ASL105's `blocking-calls` setting adds to what blocks.
+
+    ## Why is this bad?
+    The blocking call freezes the event loop exactly as it would written in the `async def`
+    itself; it is only harder to see. Run the helper in a worker thread, or give it an
+    async version.
+
+    ## Fix safety
+    The fix runs the helper in a worker thread with `await asyncio.to_thread(...)`
+    (`to_thread.run_sync` under trio and anyio). It is unsafe: the helper now runs in another
+    thread, where thread-local state differs and objects it shares with the event loop may not
+    be thread-safe, and the task suspends there, so other tasks run in between. No fix is
+    offered when the call is a `with` item or in a generator expression.
+    """
+
+    code = "ASL107"
+    name = "blocking-call-via-helper"
+    message = "`{chain}` blocks the event loop ({where}); run the helper with `await {to_thread}(...)`"
+    fix_title = "Run it in a worker thread with `await {to_thread}(...)`"
+    fix_safety = FixSafety.UNSAFE
+    Options = HelperOptions
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._sites: list[Site] = []
+        #: The chain of each report, in report order (for the findings' code flows).
+        self._chains: list[Chain] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.in_async_code():
+            self._sites.append(site_for(self, node.func, node))
+
+    def finish(self) -> None:
+        # Resolved after the traversal: a name may be bound (imported, defined) below its use.
+        reach = reach_of(self.ctx.options, self.ctx.project)
+        for site in self._sites:
+            call = site.call
+            assert call is not None
+            chain = self._chain(call.func, site, reach)
+            if chain is None:
+                continue
+            fix = None if site.in_generator else to_thread(self, call)
+            end = chain[-1]
+            fields = {
+                "chain": " -> ".join(f"{step.name}()" for step in chain),
+                "where": f"{shown_path(reach, end.module)}:{end.line}",
+                **_names.LIBRARY_ADVICE[self.ctx.library],
+            }
+            self.report_fields(call, fields, fix)
+            self._chains.append(chain)
+
+    def _chain(self, func: cst.BaseExpression, site: Site, reach: Reach) -> Chain | None:
+        """The chain from what `func` calls, when it is a project sync function reaching a blocking call."""
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and site.cls is not None
+            and func.value.value == site.self_name
+        ):
+            return reach.of_method(f"{self.ctx.module_name}.{site.cls.name.value}", func.attr.value)
+        raw = self.qualified_names(func)
+        names = project_names(self, func)
+        if not names or len(names) != len(raw or ()):
+            return None  # unresolved, or a builtin among the bindings
+        chains = {reach.of_name(name) for name in names}
+        return chains.pop() if len(chains) == 1 else None  # every binding must agree
+
+    def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Diagnostic]:
+        found = super().diagnostics(positions)
+        reach = reach_of(self.ctx.options, self.ctx.project)
+        flows = [tuple((real_file(reach, s.module) or shown_path(reach, s.module), s.line, f"{s.name}()") for s in chain) for chain in self._chains]
+        return [dataclasses.replace(d, flow=flow) for d, flow in zip(found, flows)]
+
+    VALID = (
+        Valid(
+            "import asyncio\n\ndef load(p):\n    with open(p) as f:\n        return f.read()\n\n"
+            "async def main(p):\n    return await asyncio.to_thread(load, p)\n"
+        ),
+        Valid("def sleep(x):\n    return x\n\nasync def main():\n    sleep(1)\n"),
+        Valid(
+            "import time\n\ndef later():\n    def backoff():\n        time.sleep(1)\n    return backoff\n\n"
+            "async def main():\n    later()\n"
+        ),
+        Valid("import time\n\nasync def pause():\n    time.sleep(1)\n\nasync def main():\n    await pause()\n"),
+        Valid("import json\n\ndef build(x):\n    return json.dumps({'x': x})\n\nasync def main():\n    build(1)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "def load_settings(path):\n    with open(path) as f:\n        return f.read()\n\n\n"
+            "async def setup(path):\n    return load_settings(path)\n",
+            line=7,
+            message=(
+                "`load_settings() -> open()` blocks the event loop (example.py:2); run the helper with "
+                "`await asyncio.to_thread(...)`"
+            ),
+            fixed=(
+                "import asyncio\n\n\ndef load_settings(path):\n    with open(path) as f:\n        return f.read()\n\n\n"
+                "async def setup(path):\n    return await asyncio.to_thread(load_settings, path)\n"
+            ),
+        ),
+        Invalid(
+            "import time\n\nclass Device:\n    def _retry(self):\n        time.sleep(1)\n\n"
+            "    async def refresh(self):\n        self._retry()\n",
+            line=8,
+        ),
+    )
