@@ -152,7 +152,8 @@ class _Summarizer:
                     continue
                 kind = self.type_of(func.value, binders, types, local) if func.attr in _BLOCKING_METHOD_NAMES else None
                 if kind is not None and func.attr in BLOCKING_METHODS.get(kind, ()):
-                    receiver = func.value.id if isinstance(func.value, ast.Name) else kind.rpartition(".")[2]
+                    # The summary is space-separated: a kind's label (`DB-API cursor`) is cut to one word.
+                    receiver = func.value.id if isinstance(func.value, ast.Name) else _label(kind)
                     blocking.append((f"{receiver}.{func.attr}", line))
                     continue
             elif isinstance(func, ast.Name) and func.id in nested and func.id not in self.bound:
@@ -309,6 +310,11 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
 
 #: Resolver calls that return at once for a numeric address (no name to look up).
 _LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname"})
+
+
+def _label(kind: str) -> str:
+    """`cursor` for `DB-API cursor`, `Queue` for `queue.Queue(maxsize>0)`, `SSLContext` for `ssl.SSLContext`."""
+    return kind.rpartition(".")[2].split(" ")[-1].partition("(")[0]
 
 
 def _decoded(summary: str) -> tuple[tuple[str, int] | None, list[tuple[str, int]]]:
