@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import re
 import tokenize
 from dataclasses import dataclass
@@ -81,3 +82,19 @@ def fixed_output(source: bytes, path: str, unsafe: bool) -> bytes:
 def expected_fix_path(path: Path, unsafe: bool) -> Path:
     """`case.py.fixed` / `case.py.unsafe-fixed` beside the fixture."""
     return path.with_name(path.name + (".unsafe-fixed" if unsafe else ".fixed"))
+
+
+def processes_mentioning(marker: str) -> list[int]:
+    """The processes whose command line holds `marker` (the run's own temp folder), from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state != "Z":
+            found.append(int(entry))
+    return found

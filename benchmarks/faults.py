@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from asynclint.testing import processes_mentioning
+
 TIMEOUT = 120
 BLOCKING = "import asyncio\nimport time\n\nasync def f():\n    time.sleep(1)\n"
 FIXED = "import asyncio\nimport time\n\nasync def f():\n    await asyncio.sleep(1)\n"
@@ -54,21 +56,6 @@ def start(folder: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "asynclint", *args], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-
-
-def processes_mentioning(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker.encode() in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
 
 
 def has_children(pid: int, count: int) -> bool:

@@ -13,6 +13,8 @@ from typing import Iterator
 
 import pytest
 
+from asynclint.testing import processes_mentioning
+
 #: Every run here is bounded: a hang fails the test instead of blocking the suite.
 TIMEOUT = 120
 
@@ -96,22 +98,6 @@ def many_files(folder: Path, count: int = 80, functions: int = 20) -> bytes:
     for i in range(count):
         (folder / f"m{i:03}.py").write_text(body)
     return body.encode()
-
-
-def processes_mentioning(marker: str) -> list[int]:
-    """The processes whose command line holds `marker` (the run's own temp folder), from /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker.encode() in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
 
 
 def children(pid: int) -> list[int]:

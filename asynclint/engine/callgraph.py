@@ -86,17 +86,23 @@ def summarize(tree: ast.Module, module: str, info: ModuleInfo) -> dict[str, str]
     return found
 
 
-def _definitions(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
-    """The `def`s and classes of a block, looking into `if`/`try` (as the index does)."""
+def flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count)."""
     for stmt in body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield stmt
-        elif isinstance(stmt, ast.If):
-            yield from _definitions(stmt.body)
-            yield from _definitions(stmt.orelse)
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from flatten(stmt.body)
+            yield from flatten(stmt.orelse)
         elif isinstance(stmt, ast.Try):
             for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
-                yield from _definitions(block)
+                yield from flatten(block)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            yield from flatten(stmt.body)
+
+
+def _definitions(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """The `def`s and classes of a block, where the index finds them too (`flatten`)."""
+    return (stmt for stmt in flatten(body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
 
 
 def _module_bindings(tree: ast.Module) -> set[str]:

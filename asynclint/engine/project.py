@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, write_cache_file
-from asynclint.engine.callgraph import summarize
+from asynclint.engine.callgraph import flatten as _flatten, summarize
 from asynclint.engine.files import discover, read_source
 from asynclint.engine.newsyntax import without_type_parameters
 from asynclint.engine.paths import forget, package_name, real_path, real_paths
@@ -283,20 +283,6 @@ class _Indexer:
 def _define(table: dict[str, str], name: str, kind: str) -> None:
     # A name defined twice (`if PY3: async def f` / `else: def f`) is not known for sure.
     table[name] = UNKNOWN if name in table else kind
-
-
-def _flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
-    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count)."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from _flatten(stmt.body)
-            yield from _flatten(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
-                yield from _flatten(block)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            yield from _flatten(stmt.body)
 
 
 def _always_raises(body: list[ast.stmt]) -> bool:
