@@ -228,7 +228,9 @@ def test_verifier_refuses_changes_outside_the_edits():
     assert untouched_lines_identical(old, "import os\na = 1\nb = 20\nc = 3\n", [edit], requested) == (
         "unexpected lines inserted before line 1"
     )
-    assert untouched_lines_identical(old, "a = 1\nb = (\n  20)\nc = 3\n", [edit]) is None
+    grown = Edit(Fix(node, cst.parse_expression("(\n  20)")), "ASL101", FixSafety.SAFE, (2, 4), (2, 9))
+    assert untouched_lines_identical(old, "a = 1\nb = (\n  20)\nc = 3\n", [grown]) is None
+    assert untouched_lines_identical(old, "a = 1\nb = (\n  20)\nc = 3\n", [edit]) == "line 3 changed outside the fixed code"
     assert untouched_lines_identical(old, "a = 1\nb = 20\nc = 4\n", [edit]) == "line 3 changed outside the fixed code"
     assert untouched_lines_identical(old, "a = 1\r\nb = 20\nc = 3\n", [edit]) == "line 1 changed outside the fixed code"
     assert untouched_lines_identical(old, "x()\na = 1\nb = 20\nc = 3\n", [edit]) == (

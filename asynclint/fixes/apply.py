@@ -65,7 +65,9 @@ def fix_source(
     applied: Counter[str] = Counter()
     pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
     try:
-        text_before = module.code
+        # The module's code is generated once per pass, for the new module only: each pass's
+        # text is the one the previous pass generated (and parsed).
+        text = text_before = module.code
         for passes in range(MAX_PASSES + 1):
             diagnostics = lint_module(module, path, config, chosen_rules, project=project)
             counts = Counter(d.code for d in diagnostics)
@@ -75,22 +77,23 @@ def fix_source(
                     return _failed(path, source, f"fix for {', '.join(leftover)} did not remove its finding")
             edits = [d.edit for d in diagnostics if d.edit is not None and allowed(d.edit.safety, unsafe)]
             if not edits:
-                fixed = module.bytes if isinstance(source, bytes) else module.code
-                return FixOutcome(path, source, fixed, applied, tuple(diagnostics), None, text_before, module.code)
+                fixed = text.encode(module.encoding) if isinstance(source, bytes) else text  # (= module.bytes)
+                return FixOutcome(path, source, fixed, applied, tuple(diagnostics), None, text_before, text)
             if passes == MAX_PASSES:
                 return _failed(path, source, f"fixes did not settle after {MAX_PASSES} passes")
             batch = non_overlapping(edits)
             new_module = apply_edits(module, batch)
-            problem = untouched_lines_identical(module.code, new_module.code, batch, _added_lines(batch))
+            new_text = new_module.code
+            problem = untouched_lines_identical(text, new_text, batch, _added_lines(batch))
             if problem is not None:
                 return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
-            reparsed = parse(new_module.bytes if isinstance(source, bytes) else new_module.code)
+            reparsed = parse(new_text.encode(new_module.encoding) if isinstance(source, bytes) else new_text)
             if isinstance(reparsed, ParseFailure):
                 return _failed(path, source, f"fix for {_codes(batch)} produced code that does not parse")
             applied_now = Counter(edit.code for edit in batch)
             pending = Counter({code: counts[code] - n for code, n in applied_now.items()})
             applied += applied_now
-            module = reparsed
+            module, text = reparsed, new_text
     except (TooDeep, RecursionError):  # libcst's code generator recurses too
         return FixOutcome(path, source, source, remaining=(parse_error(path, ParseFailure(TOO_DEEP)),))
     except RuleCrash as crash:
