@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 import click
@@ -22,7 +21,8 @@ from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.diagnostic import FileResult
 from asynclint.engine.files import PathError, discover, ignore_skipped
-from asynclint.engine.runner import cache_folder, check_files, default_jobs, fix_files
+from asynclint.engine.cachedir import Caches
+from asynclint.engine.runner import check_files, default_jobs, fix_files
 from asynclint.report import FORMATS
 from asynclint.report import text as text_report
 
@@ -117,12 +117,21 @@ def use_color(no_color: bool) -> bool:
     return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
-def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: int, cache: Path | None) -> list[FileResult]:
+def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: int, caches: Caches) -> list[FileResult]:
     """Lint, with a progress bar on stderr for long runs on a terminal."""
+    cache = caches.results(config)
     if quiet or len(files) <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return check_files(files, config, jobs=jobs, cache_dir=cache, fresh=False)
+        return check_files(files, config, jobs=jobs, cache_dir=cache, fresh=False, caches=caches)
     with click.progressbar(length=len(files), label="Checking", file=sys.stderr) as bar:
-        return check_files(files, config, jobs=jobs, cache_dir=cache, on_file=lambda: bar.update(1), fresh=False)
+        return check_files(files, config, jobs=jobs, cache_dir=cache, on_file=lambda: bar.update(1), fresh=False, caches=caches)
+
+
+no_cache_option = click.option("--no-cache", is_flag=True, help="Read and write no cache: nothing is written but the fixes.")
+cache_dir_option = click.option(
+    "--cache-dir",
+    metavar="DIR",
+    help="The folder for every cache: results and project index (default: .asynclint_cache at the project's root).",
+)
 
 
 @cli.command()
@@ -135,8 +144,8 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: 
 @click.option("--baseline", "baseline_file", metavar="FILE", help="Report only findings not recorded in FILE.")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `asynclint fix` does.")
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
-@click.option("--cache-dir", metavar="DIR", help="Where the result cache lives (default: .asynclint_cache next to the config).")
+@no_cache_option
+@cache_dir_option
 def check(
     common: CommonOptions,
     output_format: str,
@@ -155,9 +164,9 @@ def check(
     quiet, unsafe_fixes = common.quiet, common.unsafe_fixes
     jobs = common.jobs or default_jobs()
     if apply_fixes:
-        run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet, jobs)
-    cache = None if no_cache else cache_folder(config, cache_dir)
-    results = lint_with_progress(files, config, quiet, jobs, cache)
+        caches = Caches.for_run(config, cache_dir, no_cache=no_cache, dry_run=diff)
+        run_fix(files, config, unsafe_fixes, diff, exit_zero, quiet, jobs, caches)
+    results = lint_with_progress(files, config, quiet, jobs, Caches.for_run(config, cache_dir, no_cache=no_cache))
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     fixed_since = None
     try:
@@ -202,10 +211,13 @@ def check(
 @common_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
-def fix(common: CommonOptions, diff: bool, exit_zero: bool) -> None:
+@no_cache_option
+@cache_dir_option
+def fix(common: CommonOptions, diff: bool, exit_zero: bool, no_cache: bool, cache_dir: str | None) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all)."""
     config, files = load(common)
-    run_fix(files, config, common.unsafe_fixes, diff, exit_zero, common.quiet, common.jobs or default_jobs())
+    caches = Caches.for_run(config, cache_dir, no_cache=no_cache, dry_run=diff)
+    run_fix(files, config, common.unsafe_fixes, diff, exit_zero, common.quiet, common.jobs or default_jobs(), caches)
 
 
 def run_fix(
@@ -216,9 +228,10 @@ def run_fix(
     exit_zero: bool = False,
     quiet: bool = False,
     jobs: int = 1,
+    caches: Caches = Caches(),
 ) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
-    reports = fix_files(files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False)
+    reports = fix_files(files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False, caches=caches)
     errors = [report.error for report in reports if report.error]
     if diff:
         for report in reports:
