@@ -55,6 +55,7 @@ class CommonOptions:
     verbose: bool
     no_color: bool
     jobs: int | None
+    force_exclude: bool
 
 
 def common_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -83,6 +84,11 @@ def common_options(command: Callable[..., None]) -> Callable[..., None]:
                 type=click.IntRange(min=1),
                 help="Worker processes (default: the number of CPUs; 1 runs everything in this process).",
             ),
+            click.option(
+                "--force-exclude",
+                is_flag=True,
+                help="Apply exclude and extend-exclude to files named on the command line too (as pre-commit names them).",
+            ),
         ]
     ):
         wrapped = option(wrapped)
@@ -99,6 +105,7 @@ def load(common: CommonOptions) -> tuple[Config, list[str]]:
             select=split_codes(common.select),
             ignore=split_codes(common.ignore),
             extend_select=split_codes(common.extend_select),
+            force_exclude=common.force_exclude,
         )
         return config, discover(targets, config, on_skip=_say_skipped if common.verbose else ignore_skipped)
     except (ConfigError, PathError) as exc:
