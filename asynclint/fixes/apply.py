@@ -66,8 +66,10 @@ def fix_source(
     pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
     try:
         # The module's code is generated once per pass, for the new module only: each pass's
-        # text is the one the previous pass generated (and parsed).
-        text = text_before = module.code
+        # text is the one the previous pass generated (and parsed), the first the source's,
+        # which libcst's code reproduces exactly (were it not so, the first pass's check of
+        # the untouched lines would refuse the fix).
+        text = text_before = source.decode(module.encoding) if isinstance(source, bytes) else source
         for passes in range(MAX_PASSES + 1):
             diagnostics = lint_module(module, path, config, chosen_rules, project=project)
             counts = Counter(d.code for d in diagnostics)
