@@ -9,12 +9,15 @@ from asynclint.config import Config
 from asynclint.engine.paths import below, forget, listed_paths, listing, real_path, walked
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from pathspec import GitIgnoreSpec
 
-#: The gitignore rules in force in a folder, outermost first: each one's spec, and the path
-#: from the spec's folder to this one ("" in the spec's own folder, else ending in "/").
-#: None: the folder is in no git repository (or `respect-gitignore = false`).
-Ignores = "tuple[tuple[GitIgnoreSpec, str], ...] | None"
+    #: The gitignore rules in force in a folder, outermost first: each one's spec, and the path
+    #: from the spec's folder to this one ("" in the spec's own folder, else ending in "/").
+    Specs: TypeAlias = tuple[tuple[GitIgnoreSpec, str], ...]
+    #: Specs, or None: the folder is in no git repository (or `respect-gitignore = false`).
+    Ignores: TypeAlias = Specs | None
 
 SKIPPED_DIRS = frozenset(
     {
@@ -122,7 +125,7 @@ def _walk_again(folder: str, real: str, out: list[str]) -> None:
         _walk_again(full, real_path(full), out)
 
 
-def _git_ignores(ignores: tuple[tuple[GitIgnoreSpec, str], ...], name: str) -> bool:
+def _git_ignores(ignores: Specs, name: str) -> bool:
     """Whether git ignores this entry of the folder (`name` ends in "/" for a folder): the last rule that matches decides."""
     ignored = False
     for spec, prefix in ignores:
@@ -170,7 +173,7 @@ def _ignores_above(top: str, config: Config) -> Ignores:
     return () if above and _git_ignores(above, "") else above
 
 
-def _specs(files: list[tuple[str, str]], here: str) -> tuple[tuple[GitIgnoreSpec, str], ...]:
+def _specs(files: list[tuple[str, str]], here: str) -> Specs:
     """The rules of these (folder, ignore file) pairs that exist, as in force in the folder `here`."""
     ignores = []
     for folder, file in files:
