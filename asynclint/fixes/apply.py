@@ -89,10 +89,13 @@ def fix_source(
             problem = untouched_lines_identical(text, new_text, batch, _added_lines(batch))
             if problem is not None:
                 return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
-            reparsed = parse(new_text.encode(new_module.encoding) if isinstance(source, bytes) else new_text)
+            codes, applied_now, encoding = _codes(batch), Counter(edit.code for edit in batch), new_module.encoding
+            # The old tree (which the findings' edits hold) goes before the new text is parsed:
+            # on a file of megabytes, two trees at once would double the peak memory.
+            del diagnostics, edits, batch, new_module, module
+            reparsed = parse(new_text.encode(encoding) if isinstance(source, bytes) else new_text)
             if isinstance(reparsed, ParseFailure):
-                return _failed(path, source, f"fix for {_codes(batch)} produced code that does not parse")
-            applied_now = Counter(edit.code for edit in batch)
+                return _failed(path, source, f"fix for {codes} produced code that does not parse")
             pending = Counter({code: counts[code] - n for code, n in applied_now.items()})
             applied += applied_now
             module, text = reparsed, new_text
