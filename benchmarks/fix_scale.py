@@ -6,7 +6,8 @@
 Each file is the fixtures' code (every rule's positive and negative cases) followed by
 generated async functions with comments, blocking calls that `fix` rewrites
 (`time.sleep`, `subprocess.run`), repeated until the size is reached. For each size it times
-`check` and `fix` of a copy (each in its own process, no cache) and their peak memory, then
+`check` and `fix` of a copy (each in its own process, no cache): wall and CPU seconds (CPU is the
+fair figure on a shared machine) and peak memory, then
 verifies what the fixer promises on its own: the result parses, a second `fix` changes
 nothing, and every line that changed was a fixable finding's (new `import` lines aside).
 
@@ -72,8 +73,8 @@ def make_source(size: int) -> str:
     return "".join(parts)
 
 
-def run(args: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Seconds and peak MiB of one asynclint process."""
+def run(args: list[str], cwd: Path) -> tuple[float, float, float, subprocess.CompletedProcess[str]]:
+    """Seconds, peak MiB and CPU seconds (the fair figure on a busy machine) of one asynclint process."""
     code = (
         "import resource, sys, time\n"
         "from asynclint.cli import main\n"
@@ -81,11 +82,12 @@ def run(args: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedP
         "start = time.perf_counter()\n"
         "try:\n    main()\n"
         "except SystemExit:\n    pass\n"
-        "sys.stderr.write('\\nTIME %f RSS %d\\n' % (time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "sys.stderr.write('\\nTIME %f RSS %d CPU %f\\n' % (time.perf_counter() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
     last = done.stderr.rstrip().rsplit("\n", 1)[-1].split()
-    return float(last[1]), int(last[3]) / 1024, done
+    return float(last[1]), int(last[3]) / 1024, float(last[5]), done
 
 
 def changed_outside_findings(before: str, after: str, lines: set[int]) -> list[int]:
@@ -123,10 +125,10 @@ def measure(size_kb: int, folder: Path) -> dict[str, object]:
     target = folder / f"big_{size_kb}k.py"
     target.write_text(source, encoding="utf-8")
     common = ["--no-cache", "-j1", "--exit-zero"]
-    check_s, check_mib, checked = run(["check", "--format", "json", *common, target.name], folder)
+    check_s, check_mib, check_cpu, checked = run(["check", "--format", "json", *common, target.name], folder)
     findings = json.loads(checked.stdout)
     fixable = {line for f in findings if f.get("fix") for line in range(f["line"], f["end_line"] + 1)}
-    fix_s, fix_mib, fixed = run(["fix", "--unsafe-fixes", *common, "-q", target.name], folder)
+    fix_s, fix_mib, fix_cpu, fixed = run(["fix", "--unsafe-fixes", *common, "-q", target.name], folder)
     after = target.read_text(encoding="utf-8")
     ast.parse(after)  # raises when the result does not parse
     again = subprocess.run(
@@ -142,6 +144,9 @@ def measure(size_kb: int, folder: Path) -> dict[str, object]:
         "fix_s": round(fix_s, 2),
         "fix_mib": round(fix_mib),
         "fix_over_check": round(fix_s / check_s, 2),
+        "check_cpu_s": round(check_cpu, 2),
+        "fix_cpu_s": round(fix_cpu, 2),
+        "fix_over_check_cpu": round(fix_cpu / check_cpu, 2),
         "fix_error": fixed.stderr.strip().splitlines()[:-1][:3],
         "changed": after != source,
         "second_fix_changes": bool(again.stdout.strip()),
