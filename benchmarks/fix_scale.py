@@ -4,12 +4,13 @@
     python benchmarks/fix_scale.py --sizes 1000    # sizes in KB
 
 Each file is the fixtures' code (every rule's positive and negative cases) followed by
-generated async functions with comments, blocking calls that `fix` rewrites
-(`time.sleep`, `subprocess.run`), repeated until the size is reached. For each size it times
-`check` and `fix` of a copy (each in its own process, no cache): wall and CPU seconds (CPU is the
-fair figure on a shared machine) and peak memory, then
-verifies what the fixer promises on its own: the result parses, a second `fix` changes
-nothing, and every line that changed was a fixable finding's (new `import` lines aside).
+generated async functions with comments and blocking calls (`time.sleep`, which `fix`
+rewrites; `subprocess.run`, which it reports only), repeated until the size is reached. For
+each size it times `check` and `fix --unsafe-fixes` of a copy (each in its own process, no
+cache): wall and CPU seconds (CPU is the fair figure on a shared machine) and peak memory.
+Then it verifies what the fixer promises on its own: the result parses, a second `fix`
+changes nothing, no line of the fixtures' part is replaced or deleted unless it holds a
+fixable finding, and the generated part is exactly its expected fixed form.
 
 Targets (issue 21): `fix` of a 1 MB file <= 3x `check` of it, under 1 GiB; 5 MB in < 60 s.
 """
