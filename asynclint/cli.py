@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 import click
@@ -22,8 +21,9 @@ from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.diagnostic import FileResult
 from asynclint.engine import interrupt
+from asynclint.engine.cachedir import Caches
 from asynclint.engine.files import discover, ignore_skipped, path_problem
-from asynclint.engine.runner import FixReport, cache_folder, check_files, check_text, default_jobs, fix_files, fix_text
+from asynclint.engine.runner import FixReport, check_files, check_text, default_jobs, fix_files, fix_text
 from asynclint.report import FORMATS
 from asynclint.report import text as text_report
 
@@ -57,6 +57,7 @@ class CommonOptions:
     no_color: bool
     jobs: int | None
     stdin_filename: str | None
+    force_exclude: bool
 
 
 def common_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -90,6 +91,11 @@ def common_options(command: Callable[..., None]) -> Callable[..., None]:
                 metavar="PATH",
                 help="Read the source from stdin (also with `-` as the only path) and treat it as PATH: "
                 "its config, excludes, per-file-ignores and project.",
+            ),
+            click.option(
+                "--force-exclude",
+                is_flag=True,
+                help="Apply exclude and extend-exclude to files named on the command line too (as pre-commit names them).",
             ),
         ]
     ):
@@ -141,6 +147,7 @@ def load(common: CommonOptions) -> tuple[Config, Targets]:
             select=split_codes(common.select),
             ignore=split_codes(common.ignore),
             extend_select=split_codes(common.extend_select),
+            force_exclude=common.force_exclude,
         )
     except ConfigError as exc:
         fail(str(exc))
@@ -152,7 +159,7 @@ def load(common: CommonOptions) -> tuple[Config, Targets]:
 
 def _stdin_excluded(config: Config, path: str) -> bool:
     """Whether the file stdin stands for matches an `exclude` glob (a buffer piped by an editor is not named by the user)."""
-    return path != "-" and bool(config.exclude) and config.excludes(config.relative_path(path))
+    return path != "-" and config.excludes(config.relative_path(path))
 
 
 def stop_on_signals(fixing: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -191,12 +198,21 @@ def use_color(no_color: bool) -> bool:
     return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
-def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: int, cache: Path | None) -> list[FileResult]:
+def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: int, caches: Caches) -> list[FileResult]:
     """Lint, with a progress bar on stderr for long runs on a terminal."""
+    cache = caches.results(config)
     if quiet or len(files) <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return check_files(files, config, jobs=jobs, cache_dir=cache, fresh=False)
+        return check_files(files, config, jobs=jobs, cache_dir=cache, fresh=False, caches=caches)
     with click.progressbar(length=len(files), label="Checking", file=sys.stderr) as bar:
-        return check_files(files, config, jobs=jobs, cache_dir=cache, on_file=lambda: bar.update(1), fresh=False)
+        return check_files(files, config, jobs=jobs, cache_dir=cache, on_file=lambda: bar.update(1), fresh=False, caches=caches)
+
+
+no_cache_option = click.option("--no-cache", is_flag=True, help="Read and write no cache: nothing is written but the fixes.")
+cache_dir_option = click.option(
+    "--cache-dir",
+    metavar="DIR",
+    help="The folder for every cache: results and project index (default: .asynclint_cache at the project's root).",
+)
 
 
 @cli.command()
@@ -209,8 +225,8 @@ def lint_with_progress(files: Sequence[str], config: Config, quiet: bool, jobs: 
 @click.option("--baseline", "baseline_file", metavar="FILE", help="Report only findings not recorded in FILE.")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `asynclint fix` does.")
 @click.option("--diff", is_flag=True, help="With --fix: print the changes instead of writing them.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
-@click.option("--cache-dir", metavar="DIR", help="Where the result cache lives (default: .asynclint_cache next to the config).")
+@no_cache_option
+@cache_dir_option
 @stop_on_signals(fixing=False)
 def check(
     common: CommonOptions,
@@ -230,13 +246,13 @@ def check(
     quiet, unsafe_fixes = common.quiet, common.unsafe_fixes
     jobs = common.jobs or default_jobs()
     if apply_fixes:
-        run_fix(targets, config, unsafe_fixes, diff, exit_zero, quiet, jobs)
+        caches = Caches.for_run(config, cache_dir, no_cache=no_cache, dry_run=diff)
+        run_fix(targets, config, unsafe_fixes, diff, exit_zero, quiet, jobs, caches)
     if targets.stdin is not None:
         source, path = targets.stdin
         results = [] if _stdin_excluded(config, path) else [check_text(source, path, config)]
     else:
-        cache = None if no_cache else cache_folder(config, cache_dir)
-        results = lint_with_progress(targets.files, config, quiet, jobs, cache)
+        results = lint_with_progress(targets.files, config, quiet, jobs, Caches.for_run(config, cache_dir, no_cache=no_cache))
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     fixed_since = None
     try:
@@ -281,14 +297,17 @@ def check(
 @common_options
 @click.option("--diff", is_flag=True, help="Print a unified diff of the changes instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (errors still exit 2).")
+@no_cache_option
+@cache_dir_option
 @stop_on_signals(fixing=True)
-def fix(common: CommonOptions, diff: bool, exit_zero: bool) -> None:
+def fix(common: CommonOptions, diff: bool, exit_zero: bool, no_cache: bool, cache_dir: str | None) -> None:
     """Apply the fixes of the selected rules to PATHS (safe ones; --unsafe-fixes for all).
 
     With `-` (or --stdin-filename), the fixed text of stdin goes to stdout, the rest to stderr.
     """
     config, targets = load(common)
-    run_fix(targets, config, common.unsafe_fixes, diff, exit_zero, common.quiet, common.jobs or default_jobs())
+    caches = Caches.for_run(config, cache_dir, no_cache=no_cache, dry_run=diff)
+    run_fix(targets, config, common.unsafe_fixes, diff, exit_zero, common.quiet, common.jobs or default_jobs(), caches)
 
 
 def run_fix(
@@ -299,11 +318,12 @@ def run_fix(
     exit_zero: bool = False,
     quiet: bool = False,
     jobs: int = 1,
+    caches: Caches = Caches(),
 ) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
     if targets.stdin is not None:
         run_fix_stdin(*targets.stdin, config, unsafe, diff, exit_zero, quiet)
-    reports = fix_files(targets.files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False)
+    reports = fix_files(targets.files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False, caches=caches)
     errors = targets.path_errors + [report.error for report in reports if report.error]
     if diff:
         for report in reports:

@@ -21,7 +21,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-GLOBAL_KEYS = ("select", "ignore", "extend-select", "exclude", "per-file-ignores", "cache-dir")
+GLOBAL_KEYS = (
+    "select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores", "cache-dir",
+    "respect-gitignore", "force-exclude",
+)
 
 
 class ConfigError(Exception):
@@ -40,8 +43,14 @@ class Config:
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
     rule_options: Mapping[type, Any] = field(default_factory=dict)
-    #: Where the result cache lives (relative to `root`); None: `.asynclint_cache`.
+    #: Where the caches live (relative to `root`); None: `.asynclint_cache`.
     cache_dir: str | None = None
+    #: Globs added to `exclude` (which replaces nothing built in: it is empty by default).
+    extend_exclude: tuple[str, ...] = ()
+    #: Whether discovery skips what git ignores (`.gitignore` files, `.git/info/exclude`).
+    respect_gitignore: bool = True
+    #: Whether `exclude` applies to files named on the command line too (pre-commit names them).
+    force_exclude: bool = False
 
     def __post_init__(self) -> None:
         for selector in (*(self.select or ()), *self.ignore, *self.extend_select):
@@ -82,9 +91,14 @@ class Config:
         """The resolved path relative to the config's folder, as globs are matched."""
         return relative_to(path, self.root)
 
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        """The `exclude` and `extend-exclude` globs."""
+        return self.exclude + self.extend_exclude
+
     def excludes(self, rel: str) -> bool:
-        """Whether a path relative to the config's folder matches a configured `exclude` glob."""
-        return globs_match(rel, self.exclude)
+        """Whether a path relative to the config's folder matches a configured `exclude` or `extend-exclude` glob."""
+        return globs_match(rel, self.excluded)
 
 
 def matches(code: str, selectors: Iterable[str]) -> bool:
@@ -218,6 +232,7 @@ def load_config(
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
     extend_select: Sequence[str] | None = None,
+    force_exclude: bool | None = None,
 ) -> Config:
     """Read the config for these paths and apply the CLI flags on top of it."""
     source: Path | None
@@ -237,6 +252,8 @@ def load_config(
         config_kwargs["ignore"] = ignore
     if extend_select is not None:
         config_kwargs["extend_select"] = tuple(config_kwargs.get("extend_select", ())) + tuple(extend_select)
+    if force_exclude:
+        config_kwargs["force_exclude"] = True
     return Config(root=root, source=source, **config_kwargs)
 
 
@@ -246,8 +263,12 @@ def parse_table(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     option_values: dict[type, dict[str, Any]] = {}
     for key, value in table.items():
-        if key in ("select", "ignore", "extend-select", "exclude"):
+        if key in ("select", "ignore", "extend-select", "exclude", "extend-exclude"):
             kwargs[key.replace("-", "_")] = _string_list(value, key, where)
+        elif key in ("respect-gitignore", "force-exclude"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be true or false")
+            kwargs[key.replace("-", "_")] = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [codes]")

@@ -1,13 +1,24 @@
-"""Which files to check: `*.py` below the given folders, skipping tool and virtualenv folders."""
+"""Which files to check: `*.py` below the given folders, skipping tool and virtualenv folders and what git ignores."""
 
 from __future__ import annotations
 
 import os
 import stat
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from asynclint.config import Config
 from asynclint.engine.paths import below, forget, listed_paths, listing, real_path, walked
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from pathspec import GitIgnoreSpec
+
+    #: The gitignore rules in force in a folder, outermost first: each one's spec, and the path
+    #: from the spec's folder to this one ("" in the spec's own folder, else ending in "/").
+    Specs: TypeAlias = tuple[tuple[GitIgnoreSpec, str], ...]
+    #: Specs, or None: the folder is in no git repository (or `respect-gitignore = false`).
+    Ignores: TypeAlias = Specs | None
 
 SKIPPED_DIRS = frozenset(
     {
@@ -81,9 +92,12 @@ def discover(
             continue
         if not os.path.isdir(path):
             candidates, top = [path], ""
+            if config.force_exclude and _force_excluded(path, config):
+                on_skip(path, "matches an `exclude` glob (--force-exclude)")
+                continue
         else:
             candidates, top = [], os.path.normpath(path)
-            _walk(top, config, on_skip, candidates)
+            _walk(top, config, on_skip, candidates, _ignores_above(top, config))
         # The walk's paths are `top` joined with a relative path: their absolute spelling follows from top's.
         absolute, cut = os.path.normcase(os.path.abspath(top or path)).rstrip(os.sep), len(below(top))
         for candidate in candidates:
@@ -107,11 +121,12 @@ def path_problem(path: str) -> str | None:
     return None
 
 
-def _walk(folder: str, config: Config, on_skip: Skipped, out: list[str]) -> None:
+def _walk(folder: str, config: Config, on_skip: Skipped, out: list[str], ignores: Ignores = None) -> None:
     """Add the `.py` files below a (normalized) folder to `out`, top-down as `os.walk` goes (each folder's files, then its sub-folders), sorted.
 
     What was found in a folder is remembered for the run: the project index walks the
-    project's root after the command line's folders, and meets them again.
+    project's root after the command line's folders, and meets them again. `ignores`: the
+    gitignore rules of the folders above, in force here.
     """
     real = real_path(folder)
     if on_skip is ignore_skipped and real in walked:
@@ -120,22 +135,35 @@ def _walk(folder: str, config: Config, on_skip: Skipped, out: list[str]) -> None
     found = listing(folder)
     kept: list[str] = []
     kept_folders: list[str] = []
+    if ignores is None and config.respect_gitignore and (".git" in found.folders or ".git" in found.files):
+        ignores = _specs([(folder, os.path.join(folder, ".git", "info", "exclude"))], folder)  # a repository's root
+    if ignores is not None and ".gitignore" in found.files:
+        spec = _read_spec(os.path.join(folder, ".gitignore"))
+        if spec is not None:
+            ignores = (*ignores, (spec, ""))
     # A listed file that is no link has its folder's real path: its root-relative path follows from the folder's.
-    above = config.relative_path(folder) if config.exclude else ""
+    excluding = bool(config.excluded)
+    above = config.relative_path(folder) if excluding else ""
     names = [name for name in found.files if name.endswith(".py")]
     for name, full in zip(names, listed_paths(folder, names, found)):
-        if config.exclude:
+        if excluding:
             rel = config.relative_path(full) if name in found.links else _below(above, name)
             if config.excludes(rel):
                 on_skip(full, "matches an `exclude` glob")
                 continue
+        if ignores and _git_ignores(ignores, name):
+            on_skip(full, "ignored by git (.gitignore)")
+            continue
         kept.append(name)
         out.append(full)
     for name, full in zip(found.folders, listed_paths(folder, found.folders, found)):
         reason = _skip_dir(full, name, _below(above, name), config)
+        if reason is None and ignores and _git_ignores(ignores, name + "/"):
+            reason = "ignored by git (.gitignore)"
         if reason is None:
             kept_folders.append(name)
-            _walk(full, config, on_skip, out)
+            inner = None if ignores is None else tuple((spec, f"{prefix}{name}/") for spec, prefix in ignores)
+            _walk(full, config, on_skip, out, inner)
         else:
             on_skip(full, reason)
     walked[real] = (tuple(kept), tuple(kept_folders))
@@ -147,6 +175,70 @@ def _walk_again(folder: str, real: str, out: list[str]) -> None:
     out.extend(listed_paths(folder, files, found))
     for name, full in zip(folders, listed_paths(folder, folders, found)):
         _walk_again(full, real_path(full), out)
+
+
+def _git_ignores(ignores: Specs, name: str) -> bool:
+    """Whether git ignores this entry of the folder (`name` ends in "/" for a folder): the last rule that matches decides."""
+    ignored = False
+    for spec, prefix in ignores:
+        include = spec.check_file(prefix + name).include
+        if include is not None:
+            ignored = include
+    return ignored
+
+
+def _read_spec(file: str) -> GitIgnoreSpec | None:
+    """The rules of a `.gitignore` (or `.git/info/exclude`); None when it has none or cannot be read."""
+    try:
+        with open(file, encoding="utf-8", errors="surrogateescape") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    if not any(line.strip() and not line.startswith("#") for line in lines):
+        return None
+    from pathspec import GitIgnoreSpec  # (only when a project has rules: a warm run without them skips the import)
+
+    return GitIgnoreSpec.from_lines(lines)
+
+
+def _ignores_above(top: str, config: Config) -> Ignores:
+    """The gitignore rules in force in `top` from the folders above it, up to its git repository's root.
+
+    Outside a git repository, `.gitignore` files mean nothing (as to git). `.git/info/exclude`
+    comes first; `top`'s own `.gitignore` is read by the walk.
+    """
+    if not config.respect_gitignore:
+        return None
+    here = real_path(top)
+    chain = [here]
+    while not os.path.exists(os.path.join(chain[-1], ".git")):
+        parent = os.path.dirname(chain[-1])
+        if parent == chain[-1]:
+            return None  # not in a git repository
+        chain.append(parent)
+    root = chain[-1]
+    files = [(root, os.path.join(root, ".git", "info", "exclude"))]
+    files += [(folder, os.path.join(folder, ".gitignore")) for folder in reversed(chain[1:])]
+    above = _specs(files, here)
+    # A folder named on the command line is checked even when git ignores it (as a named file
+    # is): then only the `.gitignore` files inside it apply.
+    return () if above and _git_ignores(above, "") else above
+
+
+def _specs(files: list[tuple[str, str]], here: str) -> Specs:
+    """The rules of these (folder, ignore file) pairs that exist, as in force in the folder `here`."""
+    ignores = []
+    for folder, file in files:
+        spec = _read_spec(file) if os.path.isfile(file) else None
+        if spec is not None:
+            rel = os.path.relpath(here, folder).replace(os.sep, "/")
+            ignores.append((spec, "" if rel == "." else rel + "/"))
+    return tuple(ignores)
+
+
+def _force_excluded(path: str, config: Config) -> bool:
+    """Whether `--force-exclude` leaves out a file named on the command line: it, or a folder it is in, matches an exclude glob."""
+    return bool(config.excluded) and config.excludes(config.relative_path(path))
 
 
 def _below(rel: str, name: str) -> str:

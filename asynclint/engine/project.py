@@ -22,7 +22,7 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from asynclint.engine.cachedir import DEFAULT_CACHE_DIR, write_cache_file
+from asynclint.engine.cachedir import Caches, write_cache_file
 from asynclint.engine.callgraph import flatten as _flatten, summarize
 from asynclint.engine.files import discover, read_source
 from asynclint.engine.newsyntax import without_type_parameters
@@ -678,7 +678,9 @@ def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex:
+def build_index(
+    paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1, *, fresh: bool = True, write: bool = True
+) -> ProjectIndex:
     """Index these files, reusing cached entries of files whose size and mtime are unchanged.
 
     The files are only listed and `stat`ed here; their definitions are read when the index is
@@ -687,7 +689,7 @@ def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int =
     cache, `index.content_key` names what is indexed (each file's path, size and mtime), so
     that what is derived from the whole index can be cached under it too. `fresh`: a new
     run, which forgets the folders resolved earlier in this process (one may have gained or
-    lost an `__init__.py` since).
+    lost an `__init__.py` since). `write=False`: the cache is read, never written (`fix --diff`).
     """
     if fresh:
         forget()
@@ -697,11 +699,13 @@ def build_index(paths: Iterable[str], cache_dir: Path | None = None, jobs: int =
     index.stats = {real: stat for _, real, stat in files if stat is not None}
     if cache_dir is not None:
         index.content_key = hashlib.sha1("".join(f"{real}\0{stat}\n" for _, real, stat in files).encode()).hexdigest()
-    index._pending = functools.partial(_fill, index, files, cache_dir, jobs)
+    index._pending = functools.partial(_fill, index, files, cache_dir, jobs, write)
     return index
 
 
-def _fill(index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], cache_dir: Path | None, jobs: int) -> None:
+def _fill(
+    index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], cache_dir: Path | None, jobs: int, write: bool = True
+) -> None:
     """Add the definitions of these (path, real path, stat) files to the index, from the cache or read."""
     cache = _IndexCache(cache_dir) if cache_dir is not None else None
     planned: list[tuple[str, str, list[int] | None, str, tuple[tuple[str, ModuleInfo] | None] | None]] = []
@@ -733,7 +737,8 @@ def _fill(index: ProjectIndex, files: list[tuple[str, str, list[int] | None]], c
             index._names, index._ascii = derived
         else:
             cache.derive(key, index.coroutine_names(), index.names_are_ascii())
-        cache.save()
+        if write:
+            cache.save()
 
 
 _Read = tuple[int, "tuple[str, ModuleInfo] | None", "FileFacts | bytes | None"]
@@ -955,13 +960,15 @@ def identifiers(source: bytes | str) -> frozenset[str]:
     return frozenset(data.translate(_WORD_BYTES).decode("ascii").split())
 
 
-def project_for(paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: bool = True) -> ProjectIndex | None:
+def project_for(
+    paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: bool = True, caches: Caches = Caches()
+) -> ProjectIndex | None:
     """The coroutine index for a run, when an enabled rule needs one.
 
     The whole project (below the nearest pyproject.toml, setup.cfg, setup.py or .git) is
     indexed, so that checking a few files (pre-commit) resolves what they import exactly as
-    checking everything does; the index is cached in the project's `.asynclint_cache/`.
-    Outside any project, the files being checked are the project. `jobs` processes read
+    checking everything does. Outside any project, the files being checked are the project.
+    Where the index is cached (if at all) is `caches`' choice. `jobs` processes read
     the files the index cache does not know. `fresh`: a new run (False: the caller's
     discovery of `paths` just started it), as for `discover`.
     """
@@ -971,8 +978,10 @@ def project_for(paths: Sequence[str], config: Config, jobs: int = 1, *, fresh: b
         forget()
     root = find_project_root(paths[0] if paths else ".")
     if root is None:
-        return build_index(paths, jobs=jobs, fresh=False)
-    files = discover([str(root)], config, fresh=False)
-    known = set(real_paths(files))
-    files += [p for p, real in zip(paths, real_paths(paths)) if real not in known]
-    return build_index(files, cache_dir=root / DEFAULT_CACHE_DIR, jobs=jobs, fresh=False)
+        files = list(paths)
+    else:
+        files = discover([str(root)], config, fresh=False)
+        known = set(real_paths(files))
+        files += [p for p, real in zip(paths, real_paths(paths)) if real not in known]
+    folder = caches.index(config, root, files)
+    return build_index(files, cache_dir=folder, jobs=jobs, fresh=False, write=caches.write)

@@ -25,7 +25,7 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine import interrupt
 from asynclint.engine.cache import Entry, EntryKeys, ResultCache
-from asynclint.engine.cachedir import DEFAULT_CACHE_DIR
+from asynclint.engine.cachedir import Caches
 from asynclint.engine.files import read_source
 from asynclint.engine.paths import real_paths
 from asynclint.engine.project import ProjectIndex, project_for
@@ -218,13 +218,6 @@ def _crashed_fix(path: str) -> FixReport:
     return FixReport(path, False, FixOutcome(path, b"", b"", error=error), error=error)
 
 
-def cache_folder(config: Config, cache_dir: str | None) -> Path:
-    """`cache-dir` from the command line or the config (relative to the config's folder), else `.asynclint_cache`."""
-    chosen = cache_dir or config.cache_dir or DEFAULT_CACHE_DIR
-    folder = Path(chosen)
-    return folder if folder.is_absolute() else config.root / folder
-
-
 def check_files(
     files: Sequence[str],
     config: Config,
@@ -233,12 +226,14 @@ def check_files(
     cache_dir: Path | None = None,
     on_file: Callable[[], None] | None = None,
     fresh: bool = True,
+    caches: Caches = Caches(),
 ) -> list[FileResult]:
     """Check every file against one project index; results in the order of `files`.
 
-    `fresh=False` when the caller's `discover` of `files` started this run (see `discover`).
+    `cache_dir`: the result cache's folder (None: none); `caches`: where the project index
+    is cached. `fresh=False` when the caller's `discover` of `files` started this run (see `discover`).
     """
-    project = project_for(files, config, jobs, fresh=fresh)
+    project = project_for(files, config, jobs, fresh=fresh, caches=caches)
     cache = ResultCache(cache_dir, config, project) if cache_dir is not None else None
     results: dict[str, FileResult] = {}
     misses: list[str] = []
@@ -273,9 +268,10 @@ def fix_files(
     diff: bool,
     jobs: int = 1,
     fresh: bool = True,
+    caches: Caches = Caches(),
 ) -> list[FixReport]:
-    """Fix every file (or describe the changes); reports in the order of `files` (`fresh` as for `check_files`)."""
-    job = Job(config, project_for(files, config, jobs, fresh=fresh), unsafe=unsafe, diff=diff)
+    """Fix every file (or describe the changes); reports in the order of `files` (`fresh`, `caches` as for `check_files`)."""
+    job = Job(config, project_for(files, config, jobs, fresh=fresh, caches=caches), unsafe=unsafe, diff=diff)
     reports = dict(run_all(fix_one, job, files, jobs, _crashed_fix))
     return [reports[path] for path in files]
 

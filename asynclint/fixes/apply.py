@@ -69,7 +69,11 @@ def fix_source(
     applied: Counter[str] = Counter()
     pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
     try:
-        text_before = module.code
+        # The module's code is generated once per pass, for the new module only: each pass's
+        # text is the one the previous pass generated (and parsed), the first the source's,
+        # which libcst's code reproduces exactly (were it not so, the first pass's check of
+        # the untouched lines would refuse the fix).
+        text = text_before = source.decode(module.encoding) if isinstance(source, bytes) else source
         for passes in range(MAX_PASSES + 1):
             diagnostics = lint_module(module, path, config, chosen_rules, project=project)
             counts = Counter(d.code for d in diagnostics)
@@ -83,22 +87,26 @@ def fix_source(
                 if d.edit is not None and allowed(d.edit.safety, unsafe) and (only is None or only(d))
             ]
             if not edits:
-                fixed = module.bytes if isinstance(source, bytes) else module.code
-                return FixOutcome(path, source, fixed, applied, tuple(diagnostics), None, text_before, module.code)
+                fixed = text.encode(module.encoding) if isinstance(source, bytes) else text  # (= module.bytes)
+                return FixOutcome(path, source, fixed, applied, tuple(diagnostics), None, text_before, text)
             if passes == MAX_PASSES:
                 return _failed(path, source, f"fixes did not settle after {MAX_PASSES} passes")
             batch = non_overlapping(edits)
             new_module = apply_edits(module, batch)
-            problem = untouched_lines_identical(module.code, new_module.code, batch, _added_lines(batch))
+            new_text = new_module.code
+            problem = untouched_lines_identical(text, new_text, batch, _added_lines(batch))
             if problem is not None:
                 return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
-            reparsed = parse(new_module.bytes if isinstance(source, bytes) else new_module.code)
+            codes, applied_now, encoding = _codes(batch), Counter(edit.code for edit in batch), new_module.encoding
+            # The old tree (which the findings' edits hold) goes before the new text is parsed:
+            # on a file of megabytes, two trees at once would double the peak memory.
+            del diagnostics, edits, batch, new_module, module
+            reparsed = parse(new_text.encode(encoding) if isinstance(source, bytes) else new_text)
             if isinstance(reparsed, ParseFailure):
-                return _failed(path, source, f"fix for {_codes(batch)} produced code that does not parse")
-            applied_now = Counter(edit.code for edit in batch)
+                return _failed(path, source, f"fix for {codes} produced code that does not parse")
             pending = Counter({code: counts[code] - n for code, n in applied_now.items()})
             applied += applied_now
-            module = reparsed
+            module, text = reparsed, new_text
     except (TooDeep, RecursionError):  # libcst's code generator recurses too
         return FixOutcome(path, source, source, remaining=(parse_error(path, ParseFailure(TOO_DEEP)),))
     except RuleCrash as crash:

@@ -156,6 +156,8 @@ def _insertion_index(body: Sequence[cst.BaseStatement], name: str) -> int:
 
 def add_module_statements(module: cst.Module, statements: Sequence[str]) -> cst.Module:
     """Add each module-level statement not already there, after the leading imports."""
+    if not statements:
+        return module  # (below, every statement's code is generated)
     present = {module.code_for_node(stmt).strip() for stmt in module.body}
     wanted = [text for text in dict.fromkeys(statements) if text not in present]
     if not wanted:
