@@ -39,7 +39,7 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo(code='ASL206', name='dangling-task', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:DanglingTaskScreen'),
     RuleInfo(code='ASL207', name='run-needs-coroutine', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:RunNeedsCoroutineScreen'),
     RuleInfo(code='ASL208', name='task-never-awaited', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:TaskNeverAwaitedScreen'),
-    RuleInfo(code='ASL301', name='await-in-loop', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:AwaitInLoopScreen'),
+    RuleInfo(code='ASL301', name='await-in-loop', default_enabled=False, uses_project_index=True, screen='asynclint.rules._screens:AwaitInLoopScreen'),
     RuleInfo(code='ASL302', name='sequential-awaits', default_enabled=False, uses_project_index=True, screen='asynclint.rules._screens:SequentialAwaitsScreen'),
     RuleInfo(code='ASL303', name='unbounded-gather', default_enabled=False, uses_project_index=True, screen='asynclint.rules._screens:UnboundedGatherScreen'),
     RuleInfo(code='ASL401', name='swallowed-cancellation', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:SwallowedCancellationScreen'),
