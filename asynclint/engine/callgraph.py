@@ -26,10 +26,15 @@ from asynclint.rules import _names
 if TYPE_CHECKING:
     from asynclint.engine.project import ModuleInfo, ProjectIndex
 
+#: Blocking calls that cost once per process: a module is imported once, then found in
+#: `sys.modules`. A helper that imports lazily (a backend chosen at run time, a plugin loaded on
+#: first use) is called again and again from async code and blocks only the first time, so the
+#: helper's callers are not reported; `import_module` written in async code itself still is (ASL105).
+ONCE_PER_PROCESS = frozenset({"importlib.import_module"})
 #: Module-level functions the ASL101-105 rules report (what a helper may reach).
 BLOCKING_FUNCTIONS = (
     _names.SLEEP_CALLS | _names.HTTP_CALLS | _names.SUBPROCESS_CALLS | _names.FILE_CALLS | _names.BLOCKING_CALLS
-)
+) - ONCE_PER_PROCESS
 #: Receiver type -> its blocking methods, as ASL102-105 know them (unbounded queues: `get` only).
 BLOCKING_METHODS: dict[str, frozenset[str]] = {
     **_names.HTTP_METHODS,

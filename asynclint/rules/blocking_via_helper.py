@@ -32,6 +32,9 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
     blocking call in a nested `def` or `lambda` the helper does not call. Helpers with a
     decorator the index does not know to keep them plain (`functools.lru_cache`, a framework's
     `@callback`) are not followed, and ASL105's `blocking-calls` setting adds to what blocks.
+    `importlib.import_module` in a helper is not followed either: a module is imported once
+    per process, so a helper that imports lazily blocks only on its first call (written in
+    async code itself, it is ASL105's).
 
     ## Why is this bad?
     The blocking call freezes the event loop exactly as it would written in the `async def`
