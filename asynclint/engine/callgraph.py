@@ -457,26 +457,14 @@ class Reach:
 
     def definition(self, qualified: str, depth: int = 0) -> tuple[str, str] | None:
         """(module, function key) of the sync function a qualified name refers to, following re-exports."""
-        if depth > 8:
+        found = self.project.locate(qualified, depth)
+        if found is None:
             return None
-        parts = qualified.split(".")
-        project = self.project
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            info = project.module(module)
-            if info is None:
-                continue
-            rest = parts[cut:]
-            key = ".".join(rest)
-            if key in info.functions:
-                return (module, key) if info.functions[key] == "sync" else None
-            if rest[0] in info.classes and len(rest) == 2:
-                return self.method_definition(f"{module}.{rest[0]}", rest[1], depth + 1)
-            target = info.aliases.get(rest[0])
-            if target is not None and target != f"{module}.{rest[0]}":
-                return self.definition(".".join([target, *rest[1:]]), depth + 1)
-            return None
-        return None
+        module, info, rest, depth = found
+        key = ".".join(rest)
+        if key in info.functions:
+            return (module, key) if info.functions[key] in SYNC_KINDS else None
+        return self.method_definition(f"{module}.{rest[0]}", rest[1], depth + 1)
 
     def method_definition(self, owner: str, method: str, depth: int) -> tuple[str, str] | None:
         """(module, `Class.method`) of the sync method a class (or the first base having it) defines."""
@@ -486,7 +474,7 @@ class Reach:
         module, name, entry = found
         kind = entry["methods"].get(method)
         if kind is not None:
-            return (module, f"{name}.{method}") if kind == "sync" else None
+            return (module, f"{name}.{method}") if kind in SYNC_KINDS else None
         for base in entry["bases"]:
             inherited = self.method_definition(base, method, depth + 1)
             if inherited is not None:

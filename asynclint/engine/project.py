@@ -517,25 +517,35 @@ class ProjectIndex:
         return found
 
     def _kind(self, qualified: str, depth: int) -> str | None:
-        if depth > 8:
+        found = self.locate(qualified, depth)
+        if found is None:
             return None
-        parts = qualified.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            info = self.module(".".join(parts[:cut]))
-            if info is not None:
-                return self._in_module(info, ".".join(parts[:cut]), parts[cut:], depth)
-        return None
-
-    def _in_module(self, info: ModuleInfo, module: str, rest: list[str], depth: int) -> str | None:
+        module, info, rest, depth = found
         key = ".".join(rest)
         if key in info.functions:
             return info.functions[key]
-        if rest[0] in info.classes and len(rest) == 2:
-            return self.method_kind(f"{module}.{rest[0]}", rest[1], depth)
-        if rest[0] in info.aliases:
-            target = info.aliases[rest[0]]
-            if target != f"{module}.{rest[0]}":
-                return self._kind(".".join([target, *rest[1:]]), depth + 1)
+        return self.method_kind(f"{module}.{rest[0]}", rest[1], depth)
+
+    def locate(self, qualified: str, depth: int = 0) -> tuple[str, ModuleInfo, list[str], int] | None:
+        """Where the project defines a qualified name, following re-exports: (module, its info,
+        the rest of the name: `f` or `Class.method`, the re-exports followed so far), or None."""
+        while depth <= 8:
+            parts = qualified.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                module = ".".join(parts[:cut])
+                info = self.module(module)
+                if info is None:
+                    continue
+                rest = parts[cut:]
+                if ".".join(rest) in info.functions or (rest[0] in info.classes and len(rest) == 2):
+                    return module, info, rest, depth
+                target = info.aliases.get(rest[0])
+                if target is None or target == f"{module}.{rest[0]}":
+                    return None
+                qualified, depth = ".".join([target, *rest[1:]]), depth + 1
+                break
+            else:
+                return None
         return None
 
     def _class(self, qualified: str, depth: int) -> tuple[str, dict[str, Any]] | None:
@@ -632,25 +642,15 @@ class ProjectIndex:
         None when it awaits anything else, or a name that resolves to nothing of the project."""
         if depth > 8 or self.kind(qualified) != ASYNC:
             return None
-        parts = qualified.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            info = self.module(module)
-            if info is None:
-                continue
-            rest = parts[cut:]
-            key = ".".join(rest)
-            if key in info.functions or (rest[0] in info.classes and len(rest) == 2):
-                awaited = info.idle.get(key)
-                if awaited is None:
-                    return None
-                names = [self._qualify(info, module, name) for name in awaited]
-                return None if any(name is None for name in names) else names  # type: ignore[return-value]
-            target = info.aliases.get(rest[0])
-            if target is None or target == f"{module}.{rest[0]}":
-                return None
-            return self._awaited(".".join([target, *rest[1:]]), depth + 1)
-        return None
+        found = self.locate(qualified, depth)
+        if found is None:
+            return None
+        module, info, rest, _ = found
+        awaited = info.idle.get(".".join(rest))
+        if awaited is None:
+            return None
+        names = [self._qualify(info, module, name) for name in awaited]
+        return None if any(name is None for name in names) else names  # type: ignore[return-value]
 
     @staticmethod
     def _qualify(info: ModuleInfo, module: str, name: str) -> str | None:
