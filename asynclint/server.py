@@ -276,6 +276,7 @@ def _position(lines: Sequence[str], line: int, col: int) -> types.Position:
     return types.Position(line=line, character=len(prefix.encode("utf-16-le")) // 2)
 
 
+@functools.lru_cache(maxsize=None)
 def rule_doc_href(code: str) -> str | None:
     """Where the rule's doc is: the `docs/rules/CODE.md` beside the package, when it is there."""
     path = Path(__file__).resolve().parent.parent / "docs" / "rules" / f"{code}.md"

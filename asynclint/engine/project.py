@@ -253,9 +253,9 @@ class _Indexer:
             return UNKNOWN
         if isinstance(node, ast.FunctionDef):
             return RAISES if _always_raises(node.body) and not _returns(node) else SYNC
-        if self.may_yield and _is_generator(node):
+        yields, awaited = _own_code(node, self.may_yield)
+        if yields:
             return UNKNOWN
-        awaited = _awaited_names(node)
         if awaited is not None:
             self.info.idle[key] = awaited  # (a name defined twice is UNKNOWN: `never_suspends` asks for ASYNC)
         return ASYNC
@@ -309,39 +309,34 @@ _NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Clas
 _LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Pass})
 
 
-def _is_generator(node: ast.AST) -> bool:
-    """Whether a function body yields (not counting nested functions, lambdas, classes)."""
+def _own_code(node: ast.AST, may_yield: bool) -> tuple[bool, list[str] | None]:
+    """One walk of an `async def`'s own code (not nested functions, lambdas, classes): whether it
+    yields (looked for only when the file `may_yield`: an async generator is no coroutine function),
+    and the dotted names it awaits calls of (`await helper(x)`, `await asyncio.sleep(1)`), sorted;
+    None when it has an `async for`, an `async with`, or awaits anything else (a method, a task)."""
+    found: set[str] | None = set()
     stack = [node]
     while stack:
         for child in ast.iter_child_nodes(stack.pop()):
             kind = type(child)
             if kind is ast.Yield or kind is ast.YieldFrom:
-                return True
+                if may_yield:
+                    return True, None
+            elif found is not None:
+                if kind is ast.AsyncFor or kind is ast.AsyncWith:
+                    found = None
+                elif kind is ast.Await:
+                    call = child.value  # type: ignore[attr-defined]
+                    name = _dotted(call.func) if isinstance(call, ast.Call) else None
+                    if name is None:
+                        found = None
+                    else:
+                        found.add(name)
+            if found is None and not may_yield:
+                return False, None
             if kind not in _NESTED and kind not in _LEAVES:
                 stack.append(child)
-    return False
-
-
-def _awaited_names(node: ast.AST) -> list[str] | None:
-    """The dotted names a function's own code (not nested functions, lambdas, classes) awaits
-    calls of (`await helper(x)`, `await asyncio.sleep(1)`), sorted; None when it has an `async
-    for`, an `async with`, or awaits anything else (a method of an object, a task)."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        for child in ast.iter_child_nodes(stack.pop()):
-            kind = type(child)
-            if kind is ast.AsyncFor or kind is ast.AsyncWith:
-                return None
-            if kind is ast.Await:
-                call = child.value  # type: ignore[attr-defined]
-                name = _dotted(call.func) if isinstance(call, ast.Call) else None
-                if name is None:
-                    return None
-                found.add(name)
-            if kind not in _NESTED and kind not in _LEAVES:
-                stack.append(child)
-    return sorted(found)
+    return False, sorted(found) if found is not None else None
 
 
 def _dotted(expr: ast.expr) -> str | None:
