@@ -21,7 +21,7 @@ from asynclint import __version__, baseline
 from asynclint.config import Config, ConfigError, load_config, split_codes
 from asynclint.diagnostic import FileResult
 from asynclint.engine import interrupt
-from asynclint.engine.cachedir import Caches
+from asynclint.core.cachedir import Caches
 from asynclint.engine.files import discover, ignore_skipped, path_problem
 from asynclint.engine.runner import FixReport, check_files, check_text, default_jobs, fix_files, fix_text
 from asynclint.report import FORMATS

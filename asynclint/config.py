@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from asynclint.catalog import RULES, RuleInfo
-from asynclint.engine.paths import real_path
+from asynclint.core.paths import real_path
 from asynclint.options import ALL_OPTIONS
 
 if sys.version_info >= (3, 11):

@@ -12,7 +12,8 @@ from asynclint.config import Config, load_config
 from asynclint.engine.lint import lint_source
 from asynclint.engine.project import project_for
 from asynclint.engine.source import text_as_read
-from asynclint.engine.project import ProjectIndex, find_project_root
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.engine.project import find_project_root
 
 
 @functools.lru_cache(maxsize=64)

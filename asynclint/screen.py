@@ -1,7 +1,7 @@
 """What the engine can tell of a rule without libcst: whether it can fire in a file, and where.
 
-Every rule's class has a screen class as its first base (the rules' are in
-`asynclint.rules._screens`), and the catalog names it: a file is screened with these alone,
+Every rule's class has a screen class as its first base (the rules' are beside them, in
+`asynclint/rules/<family>/screen.py`), and the catalog names it: a file is screened with these alone,
 and libcst and the rules are loaded only when a rule may fire. Screens must be exact in one
 direction: they may keep what cannot fire, never drop what can.
 """
@@ -12,8 +12,8 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 if TYPE_CHECKING:
-    from asynclint.engine.facts import FileFacts
-    from asynclint.engine.project import ProjectIndex
+    from asynclint.analysis.astwalk import FileFacts, Probe
+    from asynclint.analysis.index.model import ProjectIndex
 
 
 class Screen:
@@ -26,6 +26,8 @@ class Screen:
     triggers: ClassVar[tuple[str, ...]] = ()
     #: Rules that ask the project-wide index which functions are coroutine functions.
     uses_project_index: ClassVar[bool] = False
+    #: The probes of the `ast` walk whose facts `screen` reads (`asynclint.analysis.astwalk.Probe`).
+    probes: ClassVar[tuple[type[Probe], ...]] = ()
 
     @classmethod
     def could_fire(cls, data: bytes | str, async_def: bool | None = None) -> bool:
@@ -51,7 +53,7 @@ class Screen:
         """After `could_fire`, from an `ast` read of the file: the blocks where the rule may fire.
 
         A block is a top-level `def` or `class` (its index in the module's body), a method of a
-        top-level class, or `facts.MODULE` (see `engine/facts.py`); empty: the rule cannot fire here; None: it may fire anywhere (no screen).
+        top-level class, or `MODULE` (see `analysis/astwalk.py`); empty: the rule cannot fire here; None: it may fire anywhere (no screen).
         Blocks left out must hold nothing the rule could report. `project` is the index as seen
         from the file (its own definitions included).
         """

@@ -31,7 +31,9 @@ from asynclint import __version__
 from asynclint.config import Config, ConfigError, find_config_file, load_config, read_table, split_codes
 from asynclint.diagnostic import Diagnostic, FileResult, FixSafety
 from asynclint.engine.lint import NOQA_RE, lint_source, logical_line_spans
-from asynclint.engine.project import ProjectIndex, find_project_root, index_source, project_for
+from asynclint.analysis.index.indexer import index_source
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.engine.project import find_project_root, project_for
 from asynclint.engine.source import text_as_read
 
 SOURCE = "asynclint"

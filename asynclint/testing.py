@@ -17,7 +17,8 @@ from pathlib import Path
 
 from asynclint.config import Config
 from asynclint.engine.lint import lint_source
-from asynclint.engine.project import ProjectIndex, build_index
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.engine.project import build_index
 
 MARKER_RE = re.compile(r"#\s*(?P<kind>error|ok):\s*(?P<codes>ASL\d{3}(?:\s*,\s*ASL\d{3})*)")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

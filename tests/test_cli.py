@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from asynclint.cli import cli
-from asynclint.rules.blocking import BlockingSleep
+from asynclint.rules.blocking.rule import BlockingSleep
 
 BAD = "import time\n\n\nasync def main():\n    time.sleep(1)\n"
 BOTH = "import time\nimport requests\n\n\nasync def main(url):\n    time.sleep(1)\n    requests.get(url)\n"

@@ -1,4 +1,4 @@
-"""The `ast` pre-screen (engine/facts.py and each rule's `screen`): what it keeps and what it skips.
+"""The `ast` pre-screen (analysis/astwalk.py, the probes and each rule's `screen`): what it keeps and what it skips.
 
 It may only skip a rule where the rule cannot fire; test_fixtures.py proves that over every
 fixture (same findings with and without it). These tests pin down the approximations one by one.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from asynclint.config import Config
-from asynclint.engine.facts import facts_of_source
+from asynclint.analysis.astwalk import facts_of_source
 from asynclint.engine.screening import screen
 from asynclint.registry import all_rules
 
@@ -240,7 +240,7 @@ def counter():
 
 
 def test_reduced_source_keeps_the_blocks_asked_for_and_what_they_rely_on():
-    from asynclint.engine.facts import reduced_source
+    from asynclint.analysis.reduce import reduced_source
 
     facts = facts_of_source(REDUCIBLE, "m", False)
     assert facts is not None
@@ -289,7 +289,8 @@ def other():
 
 
 def test_comment_lines_between_module_statements_are_left_out_unless_module_code_is_kept():
-    from asynclint.engine.facts import MODULE, reduced_source
+    from asynclint.analysis.astwalk import MODULE
+    from asynclint.analysis.reduce import reduced_source
 
     facts = facts_of_source(COMMENTED, "m", False)
     assert facts is not None
@@ -325,7 +326,7 @@ SETTERS = b'''class C:
 
 
 def test_a_method_kept_for_what_it_sets_asks_only_for_the_setters_of_what_it_reads():
-    from asynclint.engine.facts import reduced_source
+    from asynclint.analysis.reduce import reduced_source
 
     facts = facts_of_source(SETTERS, "m", False)
     assert facts is not None
@@ -385,15 +386,15 @@ def test_legacy_run_loop_reads_every_block_that_mentions_the_loop():
 
 
 def test_asl401_keeps_the_methods_of_the_class_that_cancel_the_task_a_handler_reaps():
-    from asynclint.engine.facts import reduced_source
-    from asynclint.rules.cancellation import SwallowedCancellation
+    from asynclint.analysis.reduce import reduced_source
+    from asynclint.rules.cancellation.rule import SwallowedCancellation
 
     source = (
         b"import asyncio\n\n\nclass Conn:\n    def fail(self):\n        self._reader.cancel()\n\n"
         b"    def other(self):\n        return 1\n\n    async def wait(self):\n        try:\n            await self._reader\n"
         b"        except asyncio.CancelledError:\n            pass\n"
     )
-    facts = facts_of_source(source, "m", False)
+    facts = facts_of_source(source, "m", False, SwallowedCancellation.probes)
     assert facts is not None
     blocks = SwallowedCancellation.screen(facts, None, {})  # type: ignore[arg-type]
     assert blocks is not None

@@ -16,7 +16,7 @@ from asynclint.cli import cli
 from asynclint.config import Config
 from asynclint.fixes.apply import MAX_PASSES, fix_source
 from asynclint.rule import Fix
-from asynclint.rules.blocking import BlockingSleep
+from asynclint.rules.blocking.rule import BlockingSleep
 
 ALL = Config(select=("ALL",))
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from asynclint.cli import cli
 from asynclint.config import Config
 from asynclint.engine import runner
-from asynclint.engine.callgraph import Reach, ReachOptions
+from asynclint.analysis.callgraph import Reach, ReachOptions
 from asynclint.engine.project import build_index
 from asynclint.engine.runner import Job, check_files
 from asynclint.options import BlockingCallOptions, HelperOptions

@@ -6,9 +6,10 @@ import libcst as cst
 import pytest
 
 from asynclint.engine.context import detect_library
-from asynclint.engine.project import ProjectIndex, index_source
-from asynclint.rules import _names
-from asynclint.rules.blocking import BlockingSleep
+from asynclint.analysis.index.indexer import index_source
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis import names as _names
+from asynclint.rules.blocking.rule import BlockingSleep
 from tests.test_cli import findings, project, run, write  # noqa: F401 (`project` is a fixture)
 
 SLEEPS = "import time\n\n\nasync def handler(message):\n    time.sleep(1)\n"

@@ -1,4 +1,4 @@
-"""Type parameters erased for an `ast` older than the syntax (engine/newsyntax.py)."""
+"""Type parameters erased for an `ast` older than the syntax (analysis/newsyntax.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from asynclint.engine.facts import facts_of_source
-from asynclint.engine.newsyntax import without_type_parameters
-from asynclint.engine.project import index_source, parse_ast
+from asynclint.analysis.astwalk import facts_of_source
+from asynclint.analysis.newsyntax import without_type_parameters
+from asynclint.analysis.modules import parse_ast
+from asynclint.analysis.index.indexer import index_source
 
 SOURCE = (
     "type X = int\n"

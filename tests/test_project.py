@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from asynclint.cli import cli
-from asynclint.engine.project import absolutize, build_index, module_name, module_names
+from asynclint.analysis.modules import absolutize, module_name, module_names
+from asynclint.engine.project import build_index
 from asynclint.engine.screening import read_facts
 
 
@@ -171,9 +172,9 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
 
 
 def test_index_cache_is_not_rewritten_for_a_few_files_whose_definitions_did_not_change(tmp_path, monkeypatch):
-    from asynclint.engine import project as project_module
+    from asynclint.analysis.index import store
 
-    monkeypatch.setattr(project_module, "_REWRITE_PER_REFRESHED", 2)  # rewritten when over half of the files
+    monkeypatch.setattr(store, "_REWRITE_PER_REFRESHED", 2)  # rewritten when over half of the files
     write(tmp_path, {"a.py": "async def go():\n    pass\n", "b.py": "x = 1\n", "c.py": "y = 2\n"})
     files = [str(tmp_path / name) for name in ("a.py", "b.py", "c.py")]
     cache = tmp_path / ".asynclint_cache"
@@ -203,7 +204,7 @@ def test_index_cache_leaves_out_paths_its_lines_cannot_hold(tmp_path):
 
 
 def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path, monkeypatch):
-    from asynclint.engine import project as project_module
+    from asynclint.analysis.index import model
 
     write(tmp_path, {"a.py": "async def go():\n    pass\n", "b.py": "from a import go as run\n"})
     files = [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
@@ -214,7 +215,7 @@ def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path
         raise AssertionError("the names were resolved again")
 
     with monkeypatch.context() as patched:
-        patched.setattr(project_module, "_async_names", resolving)
+        patched.setattr(model, "_async_names", resolving)
         (tmp_path / "a.py").write_text("async def go():\n    return 1  # a body edit: same definitions\n")
         assert build_index(files, cache_dir=cache).coroutine_names() == {"go", "run"}
     (tmp_path / "a.py").write_text("def go():\n    pass\n")
@@ -313,7 +314,7 @@ def test_an_index_read_by_two_processes_equals_one_read_here(tmp_path):
 
 
 def test_an_async_generator_is_not_indexed_as_a_coroutine_function(tmp_path):
-    from asynclint.engine.project import ASYNC, UNKNOWN, index_source
+    from asynclint.analysis.index.indexer import ASYNC, UNKNOWN, index_source
 
     source = b"async def gen():\n    yield 1\n\n\nasync def coro():\n    def inner():\n        yield 2\n    return inner\n"
     entry = index_source(source, "m.py")
@@ -423,7 +424,7 @@ def test_a_callee_whose_callee_starts_awaiting_is_checked_again(tmp_path):
     write(tmp_path, {"deep.py": "async def leaf(row):\n    await row.save()\n    return row\n"})
     assert [c for _, _, c in codes(tmp_path, "--select", "ASL301", "--cache-dir", cache)] == ["ASL301"]
 def test_a_def_that_always_raises_is_indexed_as_raising():
-    from asynclint.engine.project import RAISES, SYNC, index_source
+    from asynclint.analysis.index.indexer import RAISES, SYNC, index_source
 
     source = (
         b"def fail(m):\n    raise ValueError(m)\n\n\ndef either(m, x):\n    if x:\n        raise KeyError(m)\n    else:\n"

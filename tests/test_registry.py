@@ -49,7 +49,8 @@ def test_validate_rejects_options_the_config_cannot_read():
 
 
 def test_validate_rejects_a_rule_that_screens_differently_from_its_screen():
-    from asynclint.rules._screens import BlockingSleepScreen, LegacyRunLoopScreen
+    from asynclint.rules.blocking.screen import BlockingSleepScreen
+    from asynclint.rules.event_loop.screen import LegacyRunLoopScreen
 
     class TriggersOwnWords(LegacyRunLoopScreen, Rule):
         code = "ASL997"

@@ -23,11 +23,13 @@ from typing import Any, Mapping, Sequence
 from asynclint import __version__
 from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult, FixSafety, TextEdit
-from asynclint.engine.cachedir import read_cache_file, write_cache_file
-from asynclint.engine.paths import real_path
-from asynclint.engine.callgraph import reach_facts, reach_for, reach_options
-from asynclint.engine.project import ASYNC, ProjectIndex, identifiers
-from asynclint.rules import _names
+from asynclint.core.cachedir import read_cache_file, write_cache_file
+from asynclint.core.paths import real_path
+from asynclint.analysis.callgraph import reach_facts, reach_for, reach_options
+from asynclint.analysis.modules import identifiers
+from asynclint.analysis.index.indexer import ASYNC
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis import names as _names
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,8 +15,8 @@ from typing import Any, Collection, Iterator, Mapping, Union
 import libcst as cst
 from libcst.metadata import QualifiedName
 
-from asynclint.engine.project import ProjectIndex
-from asynclint.rules import _names
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis import names as _names
 from asynclint.engine.walk import Batchable
 
 ScopeNode = Union[cst.FunctionDef, cst.Lambda, cst.ClassDef]

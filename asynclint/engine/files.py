@@ -7,7 +7,7 @@ import stat
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from asynclint.config import Config
-from asynclint.engine.paths import below, forget, listed_paths, listing, real_path, walked
+from asynclint.core.paths import below, forget, listed_paths, listing, real_path, walked
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -30,30 +30,6 @@ SKIPPED_DIRS = frozenset(
 
 class PathError(Exception):
     """A path given on the command line does not exist, or is neither a folder nor a regular file."""
-
-
-class NotRegularFile(OSError):
-    """A FIFO, socket or device: reading one may block forever, so it is never read."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"not a regular file: {path}")
-        self.strerror = "not a regular file"
-
-
-def read_source(path: str) -> tuple[os.stat_result, bytes]:
-    """A regular file's status and bytes; `NotRegularFile` (an OSError) for anything else.
-
-    The path is `stat`ed before it is opened, so a FIFO or device is never opened; it is opened
-    without blocking and checked again, so one put there in between is not read either.
-    """
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise NotRegularFile(path)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with open(fd, "rb") as handle:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFile(path)
-        return st, handle.read()
 
 
 Skipped = Callable[[str, str], None]

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
-from asynclint.engine.facts import reduced_source
-from asynclint.engine.paths import real_path
-from asynclint.engine.project import ProjectIndex, is_package_init, module_name
+from asynclint.analysis.reduce import reduced_source
+from asynclint.core.paths import real_path
+from asynclint.analysis.modules import is_package_init, module_name
+from asynclint.analysis.index.model import ProjectIndex
 from asynclint.engine.screening import screen_blocks, screens_named, was_read
 from asynclint.engine.source import ParseFailure, parse, syntax_check
 from asynclint.screen import Screen

@@ -25,10 +25,11 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FileResult
 from asynclint.engine import interrupt
 from asynclint.engine.cache import Entry, EntryKeys, ResultCache
-from asynclint.engine.cachedir import Caches
-from asynclint.engine.files import read_source
-from asynclint.engine.paths import real_paths
-from asynclint.engine.project import ProjectIndex, project_for
+from asynclint.core.cachedir import Caches
+from asynclint.core.paths import read_source
+from asynclint.core.paths import real_paths
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.engine.project import project_for
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor

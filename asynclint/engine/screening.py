@@ -16,9 +16,11 @@ from typing import Generic, Sequence, TypeVar
 
 from asynclint.catalog import RULES
 from asynclint.config import Config
-from asynclint.engine.facts import FileFacts, facts_of_source
-from asynclint.engine.paths import real_path
-from asynclint.engine.project import ProjectIndex, identifiers, index_source, is_package_init, module_name
+from asynclint.analysis.astwalk import FileFacts, Probe, facts_of_source
+from asynclint.core.paths import real_path
+from asynclint.analysis.index.indexer import index_source
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis.modules import identifiers, is_package_init, module_name
 from asynclint.screen import Screen, has_async_def
 
 S = TypeVar("S", bound="type[Screen]")
@@ -32,6 +34,15 @@ def _screens() -> dict[str, type[Screen]]:
         module, _, name = info.screen.partition(":")
         found[info.code] = getattr(importlib.import_module(module), name)
     return found
+
+
+@functools.lru_cache(maxsize=None)
+def all_probes() -> tuple[type[Probe], ...]:
+    """The probes every rule's screen reads, in the catalog's order: the `ast` walk of a file runs them all."""
+    found: dict[type[Probe], None] = {}
+    for screen in _screens().values():
+        found.update(dict.fromkeys(screen.probes))
+    return tuple(found)
 
 
 def screens_named(codes: Sequence[str]) -> list[type[Screen]]:
@@ -107,7 +118,8 @@ def screen_blocks(
 
 def file_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
     """The pre-screen's facts of a file: kept from building the index, or read now (None: unreadable)."""
-    return read_facts(source, path, project) or facts_of_source(source, module_name(path), is_package_init(path))
+    kept = read_facts(source, path, project)
+    return kept or facts_of_source(source, module_name(path), is_package_init(path), all_probes())
 
 
 def read_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
@@ -116,7 +128,8 @@ def read_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> 
     if kept is None:
         return None
     facts = kept[1]
-    return pickle.loads(facts) if isinstance(facts, bytes) else facts  # (read by a worker process)
+    found = pickle.loads(facts) if isinstance(facts, bytes) else facts  # (read by a worker process)
+    return found if all(probe in found.found for probe in all_probes()) else None
 
 
 def was_read(source: bytes | str, path: str, project: ProjectIndex | None) -> bool:

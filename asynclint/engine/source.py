@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from asynclint.engine.newsyntax import without_type_parameters
+from asynclint.analysis.newsyntax import without_type_parameters
 
 if TYPE_CHECKING:
     import libcst as cst

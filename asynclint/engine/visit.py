@@ -16,11 +16,12 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic
 from asynclint.engine.context import FileContext, detect_library
 from asynclint.engine.lint import RuleCrash, TooDeep, suppress_noqa
-from asynclint.engine.project import ProjectIndex, is_package_init, module_name
+from asynclint.analysis.modules import is_package_init, module_name
+from asynclint.analysis.index.model import ProjectIndex
 from asynclint.engine.screening import screen
 from asynclint.engine.walk import read_only_visits
 from asynclint.rule import Rule
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 
 
 def lint_module(

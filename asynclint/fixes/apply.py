@@ -12,7 +12,7 @@ from asynclint.config import Config
 from asynclint.diagnostic import Diagnostic, FixSafety
 from asynclint.engine.lint import TOO_DEEP, RuleCrash, TooDeep, parse_error
 from asynclint.engine.visit import lint_module
-from asynclint.engine.project import ProjectIndex
+from asynclint.analysis.index.model import ProjectIndex
 from asynclint.engine.source import ParseFailure, parse
 from asynclint.fixes.imports import add_imports, add_module_statements
 from asynclint.fixes.verify import untouched_lines_identical

@@ -7,7 +7,7 @@ import os
 import tempfile
 from typing import Iterator
 
-from asynclint.engine.files import read_source
+from asynclint.core.paths import read_source
 from asynclint.engine.interrupt import shielded
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from asynclint.engine.project import ASYNC
+from asynclint.analysis.index.indexer import ASYNC
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Rule
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 from asynclint.rules._match import ReceiverTypes, Site, absolute_names, declared_classes, resolve
 
 PROJECT, CATALOGUE, CONFIG, DECLARED = "project", "catalogue", "config", "declared"

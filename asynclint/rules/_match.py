@@ -9,9 +9,9 @@ import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, QualifiedName, QualifiedNameSource, ScopeProvider
 
 from asynclint.engine.context import self_name
-from asynclint.engine.project import absolutize
+from asynclint.analysis.modules import absolutize
 from asynclint.rule import Rule
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from asynclint.engine.callgraph import Reach, reach_for, reach_options
-from asynclint.engine.facts import FileFacts
-from asynclint.engine.project import ProjectIndex
+from asynclint.analysis.callgraph import Reach, reach_for, reach_options
+from asynclint.analysis.astwalk import FileFacts
+from asynclint.analysis.index.model import ProjectIndex
 from asynclint.screen import Screen
 
 

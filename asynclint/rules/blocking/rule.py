@@ -10,10 +10,10 @@ from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
 from asynclint.options import BlockingCallOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 from asynclint.rules._edits import await_library_call, to_thread
 from asynclint.rules._match import ReceiverTypes, Site, binding_nodes, bindings, callee_text, resolve, site_for
-from asynclint.rules._screens import (
+from asynclint.rules.blocking.screen import (
     BlockingCallScreen,
     BlockingFileIoScreen,
     BlockingHttpScreen,

@@ -11,10 +11,10 @@ from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext, self_name
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, Invalid, Rule, Valid
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 from asynclint.rules._flow import names_in, suspends
 from asynclint.rules._match import ReceiverTypes, Site, resolve
-from asynclint.rules._screens import GetEventLoopInCoroutineScreen, LegacyRunLoopScreen, ThreadLockAcrossAwaitScreen
+from asynclint.rules.event_loop.screen import GetEventLoopInCoroutineScreen, LegacyRunLoopScreen, ThreadLockAcrossAwaitScreen
 
 LOOP_FACTORIES = frozenset(
     {"asyncio.get_event_loop", "asyncio.new_event_loop", "asyncio.events.get_event_loop", "asyncio.events.new_event_loop"}

@@ -10,14 +10,14 @@ from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
-from asynclint.engine.facts import MUTATORS
+from asynclint.rules.coroutines.screen import MUTATORS
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Fix, Invalid, Rule, Valid
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 from asynclint.rules._coroutines import CONFIG, DECLARED, Coroutine, CoroutineResolver
 from asynclint.rules._edits import awaited
 from asynclint.rules._match import ReceiverTypes, Site, bound_value, callee_text, resolve, site_for
-from asynclint.rules._screens import (
+from asynclint.rules.coroutines.screen import (
     CoroutineScreen,
     AsyncCallbackInSyncApiScreen,
     CoroutineInConditionScreen,

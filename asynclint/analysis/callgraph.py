@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from asynclint.options import BlockingCallOptions, HelperOptions
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 
 if TYPE_CHECKING:
-    from asynclint.engine.project import ModuleInfo, ProjectIndex
+    from asynclint.analysis.index.indexer import ModuleInfo
+    from asynclint.analysis.index.model import ProjectIndex
 
 #: Blocking calls that cost once per process: a module is imported once, then found in
 #: `sys.modules`. A helper that imports lazily (a backend chosen at run time, a plugin loaded on

@@ -9,14 +9,14 @@ import libcst as cst
 from libcst.metadata import CodeRange, ScopeProvider
 
 from asynclint.diagnostic import Diagnostic, FixSafety
-from asynclint.engine.callgraph import Chain, Reach, real_file, shown_path
+from asynclint.analysis.callgraph import Chain, Reach, real_file, shown_path
 from asynclint.engine.context import FileContext
 from asynclint.options import HelperOptions
 from asynclint.rule import Invalid, Rule, Valid
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 from asynclint.rules._coroutines import project_names
 from asynclint.rules._edits import to_thread
-from asynclint.rules._helper_screen import BlockingCallViaHelperScreen, reach_of
+from asynclint.rules.blocking.via_helper_screen import BlockingCallViaHelperScreen, reach_of
 from asynclint.rules._match import Site, site_for
 
 

@@ -13,7 +13,7 @@ from asynclint.diagnostic import FixSafety
 from asynclint.engine.context import FileContext
 from asynclint.fixes.imports import binding_for
 from asynclint.rule import Fix, Invalid, Rule, Valid
-from asynclint.rules import _names
+from asynclint.analysis import names as _names
 from asynclint.rules._edits import awaited
 from asynclint.rules._flow import (
     Facts,
@@ -27,7 +27,7 @@ from asynclint.rules._flow import (
 )
 from asynclint.rules._coroutines import PROJECT, CoroutineResolver
 from asynclint.rules._match import resolve, site_for
-from asynclint.rules._screens import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
+from asynclint.rules.concurrency.screen import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
 
 GATHER_ADVICE = {
     "asyncio": "`asyncio.gather()`",

@@ -6,7 +6,7 @@ import functools
 from typing import TYPE_CHECKING, AbstractSet, Mapping
 
 if TYPE_CHECKING:
-    from asynclint.engine.project import ProjectIndex
+    from asynclint.analysis.index.model import ProjectIndex
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 

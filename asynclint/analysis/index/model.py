@@ -1,0 +1,302 @@
+"""The project-wide index of coroutine functions, built before the rules run.
+
+Every linted file is read with `ast` (cheap) for what it defines: module functions, nested
+functions (`outer.<locals>.inner`), classes with their bases and methods, and the names its
+imports bind (re-exports). Each definition is `async` (a coroutine function), `sync`, or
+`unknown` (an unknown decorator, an async generator, a name defined twice): only `async`
+is ever reported on. Lookups follow re-exports and base classes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from asynclint.analysis.index.indexer import ASYNC, ModuleInfo, index_source
+from asynclint.core.paths import real_path
+
+if TYPE_CHECKING:
+    from asynclint.analysis.astwalk import FileFacts
+
+class ProjectIndex:
+    """Qualified name -> is it a coroutine function? Across every indexed module."""
+
+    def __init__(self) -> None:
+        self._modules: dict[str, ModuleInfo] = {}
+        self._ambiguous: set[str] = set()
+        self._by_path: dict[str, tuple[str, ModuleInfo]] = {}
+        self._facts: dict[str, tuple[int, FileFacts | bytes]] = {}
+        #: Set by `build_index`: fills the tables above when they are first asked for.
+        self._pending: Callable[[], None] | None = None
+        #: Real path -> [size, mtime in ns] of each file indexed, as this run found it.
+        self.stats: dict[str, list[int]] = {}
+        self._own: tuple[str, ModuleInfo] | None = None
+        self._names: frozenset[str] | None = None
+        self._ascii: bool | None = None
+        self._imported: frozenset[str] | None = None
+        #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
+        self._kinds: dict[str, str | None] = {}
+        self._parent: ProjectIndex | None = None
+        #: What was indexed, when it was built with a cache (each file's path, size and mtime).
+        self.content_key: str | None = None
+        self._definitions_key: str | None = None
+
+    def load(self) -> ProjectIndex:
+        """The index with its tables filled (`build_index` defers that: a warm run may never ask).
+
+        Call it before starting workers, which would otherwise each fill their own.
+        """
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending()
+        return self
+
+    @property
+    def root(self) -> ProjectIndex:
+        """The whole project's index (a file's view, `for_file`, is a view of it)."""
+        return self._parent or self
+
+    @property
+    def definitions_key(self) -> str | None:
+        """What the indexed files define (each one's path, module name and definitions), when built with a cache.
+
+        Unlike `content_key`, editing a function's body or a comment leaves it as it was.
+        """
+        return self.load()._definitions_key
+
+    @property
+    def modules(self) -> dict[str, ModuleInfo]:
+        """Module name -> what it defines."""
+        return self.load()._modules
+
+    @property
+    def ambiguous(self) -> set[str]:
+        """Module names that two files claim (`conftest`, scripts with one name): never resolved through."""
+        return self.load()._ambiguous
+
+    @property
+    def by_path(self) -> dict[str, tuple[str, ModuleInfo]]:
+        """Real path -> its module name and info."""
+        return self.load()._by_path
+
+    @property
+    def facts(self) -> dict[str, tuple[int, FileFacts | bytes]]:
+        """Real path -> (CRC-32 of the content read, the pre-screen's facts), for files read while
+        building the index (not cached on disk): the check reuses that read. Facts read by
+        worker processes stay pickled until a file's check asks for them (`screening.read_facts`):
+        the parent holds one bytes object per file, which the workers it forks share."""
+        return self.load()._facts
+
+    def add(self, name: str, info: ModuleInfo, path: str | None = None) -> None:
+        """Add a module; a second file with the same module name makes the name ambiguous."""
+        self.load()
+        self._enter(name, info, real_path(path) if path is not None else None)
+        self._names = self._ascii = self._imported = None
+        self._kinds = {}
+
+    def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
+        """`add`, for a table being filled (nothing derived from it yet)."""
+        if name in self._modules and (real is None or self._by_path.get(real, (None,))[0] != name):
+            self._ambiguous.add(name)
+        self._modules[name] = info
+        if real is not None:
+            self._by_path[real] = (name, info)
+
+    def for_file(self, path: str) -> ProjectIndex:
+        """The index as seen from one file: its own module is always its own definitions."""
+        if self._own is not None:  # seen from the file already (`for_source`: from its unsaved text)
+            return self
+        own = self.by_path.get(real_path(path))
+        if own is None:
+            return self
+        return self._view(own)
+
+    def _view(self, own: tuple[str, ModuleInfo]) -> ProjectIndex:
+        view = ProjectIndex()
+        view._modules, view._ambiguous, view._by_path, view._own = self.modules, self.ambiguous, self.by_path, own
+        view._facts = self.facts
+        view._parent = self
+        if self.module(own[0]) is own[1]:
+            # The file's module is the project's entry for it: every name resolves as it does there.
+            view._kinds = self._kinds
+        return view
+
+    def for_source(self, path: str, source: bytes | str) -> ProjectIndex:
+        """`for_file`, with the file's definitions read from `source` (an editor's unsaved buffer)."""
+        entry = index_source(source, path)
+        return self.for_file(path) if entry is None else self._view(entry)
+
+    def module(self, name: str) -> ModuleInfo | None:
+        """What a module defines, unless the name is ambiguous (this file's own module always is known)."""
+        if self._own is not None and self._own[0] == name:
+            return self._own[1]
+        if name in self.ambiguous:
+            return None
+        return self.modules.get(name)
+
+    def kind(self, qualified: str) -> str | None:
+        """`async`, `sync` or `unknown` for a defined name; None when nothing defines it here."""
+        if qualified in self._kinds:
+            return self._kinds[qualified]
+        found = self._kinds[qualified] = self._kind(qualified, 0)
+        return found
+
+    def _kind(self, qualified: str, depth: int) -> str | None:
+        found = self.locate(qualified, depth)
+        if found is None:
+            return None
+        module, info, rest, depth = found
+        key = ".".join(rest)
+        if key in info.functions:
+            return info.functions[key]
+        return self.method_kind(f"{module}.{rest[0]}", rest[1], depth)
+
+    def locate(self, qualified: str, depth: int = 0) -> tuple[str, ModuleInfo, list[str], int] | None:
+        """Where the project defines a qualified name, following re-exports: (module, its info,
+        the rest of the name: `f` or `Class.method`, the re-exports followed so far), or None."""
+        while depth <= 8:
+            parts = qualified.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                module = ".".join(parts[:cut])
+                info = self.module(module)
+                if info is None:
+                    continue
+                rest = parts[cut:]
+                if ".".join(rest) in info.functions or (rest[0] in info.classes and len(rest) == 2):
+                    return module, info, rest, depth
+                target = info.aliases.get(rest[0])
+                if target is None or target == f"{module}.{rest[0]}":
+                    return None
+                qualified, depth = ".".join([target, *rest[1:]]), depth + 1
+                break
+            else:
+                return None
+        return None
+
+    def _class(self, qualified: str, depth: int) -> tuple[str, dict[str, Any]] | None:
+        """The defining class of a qualified class name, following re-exports."""
+        if depth > 8:
+            return None
+        module, _, name = qualified.rpartition(".")
+        info = self.module(module)
+        if info is None:
+            return None
+        if name in info.classes:
+            return qualified, info.classes[name]
+        if name in info.aliases and info.aliases[name] != qualified:
+            return self._class(info.aliases[name], depth + 1)
+        return None
+
+    def class_entry(self, qualified: str) -> dict[str, Any] | None:
+        """A project class's {"bases": [...], "methods": {...}}, following re-exports; None if not one."""
+        found = self._class(qualified, 0)
+        return found[1] if found is not None else None
+
+    def method_kind(self, class_qualified: str, method: str, depth: int = 0) -> str | None:
+        """The kind of `method` on a class, looking through its bases (depth first, as the MRO mostly does)."""
+        found = self._class(class_qualified, depth)
+        if found is None or depth > 8:
+            return None
+        _, entry = found
+        if method in entry["methods"]:
+            kind: str = entry["methods"][method]
+            return kind
+        for base in entry["bases"]:
+            inherited = self.method_kind(base, method, depth + 1)
+            if inherited is not None:
+                return inherited
+        return None
+
+    def coroutine_names(self) -> frozenset[str]:
+        """Every identifier that can name a coroutine function of the project.
+
+        Function and method names of `async def`s, and the names that imports bind to them
+        (`from .client import fetch as get_items` makes `get_items` one). A file that mentions
+        none of these (nor the catalogue's) cannot call one.
+        """
+        self.load()  # (which may set them, from the cache)
+        if self._names is None:
+            if self._parent is not None and self._own is not None:
+                # A file's view: the project's names and its own (an unsaved buffer may add some;
+                # usually it adds none, and the project's set is not copied).
+                names, own = self._parent.coroutine_names(), _async_names(self._own[1], self)
+                self._names = names if own <= names else names | own
+            else:
+                self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
+        return self._names
+
+    def imported_names(self) -> frozenset[str]:
+        """What the project's modules import (absolute dotted targets: `asyncio`, `aiohttp.web`), for
+        telling its async library (`engine.context.project_library`)."""
+        if self._parent is not None:
+            return self._parent.imported_names()
+        if self._imported is None:
+            self._imported = frozenset(target for info in self.modules.values() for target in info.aliases.values())
+        return self._imported
+
+    def names_are_ascii(self) -> bool:
+        """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""
+        self.load()
+        if self._ascii is None:
+            infos = [*self.modules.values(), *([self._own[1]] if self._own is not None else [])]
+            # Coroutine names are among the names modules define and bind: when those are all
+            # ASCII (the usual case), no import needs resolving to know it.
+            self._ascii = all(_names_ascii(info) for info in infos) or all(n.isascii() for n in self.coroutine_names())
+        return self._ascii
+
+    def is_coroutine_function(self, qualified: str) -> bool:
+        """Defined here as an `async def` (not a generator, no unknown decorator)."""
+        return self.kind(qualified) == ASYNC
+
+    def never_suspends(self, qualified: str, depth: int = 0) -> bool:
+        """An `async def` of the project that never lets other tasks run (`ModuleInfo.idle`): its
+        own code awaits nothing, or only such `async def`s of the project. A module function, a
+        nested one, or a method of the class that defines it (not inherited)."""
+        found = self._awaited(qualified, depth)
+        return found is not None and all(self.never_suspends(name, depth + 1) for name in found)
+
+    def reaches(self, qualified: str, depth: int = 0) -> frozenset[str]:
+        """The project `async def`s an `async def` awaits, and those they await in turn, as far
+        as `ModuleInfo.idle` tells (empty when it awaits anything else). Two calls that reach one
+        (a cached get-or-create helper) wait for the same thing: nothing to overlap (ASL302)."""
+        found = [name for name in self._awaited(qualified, depth) or () if self.kind(name) == ASYNC]
+        return frozenset(found).union(*(self.reaches(name, depth + 1) for name in found))
+
+    def _awaited(self, qualified: str, depth: int) -> list[str] | None:
+        """What an `async def` of the project awaits (`ModuleInfo.idle`), as qualified names;
+        None when it awaits anything else, or a name that resolves to nothing of the project."""
+        if depth > 8 or self.kind(qualified) != ASYNC:
+            return None
+        found = self.locate(qualified, depth)
+        if found is None:
+            return None
+        module, info, rest, _ = found
+        awaited = info.idle.get(".".join(rest))
+        if awaited is None:
+            return None
+        names = [self._qualify(info, module, name) for name in awaited]
+        return None if any(name is None for name in names) else names  # type: ignore[return-value]
+
+    @staticmethod
+    def _qualify(info: ModuleInfo, module: str, name: str) -> str | None:
+        """A dotted name as spelled in `module`, qualified through its imports and definitions."""
+        root, _, rest = name.partition(".")
+        if root in info.aliases:
+            return info.aliases[root] + ("." + rest if rest else "")
+        if root in info.functions or root in info.classes:
+            return f"{module}.{name}"
+        return None  # a parameter, a local: anything
+
+
+def _names_ascii(info: ModuleInfo) -> bool:
+    """Whether every name a module defines or binds is ASCII."""
+    methods = (method for entry in info.classes.values() for method in entry["methods"])
+    return all(name.isascii() for names in (info.functions, info.aliases, methods) for name in names)
+
+
+def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
+    """A module's identifiers that name coroutine functions: defs, methods, import aliases."""
+    names = {key.rsplit(".", 1)[-1] for key, kind in info.functions.items() if kind == ASYNC}
+    for entry in info.classes.values():
+        names.update(m for m, kind in entry["methods"].items() if kind == ASYNC)
+    names.update(alias for alias, target in info.aliases.items() if index.kind(target) == ASYNC)
+    return frozenset(names)

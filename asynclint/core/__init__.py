@@ -1,0 +1,1 @@
+"""What every layer builds on: diagnostics, configuration, the rule catalog, options, paths."""

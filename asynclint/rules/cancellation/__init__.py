@@ -1,0 +1,1 @@
+"""Cancellation and errors (ASL4xx): the rules (`rule.py`) and their screens and probes (`screen.py`)."""
