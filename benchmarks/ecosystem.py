@@ -246,7 +246,7 @@ def updated(
 
 def rule_codes() -> tuple[set[str], set[str]]:
     """The codes of the rules on by default, and of those in preview, from the catalog."""
-    from asynclint.catalog import RULES
+    from asynclint.core.catalog import RULES
 
     return {r.code for r in RULES if r.default_enabled}, {r.code for r in RULES if not r.default_enabled}
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from asynclint.testing import processes_mentioning
+from asynclint.app.testing import processes_mentioning
 
 TIMEOUT = 120
 BLOCKING = "import asyncio\nimport time\n\nasync def f():\n    time.sleep(1)\n"

@@ -78,7 +78,7 @@ def run(args: list[str], cwd: Path) -> tuple[float, float, float, subprocess.Com
     """Seconds, peak MiB and CPU seconds (the fair figure on a busy machine) of one asynclint process."""
     code = (
         "import resource, sys, time\n"
-        "from asynclint.cli import main\n"
+        "from asynclint.app.cli import main\n"
         f"sys.argv = {['asynclint', *args]!r}\n"
         "start = time.perf_counter()\n"
         "try:\n    main()\n"

@@ -72,7 +72,7 @@ def main() -> int:
     import libcst
     from libcst import metadata
 
-    from asynclint.config import Config
+    from asynclint.core.config import Config
     from asynclint.engine.files import discover
     from asynclint.engine.lint import lint_source
     from asynclint.engine.project import build_index

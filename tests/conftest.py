@@ -1,6 +1,6 @@
 import pytest
 
-from asynclint.testing import FIXTURES
+from asynclint.app.testing import FIXTURES
 
 
 def pytest_addoption(parser):

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from asynclint.cli import cli
+from asynclint.app.cli import cli
 
 CODE = """\
 import asyncio

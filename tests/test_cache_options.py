@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from asynclint.cli import cli
+from asynclint.app.cli import cli
 from asynclint.engine import project as project_module
 
 BAD = "import time\n\n\nasync def tick():\n    time.sleep(1)\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from asynclint.cli import cli
+from asynclint.app.cli import cli
 from asynclint.rules.blocking.rule import BlockingSleep
 
 BAD = "import time\n\n\nasync def main():\n    time.sleep(1)\n"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from asynclint.config import Config
+from asynclint.core.config import Config
 from asynclint.engine.lint import lint_source
-from asynclint.registry import all_rules
+from asynclint.rules.registry import all_rules
 
 VALID = [(rule, ex) for rule in all_rules() for ex in rule.VALID]
 VALID_IDS = [f"{rule.code}-valid-{i}" for rule in all_rules() for i, _ in enumerate(rule.VALID)]
@@ -48,7 +48,7 @@ FIXED = [(r, ex, i) for (r, ex), i in zip(INVALID, INVALID_IDS) if ex.fixed is n
 
 @pytest.mark.parametrize(("rule", "example"), [f[:2] for f in FIXED], ids=[f[2] for f in FIXED])
 def test_fixed(rule, example):
-    from asynclint.fixes.apply import fix_source
+    from asynclint.app.fixes.apply import fix_source
 
     config = Config(select=(rule.code,))
     outcome = fix_source(example.code, "example.py", config, unsafe=True, raise_errors=True)

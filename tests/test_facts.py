@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from asynclint.config import Config
 from asynclint.analysis.astwalk import facts_of_source
+from asynclint.core.config import Config
 from asynclint.engine.screening import screen
-from asynclint.registry import all_rules
+from asynclint.rules.registry import all_rules
 
 
 def kept(source: str, code: str) -> bool:

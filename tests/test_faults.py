@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from asynclint.testing import processes_mentioning
+from asynclint.app.testing import processes_mentioning
 
 #: Every run here is bounded: a hang fails the test instead of blocking the suite.
 TIMEOUT = 120

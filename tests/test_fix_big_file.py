@@ -6,11 +6,11 @@ import ast
 
 import libcst as cst
 
-from asynclint.config import Config
-from asynclint.diagnostic import FixSafety
-from asynclint.fixes.apply import fix_source
-from asynclint.fixes.verify import untouched_lines_identical
-from asynclint.rule import Edit, Fix
+from asynclint.app.fixes.apply import fix_source
+from asynclint.app.fixes.verify import untouched_lines_identical
+from asynclint.core.config import Config
+from asynclint.core.diagnostic import FixSafety
+from asynclint.rules.base import Edit, Fix
 
 BLOCK = """
 

@@ -12,10 +12,10 @@ import libcst as cst
 import pytest
 from click.testing import CliRunner
 
-from asynclint.cli import cli
-from asynclint.config import Config
-from asynclint.fixes.apply import MAX_PASSES, fix_source
-from asynclint.rule import Fix
+from asynclint.app.cli import cli
+from asynclint.app.fixes.apply import MAX_PASSES, fix_source
+from asynclint.core.config import Config
+from asynclint.rules.base import Fix
 from asynclint.rules.blocking.rule import BlockingSleep
 
 ALL = Config(select=("ALL",))
@@ -215,9 +215,9 @@ def test_a_fix_that_does_not_remove_its_finding_is_refused(monkeypatch):
 
 
 def test_verifier_refuses_changes_outside_the_edits():
-    from asynclint.diagnostic import FixSafety
-    from asynclint.fixes.verify import untouched_lines_identical
-    from asynclint.rule import Edit
+    from asynclint.app.fixes.verify import untouched_lines_identical
+    from asynclint.core.diagnostic import FixSafety
+    from asynclint.rules.base import Edit
 
     node = cst.Name("x")
     edit = Edit(Fix(node, node), "ASL101", FixSafety.SAFE, (2, 4), (2, 9))
@@ -360,7 +360,7 @@ def test_atomic_write_keeps_permission_bits_and_leaves_no_temp_files(project):
 
 
 def test_a_file_changed_or_vanished_meanwhile_is_not_overwritten(project, monkeypatch):
-    from asynclint.fixes import write
+    from asynclint.app.fixes import write
 
     path = project / "a.py"
     path.write_text(BAD)

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from asynclint.testing import FIXTURES, fixture_files, markers_to_noqa, read_markers, reported
+from asynclint.app.testing import (
+    FIXTURES,
+    fixture_files,
+    markers_to_noqa,
+    read_markers,
+    reported,
+)
 
 FILES = fixture_files()
 IDS = [str(p.relative_to(FIXTURES)) for p in FILES]
@@ -43,7 +49,7 @@ def test_noqa_silences_every_marked_line(path: Path):
 
 
 def test_every_rule_has_enough_positive_and_negative_lines():
-    from asynclint.registry import all_rules
+    from asynclint.rules.registry import all_rules
 
     counts: dict[str, list[int]] = {}
     for path in FILES:
@@ -105,7 +111,7 @@ def _readable_by_this_python(path: Path) -> bool:
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_fixed_output_matches_byte_for_byte(path: Path, unsafe: bool, update_fixtures: bool):
     """`case.py.fixed` holds what `fix` makes of `case.py`; no file when nothing changes."""
-    from asynclint.testing import expected_fix_path, fixed_output
+    from asynclint.app.testing import expected_fix_path, fixed_output
 
     source = path.read_bytes()
     fixed = fixed_output(source, str(path), unsafe)
@@ -125,8 +131,8 @@ def test_fixed_output_matches_byte_for_byte(path: Path, unsafe: bool, update_fix
 
 
 def test_every_fixable_rule_has_an_expected_fix_fixture():
-    from asynclint.diagnostic import FixSafety
-    from asynclint.registry import all_rules
+    from asynclint.core.diagnostic import FixSafety
+    from asynclint.rules.registry import all_rules
 
     expected = {p.name.split(".py.")[0] for p in FIXTURES.rglob("*.py.*fixed")}
     folders_with_fix = {p.parent.name for p in FIXTURES.rglob("*.py.*fixed")}
@@ -143,10 +149,10 @@ def test_prescreen_never_hides_a_finding(monkeypatch):
     rules' `ast` screens. (Each rule's INVALID examples, checked one by one with the screen on
     in test_examples.py, cover single findings; benchmarks/bench.py --verify-screen real code.)
     """
-    from asynclint.config import Config
+    from asynclint.app.testing import fixture_index
+    from asynclint.core.config import Config
     from asynclint.engine.screening import screen
-    from asynclint.registry import all_rules
-    from asynclint.testing import fixture_index
+    from asynclint.rules.registry import all_rules
 
     config = Config(select=("ALL",))
     kept = {p: screen(all_rules(), p.read_bytes(), str(p), config, fixture_index())[0] for p in FILES}

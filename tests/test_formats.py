@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from asynclint.cli import cli
+from asynclint.app.cli import cli
 
 SOURCE = "import time\nimport requests\n\n\nasync def main(url):\n\ttime.sleep(1)\n    # a comment, with: commas\n"
 SOURCE += "async def other(url):\n    requests.get(url,\n                 timeout=5)\n"
@@ -31,8 +31,8 @@ def test_github(tmp_path, monkeypatch):
 
 
 def test_github_escapes_properties_and_data():
-    from asynclint.diagnostic import Diagnostic
-    from asynclint.report.github import render
+    from asynclint.app.report.github import render
+    from asynclint.core.diagnostic import Diagnostic
 
     found = render([Diagnostic("a,b:c.py", 1, 0, "ASL101", "50% done\nnext", end_line=1, end_col=3)])
     assert found == "::error file=a%2Cb%3Ac.py,line=1,col=1,endLine=1,endColumn=4,title=ASL101::ASL101 50%25 done%0Anext\n"

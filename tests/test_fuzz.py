@@ -11,9 +11,9 @@ import libcst as cst
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from asynclint.config import Config
+from asynclint.app.fixes.apply import allowed, fix_source
+from asynclint.core.config import Config
 from asynclint.engine.lint import lint_source
-from asynclint.fixes.apply import allowed, fix_source
 
 ALL = Config(select=("ALL",))
 # Derandomized: CI runs the same examples every time, in bounded time.

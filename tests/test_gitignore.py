@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from asynclint.cli import cli
-from asynclint.config import ConfigError, load_config
+from asynclint.app.cli import cli
+from asynclint.core.config import ConfigError, load_config
 from asynclint.engine.files import discover
 
 BAD = "import time\n\n\nasync def tick():\n    time.sleep(1)\n"

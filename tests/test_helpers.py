@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from asynclint.cli import cli
-from asynclint.config import Config
-from asynclint.engine import runner
 from asynclint.analysis.callgraph import Reach, ReachOptions
+from asynclint.app.cli import cli
+from asynclint.core.config import Config
+from asynclint.core.options import BlockingCallOptions, HelperOptions
+from asynclint.engine import runner
 from asynclint.engine.project import build_index
 from asynclint.engine.runner import Job, check_files
-from asynclint.options import BlockingCallOptions, HelperOptions
 
 HELPERS = (
     "import time\n\n\ndef _read(path):\n    with open(path) as f:\n        return f.read()\n\n\n"
@@ -113,7 +113,7 @@ def test_sarif_carries_the_chain_as_a_code_flow(tmp_path: Path, monkeypatch: pyt
 
 
 def test_the_settings_are_read_from_the_config_table():
-    from asynclint.config import parse_table
+    from asynclint.core.config import parse_table
 
     options = parse_table({"helper-depth": 2, "nonblocking-helpers": ["app.cache.*"]}, "test")["rule_options"]
     assert options[HelperOptions] == HelperOptions(helper_depth=2, nonblocking_helpers=("app.cache.*",))

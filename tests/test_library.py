@@ -5,10 +5,10 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from asynclint.engine.context import detect_library
+from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import detect_library
 from asynclint.analysis.index.indexer import index_source
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.analysis import names as _names
 from asynclint.rules.blocking.rule import BlockingSleep
 from tests.test_cli import findings, project, run, write  # noqa: F401 (`project` is a fixture)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from asynclint.cli import cli
 from asynclint.analysis.modules import absolutize, module_name, module_names
+from asynclint.app.cli import cli
 from asynclint.engine.project import build_index
 from asynclint.engine.screening import read_facts
 

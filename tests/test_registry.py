@@ -8,13 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from asynclint.diagnostic import FixSafety
-from asynclint.docs import TABLE_END, TABLE_START, explain, rules_markdown
-from asynclint import catalog
-from asynclint.options import ALL_OPTIONS
-from asynclint.registry import RegistryError, all_rules, catalog_source, check_catalog, class_name_for, validate
-from asynclint.rule import Rule
-from asynclint.testing import FIXTURES
+from asynclint.app.docs import TABLE_END, TABLE_START, explain, rules_markdown
+from asynclint.app.testing import FIXTURES
+from asynclint.core import catalog
+from asynclint.core.diagnostic import FixSafety
+from asynclint.core.options import ALL_OPTIONS
+from asynclint.rules.base import Rule
+from asynclint.rules.registry import (
+    RegistryError,
+    all_rules,
+    catalog_source,
+    check_catalog,
+    class_name_for,
+    validate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = all_rules()
@@ -133,16 +140,16 @@ def test_readme_rule_table_is_current():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start, end = readme.index(TABLE_START) + len(TABLE_START), readme.index(TABLE_END)
     assert readme[start:end].strip() == rules_markdown().strip(), (
-        "README rule table drifted: run `python -c 'from asynclint.docs import update_readme; update_readme()'`"
+        "README rule table drifted: run `python -m asynclint.dev regen`"
     )
 
 
 def test_rule_docs_are_current():
-    from asynclint.docs import RULE_DOCS
+    from asynclint.app.docs import RULE_DOCS
 
     folder = ROOT / RULE_DOCS
     assert sorted(p.stem for p in folder.glob("*.md")) == [rule.code for rule in RULES]
     for rule in RULES:
         assert (folder / f"{rule.code}.md").read_text(encoding="utf-8") == explain(rule), (
-            f"{rule.code}.md drifted: run `python -c 'from asynclint.docs import update_readme; update_readme()'`"
+            f"{rule.code}.md drifted: run `python -m asynclint.dev regen`"
         )

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from asynclint.config import Config
+from asynclint.app.testing import FIXTURES
+from asynclint.core.config import Config
 from asynclint.engine import runner
 from asynclint.engine.cache import ResultCache
 from asynclint.engine.runner import Job, check_files, run_all
-from asynclint.testing import FIXTURES
 
 ALL = Config(select=("ALL",))
 
@@ -146,11 +146,11 @@ def test_an_edit_libcst_would_not_see_reuses_the_findings(tmp_path: Path, monkey
 
 LOADED_MODULES = """
 import sys
-from asynclint.cli import main
+from asynclint.app.cli import main
 try:
     main()
 finally:
-    loaded = [m for m in sys.modules if m.split(".")[0] == "libcst" or m in ("asynclint.rule", "asynclint.registry")]
+    loaded = [m for m in sys.modules if m.split(".")[0] == "libcst" or m in ("asynclint.rules.base", "asynclint.rules.registry")]
     print(sorted(loaded), file=sys.stderr)
 """
 
@@ -162,7 +162,7 @@ def test_a_warm_run_loads_neither_libcst_nor_the_rules(tmp_path: Path, output_fo
     cold = subprocess.run(command, capture_output=True, text=True, cwd=project)
     warm = subprocess.run(command, capture_output=True, text=True, cwd=project)
     assert cold.returncode == warm.returncode == 1, cold.stderr + warm.stderr
-    assert "libcst" in cold.stderr and "asynclint.registry" in cold.stderr  # the first run checked the files
+    assert "libcst" in cold.stderr and "asynclint.rules.registry" in cold.stderr  # the first run checked the files
     assert warm.stderr.strip().splitlines()[-1] == "[]", warm.stderr
     assert warm.stdout == cold.stdout and "ASL101" in warm.stdout and "ASL201" in warm.stdout
 

@@ -22,9 +22,9 @@ import hypothesmith
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from asynclint.config import Config
+from asynclint.app.testing import fixture_files
+from asynclint.core.config import Config
 from asynclint.engine.lint import lint_source
-from asynclint.testing import fixture_files
 
 ALL = Config(select=("ALL",))
 # Derandomized and small: CI runs the same examples every time, in bounded time.

@@ -8,7 +8,7 @@ pytest.importorskip("pygls")
 
 from lsprotocol import types  # noqa: E402
 
-from asynclint.server import fix_title, noqa_edit, whole_text_edit  # noqa: E402
+from asynclint.app.server import fix_title, noqa_edit, whole_text_edit  # noqa: E402
 
 
 def apply(text: str, edit: types.TextEdit) -> str:
@@ -63,8 +63,8 @@ def test_fix_title_names_the_fields_only_the_finding_knew() -> None:
 
 
 def test_a_rule_crash_is_one_log_line_and_the_other_findings_still_show(monkeypatch: pytest.MonkeyPatch) -> None:
-    from asynclint.diagnostic import FileResult
-    from asynclint.server import AsyncLintServer, Document
+    from asynclint.app.server import AsyncLintServer, Document
+    from asynclint.core.diagnostic import FileResult
 
     server = AsyncLintServer()
     logged: list[types.LogMessageParams] = []

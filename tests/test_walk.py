@@ -10,10 +10,10 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
-from asynclint.engine import walk
-from asynclint.engine.context import ScopeTracker
-from asynclint.registry import all_rules
-from asynclint.testing import fixture_files
+from asynclint.analysis.cst import walk
+from asynclint.analysis.cst.context import ScopeTracker
+from asynclint.app.testing import fixture_files
+from asynclint.rules.registry import all_rules
 
 
 def _node_classes() -> list[type[cst.CSTNode]]:
@@ -269,7 +269,7 @@ def test_a_failure_while_a_field_is_visited_leaves_the_class_to_libcst(fresh_sel
 
 
 def test_the_rules_find_the_same_without_the_walk(monkeypatch):
-    from asynclint.testing import reported
+    from asynclint.app.testing import reported
 
     path = next(p for p in fixture_files() if p.parent.name == "ASL301")
     with_walk = reported(path.read_bytes(), str(path))

@@ -20,8 +20,8 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
-from asynclint.options import BlockingCallOptions, HelperOptions
 from asynclint.analysis import names as _names
+from asynclint.core.options import BlockingCallOptions, HelperOptions
 
 if TYPE_CHECKING:
     from asynclint.analysis.index.indexer import ModuleInfo

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from asynclint.config import Config
+    from asynclint.core.config import Config
 
 #: The cache folder's name, beside the config (the result cache) or at the project's root (the index).
 DEFAULT_CACHE_DIR = ".asynclint_cache"

@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from asynclint import __version__
-from asynclint.config import Config
-from asynclint.diagnostic import Diagnostic, FileResult, FixSafety, TextEdit
-from asynclint.core.cachedir import read_cache_file, write_cache_file
-from asynclint.core.paths import real_path
+from asynclint.analysis import names as _names
 from asynclint.analysis.callgraph import reach_facts, reach_for, reach_options
-from asynclint.analysis.modules import identifiers
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.analysis import names as _names
+from asynclint.analysis.modules import identifiers
+from asynclint.core.cachedir import read_cache_file, write_cache_file
+from asynclint.core.config import Config
+from asynclint.core.diagnostic import Diagnostic, FileResult, FixSafety, TextEdit
+from asynclint.core.paths import real_path
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ import os
 import stat
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from asynclint.config import Config
+from asynclint.core.config import Config
 from asynclint.core.paths import below, forget, listed_paths, listing, real_path, walked
 
 if TYPE_CHECKING:
@@ -172,7 +172,9 @@ def _read_spec(file: str) -> GitIgnoreSpec | None:
         return None
     if not any(line.strip() and not line.startswith("#") for line in lines):
         return None
-    from pathspec import GitIgnoreSpec  # (only when a project has rules: a warm run without them skips the import)
+    from pathspec import (
+        GitIgnoreSpec,  # (only when a project has rules: a warm run without them skips the import)
+    )
 
     return GitIgnoreSpec.from_lines(lines)
 

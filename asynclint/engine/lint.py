@@ -8,46 +8,24 @@ imported when a file needs it.
 from __future__ import annotations
 
 import hashlib
-import io
-import re
-import tokenize
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from asynclint.config import Config
-from asynclint.diagnostic import Diagnostic, FileResult
-from asynclint.analysis.reduce import reduced_source
-from asynclint.core.paths import real_path
-from asynclint.analysis.modules import is_package_init, module_name
 from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis.modules import is_package_init, module_name
+from asynclint.analysis.reduce import reduced_source
+from asynclint.core.config import Config
+from asynclint.core.diagnostic import Diagnostic, FileResult
+from asynclint.core.errors import TOO_DEEP, RuleCrash, TooDeep
+from asynclint.core.paths import real_path
 from asynclint.engine.screening import screen_blocks, screens_named, was_read
 from asynclint.engine.source import ParseFailure, parse, syntax_check
-from asynclint.screen import Screen
+from asynclint.rules.screen import Screen
 
 if TYPE_CHECKING:
-    from asynclint.rule import Rule
+    from asynclint.rules.base import Rule
 
 PARSE_ERROR_CODE = "ASL000"
 PARSE_ERROR_NAME = "cannot-parse"
-
-# flake8's own pattern, so `# noqa` means the same in both entry points.
-NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
-CODE_SPLIT_RE = re.compile(r"[,\s]+")
-
-
-class RuleCrash(Exception):
-    """A rule raised on a file: one line naming the rule and the file."""
-
-    def __init__(self, path: str, rule: type[Rule] | None, error: BaseException) -> None:
-        who = f"{rule.code} ({rule.name})" if rule is not None else "the engine"
-        super().__init__(f"{path}: internal error in {who}: {type(error).__name__}: {error}")
-
-
-class TooDeep(Exception):
-    """The file nests deeper than the tree walk can follow: it is reported as ASL000, not a rule bug."""
-
-
-TOO_DEEP = "cannot parse: the file nests too deeply to be analysed"
-
 
 def lint_source(
     source: bytes | str,
@@ -92,7 +70,7 @@ def lint_source(
     if isinstance(module, ParseFailure):
         return FileResult(path, (parse_error(path, module),), input_digest=digest)
     from asynclint.engine.visit import lint_parsed  # libcst, and the rules
-    from asynclint.registry import rules_named
+    from asynclint.rules.registry import rules_named
 
     candidates = rules_named(kept) if rules is None else [rule for rule in rules if rule.code in kept]
     try:
@@ -126,47 +104,3 @@ def parse_error(path: str, failure: ParseFailure) -> Diagnostic:
         end_line=max(failure.line, 1),
         end_col=max(failure.col, 0),
     )
-
-
-def suppress_noqa(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
-    """Drop findings silenced by `# noqa` or `# noqa: CODE` on any line of their logical line."""
-    if not diagnostics or "noqa" not in text.lower():
-        return diagnostics
-    lines = text.splitlines()
-    spans = logical_line_spans(text)
-    kept = []
-    for diag in diagnostics:
-        first, last = spans.get(diag.line, (diag.line, diag.line))
-        if not any(_silences(lines[n - 1], diag.code) for n in range(first, last + 1) if n <= len(lines)):
-            kept.append(diag)
-    return kept
-
-
-def _silences(line: str, code: str) -> bool:
-    match = NOQA_RE.search(line)
-    if match is None:
-        return False
-    codes = match.group("codes")
-    if not codes:
-        return True
-    named = [c for c in CODE_SPLIT_RE.split(codes.strip()) if c]
-    return any(code == c.upper() or code.startswith(c.upper()) for c in named)
-
-
-def logical_line_spans(text: str) -> dict[int, tuple[int, int]]:
-    """Physical line -> (first, last) line of the logical line it belongs to."""
-    spans: dict[int, tuple[int, int]] = {}
-    start: int | None = None
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type in (tokenize.NL, tokenize.COMMENT) and start is None:
-                continue
-            if start is None:
-                start = tok.start[0]
-            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
-                for n in range(start, tok.end[0] + 1):
-                    spans[n] = (start, tok.end[0])
-                start = None
-    except (tokenize.TokenError, SyntaxError):
-        pass  # a line we cannot place is matched on its own line only
-    return spans

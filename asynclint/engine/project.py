@@ -12,19 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from asynclint.analysis.astwalk import collect_facts
-from asynclint.analysis.index.indexer import _may_yield, index_tree
-from asynclint.analysis.index.model import ModuleInfo, ProjectIndex
+from asynclint.analysis.index.indexer import ModuleInfo, _may_yield, index_tree
+from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.index.store import IndexCache
 from asynclint.analysis.modules import is_package_init, module_names, parse_ast
 from asynclint.core.cachedir import Caches
-from asynclint.core.paths import forget, real_paths
-from asynclint.core.paths import read_source
+from asynclint.core.paths import forget, read_source, real_paths
 from asynclint.engine.files import discover
 from asynclint.engine.screening import all_probes
 
 if TYPE_CHECKING:
     from asynclint.analysis.astwalk import FileFacts
-    from asynclint.config import Config
+    from asynclint.core.config import Config
 
 
 def build_index(

@@ -8,8 +8,8 @@ checked again one at a time, each in a fresh worker, and a file that kills its w
 reported as an error. Nothing of a file outlives its check but its findings (the libcst
 tree is dropped, and with it the fix edits a `check` does not need).
 
-The engine's libcst side (`lint`, `fixes`) is imported by the functions that check or fix a
-file, not here: a run whose every file is a cache hit never loads libcst nor the rules.
+The engine's libcst side (`lint`) is imported by the functions that check a file, not here
+(fixing runs through the same machinery: `app/fixes/run.py`): a run whose every file is a cache hit never loads libcst nor the rules.
 """
 
 from __future__ import annotations
@@ -21,21 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, TypeVar
 
-from asynclint.config import Config
-from asynclint.diagnostic import Diagnostic, FileResult
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.core.cachedir import Caches
+from asynclint.core.config import Config
+from asynclint.core.diagnostic import Diagnostic, FileResult
+from asynclint.core.paths import read_source, real_paths
 from asynclint.engine import interrupt
 from asynclint.engine.cache import Entry, EntryKeys, ResultCache
-from asynclint.core.cachedir import Caches
-from asynclint.core.paths import read_source
-from asynclint.core.paths import real_paths
-from asynclint.analysis.index.model import ProjectIndex
 from asynclint.engine.project import project_for
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
     from contextlib import AbstractContextManager
-
-    from asynclint.fixes.apply import FixOutcome
 
 T = TypeVar("T")
 
@@ -64,11 +61,6 @@ class Job:
     made_from: Mapping[str, tuple[str, tuple[Diagnostic, ...]]] = dataclasses.field(default_factory=dict)
 
 
-def _slim(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
-    """The findings without their edits, which hold the whole syntax tree."""
-    return tuple(dataclasses.replace(d, edit=None) if d.edit is not None else d for d in diagnostics)
-
-
 def check_one(job: Job, path: str) -> tuple[FileResult, Entry | None]:
     """Check one file; with a cache, also the entry that remembers the result."""
     from asynclint.engine.lint import lint_source, parse_error
@@ -82,7 +74,6 @@ def check_one(job: Job, path: str) -> tuple[FileResult, Entry | None]:
     known = job.made_from.get(path)
     reuse = functools.partial(_reused, known) if known is not None else None
     result = lint_source(data, path, job.config, project=job.project, reuse=reuse)
-    result = dataclasses.replace(result, diagnostics=_slim(result.diagnostics))
     entry = None
     if job.keys is not None and result.error is None:
         entry = job.keys.make_entry(st, data, result)
@@ -92,46 +83,6 @@ def check_one(job: Job, path: str) -> tuple[FileResult, Entry | None]:
 def _reused(known: tuple[str, tuple[Diagnostic, ...]], digest: str) -> tuple[Diagnostic, ...] | None:
     """The findings of a file's cache entry, if they were made from this input digest."""
     return known[1] if digest == known[0] else None
-
-
-@dataclass(frozen=True)
-class FixReport:
-    """What fixing one file did, without the file's content (the parent prints, the worker writes)."""
-
-    path: str
-    changed: bool
-    outcome: FixOutcome
-    diff: str = ""
-    error: str | None = None
-
-
-def fix_one(job: Job, path: str) -> FixReport:
-    """Fix one file: write it (atomically), or with `diff` only describe the change."""
-    from asynclint.fixes.apply import FixOutcome, fix_source
-    from asynclint.fixes.write import WriteError, unified_diff, write_atomically
-
-    try:
-        original = read_source(path)[1]
-    except OSError as exc:
-        error = f"{path}: cannot read file: {exc.strerror or exc}"
-        return FixReport(path, False, FixOutcome(path, b"", b"", error=error), error=error)
-    outcome = fix_source(original, path, job.config, unsafe=job.unsafe, project=job.project)
-    changed = outcome.changed and outcome.error is None
-    slim = dataclasses.replace(
-        outcome, original=b"", fixed=b"1" if changed else b"", remaining=_slim(outcome.remaining), text_before="", text_after=""
-    )
-    if outcome.error:
-        return FixReport(path, False, slim, error=outcome.error)
-    if changed and job.diff:
-        return FixReport(path, True, slim, diff=unified_diff(path, outcome.text_before, outcome.text_after))
-    if changed:
-        assert isinstance(outcome.fixed, bytes)
-        try:
-            write_atomically(path, outcome.fixed, original)
-        except WriteError as exc:
-            kept = dataclasses.replace(slim, fixed=b"", error=str(exc))
-            return FixReport(path, False, kept, error=str(exc))
-    return FixReport(path, changed, slim)
 
 
 # Worker side: the job arrives once, with the worker.
@@ -212,13 +163,6 @@ def _crashed_check(path: str) -> tuple[FileResult, None]:
     return FileResult(path, (), error=f"{path}: the worker process checking this file crashed"), None
 
 
-def _crashed_fix(path: str) -> FixReport:
-    from asynclint.fixes.apply import FixOutcome
-
-    error = f"{path}: the worker process fixing this file crashed; file left unchanged"
-    return FixReport(path, False, FixOutcome(path, b"", b"", error=error), error=error)
-
-
 def check_files(
     files: Sequence[str],
     config: Config,
@@ -261,36 +205,14 @@ def check_files(
     return [results[path] for path in files]
 
 
-def fix_files(
-    files: Sequence[str],
-    config: Config,
-    *,
-    unsafe: bool,
-    diff: bool,
-    jobs: int = 1,
-    fresh: bool = True,
-    caches: Caches = Caches(),
-) -> list[FixReport]:
-    """Fix every file (or describe the changes); reports in the order of `files` (`fresh`, `caches` as for `check_files`)."""
-    job = Job(config, project_for(files, config, jobs, fresh=fresh, caches=caches), unsafe=unsafe, diff=diff)
-    reports = dict(run_all(fix_one, job, files, jobs, _crashed_fix))
-    return [reports[path] for path in files]
-
-
 def check_text(source: bytes, path: str, config: Config) -> FileResult:
     """Check a text that stands for the file at `path` (stdin): its project, with its own definitions read from the text."""
     from asynclint.engine.lint import lint_source
 
-    return lint_source(source, path, config, project=_project_for_text(source, path, config))
+    return lint_source(source, path, config, project=project_for_text(source, path, config))
 
 
-def fix_text(source: bytes, path: str, config: Config, *, unsafe: bool) -> FixOutcome:
-    """Fix a text that stands for the file at `path` (stdin), as `check_text` checks it; nothing is written."""
-    from asynclint.fixes.apply import fix_source
-
-    return fix_source(source, path, config, unsafe=unsafe, project=_project_for_text(source, path, config))
-
-
-def _project_for_text(source: bytes, path: str, config: Config) -> ProjectIndex | None:
+def project_for_text(source: bytes, path: str, config: Config) -> ProjectIndex | None:
+    """The project of a text that stands for the file at `path`, with its own definitions read from the text."""
     project = project_for([path], config)
     return project.for_source(path, source) if project is not None else None

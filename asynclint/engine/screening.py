@@ -1,6 +1,6 @@
 """Which rules can fire in a file, and where, decided without libcst (nor the rules' visitors).
 
-Rules are screened through their screen classes (`asynclint.screen`), which the catalog names:
+Rules are screened through their screen classes (`asynclint.rules.screen`), which the catalog names:
 for a file no rule can fire on (most files), this is the whole check.
 """
 
@@ -14,14 +14,14 @@ import zlib
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
-from asynclint.catalog import RULES
-from asynclint.config import Config
 from asynclint.analysis.astwalk import FileFacts, Probe, facts_of_source
-from asynclint.core.paths import real_path
 from asynclint.analysis.index.indexer import index_source
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.modules import identifiers, is_package_init, module_name
-from asynclint.screen import Screen, has_async_def
+from asynclint.core.catalog import RULES
+from asynclint.core.config import Config
+from asynclint.core.paths import real_path
+from asynclint.rules.screen import Screen, has_async_def
 
 S = TypeVar("S", bound="type[Screen]")
 

@@ -12,16 +12,17 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from asynclint.config import Config
-from asynclint.diagnostic import Diagnostic
-from asynclint.engine.context import FileContext, detect_library
-from asynclint.engine.lint import RuleCrash, TooDeep, suppress_noqa
-from asynclint.analysis.modules import is_package_init, module_name
-from asynclint.analysis.index.model import ProjectIndex
-from asynclint.engine.screening import screen
-from asynclint.engine.walk import read_only_visits
-from asynclint.rule import Rule
 from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import FileContext, detect_library
+from asynclint.analysis.cst.walk import read_only_visits
+from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis.modules import is_package_init, module_name
+from asynclint.core.config import Config
+from asynclint.core.diagnostic import Diagnostic
+from asynclint.core.errors import RuleCrash, TooDeep
+from asynclint.core.noqa import suppress_noqa
+from asynclint.engine.screening import screen
+from asynclint.rules.base import Finding, Rule
 
 
 def lint_module(
@@ -33,10 +34,10 @@ def lint_module(
     noqa: bool = True,
     project: ProjectIndex | None = None,
     source: bytes | str | None = None,
-) -> list[Diagnostic]:
-    """The sorted findings of an already parsed module (raises RuleCrash)."""
+) -> list[Finding]:
+    """The sorted findings of an already parsed module, with their edits (raises RuleCrash)."""
     candidates, project = screen(rules, source if source is not None else module.code, path, config, project)
-    return lint_parsed(module, path, config, candidates, project, noqa) if candidates else []
+    return findings_of(module, path, config, candidates, project, noqa) if candidates else []
 
 
 def lint_parsed(
@@ -49,15 +50,31 @@ def lint_parsed(
     text: str | None = None,
 ) -> list[Diagnostic]:
     """Run already screened rules on a parsed module (`text`: its source, else generated when needed)."""
-    diagnostics = run_rules(module, path, config, rules, (project or ProjectIndex()).for_file(path))
-    if noqa and diagnostics:
-        diagnostics = suppress_noqa(diagnostics, module.code if text is None else text)
-    return sorted(diagnostics)
+    return [found.diagnostic for found in findings_of(module, path, config, rules, project, noqa, text)]
+
+
+def findings_of(
+    module: cst.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]],
+    project: ProjectIndex | None,
+    noqa: bool,
+    text: str | None = None,
+) -> list[Finding]:
+    """`lint_parsed`, with each finding's edit."""
+    found = run_rules(module, path, config, rules, (project or ProjectIndex()).for_file(path))
+    if noqa and found:
+        kept = suppress_noqa([f.diagnostic for f in found], module.code if text is None else text)
+        if len(kept) < len(found):
+            ids = {id(d) for d in kept}
+            found = [f for f in found if id(f.diagnostic) in ids]
+    return sorted(found, key=lambda f: f.diagnostic)
 
 
 def run_rules(
     module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], project: ProjectIndex
-) -> list[Diagnostic]:
+) -> list[Finding]:
     """All rules in one batched traversal over one metadata wrapper."""
     try:
         return _visit(module, path, config, rules, project)
@@ -75,7 +92,7 @@ def run_rules(
 
 def _visit(
     module: cst.Module, path: str, config: Config, rules: Sequence[type[Rule]], project: ProjectIndex
-) -> list[Diagnostic]:
+) -> list[Finding]:
     # A module that imports no async library (nor an asyncio-only package) follows its project.
     library = detect_library(module) or _names.project_library(project)
     ctx = FileContext(
@@ -90,7 +107,7 @@ def _visit(
     )
     instances = [rule(ctx) for rule in rules]
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    found: list[Diagnostic] = []
+    found: list[Finding] = []
     # As `wrapper.visit_batched`, but metadata stays resolved for `finish()` (the wrapper
     # caches each provider, so the union of the rules' dependencies is computed once).
     with ExitStack() as stack:

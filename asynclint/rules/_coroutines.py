@@ -14,11 +14,17 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from asynclint.analysis.index.indexer import ASYNC
-from asynclint.options import CoroutineOptions
-from asynclint.rule import Rule
 from asynclint.analysis import names as _names
-from asynclint.rules._match import ReceiverTypes, Site, absolute_names, declared_classes, resolve
+from asynclint.analysis.index.indexer import ASYNC
+from asynclint.core.options import CoroutineOptions
+from asynclint.rules._match import (
+    ReceiverTypes,
+    Site,
+    absolute_names,
+    declared_classes,
+    resolve,
+)
+from asynclint.rules.base import Rule
 
 PROJECT, CATALOGUE, CONFIG, DECLARED = "project", "catalogue", "config", "declared"
 #: Bases that define no method a `super()` call of a coroutine could mean.

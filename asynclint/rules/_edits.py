@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.diagnostic import FixSafety
-from asynclint.fixes.imports import binding_for
-from asynclint.rule import Fix, Rule
+from asynclint.core.diagnostic import FixSafety
+from asynclint.rules.base import Fix, Rule
+from asynclint.rules.imports import binding_for
 
 
 def await_library_call(rule: Rule, call: cst.Call, attr: str) -> Fix | None:

@@ -14,7 +14,7 @@ from typing import Iterable
 import libcst as cst
 from libcst.metadata import ImportAssignment, ScopeProvider
 
-from asynclint.rule import Rule
+from asynclint.rules.base import Rule
 
 _NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)

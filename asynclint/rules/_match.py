@@ -6,12 +6,18 @@ from dataclasses import dataclass
 from typing import Collection
 
 import libcst as cst
-from libcst.metadata import Assignment, FunctionScope, QualifiedName, QualifiedNameSource, ScopeProvider
+from libcst.metadata import (
+    Assignment,
+    FunctionScope,
+    QualifiedName,
+    QualifiedNameSource,
+    ScopeProvider,
+)
 
-from asynclint.engine.context import self_name
-from asynclint.analysis.modules import absolutize
-from asynclint.rule import Rule
 from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import self_name
+from asynclint.analysis.modules import absolutize
+from asynclint.rules.base import Rule
 
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from asynclint.analysis.index.model import ModuleInfo
+from asynclint.analysis.index.indexer import ModuleInfo
 from asynclint.core.cachedir import write_cache_file
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from asynclint.diagnostic import FixSafety
-from asynclint.engine.context import FileContext
-from asynclint.options import BlockingCallOptions
-from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import FileContext
+from asynclint.core.diagnostic import FixSafety
+from asynclint.core.options import BlockingCallOptions
 from asynclint.rules._edits import await_library_call, to_thread
-from asynclint.rules._match import ReceiverTypes, Site, binding_nodes, bindings, callee_text, resolve, site_for
+from asynclint.rules._match import (
+    ReceiverTypes,
+    Site,
+    binding_nodes,
+    bindings,
+    callee_text,
+    resolve,
+    site_for,
+)
+from asynclint.rules.base import Fix, Invalid, Rule, Valid
 from asynclint.rules.blocking.screen import (
     BlockingCallScreen,
     BlockingFileIoScreen,

@@ -4,18 +4,18 @@ before libcst reads a file.
 A rule's class has its screen as first base (`class BlockingSleep(BlockingSleepScreen,
 BlockingCallRule)`), so the rule and its screen are one class to the registry and the tests;
 the engine, which screens with these alone, loads libcst and the rules only for a file where
-some rule may fire. Nothing here may import libcst. See `asynclint.screen` for the protocol.
+some rule may fire. Nothing here may import libcst. See `asynclint.rules.screen` for the protocol.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping
 
+from asynclint.analysis import names as _names
 from asynclint.analysis.astwalk import FileFacts
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.options import BlockingCallOptions
-from asynclint.analysis import names as _names
-from asynclint.screen import Screen
+from asynclint.core.options import BlockingCallOptions
+from asynclint.rules.screen import Screen
 
 
 class BlockingScreen(Screen):

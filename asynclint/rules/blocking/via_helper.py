@@ -8,16 +8,19 @@ from typing import Mapping
 import libcst as cst
 from libcst.metadata import CodeRange, ScopeProvider
 
-from asynclint.diagnostic import Diagnostic, FixSafety
-from asynclint.analysis.callgraph import Chain, Reach, real_file, shown_path
-from asynclint.engine.context import FileContext
-from asynclint.options import HelperOptions
-from asynclint.rule import Invalid, Rule, Valid
 from asynclint.analysis import names as _names
+from asynclint.analysis.callgraph import Chain, Reach, real_file, shown_path
+from asynclint.analysis.cst.context import FileContext
+from asynclint.core.diagnostic import FixSafety
+from asynclint.core.options import HelperOptions
 from asynclint.rules._coroutines import project_names
 from asynclint.rules._edits import to_thread
-from asynclint.rules.blocking.via_helper_screen import BlockingCallViaHelperScreen, reach_of
 from asynclint.rules._match import Site, site_for
+from asynclint.rules.base import Finding, Invalid, Rule, Valid
+from asynclint.rules.blocking.via_helper_screen import (
+    BlockingCallViaHelperScreen,
+    reach_of,
+)
 
 
 class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
@@ -102,11 +105,11 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
         chains = {reach.of_name(name) for name in names}
         return chains.pop() if len(chains) == 1 else None  # every binding must agree
 
-    def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Diagnostic]:
+    def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Finding]:
         found = super().diagnostics(positions)
         reach = reach_of(self.ctx.options, self.ctx.project)
         flows = [tuple((real_file(reach, s.module) or shown_path(reach, s.module), s.line, f"{s.name}()") for s in chain) for chain in self._chains]
-        return [dataclasses.replace(d, flow=flow) for d, flow in zip(found, flows)]
+        return [f._replace(diagnostic=dataclasses.replace(f.diagnostic, flow=flow)) for f, flow in zip(found, flows)]
 
     VALID = (
         Valid(

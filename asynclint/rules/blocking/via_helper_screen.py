@@ -1,14 +1,14 @@
 """ASL107's screen: a call in async code that may resolve to a project sync function reaching a
-blocking call. libcst-free, like every screen (`asynclint.screen`)."""
+blocking call. libcst-free, like every screen (`asynclint.rules.screen`)."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from asynclint.analysis.callgraph import Reach, reach_for, reach_options
 from asynclint.analysis.astwalk import FileFacts
+from asynclint.analysis.callgraph import Reach, reach_for, reach_options
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.screen import Screen
+from asynclint.rules.screen import Screen
 
 
 def reach_of(options: Mapping[type, Any], project: ProjectIndex) -> Reach:

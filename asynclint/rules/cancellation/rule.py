@@ -7,15 +7,18 @@ from typing import Callable
 import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
-from asynclint.diagnostic import FixSafety
-from asynclint.engine.context import FileContext, dotted, self_name
-from asynclint.analysis.index.indexer import RAISES
-from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import FileContext, dotted, self_name
+from asynclint.analysis.index.indexer import RAISES
+from asynclint.core.diagnostic import FixSafety
 from asynclint.rules._coroutines import CoroutineResolver
 from asynclint.rules._flow import facts_of, final_name, names_in, suspends
 from asynclint.rules._match import resolve
-from asynclint.rules.cancellation.screen import DiscardedGatherExceptionsScreen, SwallowedCancellationScreen
+from asynclint.rules.base import Fix, Invalid, Rule, Valid
+from asynclint.rules.cancellation.screen import (
+    DiscardedGatherExceptionsScreen,
+    SwallowedCancellationScreen,
+)
 
 
 def _reraises(handler: cst.ExceptHandler, raises: Callable[[cst.Call], bool]) -> bool:

@@ -4,7 +4,7 @@
 nor handing the exception on), `Gathers` ASL402's (a `gather(..., return_exceptions=True)`
 whose result is dropped). They are the `ast` side of the conditions the rules check on
 libcst trees (`rule.py` beside this module): change both in one diff. Nothing here may
-import libcst (see `asynclint.screen`).
+import libcst (see `asynclint.rules.screen`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Mapping, NamedTuple
 
+from asynclint.analysis import names as _names
 from asynclint.analysis.astwalk import (
     MODULE,
     TRIES,
@@ -29,8 +30,7 @@ from asynclint.analysis.astwalk import (
     uses,
 )
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.analysis import names as _names
-from asynclint.screen import Screen
+from asynclint.rules.screen import Screen
 
 
 class HandlerFacts(NamedTuple):

@@ -9,11 +9,10 @@ from typing import Sequence
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
-from asynclint.diagnostic import FixSafety
-from asynclint.engine.context import FileContext
-from asynclint.fixes.imports import binding_for
-from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import FileContext
+from asynclint.core.diagnostic import FixSafety
+from asynclint.rules._coroutines import PROJECT, CoroutineResolver
 from asynclint.rules._edits import awaited
 from asynclint.rules._flow import (
     Facts,
@@ -25,9 +24,15 @@ from asynclint.rules._flow import (
     root_name,
     sets_state,
 )
-from asynclint.rules._coroutines import PROJECT, CoroutineResolver
 from asynclint.rules._match import resolve, site_for
-from asynclint.rules.concurrency.screen import AwaitInLoopScreen, ConcurrencyScreen, SequentialAwaitsScreen, UnboundedGatherScreen
+from asynclint.rules.base import Fix, Invalid, Rule, Valid
+from asynclint.rules.concurrency.screen import (
+    AwaitInLoopScreen,
+    ConcurrencyScreen,
+    SequentialAwaitsScreen,
+    UnboundedGatherScreen,
+)
+from asynclint.rules.imports import binding_for
 
 GATHER_ADVICE = {
     "asyncio": "`asyncio.gather()`",

@@ -4,7 +4,7 @@
 from the item), `AwaitedPairs` ASL302's (two adjacent `x = await f()` independent of each
 other). They are the `ast` side of the conditions the rules check on libcst trees
 (`rule.py` beside this module, and `rules/_flow.py`): change both in one diff. Nothing here
-may import libcst (see `asynclint.screen`).
+may import libcst (see `asynclint.rules.screen`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Mapping, NamedTuple
 
+from asynclint.analysis import names as _names
 from asynclint.analysis.astwalk import (
     BLOCKS,
     BODY,
@@ -31,8 +32,7 @@ from asynclint.analysis.astwalk import (
     walks,
 )
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.analysis import names as _names
-from asynclint.screen import Screen
+from asynclint.rules.screen import Screen
 
 FOR_LOOP, COMPREHENSION = "for", "comprehension"
 

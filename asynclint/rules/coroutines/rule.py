@@ -8,19 +8,26 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
-from asynclint.diagnostic import FixSafety
-from asynclint.engine.context import FileContext
-from asynclint.rules.coroutines.screen import MUTATORS
-from asynclint.options import CoroutineOptions
-from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import FileContext
+from asynclint.core.diagnostic import FixSafety
+from asynclint.core.options import CoroutineOptions
 from asynclint.rules._coroutines import CONFIG, DECLARED, Coroutine, CoroutineResolver
 from asynclint.rules._edits import awaited
-from asynclint.rules._match import ReceiverTypes, Site, bound_value, callee_text, resolve, site_for
+from asynclint.rules._match import (
+    ReceiverTypes,
+    Site,
+    bound_value,
+    callee_text,
+    resolve,
+    site_for,
+)
+from asynclint.rules.base import Fix, Invalid, Rule, Valid
 from asynclint.rules.coroutines.screen import (
-    CoroutineScreen,
+    MUTATORS,
     AsyncCallbackInSyncApiScreen,
     CoroutineInConditionScreen,
+    CoroutineScreen,
     DanglingTaskScreen,
     RunNeedsCoroutineScreen,
     TaskNeverAwaitedScreen,

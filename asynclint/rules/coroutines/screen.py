@@ -4,7 +4,7 @@ Every finding involves a callee that may resolve to a coroutine function (or a t
 standing at one of a few positions: a statement, an assignment nothing reads, a collection
 nothing awaits, a condition, a callback, `asyncio.run`'s argument. `CoroutineSites` notes the
 callees at each position; each rule's screen asks whether one of its positions holds a callee
-that can make a finding. Nothing here may import libcst (see `asynclint.screen`).
+that can make a finding. Nothing here may import libcst (see `asynclint.rules.screen`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 from typing import Any, ClassVar, Mapping
 
+from asynclint.analysis import names as _names
 from asynclint.analysis.astwalk import (
+    OWN_SCOPES,
     Callee,
     FileFacts,
     Function,
@@ -23,13 +25,11 @@ from asynclint.analysis.astwalk import (
     below,
     final_name,
     notes,
-    OWN_SCOPES,
 )
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.options import CoroutineOptions
-from asynclint.analysis import names as _names
-from asynclint.screen import Screen
+from asynclint.core.options import CoroutineOptions
+from asynclint.rules.screen import Screen
 
 #: Positions of callees the coroutine rules (ASL2xx) look at.
 STATEMENT, ASSIGNED, COLLECTED, CONDITION, CALLBACK, RUN_ARGUMENT = (

@@ -7,14 +7,18 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
-from asynclint.diagnostic import FixSafety
-from asynclint.engine.context import FileContext, self_name
-from asynclint.fixes.imports import binding_for
-from asynclint.rule import Fix, Invalid, Rule, Valid
 from asynclint.analysis import names as _names
+from asynclint.analysis.cst.context import FileContext, self_name
+from asynclint.core.diagnostic import FixSafety
 from asynclint.rules._flow import names_in, suspends
 from asynclint.rules._match import ReceiverTypes, Site, resolve
-from asynclint.rules.event_loop.screen import GetEventLoopInCoroutineScreen, LegacyRunLoopScreen, ThreadLockAcrossAwaitScreen
+from asynclint.rules.base import Fix, Invalid, Rule, Valid
+from asynclint.rules.event_loop.screen import (
+    GetEventLoopInCoroutineScreen,
+    LegacyRunLoopScreen,
+    ThreadLockAcrossAwaitScreen,
+)
+from asynclint.rules.imports import binding_for
 
 LOOP_FACTORIES = frozenset(
     {"asyncio.get_event_loop", "asyncio.new_event_loop", "asyncio.events.get_event_loop", "asyncio.events.new_event_loop"}

@@ -4,7 +4,7 @@
 block that mentions the loop), `WithAcrossAwait` ASL503's (a sync `with` whose body can
 suspend). They are the `ast` side of the conditions the rules check on libcst trees
 (`rule.py` beside this module): change both in one diff. Nothing here may import libcst (see
-`asynclint.screen`).
+`asynclint.rules.screen`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Mapping, NamedTuple
 
+from asynclint.analysis import names as _names
 from asynclint.analysis.astwalk import (
     MODULE,
     Block,
@@ -26,8 +27,7 @@ from asynclint.analysis.astwalk import (
     uses,
 )
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.analysis import names as _names
-from asynclint.screen import Screen
+from asynclint.rules.screen import Screen
 
 
 class LoopRunFacts(NamedTuple):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from asynclint.diagnostic import Diagnostic
-from asynclint.report import github as github_format
-from asynclint.report import grouped as grouped_format
-from asynclint.report import json as json_format
-from asynclint.report import sarif as sarif_format
-from asynclint.report import text as text_format
+from asynclint.app.report import github as github_format
+from asynclint.app.report import grouped as grouped_format
+from asynclint.app.report import json as json_format
+from asynclint.app.report import sarif as sarif_format
+from asynclint.app.report import text as text_format
+from asynclint.core.diagnostic import Diagnostic
 
 Renderer = Callable[[Sequence[Diagnostic]], str]
 

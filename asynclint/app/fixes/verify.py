@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 import libcst as cst
 
-from asynclint.rule import Edit
+from asynclint.rules.base import Edit
 
 #: Line breaks as Python's tokenizer (and libcst's positions) count them: not form feeds or U+2028.
 _BREAK = re.compile(r"\r\n?|\n")

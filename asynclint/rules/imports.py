@@ -7,8 +7,8 @@ from typing import Iterator, Sequence
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
-from asynclint.engine.context import dotted, top_level_statements
-from asynclint.rule import Rule
+from asynclint.analysis.cst.context import dotted, top_level_statements
+from asynclint.rules.base import Rule
 
 
 def dotted_name(dotted: str) -> cst.Name | cst.Attribute:

@@ -15,13 +15,13 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from asynclint.config import Config
-from asynclint.engine.lint import lint_source
 from asynclint.analysis.index.model import ProjectIndex
+from asynclint.core.config import Config
+from asynclint.engine.lint import lint_source
 from asynclint.engine.project import build_index
 
 MARKER_RE = re.compile(r"#\s*(?P<kind>error|ok):\s*(?P<codes>ASL\d{3}(?:\s*,\s*ASL\d{3})*)")
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def fixture_files(root: Path = FIXTURES) -> list[Path]:
 
 def fixed_output(source: bytes, path: str, unsafe: bool) -> bytes:
     """What `asynclint fix` (all rules on) makes of a fixture; rule crashes and failures raise."""
-    from asynclint.fixes.apply import fix_source
+    from asynclint.app.fixes.apply import fix_source
 
     outcome = fix_source(source, path, Config(select=("ALL",)), unsafe=unsafe, raise_errors=True, project=fixture_index())
     if outcome.error:

@@ -7,9 +7,9 @@ import inspect
 import os
 from typing import Any
 
-from asynclint.diagnostic import FixSafety
-from asynclint.registry import all_rules
-from asynclint.rule import Rule
+from asynclint.core.diagnostic import FixSafety
+from asynclint.rules.base import Rule
+from asynclint.rules.registry import all_rules
 
 TABLE_START = "<!-- rules:start -->"
 TABLE_END = "<!-- rules:end -->"
@@ -91,8 +91,8 @@ def write_rule_docs(folder: str = RULE_DOCS) -> None:
 
 
 def update_readme(path: str = "README.md") -> None:
-    """Rewrite the rule table between the README's markers, and the rule docs, from the registry."""
-    write_rule_docs()
+    """Rewrite the rule table between the README's markers, and the rule docs beside it, from the registry."""
+    write_rule_docs(os.path.join(os.path.dirname(path), RULE_DOCS))
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from asynclint.diagnostic import Diagnostic
+from asynclint.core.diagnostic import Diagnostic
 
 
 def render(diagnostics: Sequence[Diagnostic]) -> str:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Sequence
 
 import click
 
-from asynclint.diagnostic import Diagnostic, FixSafety
+from asynclint.core.diagnostic import Diagnostic, FixSafety
 
 if TYPE_CHECKING:
-    from asynclint.fixes.apply import FixOutcome
+    from asynclint.app.fixes.apply import FixOutcome
 
 
 def render(diagnostics: Sequence[Diagnostic], color: bool = False) -> str:

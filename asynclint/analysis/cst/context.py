@@ -15,9 +15,9 @@ from typing import Any, Collection, Iterator, Mapping, Union
 import libcst as cst
 from libcst.metadata import QualifiedName
 
-from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis import names as _names
-from asynclint.engine.walk import Batchable
+from asynclint.analysis.cst.walk import Batchable
+from asynclint.analysis.index.model import ProjectIndex
 
 ScopeNode = Union[cst.FunctionDef, cst.Lambda, cst.ClassDef]
 

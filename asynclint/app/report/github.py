@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from asynclint.diagnostic import Diagnostic
+from asynclint.core.diagnostic import Diagnostic
 
 
 def _data(text: str) -> str:

@@ -8,16 +8,17 @@ from typing import Callable, Sequence
 
 import libcst as cst
 
-from asynclint.config import Config
-from asynclint.diagnostic import Diagnostic, FixSafety
-from asynclint.engine.lint import TOO_DEEP, RuleCrash, TooDeep, parse_error
-from asynclint.engine.visit import lint_module
 from asynclint.analysis.index.model import ProjectIndex
+from asynclint.app.fixes.verify import untouched_lines_identical
+from asynclint.core.config import Config
+from asynclint.core.diagnostic import Diagnostic, FixSafety
+from asynclint.core.errors import TOO_DEEP, RuleCrash, TooDeep
+from asynclint.engine.lint import parse_error
 from asynclint.engine.source import ParseFailure, parse
-from asynclint.fixes.imports import add_imports, add_module_statements
-from asynclint.fixes.verify import untouched_lines_identical
-from asynclint.registry import rules_named
-from asynclint.rule import Edit, Rule
+from asynclint.engine.visit import lint_module
+from asynclint.rules.base import Edit, Rule
+from asynclint.rules.imports import add_imports, add_module_statements
+from asynclint.rules.registry import rules_named
 
 MAX_PASSES = 10
 
@@ -75,16 +76,17 @@ def fix_source(
         # the untouched lines would refuse the fix).
         text = text_before = source.decode(module.encoding) if isinstance(source, bytes) else source
         for passes in range(MAX_PASSES + 1):
-            diagnostics = lint_module(module, path, config, chosen_rules, project=project)
+            found = lint_module(module, path, config, chosen_rules, project=project)
+            diagnostics = [f.diagnostic for f in found]
             counts = Counter(d.code for d in diagnostics)
             if pending is not None:
                 leftover = [code for code, most in pending.items() if counts[code] > most]
                 if leftover:
                     return _failed(path, source, f"fix for {', '.join(leftover)} did not remove its finding")
             edits = [
-                d.edit
-                for d in diagnostics
-                if d.edit is not None and allowed(d.edit.safety, unsafe) and (only is None or only(d))
+                f.edit
+                for f in found
+                if f.edit is not None and allowed(f.edit.safety, unsafe) and (only is None or only(f.diagnostic))
             ]
             if not edits:
                 fixed = text.encode(module.encoding) if isinstance(source, bytes) else text  # (= module.bytes)
@@ -100,7 +102,7 @@ def fix_source(
             codes, applied_now, encoding = _codes(batch), Counter(edit.code for edit in batch), new_module.encoding
             # The old tree (which the findings' edits hold) goes before the new text is parsed:
             # on a file of megabytes, two trees at once would double the peak memory.
-            del diagnostics, edits, batch, new_module, module
+            del found, diagnostics, edits, batch, new_module, module
             reparsed = parse(new_text.encode(encoding) if isinstance(source, bytes) else new_text)
             if isinstance(reparsed, ParseFailure):
                 return _failed(path, source, f"fix for {codes} produced code that does not parse")

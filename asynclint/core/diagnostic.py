@@ -1,17 +1,15 @@
 """A finding, as every part of the linter passes it around: no syntax tree needed (nor libcst).
 
 A warm run (every file's findings in the result cache) renders these without ever loading
-libcst or the rules; `asynclint.rule` adds the syntax-tree side (`Edit`).
+libcst or the rules. A finding's fix as libcst edits (`asynclint.rules.base.Finding`) goes beside
+it, never in it: nothing here holds a syntax tree.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from asynclint.rule import Edit
+from typing import Any
 
 
 class FixSafety(enum.Enum):
@@ -44,7 +42,6 @@ class Diagnostic:
     end_line: int = field(compare=False, default=0)
     end_col: int = field(compare=False, default=0)
     fix: FixSafety | None = field(compare=False, default=None)
-    edit: Edit | None = field(compare=False, default=None, repr=False)
     #: The same fix as text, when it is one self-contained replacement; outlives the syntax tree.
     text_edit: TextEdit | None = field(compare=False, default=None, repr=False)
     #: The steps that lead to the finding, when it has some (ASL107's chain): (file, line, what).

@@ -2,7 +2,7 @@
 
 The rules are libcst visitors, and importing libcst costs a warm run (every finding in the
 result cache) more than the rest of it; with this table, such a run never loads them.
-Generated from the rule classes, the single source of truth: `python -m asynclint.registry`
+Generated from the rule classes, the single source of truth: `python -m asynclint.dev regen`
 rewrites this file, and the registry refuses to load rules that disagree with it.
 """
 
@@ -18,7 +18,7 @@ class RuleInfo(NamedTuple):
     name: str
     default_enabled: bool
     uses_project_index: bool
-    #: `module:Class` of the rule's screen (`asynclint.screen`), which decides without libcst where it may fire.
+    #: `module:Class` of the rule's screen (`asynclint.rules.screen`), which decides without libcst where it may fire.
     screen: str
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Sequence
 
-from asynclint.diagnostic import Diagnostic, FixSafety
+from asynclint.core.diagnostic import Diagnostic, FixSafety
 
 
 def _lines(path: str) -> list[str]:

@@ -6,14 +6,13 @@ import functools
 import importlib
 import pkgutil
 import re
-import sys
 from pathlib import Path
 from typing import Sequence
 
-from asynclint import catalog
-from asynclint.options import ALL_OPTIONS
-from asynclint.rule import Rule
-from asynclint.screen import Screen
+from asynclint.core import catalog
+from asynclint.core.options import ALL_OPTIONS
+from asynclint.rules.base import Rule
+from asynclint.rules.screen import Screen
 
 CODE_RE = re.compile(r"^ASL\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -51,16 +50,16 @@ def _load_rules() -> list[type[Rule]]:
 
 @functools.lru_cache(maxsize=None)
 def all_rules() -> tuple[type[Rule], ...]:
-    """Every rule, sorted by code, validated, and as `asynclint.catalog` lists them."""
+    """Every rule, sorted by code, validated, and as `asynclint.core.catalog` lists them."""
     rules = _load_rules()
     check_catalog(rules)
     return tuple(rules)
 
 
 def check_catalog(rules: Sequence[type[Rule]]) -> None:
-    """Rules that disagree with `asynclint.catalog` (a rule added or changed since it was written) are refused."""
+    """Rules that disagree with `asynclint.core.catalog` (a rule added or changed since it was written) are refused."""
     if catalog.RULES != rule_infos(rules):
-        raise RegistryError("asynclint/catalog.py is out of date: run `python -m asynclint.registry`")
+        raise RegistryError("asynclint/core/catalog.py is out of date: run `python -m asynclint.dev regen`")
 
 
 def rule_infos(rules: Sequence[type[Rule]]) -> tuple[catalog.RuleInfo, ...]:
@@ -104,7 +103,7 @@ def validate(rules: list[type[Rule]]) -> None:
             if not attr.startswith("__") and _unbound(getattr(rule, attr)) is not _unbound(getattr(screen, attr)):
                 raise RegistryError(f"{where}: overrides {attr!r} of its screen {screen.__name__}: define it there")
         if rule.Options is not None and rule.Options not in ALL_OPTIONS:
-            raise RegistryError(f"{where}: Options {rule.Options.__name__} is not in asynclint.options.ALL_OPTIONS")
+            raise RegistryError(f"{where}: Options {rule.Options.__name__} is not in asynclint.core.options.ALL_OPTIONS")
 
 
 def _unbound(value: object) -> object:
@@ -124,7 +123,7 @@ def rules_named(codes: Sequence[str]) -> tuple[type[Rule], ...]:
 
 
 def catalog_source(rules: Sequence[type[Rule]]) -> str:
-    """`asynclint/catalog.py` with its table made from these rules."""
+    """`asynclint/core/catalog.py` with its table made from these rules."""
     text = Path(catalog.__file__).read_text(encoding="utf-8")
     head, rest = text.split("# BEGIN GENERATED\n", 1)
     _, tail = rest.split("# END GENERATED\n", 1)
@@ -133,10 +132,6 @@ def catalog_source(rules: Sequence[type[Rule]]) -> str:
 
 
 def write_catalog() -> None:
-    """Rewrite `asynclint/catalog.py` from the rule classes (run after adding or renaming a rule)."""
+    """Rewrite `asynclint/core/catalog.py` from the rule classes (`python -m asynclint.dev regen` does, with the docs)."""
     Path(catalog.__file__).write_text(catalog_source(_load_rules()), encoding="utf-8")
 
-
-if __name__ == "__main__":
-    write_catalog()
-    sys.exit(0)

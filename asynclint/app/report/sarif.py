@@ -7,13 +7,13 @@ import os
 from typing import Any, Sequence
 
 from asynclint import __version__
-from asynclint.diagnostic import Diagnostic, TextEdit
+from asynclint.core.diagnostic import Diagnostic, TextEdit
 
 HOME = "https://pypi.org/project/asynclint/"
 
 
 def _rule(rule: Any) -> dict[str, Any]:
-    from asynclint.docs import RULE_DOCS, explain, summary
+    from asynclint.app.docs import RULE_DOCS, explain, summary
 
     return {
         "id": rule.code,
@@ -83,7 +83,7 @@ def _uri(path: str) -> str:
 def render(diagnostics: Sequence[Diagnostic]) -> str:
     """A SARIF log with one run of asynclint."""
     # The rules (libcst visitors) are loaded only for this format, which describes them all.
-    from asynclint.registry import all_rules
+    from asynclint.rules.registry import all_rules
 
     rules = list(all_rules())
     index = {rule.code: i for i, rule in enumerate(rules)}

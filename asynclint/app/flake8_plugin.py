@@ -8,12 +8,11 @@ import sys
 from typing import Any, Iterator, Sequence
 
 from asynclint import __version__
-from asynclint.config import Config, load_config
-from asynclint.engine.lint import lint_source
-from asynclint.engine.project import project_for
-from asynclint.engine.source import text_as_read
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.engine.project import find_project_root
+from asynclint.core.config import Config, load_config
+from asynclint.engine.lint import lint_source
+from asynclint.engine.project import find_project_root, project_for
+from asynclint.engine.source import text_as_read
 
 
 @functools.lru_cache(maxsize=64)

@@ -28,11 +28,19 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from asynclint import __version__
-from asynclint.config import Config, ConfigError, find_config_file, load_config, read_table, split_codes
-from asynclint.diagnostic import Diagnostic, FileResult, FixSafety
-from asynclint.engine.lint import NOQA_RE, lint_source, logical_line_spans
 from asynclint.analysis.index.indexer import index_source
 from asynclint.analysis.index.model import ProjectIndex
+from asynclint.core.config import (
+    Config,
+    ConfigError,
+    find_config_file,
+    load_config,
+    read_table,
+    split_codes,
+)
+from asynclint.core.diagnostic import Diagnostic, FileResult, FixSafety
+from asynclint.core.noqa import NOQA_RE, logical_line_spans
+from asynclint.engine.lint import lint_source
 from asynclint.engine.project import find_project_root, project_for
 from asynclint.engine.source import text_as_read
 
@@ -236,7 +244,7 @@ class AsyncLintServer(LanguageServer):
 
     def fix_text(self, document: Document, unsafe: bool, only: Callable[[Diagnostic], bool] | None) -> str | None:
         """The buffer's text with the chosen fixes applied by the verified engine, or None if none applies."""
-        from asynclint.fixes.apply import fix_source
+        from asynclint.app.fixes.apply import fix_source
 
         project = self.project_of(document.path)
         config = self.config_for(document.path)
@@ -281,7 +289,7 @@ def _position(lines: Sequence[str], line: int, col: int) -> types.Position:
 @functools.lru_cache(maxsize=None)
 def rule_doc_href(code: str) -> str | None:
     """Where the rule's doc is: the `docs/rules/CODE.md` beside the package, when it is there."""
-    path = Path(__file__).resolve().parent.parent / "docs" / "rules" / f"{code}.md"
+    path = Path(__file__).resolve().parents[2] / "docs" / "rules" / f"{code}.md"
     return from_fs_path(str(path)) if path.is_file() else None
 
 
@@ -500,7 +508,7 @@ def create_server() -> AsyncLintServer:
 
 def quick_fixes(ls: AsyncLintServer, document: Document, params: types.CodeActionParams) -> list[types.CodeAction]:
     """Per finding in the request's context: its fix (safe ones preferred), and a noqa for its line."""
-    from asynclint.registry import rules_by_code
+    from asynclint.rules.registry import rules_by_code
 
     actions: list[types.CodeAction] = []
     rules = rules_by_code()
@@ -567,8 +575,8 @@ def _finding_for(document: Document, diagnostic: types.Diagnostic, lines: Sequen
 
 def rule_hover(code: str) -> str:
     """The rule's summary and fix safety, for a hover."""
-    from asynclint.docs import fix_label, summary
-    from asynclint.registry import rules_by_code
+    from asynclint.app.docs import fix_label, summary
+    from asynclint.rules.registry import rules_by_code
 
     rule = rules_by_code().get(code)
     if rule is None:

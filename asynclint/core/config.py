@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from asynclint.catalog import RULES, RuleInfo
+from asynclint.core.catalog import RULES, RuleInfo
+from asynclint.core.options import ALL_OPTIONS
 from asynclint.core.paths import real_path
-from asynclint.options import ALL_OPTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,7 +1,7 @@
 """The `asynclint` command: parse arguments, call the engine, render. Nothing else.
 
 The rules are libcst visitors, and importing libcst costs more than a whole warm run: this
-module and what it imports at the top never load them (see `asynclint.catalog`). Commands
+module and what it imports at the top never load them (see `asynclint.core.catalog`). Commands
 that describe the rules import them when they run; the engine does when a file needs checking.
 """
 
@@ -13,19 +13,23 @@ import json
 import os
 import sys
 from dataclasses import dataclass, fields
-from typing import Any, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 import click
 
-from asynclint import __version__, baseline
-from asynclint.config import Config, ConfigError, load_config, split_codes
-from asynclint.diagnostic import FileResult
-from asynclint.engine import interrupt
+from asynclint import __version__
+from asynclint.app import baseline
+from asynclint.app.report import FORMATS
+from asynclint.app.report import text as text_report
 from asynclint.core.cachedir import Caches
+from asynclint.core.config import Config, ConfigError, load_config, split_codes
+from asynclint.core.diagnostic import FileResult
+from asynclint.engine import interrupt
 from asynclint.engine.files import discover, ignore_skipped, path_problem
-from asynclint.engine.runner import FixReport, check_files, check_text, default_jobs, fix_files, fix_text
-from asynclint.report import FORMATS
-from asynclint.report import text as text_report
+from asynclint.engine.runner import check_files, check_text, default_jobs
+
+if TYPE_CHECKING:
+    from asynclint.app.fixes.run import FixReport
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -321,6 +325,8 @@ def run_fix(
     caches: Caches = Caches(),
 ) -> NoReturn:
     """Fix every file (or print the diff), report what is left, and exit."""
+    from asynclint.app.fixes.run import fix_files  # (libcst: `check` never loads it)
+
     if targets.stdin is not None:
         run_fix_stdin(*targets.stdin, config, unsafe, diff, exit_zero, quiet)
     reports = fix_files(targets.files, config, unsafe=unsafe, diff=diff, jobs=jobs, fresh=False, caches=caches)
@@ -371,7 +377,8 @@ def run_fix_stdin(source: bytes, path: str, config: Config, unsafe: bool, diff: 
 
 
 def _fix_stdin_report(source: bytes, path: str, config: Config, unsafe: bool, diff: bool) -> FixReport:
-    from asynclint.fixes.write import unified_diff
+    from asynclint.app.fixes.run import FixReport, fix_text
+    from asynclint.app.fixes.write import unified_diff
 
     outcome = fix_text(source, path, config, unsafe=unsafe)
     if outcome.error:
@@ -385,7 +392,7 @@ def _fix_stdin_report(source: bytes, path: str, config: Config, unsafe: bool, di
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table")
 def rules(output_format: str) -> None:
     """List every rule: code, name, what it catches, fix safety."""
-    from asynclint.docs import rules_markdown, rules_table
+    from asynclint.app.docs import rules_markdown, rules_table
 
     rows = rules_table()
     if output_format == "json":
@@ -402,8 +409,8 @@ def rules(output_format: str) -> None:
 @click.argument("code")
 def explain(code: str) -> None:
     """Show the documentation of one rule, e.g. `asynclint explain ASL101`."""
-    from asynclint.docs import explain as explain_rule
-    from asynclint.registry import rules_by_code
+    from asynclint.app.docs import explain as explain_rule
+    from asynclint.rules.registry import rules_by_code
 
     rule = rules_by_code().get(code.upper())
     if rule is None:
@@ -415,7 +422,7 @@ def explain(code: str) -> None:
 def server() -> None:
     """Run the language server over stdio (diagnostics and quick fixes in your editor)."""
     try:
-        from asynclint.server import serve
+        from asynclint.app.server import serve
     except ImportError as exc:
         fail(f"the language server needs pygls: pip install 'asynclint[server]' ({exc})")
     serve()

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Collection, Iterator, Mapping, Sequence
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Collection,
+    Iterator,
+    Mapping,
+    NamedTuple,
+    Sequence,
+)
 
 import libcst as cst
 from libcst.metadata import CodeRange, ProviderT, QualifiedName, ScopeProvider
 
-from asynclint.diagnostic import Diagnostic, FixSafety, TextEdit
-from asynclint.engine.walk import Batchable
-from asynclint.screen import Screen
+from asynclint.analysis.cst.walk import Batchable
+from asynclint.core.diagnostic import Diagnostic, FixSafety, TextEdit
+from asynclint.rules.screen import Screen
 
 if TYPE_CHECKING:
-    from asynclint.engine.context import FileContext
+    from asynclint.analysis.cst.context import FileContext
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,19 @@ class Edit:
     end: tuple[int, int]
 
 
+class Finding(NamedTuple):
+    """A finding as the rules make it: the diagnostic, and the fix's edit on this module's tree
+    (what `fix` applies; a check keeps the diagnostic only, which holds no tree)."""
+
+    diagnostic: Diagnostic
+    edit: Edit | None
+
+
 class Rule(Screen, Batchable):
     """Base of every rule: subclasses set the class attributes and `visit_*` methods.
 
     What the engine asks before reading a file with libcst (`could_fire`, `screen`...) comes
-    from the rule's screen class (`asynclint.screen`), its first base: libcst-free, so that a
+    from the rule's screen class (`asynclint.rules.screen`), its first base: libcst-free, so that a
     changed file that no rule can fire on is checked without loading libcst or the rules.
     """
 
@@ -102,7 +118,7 @@ class Rule(Screen, Batchable):
             if fix is not None and self.fix_safety is not FixSafety.NONE:
                 yield fix.node
 
-    def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Diagnostic]:
+    def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Finding]:
         """The findings reported, placed with the module's positions (resolved after the traversal)."""
         found = []
         for node, fields, fix in self.reports:
@@ -122,21 +138,19 @@ class Rule(Screen, Batchable):
                 replacement = edit.fix.replacement
                 if isinstance(replacement, cst.CSTNode):
                     text_edit = TextEdit(edit.start, edit.end, cst.Module(body=[]).code_for_node(replacement))
-            found.append(
-                Diagnostic(
-                    path=self.ctx.path,
-                    line=pos.start.line,
-                    col=pos.start.column,
-                    code=self.code,
-                    message=self.message.format(**fields),
-                    name=self.name,
-                    end_line=pos.end.line,
-                    end_col=pos.end.column,
-                    fix=edit.safety if edit is not None else None,
-                    edit=edit,
-                    text_edit=text_edit,
-                )
+            diagnostic = Diagnostic(
+                path=self.ctx.path,
+                line=pos.start.line,
+                col=pos.start.column,
+                code=self.code,
+                message=self.message.format(**fields),
+                name=self.name,
+                end_line=pos.end.line,
+                end_col=pos.end.column,
+                fix=edit.safety if edit is not None else None,
+                text_edit=text_edit,
             )
+            found.append(Finding(diagnostic, edit))
         return found
 
     def qualified_names(self, node: cst.CSTNode) -> Collection[QualifiedName] | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from asynclint.diagnostic import Diagnostic
+from asynclint.core.diagnostic import Diagnostic
 
 VERSION = 1
 

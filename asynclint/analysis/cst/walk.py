@@ -28,7 +28,16 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from libcst import BatchableCSTVisitor, CSTNode, CSTVisitor, FunctionDef, MaybeSentinel, Module, parse_module, visit_batched
+from libcst import (
+    BatchableCSTVisitor,
+    CSTNode,
+    CSTVisitor,
+    FunctionDef,
+    MaybeSentinel,
+    Module,
+    parse_module,
+    visit_batched,
+)
 
 _LIBCST_VISIT = CSTNode.visit
 
