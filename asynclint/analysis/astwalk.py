@@ -210,29 +210,33 @@ def collect_facts(tree: ast.Module, module: str, package_init: bool, probes: Seq
     return facts
 
 
-class _Dispatch(NamedTuple):
-    """Which probe methods a walk calls for which node types."""
+#: A probe's method, unbound, with the index of its probe in the walk: `method(probes[index], node)`.
+_Method = tuple[int, Callable[[Any, Any], Any]]
 
-    notes: dict[type, tuple[tuple[int, str], ...]]  # kind -> (probe index, method name)
-    walks: dict[type, tuple[int, str]]
+
+class _Dispatch(NamedTuple):
+    """Which probe methods a walk calls for which node types (worked out once per set of probes)."""
+
+    #: Node type -> the methods told of it, and the one that may walk what is below it.
+    handlers: dict[type, tuple[tuple[_Method, ...], _Method | None]]
     plain: frozenset[type]  # kinds with nothing to note: only what is below them is walked
 
 
 @functools.lru_cache(maxsize=None)
 def _dispatch(probes: tuple[type[Probe], ...]) -> _Dispatch:
-    noted: dict[type, list[tuple[int, str]]] = {}
-    walked: dict[type, tuple[int, str]] = {}
+    noted: dict[type, list[_Method]] = {}
+    walked: dict[type, _Method] = {}
     for index, probe in enumerate(probes):
         for name in dir(probe):
             method = getattr(probe, name)
             for kind in getattr(method, "_notes", ()):
-                noted.setdefault(kind, []).append((index, name))
+                noted.setdefault(kind, []).append((index, method))
             for kind in getattr(method, "_walks", ()):
                 if kind in walked:
                     raise TypeError(f"two probes walk {kind.__name__}: {probes[walked[kind][0]].__name__}, {probe.__name__}")
-                walked[kind] = (index, name)
-    plain = _ALL_KINDS - _GENERIC - set(noted) - set(walked)
-    return _Dispatch({kind: tuple(found) for kind, found in noted.items()}, walked, frozenset(plain))
+                walked[kind] = (index, method)
+    handlers = {kind: (tuple(noted.get(kind, ())), walked.get(kind)) for kind in {*noted, *walked}}
+    return _Dispatch(handlers, frozenset(_ALL_KINDS - _GENERIC - set(handlers)))
 
 
 class FactWalk:
@@ -277,11 +281,8 @@ class FactWalk:
         self.scoped_probes = [probe for probe in self.probes if probe.scoped]
         dispatch = _dispatch(self.probe_types)
         self.plain = dispatch.plain
-        self.notes = {
-            kind: tuple(getattr(self.probes[index], name) for index, name in found) for kind, found in dispatch.notes.items()
-        }
-        self.walkers = {kind: getattr(self.probes[index], name) for kind, (index, name) in dispatch.walks.items()}
-        self.body_notes = self.notes.get(BODY, ())
+        self.handlers = dispatch.handlers
+        self.body_notes = self.handlers[BODY][0] if BODY in self.handlers else ()
 
     # Callees.
     def raw(self, expr: ast.expr) -> Raw:
@@ -301,8 +302,8 @@ class FactWalk:
     # Traversal.
     def visit_body(self, body: list[ast.stmt]) -> None:
         """Walk a list of statements (probes registered for BODY are told of it first)."""
-        for note in self.body_notes:
-            note(body)
+        for index, note in self.body_notes:
+            note(self.probes[index], body)
         for stmt in body:
             self.visit(stmt)
 
@@ -354,16 +355,25 @@ class FactWalk:
                 self.children(node)
             self.frame, self.reads = outer, outer.reads
             return
-        if not self.note(node):
-            self.children(node)
+        handlers = self.handlers.get(kind)
+        if handlers is not None:  # (inlined `note`: most nodes that get here have a probe)
+            probes = self.probes
+            for index, note in handlers[0]:
+                note(probes[index], node)
+            walker = handlers[1]
+            if walker is not None and walker[1](probes[walker[0]], node):
+                return
+        self.children(node)
 
     def note(self, node: ast.AST) -> bool:
         """Tell the probes of `node` (not of what is below it); True when one walked what is below it."""
-        kind = type(node)
-        for note in self.notes.get(kind, ()):
-            note(node)
-        walker = self.walkers.get(kind)
-        return walker is not None and bool(walker(node))
+        handlers = self.handlers.get(type(node))
+        if handlers is None:
+            return False
+        for index, note in handlers[0]:
+            note(self.probes[index], node)
+        walker = handlers[1]
+        return walker is not None and bool(walker[1](self.probes[walker[0]], node))
 
     def children(self, node: ast.AST) -> None:
         """Walk what is below `node`."""
@@ -383,11 +393,14 @@ class FactWalk:
                 self.visit(value)
 
     def enter(self) -> list[object]:
-        return [probe.enter() for probe in self.scoped_probes]
+        """Tell the scoped probes the walk enters code apart from the current scope's body."""
+        return [probe.enter() for probe in self.scoped_probes] if self.scoped_probes else _NOTHING
 
     def leave(self, saved: list[object]) -> None:
-        for probe, state in zip(self.scoped_probes, saved):
-            probe.leave(state)
+        """Tell the scoped probes the walk is back (`saved`: what `enter` gave)."""
+        if saved:
+            for probe, state in zip(self.scoped_probes, saved):
+                probe.leave(state)
 
     def scoped(self, body: list[ast.stmt], *, in_async: bool, owner: str, self_name: str, prefix: str) -> None:
         saved = (self.in_async, self.owner, self.self_name, self.prefix, self.scope)
@@ -540,6 +553,7 @@ class FactWalk:
 
 
 _NO_RAW = Raw("", (), "", 0)
+_NOTHING: list[object] = []
 
 
 def _block(stmt: ast.stmt) -> Block | None:
