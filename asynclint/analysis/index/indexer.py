@@ -6,10 +6,15 @@ import ast
 import json
 from typing import Any, Iterable
 
-from asynclint.analysis.callgraph import flatten as _flatten, summarize
-from asynclint.analysis.modules import absolutize, is_package_init, module_name, parse_ast
+from asynclint.analysis.callgraph import flatten as _flatten
+from asynclint.analysis.callgraph import summarize
+from asynclint.analysis.modules import (
+    absolutize,
+    is_package_init,
+    module_name,
+    parse_ast,
+)
 from asynclint.core.paths import read_source
-
 
 ASYNC, SYNC, UNKNOWN = "async", "sync", "unknown"
 #: A plain `def` that always ends by raising (`def _fail(msg): raise Error(msg)`): a sync function
