@@ -25,6 +25,7 @@ from asynclint.analysis.astwalk import (
     below,
     final_name,
     notes,
+    notes_calls,
     own_code,
     suspends,
     uses,
@@ -52,11 +53,9 @@ class Handlers(Probe):
         self.handlers: list[tuple[list[Raw] | None, int]] = []
         self.cancelling: set[int] = set()
 
-    @notes(ast.Call)
+    @notes_calls("cancel")
     def call(self, node: ast.Call) -> None:
-        raw = self.walk.call
-        final = raw.parts[-1] if raw.parts else raw.root
-        if final == "cancel" and len(raw.parts) > 1:
+        if len(self.walk.call.parts) > 1:
             self.cancelling.add(self.walk.block)
 
     @notes(*TRIES)

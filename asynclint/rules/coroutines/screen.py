@@ -25,6 +25,7 @@ from asynclint.analysis.astwalk import (
     below,
     final_name,
     notes,
+    notes_calls,
 )
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.analysis.index.model import ProjectIndex
@@ -66,11 +67,10 @@ class CoroutineSites(Probe):
     def site(self, position: str, expr: ast.expr) -> None:
         self.sites.setdefault(position, []).append((self.walk.raw(expr), self.walk.block))
 
-    @notes(ast.Call)
+    @notes_calls("append", "insert", "run", *CALLBACK_APIS)
     def call(self, node: ast.Call) -> None:
         walk = self.walk
-        raw = walk.call
-        final = raw.parts[-1] if raw.parts else raw.root
+        raw, final = walk.call, walk.call_final
         if final in ("append", "insert") and len(raw.parts) == 1 and raw.root and node.args:
             added = node.args[0 if final == "append" else min(1, len(node.args) - 1)]
             if isinstance(added, ast.Call):

@@ -22,6 +22,7 @@ from asynclint.analysis.astwalk import (
     Resolve,
     final_name,
     notes,
+    notes_calls,
     own_code,
     suspends,
     uses,
@@ -47,12 +48,10 @@ class LoopRuns(Probe):
         super().__init__(walk)
         self.runs: set[tuple[str, int]] = set()
 
-    @notes(ast.Call)
+    @notes_calls("run_until_complete")
     def call(self, node: ast.Call) -> None:
         walk = self.walk
-        raw = walk.call
-        final = raw.parts[-1] if raw.parts else raw.root
-        if final != "run_until_complete" or walk.in_async or len(node.args) != 1:
+        if walk.in_async or len(node.args) != 1:
             return
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
         if isinstance(receiver, ast.Name) and isinstance(node.args[0], ast.Call):
