@@ -31,6 +31,7 @@ from asynclint.engine.paths import forget, package_name, real_path, real_paths
 if TYPE_CHECKING:
     from asynclint.config import Config
     from asynclint.engine.facts import FileFacts
+    from asynclint.engine.libraries import Libraries
 
 ASYNC, SYNC, UNKNOWN = "async", "sync", "unknown"
 #: A plain `def` that always ends by raising (`def _fail(msg): raise Error(msg)`): a sync function
@@ -410,6 +411,12 @@ class ProjectIndex:
         #: What was indexed, when it was built with a cache (each file's path, size and mtime).
         self.content_key: str | None = None
         self._definitions_key: str | None = None
+        #: The installed libraries its lookups fall back on (`engine/libraries.py`), if any.
+        self.libraries: Libraries | None = None
+        #: `Libraries.key` as the run started ("": no libraries).
+        self.libraries_key = ""
+        self._project_tops: frozenset[str] | None = None
+        self._primed = False
 
     def load(self) -> ProjectIndex:
         """The index with its tables filled (`build_index` defers that: a warm run may never ask).
@@ -486,6 +493,7 @@ class ProjectIndex:
         view._modules, view._ambiguous, view._by_path, view._own = self.modules, self.ambiguous, self.by_path, own
         view._facts = self.facts
         view._parent = self
+        view.libraries = self.libraries
         if self.module(own[0]) is own[1]:
             # The file's module is the project's entry for it: every name resolves as it does there.
             view._kinds = self._kinds
@@ -502,7 +510,44 @@ class ProjectIndex:
             return self._own[1]
         if name in self.ambiguous:
             return None
-        return self.modules.get(name)
+        found = self.modules.get(name)
+        if found is None and self.libraries is not None and name:
+            root = self.root
+            if root._project_tops is None:
+                root._project_tops = frozenset(module.split(".")[0] for module in self.modules)
+            if name.split(".")[0] not in root._project_tops:  # (a project module always wins)
+                found = self.libraries.module(name)
+        return found
+
+    def library_modules(self) -> dict[str, ModuleInfo]:
+        """The library modules the project's imports and class bases reach (read once; then
+        also whatever lookups read since): what `coroutine_names` and the result cache's
+        digests know of the libraries."""
+        root = self.root
+        libraries = root.libraries
+        if libraries is None:
+            return {}
+        if not root._primed:
+            root._primed = True
+            for info in list(root.modules.values()):
+                for target in info.aliases.values():
+                    if root.module(target) is None:  # (a module itself, else a name in one)
+                        root.kind(target)
+                    root._bases(target, 0)
+                for entry in info.classes.values():
+                    for base in entry["bases"]:
+                        root._bases(base, 0)
+            for name, found in list(libraries.loaded.items()):
+                for entry in found.classes.values() if found is not None else ():
+                    for base in entry["bases"]:
+                        root._bases(base, 0)
+        return {name: info for name, info in libraries.loaded.items() if info is not None}
+
+    def _bases(self, qualified: str, depth: int) -> None:
+        """Read the modules that define a class and its bases (`library_modules`)."""
+        found = self._class(qualified, 0) if depth <= 8 else None
+        for base in found[1]["bases"] if found is not None else ():
+            self._bases(base, depth + 1)
 
     def kind(self, qualified: str) -> str | None:
         """`async`, `sync` or `unknown` for a defined name; None when nothing defines it here."""
@@ -593,6 +638,8 @@ class ProjectIndex:
                 self._names = names if own <= names else names | own
             else:
                 self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
+                if self.libraries is not None:  # (what a library defines as `async def`, a file may call)
+                    self._names |= frozenset(n for info in self.library_modules().values() for n in _async_names(info, self))
         return self._names
 
     def imported_names(self) -> frozenset[str]:
@@ -674,12 +721,20 @@ def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
 
 
 def build_index(
-    paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1, *, fresh: bool = True, write: bool = True
+    paths: Iterable[str],
+    cache_dir: Path | None = None,
+    jobs: int = 1,
+    *,
+    fresh: bool = True,
+    write: bool = True,
+    library_path: Sequence[str] | None = None,
 ) -> ProjectIndex:
     """Index these files, reusing cached entries of files whose size and mtime are unchanged.
 
     The files are only listed and `stat`ed here; their definitions are read when the index is
-    first asked for any (`load`): a warm run whose findings are all cached never does. The
+    first asked for any (`load`): a warm run whose findings are all cached never does.
+    `library_path`: the folders the installed libraries are looked for in (`engine/libraries.py`;
+    None: no library is read). The
     files the cache does not know are read in `jobs` processes when there are many. With a
     cache, `index.content_key` names what is indexed (each file's path, size and mtime), so
     that what is derived from the whole index can be cached under it too. `fresh`: a new
@@ -692,8 +747,15 @@ def build_index(
     paths = list(paths)
     files = [(path, real, _stat_signature(path)) for path, real in zip(paths, real_paths(paths))]
     index.stats = {real: stat for _, real, stat in files if stat is not None}
+    libraries_key = ""
+    if library_path is not None:
+        from asynclint.engine.libraries import Libraries
+
+        index.libraries = Libraries(library_path, cache_dir, write=write)
+        libraries_key = index.libraries_key = index.libraries.key()
     if cache_dir is not None:
-        index.content_key = hashlib.sha1("".join(f"{real}\0{stat}\n" for _, real, stat in files).encode()).hexdigest()
+        listed = "".join(f"{real}\0{stat}\n" for _, real, stat in files) + libraries_key
+        index.content_key = hashlib.sha1(listed.encode()).hexdigest()
     index._pending = functools.partial(_fill, index, files, cache_dir, jobs, write)
     return index
 
@@ -708,7 +770,7 @@ def _fill(
         found = cache.get(real, stat, module) if cache is not None and stat is not None else None
         planned.append((path, real, stat, module, found))
     read = _read_all([(path, module) for path, _, _, module, found in planned if found is None], jobs)
-    definitions = hashlib.sha1()
+    definitions = hashlib.sha1(index.libraries_key.encode())  # (what the libraries say is part of what is defined)
     for path, real, stat, module, found in planned:
         if found is None:
             if path not in read:
@@ -734,6 +796,8 @@ def _fill(
             cache.derive(key, index.coroutine_names(), index.names_are_ascii())
         if write:
             cache.save()
+            if index.libraries is not None:
+                index.libraries.save()
 
 
 _Read = tuple[int, "tuple[str, ModuleInfo] | None", "FileFacts | bytes | None"]
@@ -979,4 +1043,5 @@ def project_for(
         known = set(real_paths(files))
         files += [p for p, real in zip(paths, real_paths(paths)) if real not in known]
     folder = caches.index(config, root, files)
-    return build_index(files, cache_dir=folder, jobs=jobs, fresh=False, write=caches.write)
+    library_path = config.library_path()
+    return build_index(files, cache_dir=folder, jobs=jobs, fresh=False, write=caches.write, library_path=library_path)
