@@ -230,3 +230,32 @@ def test_environment_path_leaves_out_the_standard_library():
     stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
     assert stdlib not in environment_path()
     assert all(os.path.isdir(folder) for folder in environment_path())
+
+
+def test_blocking_helpers_of_a_library_are_followed(tmp_path):
+    write(
+        tmp_path / "site",
+        {
+            "iolib/__init__.py": "from ._files import load, quick\n",
+            "iolib/_files.py": """\
+                def load(path):
+                    return _read(path)
+
+
+                def _read(path):
+                    with open(path) as f:
+                        return f.read()
+
+
+                def quick(text):
+                    return text.upper()
+                """,
+        },
+    )
+    app = "import iolib\nfrom iolib import load as fetch_config\n\n\nasync def f():\n    iolib.load('x')\n    fetch_config('x')\n    iolib.quick('x')\n"
+    write(tmp_path / "project", {"pyproject.toml": '[tool.asynclint]\npython-path = ["../site"]\n', "m.py": app})
+    for env in ({}, {"ASYNCLINT_NO_SCREEN": "1"}):
+        result = CliRunner().invoke(cli, ["check", "--no-cache", "--select", "ASL107", "--format", "json", str(tmp_path / "project")], env=env)
+        found = json.loads(result.stdout)
+        assert [(d["line"], d["code"]) for d in found] == [(6, "ASL107"), (7, "ASL107")]
+        assert "iolib/_files.py:6" in found[0]["message"]
