@@ -227,8 +227,10 @@ def test_bad_settings_are_one_line_errors(tmp_path, setting, message):
 def test_environment_path_leaves_out_the_standard_library():
     import sysconfig
 
-    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    paths = sysconfig.get_paths()
+    stdlib, site = os.path.realpath(paths["stdlib"]), os.path.realpath(paths["purelib"])
     assert stdlib not in environment_path()
+    assert site in environment_path()  # (the tests run with their site-packages on sys.path)
     assert all(os.path.isdir(folder) for folder in environment_path())
 
 

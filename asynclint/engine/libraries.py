@@ -51,8 +51,10 @@ def environment_path() -> list[str]:
         if not entry or not os.path.isdir(entry):
             continue
         real = os.path.realpath(entry)
-        if real in stdlib or real == os.path.realpath(os.getcwd()) or os.path.dirname(real) in stdlib:
-            continue  # (`lib-dynload` sits in the standard library's folder)
+        if real in stdlib or real == os.path.realpath(os.getcwd()):
+            continue
+        if os.path.dirname(real) in stdlib and os.path.basename(real) not in ("site-packages", "dist-packages"):
+            continue  # (`lib-dynload`; a virtualenv's site-packages sits in its `platstdlib`)
         if real not in found:
             found.append(real)
     return found

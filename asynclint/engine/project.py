@@ -468,7 +468,7 @@ class ProjectIndex:
         """Add a module; a second file with the same module name makes the name ambiguous."""
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
-        self._names = self._ascii = self._imported = None
+        self._names = self._ascii = self._imported = self._project_tops = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
