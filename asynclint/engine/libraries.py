@@ -94,8 +94,8 @@ class _Folder:
             for dist in self.dists:
                 for claimed in _top_levels(os.path.join(self.path, dist)):
                     self._claims.setdefault(claimed, dist)
-        dist = self._claims.get(top)
-        match = _DIST.match(dist) if dist is not None else None
+        claimant = self._claims.get(top)
+        match = _DIST.match(claimant) if claimant is not None else None
         return f"{match['name']}=={match['version']}" if match is not None else None
 
 
