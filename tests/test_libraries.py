@@ -47,6 +47,9 @@ LIBRARY = {
         class Channel:
             async def send(self, text: str) -> None: ...
 
+        class SyncClient:
+            def get(self, url: str) -> bytes: ...
+
         async def fetch(url: str) -> bytes: ...
         """,
     "chatlib/_sync.py": "def ping(): ...\n",
@@ -73,12 +76,12 @@ APP = {
         import chatlib
         import chatlib as chat
         from chatlib import fetch as get_it, ping
-        from chatlib.client import Client, Channel
+        from chatlib.client import Client, Channel, SyncClient
         from typing import Any
         from notinstalled import later
 
 
-        async def calls(c: Client, ch: Channel, anything: Any, both: chatlib.Mixed, loose: "chatlib.Loose"):
+        async def calls(c: Client, ch: Channel, anything: Any, both: chatlib.Mixed, loose: "chatlib.Loose", either: Client | SyncClient, bare):
             chatlib.fetch("u")  # error
             get_it("u")  # error
             chat.fetch("u")  # error
@@ -92,6 +95,10 @@ APP = {
             anything.get("u")
             both.go(1)
             loose.go()
+            either.get("u")
+            bare.get("u")
+            made = chatlib.Client()
+            made.sync_get("u")
 
 
         class Mine(chatlib.Client):
@@ -261,3 +268,20 @@ def test_blocking_helpers_of_a_library_are_followed(tmp_path):
         found = json.loads(result.stdout)
         assert [(d["line"], d["code"]) for d in found] == [(6, "ASL107"), (7, "ASL107")]
         assert "iolib/_files.py:6" in found[0]["message"]
+
+
+def test_a_corrupt_library_cache_is_read_again(setup):
+    site, project = setup
+    want = expected(project, "app/main.py")
+    assert lines(project) == want
+    stored = project / ".asynclint_cache" / "libraries.json"
+    data = json.loads(stored.read_text())
+    for entry in data["files"].values():
+        entry[2] = "[not json"
+    stored.write_text(json.dumps(data))
+    for cache in (project / ".asynclint_cache").glob("results-*.json"):
+        cache.unlink()
+    (project / ".asynclint_cache" / "index.txt").unlink()
+    assert lines(project) == want
+    stored.write_text("garbage")
+    assert lines(project) == want
