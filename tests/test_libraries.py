@@ -42,6 +42,7 @@ LIBRARY = {
 
         class Client(Base):
             async def get(self, url: str) -> bytes: ...
+            async def download(self, url: str) -> bytes: ...
             def sync_get(self, url: str) -> bytes: ...
 
         class Channel:
@@ -285,3 +286,19 @@ def test_a_corrupt_library_cache_is_read_again(setup):
     assert lines(project) == want
     stored.write_text("garbage")
     assert lines(project) == want
+
+
+def test_a_method_of_a_class_re_exported_by_the_library_package(setup):
+    site, project = setup
+    # `Client` is the library package's re-export of `chatlib.client.Client`.
+    write(project, {"app/main.py": "import chatlib\n\n\nasync def f(c: chatlib.Client):\n    c.download('u')\n"})
+    assert lines(project, "--no-cache") == [5]
+
+
+def test_a_function_of_a_submodule_nothing_re_exports_passes_the_screen(setup):
+    site, project = setup
+    write(site, {"chatlib/extra/__init__.py": "", "chatlib/extra/deep.py": "async def deep_call(): ...\n"})
+    # No `async def` in the file, no name of a module read before the check.
+    write(project, {"app/main.py": "import chatlib.extra.deep\n\n\ndef later():\n    chatlib.extra.deep.deep_call()\n"})
+    assert lines(project, "--no-cache", env={"ASYNCLINT_NO_SCREEN": "1"}) == [5]
+    assert lines(project, "--no-cache") == [5]

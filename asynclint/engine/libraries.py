@@ -150,6 +150,14 @@ class Libraries:
                 parts.append(f"{name}\0{path}\0{_stat(str(path))}")
         return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
+    def has_top(self, top: str) -> bool:
+        """Whether a top-level module or package of this name is installed."""
+        return self._top(top) is not None
+
+    def tops(self) -> list[str]:
+        """The installed top-level names looked for so far (and found)."""
+        return sorted(top for top, found in self._tops.items() if found is not None)
+
     def distribution(self, name: str) -> str:
         """`name==version` of the installed distribution that provides a qualified name ("" when none does)."""
         top = self._top(name.split(".")[0])

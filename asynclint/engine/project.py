@@ -512,10 +512,7 @@ class ProjectIndex:
             return None
         found = self.modules.get(name)
         if found is None and self.libraries is not None and name:
-            root = self.root
-            if root._project_tops is None:
-                root._project_tops = frozenset(module.split(".")[0] for module in self.modules)
-            if name.split(".")[0] not in root._project_tops:  # (a project module always wins)
+            if name.split(".")[0] not in self.root._tops():  # (a project module always wins)
                 found = self.libraries.module(name)
         return found
 
@@ -531,9 +528,14 @@ class ProjectIndex:
             root._primed = True
             for info in list(root.modules.values()):
                 for target in info.aliases.values():
-                    if root.module(target) is None:  # (a module itself, else a name in one)
+                    imported = root.module(target)
+                    if imported is None:  # (a name in a module)
                         root.kind(target)
-                    root._bases(target, 0)
+                        root._bases(target, 0)
+                    elif target.split(".")[0] not in root._tops():  # (`import lib`: `lib.Class`, `lib.f`)
+                        for exported in list(imported.aliases.values()):
+                            root.kind(exported)
+                            root._bases(exported, 0)
                 for entry in info.classes.values():
                     for base in entry["bases"]:
                         root._bases(base, 0)
@@ -542,6 +544,17 @@ class ProjectIndex:
                     for base in entry["bases"]:
                         root._bases(base, 0)
         return {name: info for name, info in libraries.loaded.items() if info is not None}
+
+    def in_library(self, qualified: str) -> bool:
+        """Whether a qualified name is looked for in the installed libraries (not in the project)."""
+        top = qualified.split(".")[0]
+        return self.libraries is not None and top not in self.root._tops() and self.libraries.has_top(top)
+
+    def _tops(self) -> frozenset[str]:
+        """The top-level names of the project's modules (no library module is looked for under them)."""
+        if self._project_tops is None:
+            self._project_tops = frozenset(module.split(".")[0] for module in self.modules)
+        return self._project_tops
 
     def _bases(self, qualified: str, depth: int) -> None:
         """Read the modules that define a class and its bases (`library_modules`)."""
@@ -639,7 +652,10 @@ class ProjectIndex:
             else:
                 self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
                 if self.libraries is not None:  # (what a library defines as `async def`, a file may call)
-                    self._names |= frozenset(n for info in self.library_modules().values() for n in _async_names(info, self))
+                    found = self.library_modules()
+                    self._names |= frozenset(n for info in found.values() for n in _async_names(info, self))
+                    # A file that calls any other one imports its library by its top-level name.
+                    self._names |= frozenset(self.libraries.tops())
         return self._names
 
     def imported_names(self) -> frozenset[str]:
@@ -655,7 +671,7 @@ class ProjectIndex:
         """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""
         self.load()
         if self._ascii is None:
-            infos = [*self.modules.values(), *([self._own[1]] if self._own is not None else [])]
+            infos = [*self.modules.values(), *self.library_modules().values(), *([self._own[1]] if self._own is not None else [])]
             # Coroutine names are among the names modules define and bind: when those are all
             # ASCII (the usual case), no import needs resolving to know it.
             self._ascii = all(_names_ascii(info) for info in infos) or all(n.isascii() for n in self.coroutine_names())
