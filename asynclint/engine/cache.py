@@ -83,7 +83,7 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
         for alias, target in info.aliases.items():
             resolved = project.kind(target) == ASYNC
             # (a file that uses a library imports it: a new version of it checks the file again)
-            library = project.libraries.distribution(target) if project.libraries is not None else ""
+            library = project.libraries.distribution(target) if project.libraries and project.in_library(target) else ""
             note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous} {library}")
     # ASL101's fix is safe or not by the project's async library; every file it fires in mentions `sleep`.
     note("sleep", f"library {_names.project_library(project)}")
