@@ -7,7 +7,8 @@
     python benchmarks/ecosystem.py --findings out.json  # compare a saved `check` output (text or json)
 
 Modelled on ruff's ecosystem check. The corpus (benchmarks/corpus.txt, homeassistant included) is
-fetched as in real_code.py when missing, then linted with `asynclint check --select ALL --no-cache`.
+fetched as in real_code.py when missing, then linted with `asynclint check --select ALL --no-cache`,
+with the corpus's packages as the `python-path` its installed libraries are read from.
 Each finding is matched by (code, path, line) with the verdicts in benchmarks/ecosystem/findings.tsv,
 one per line: `CODE<TAB>path:line<TAB>TP|FP|debatable|?<TAB>reason`, path relative to
 benchmarks/corpus/. The corpus is pinned, so a finding only moves when the file does: exact lines.
@@ -175,9 +176,11 @@ def run_check(codes: list[str] | None, jobs: int) -> str:
     select = ",".join(codes) if codes else "ALL"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "findings.json"
-        # The repository's own [tool.asynclint] excludes benchmarks/corpus: an empty one instead.
+        # The repository's own [tool.asynclint] excludes benchmarks/corpus: one of our own instead. Its
+        # `python-path` is the corpus: installed libraries are read from the pinned packages only,
+        # never from whatever the environment running this holds (the verdicts stay reproducible).
         config = Path(tmp) / "pyproject.toml"
-        config.write_text("[tool.asynclint]\n")
+        config.write_text(f"[tool.asynclint]\npython-path = {json.dumps([str(r) for r in roots])}\n")
         command = [
             sys.executable, "-m", "asynclint", "check", "--config", str(config),
             "--select", select, "--no-cache", "-q", "--exit-zero",

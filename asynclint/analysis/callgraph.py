@@ -500,13 +500,14 @@ def reach_facts(reach: Reach) -> Iterable[tuple[str, str]]:
     (definitions, methods, import aliases), the fact naming the chain: the result cache's
     dependency keys, so that a helper that starts or stops blocking re-checks the files naming it."""
     reaching: set[str] = set()
-    for module, info in reach.project.modules.items():
+    modules = [*reach.project.modules.items(), *reach.project.library_modules().items()]  # (installed libraries too)
+    for module, info in modules:
         for key in info.summaries:
             chain = reach._from(module, key, reach.options.depth)
             if chain is not None:
                 reaching.add(key.rpartition(".")[2])
                 yield key.rpartition(".")[2], f"reaches {module}.{key} {_chain_text(chain)}"
-    for module, info in reach.project.modules.items():
+    for module, info in modules:
         for alias, target in info.aliases.items():
             # An alias of such a function ends with its name (`from .io import read as load`).
             if target.rpartition(".")[2] in reaching and target != f"{module}.{alias}":

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from asynclint.core.catalog import RULES, RuleInfo
 from asynclint.core.options import ALL_OPTIONS
 from asynclint.core.paths import real_path
+from asynclint.core.searchpath import environment_path, venv_site_packages
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,6 +52,10 @@ class Config:
     respect_gitignore: bool = True
     #: Whether `exclude` applies to files named on the command line too (pre-commit names them).
     force_exclude: bool = False
+    #: Folders the installed libraries are looked for in (relative to `root`); None: the environment's.
+    python_path: tuple[str, ...] | None = None
+    #: A virtualenv (relative to `root`) whose site-packages hold the installed libraries.
+    venv: str | None = None
 
     def __post_init__(self) -> None:
         for selector in (*(self.select or ()), *self.ignore, *self.extend_select):
@@ -58,6 +63,20 @@ class Config:
         for _, codes in self.per_file_ignores:
             for selector in codes:
                 validate_selector(selector)
+        where = self.source or "config"
+        for folder in self.python_path or ():
+            if not (self.root / folder).is_dir():
+                raise ConfigError(f"{where}: python-path: no such folder: {folder}")
+        if self.venv is not None and not self.library_path():
+            raise ConfigError(f"{where}: venv: no virtualenv with a site-packages folder at {self.venv}")
+
+    def library_path(self) -> list[str]:
+        """The folders the installed libraries are read from (`analysis/index/libraries.py`): `python-path`,
+        then the `venv`'s site-packages; when neither is set, the environment asynclint runs in."""
+        if self.python_path is None and self.venv is None:
+            return environment_path()
+        found = [str(self.root / folder) for folder in self.python_path or ()]
+        return found + (venv_site_packages(str(self.root / self.venv)) if self.venv is not None else [])
 
     def enabled_rules(self) -> tuple[RuleInfo, ...]:
         """Rules turned on by select/extend-select and not turned off by ignore, by code."""
@@ -275,6 +294,12 @@ def parse_table(table: Mapping[str, Any], where: str) -> dict[str, Any]:
             kwargs["per_file_ignores"] = tuple(
                 (glob, _string_list(codes, f"per-file-ignores.{glob}", where)) for glob, codes in value.items()
             )
+        elif key == "python-path":
+            kwargs["python_path"] = _string_list(value, key, where)
+        elif key == "venv":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}: venv must be a folder path (a string)")
+            kwargs["venv"] = value
         elif key == "cache-dir":
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where}: cache-dir must be a folder path (a string)")

@@ -53,6 +53,8 @@ def config_key(config: Config) -> str:
             config.per_file_ignores,
             str(config.root),
             sorted((t.__qualname__, repr(v)) for t, v in config.rule_options.items()),
+            config.python_path,
+            config.venv,
         )
     )
     return hashlib.sha1(f"{code_signature()}\n{settings}".encode()).hexdigest()[:20]
@@ -66,7 +68,8 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
     def note(name: str, fact: str) -> None:
         facts.setdefault(name, []).append(fact)
 
-    for module, info in project.modules.items():
+    libraries = project.library_modules()  # (an installed library's definitions count as the project's)
+    for module, info in [*project.modules.items(), *libraries.items()]:
         ambiguous = "?" if module in project.ambiguous else ""
         note(module.rsplit(".", 1)[-1], f"module {module}{ambiguous}")
         for key, kind in info.functions.items():
@@ -81,7 +84,9 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
             note(key.rsplit(".", 1)[-1], f"idle {qualified} {known}{ambiguous}")
         for alias, target in info.aliases.items():
             resolved = project.kind(target) == ASYNC
-            note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous}")
+            # (a file that uses a library imports it: a new version of it checks the file again)
+            library = project.libraries.distribution(target) if project.libraries and project.in_library(target) else ""
+            note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous} {library}")
     # ASL101's fix is safe or not by the project's async library; every file it fires in mentions `sleep`.
     note("sleep", f"library {_names.project_library(project)}")
     if config is not None and any(rule.code == "ASL107" for rule in config.enabled_rules()):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from asynclint.analysis.astwalk import collect_facts
 from asynclint.analysis.index.indexer import ModuleInfo, _may_yield, index_tree
+from asynclint.analysis.index.libraries import Libraries
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.index.store import IndexCache
 from asynclint.analysis.modules import is_package_init, module_names, parse_ast
@@ -27,12 +28,20 @@ if TYPE_CHECKING:
 
 
 def build_index(
-    paths: Iterable[str], cache_dir: Path | None = None, jobs: int = 1, *, fresh: bool = True, write: bool = True
+    paths: Iterable[str],
+    cache_dir: Path | None = None,
+    jobs: int = 1,
+    *,
+    fresh: bool = True,
+    write: bool = True,
+    library_path: Sequence[str] | None = None,
 ) -> ProjectIndex:
     """Index these files, reusing cached entries of files whose size and mtime are unchanged.
 
     The files are only listed and `stat`ed here; their definitions are read when the index is
-    first asked for any (`load`): a warm run whose findings are all cached never does. The
+    first asked for any (`load`): a warm run whose findings are all cached never does.
+    `library_path`: the folders the installed libraries are looked for in (`analysis/index/libraries.py`;
+    None: no library is read). The
     files the cache does not know are read in `jobs` processes when there are many. With a
     cache, `index.content_key` names what is indexed (each file's path, size and mtime), so
     that what is derived from the whole index can be cached under it too. `fresh`: a new
@@ -45,8 +54,13 @@ def build_index(
     paths = list(paths)
     files = [(path, real, _stat_signature(path)) for path, real in zip(paths, real_paths(paths))]
     index.stats = {real: stat for _, real, stat in files if stat is not None}
+    libraries_key = ""
+    if library_path is not None:
+        index.libraries = Libraries(library_path, cache_dir, write=write)
+        libraries_key = index.libraries_key = index.libraries.key()
     if cache_dir is not None:
-        index.content_key = hashlib.sha1("".join(f"{real}\0{stat}\n" for _, real, stat in files).encode()).hexdigest()
+        listed = "".join(f"{real}\0{stat}\n" for _, real, stat in files) + libraries_key
+        index.content_key = hashlib.sha1(listed.encode()).hexdigest()
     index._pending = functools.partial(_fill, index, files, cache_dir, jobs, write)
     return index
 
@@ -61,7 +75,7 @@ def _fill(
         found = cache.get(real, stat, module) if cache is not None and stat is not None else None
         planned.append((path, real, stat, module, found))
     read = _read_all([(path, module) for path, _, _, module, found in planned if found is None], jobs)
-    definitions = hashlib.sha1()
+    definitions = hashlib.sha1(index.libraries_key.encode())  # (what the libraries say is part of what is defined)
     for path, real, stat, module, found in planned:
         if found is None:
             if path not in read:
@@ -87,6 +101,8 @@ def _fill(
             cache.derive(key, index.coroutine_names(), index.names_are_ascii())
         if write:
             cache.save()
+            if index.libraries is not None:
+                index.libraries.save()
 
 
 _Read = tuple[int, "tuple[str, ModuleInfo] | None", "FileFacts | bytes | None"]
@@ -185,4 +201,5 @@ def project_for(
         known = set(real_paths(files))
         files += [p for p, real in zip(paths, real_paths(paths)) if real not in known]
     folder = caches.index(config, root, files)
-    return build_index(files, cache_dir=folder, jobs=jobs, fresh=False, write=caches.write)
+    library_path = config.library_path()
+    return build_index(files, cache_dir=folder, jobs=jobs, fresh=False, write=caches.write, library_path=library_path)

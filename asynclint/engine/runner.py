@@ -202,6 +202,8 @@ def check_files(
     if cache is not None:
         with interrupt.shielded():  # (a stop signal waits for the cache file's rename)
             cache.save()
+    if project is not None and project.libraries is not None:
+        project.libraries.save()  # (with what the rules' lookups read: a touched file's run reads none again)
     return [results[path] for path in files]
 
 

@@ -16,6 +16,8 @@ from asynclint.core.paths import real_path
 
 if TYPE_CHECKING:
     from asynclint.analysis.astwalk import FileFacts
+    from asynclint.analysis.index.libraries import Libraries
+
 
 class ProjectIndex:
     """Qualified name -> is it a coroutine function? Across every indexed module."""
@@ -39,6 +41,12 @@ class ProjectIndex:
         #: What was indexed, when it was built with a cache (each file's path, size and mtime).
         self.content_key: str | None = None
         self._definitions_key: str | None = None
+        #: The installed libraries its lookups fall back on (`analysis/index/libraries.py`), if any.
+        self.libraries: Libraries | None = None
+        #: `Libraries.key` as the run started ("": no libraries).
+        self.libraries_key = ""
+        self._project_tops: frozenset[str] | None = None
+        self._primed = False
 
     def load(self) -> ProjectIndex:
         """The index with its tables filled (`build_index` defers that: a warm run may never ask).
@@ -90,7 +98,7 @@ class ProjectIndex:
         """Add a module; a second file with the same module name makes the name ambiguous."""
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
-        self._names = self._ascii = self._imported = None
+        self._names = self._ascii = self._imported = self._project_tops = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
@@ -115,6 +123,7 @@ class ProjectIndex:
         view._modules, view._ambiguous, view._by_path, view._own = self.modules, self.ambiguous, self.by_path, own
         view._facts = self.facts
         view._parent = self
+        view.libraries = self.libraries
         if self.module(own[0]) is own[1]:
             # The file's module is the project's entry for it: every name resolves as it does there.
             view._kinds = self._kinds
@@ -131,7 +140,57 @@ class ProjectIndex:
             return self._own[1]
         if name in self.ambiguous:
             return None
-        return self.modules.get(name)
+        found = self.modules.get(name)
+        if found is None and self.libraries is not None and name:
+            if name.split(".")[0] not in self.root._tops():  # (a project module always wins)
+                found = self.libraries.module(name)
+        return found
+
+    def library_modules(self) -> dict[str, ModuleInfo]:
+        """The library modules the project's imports and class bases reach (read once; then
+        also whatever lookups read since): what `coroutine_names` and the result cache's
+        digests know of the libraries."""
+        root = self.root
+        libraries = root.libraries
+        if libraries is None:
+            return {}
+        if not root._primed:
+            root._primed = True
+            for info in list(root.modules.values()):
+                for target in info.aliases.values():
+                    imported = root.module(target)
+                    if imported is None:  # (a name in a module)
+                        root.kind(target)
+                        root._bases(target, 0)
+                    elif target.split(".")[0] not in root._tops():  # (`import lib`: `lib.Class`, `lib.f`)
+                        for exported in list(imported.aliases.values()):
+                            root.kind(exported)
+                            root._bases(exported, 0)
+                for entry in info.classes.values():
+                    for base in entry["bases"]:
+                        root._bases(base, 0)
+            for name, found in list(libraries.loaded.items()):
+                for entry in found.classes.values() if found is not None else ():
+                    for base in entry["bases"]:
+                        root._bases(base, 0)
+        return {name: info for name, info in libraries.loaded.items() if info is not None}
+
+    def in_library(self, qualified: str) -> bool:
+        """Whether a qualified name is looked for in the installed libraries (not in the project)."""
+        top = qualified.split(".")[0]
+        return self.libraries is not None and top not in self.root._tops() and self.libraries.has_top(top)
+
+    def _tops(self) -> frozenset[str]:
+        """The top-level names of the project's modules (no library module is looked for under them)."""
+        if self._project_tops is None:
+            self._project_tops = frozenset(module.split(".")[0] for module in self.modules)
+        return self._project_tops
+
+    def _bases(self, qualified: str, depth: int) -> None:
+        """Read the modules that define a class and its bases (`library_modules`)."""
+        found = self._class(qualified, 0) if depth <= 8 else None
+        for base in found[1]["bases"] if found is not None else ():
+            self._bases(base, depth + 1)
 
     def kind(self, qualified: str) -> str | None:
         """`async`, `sync` or `unknown` for a defined name; None when nothing defines it here."""
@@ -222,6 +281,11 @@ class ProjectIndex:
                 self._names = names if own <= names else names | own
             else:
                 self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
+                if self.libraries is not None:  # (what a library defines as `async def`, a file may call)
+                    found = self.library_modules()
+                    self._names |= frozenset(n for info in found.values() for n in _async_names(info, self))
+                    # A file that calls any other one imports its library by its top-level name.
+                    self._names |= frozenset(self.libraries.tops())
         return self._names
 
     def imported_names(self) -> frozenset[str]:
@@ -237,7 +301,7 @@ class ProjectIndex:
         """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""
         self.load()
         if self._ascii is None:
-            infos = [*self.modules.values(), *([self._own[1]] if self._own is not None else [])]
+            infos = [*self.modules.values(), *self.library_modules().values(), *([self._own[1]] if self._own is not None else [])]
             # Coroutine names are among the names modules define and bind: when those are all
             # ASCII (the usual case), no import needs resolving to know it.
             self._ascii = all(_names_ascii(info) for info in infos) or all(n.isascii() for n in self.coroutine_names())

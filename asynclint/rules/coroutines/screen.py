@@ -237,7 +237,8 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
     for name in callee.names:
         if name in _names.COROUTINE_FUNCTIONS:
             return True
-        if name.rpartition(".")[2] in coroutine_names and project.kind(name) == ASYNC:
+        # (an installed library's names are looked up: only the modules read so far gave their names)
+        if (name.rpartition(".")[2] in coroutine_names or project.in_library(name)) and project.kind(name) == ASYNC:
             return True
     return False
 
