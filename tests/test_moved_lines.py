@@ -113,3 +113,22 @@ def test_the_definitions_key_ignores_lines_and_sees_a_helper_change(tmp_path: Pa
     first = key(HELPERS)
     assert key("\n\n# moved\n" + HELPERS) == first
     assert key(NON_BLOCKING) != first
+
+
+def test_a_malformed_flow_in_the_result_cache_is_checked_again(tmp_path: Path, checked: list[str]):
+    import json
+
+    project = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    expected = _run(project, cache)
+    (results,) = cache.glob("results-*.json")
+    data = json.loads(results.read_text())
+    for rows in data["findings"].values():
+        for row in rows:
+            if len(row) > 9:
+                row[9] = 7  # not a list of steps
+    results.write_text(json.dumps(data))
+    (project / "other.py").write_text("async def tick():\n    return 2\n")  # something changed: the flows are looked at
+    checked.clear()
+    assert _run(project, cache) == expected
+    assert sorted(checked) == ["caller.py", "other.py"]

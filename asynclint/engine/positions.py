@@ -61,7 +61,11 @@ def stale_entries(project: ProjectIndex, findings: Mapping[str, list[list[Any]]]
     changed = {path for path, digest in stored.items() if info_digest(project, path) != digest}
     stale = set()
     for real, rows in findings.items():
-        paths = flow_paths(rows)
+        try:
+            paths = flow_paths(rows)
+        except (TypeError, IndexError, KeyError):
+            stale.add(real)  # malformed: checked again, never trusted
+            continue
         if paths and (paths & changed or not paths <= stored.keys()):  # (a flow not in the table: never trusted)
             stale.add(real)
     return stale
