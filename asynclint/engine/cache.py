@@ -200,7 +200,8 @@ class ResultCache:
         self.stats = project.stats if project is not None else {}
         self.definitions_key: str | None = None
         #: File -> digest of its info, for the files the cached findings' code flows pass through (`engine/positions.py`).
-        self.flows: dict[str, str] = data.get("flows") if isinstance(data.get("flows"), dict) else {}
+        flows = data.get("flows")
+        self.flows: dict[str, str] = flows if isinstance(flows, dict) else {}
         #: Entries whose findings show lines of a file that changed: checked again, never reused.
         self.stale: set[str] = set()
         if self.uses_index and project is not None:
