@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from asynclint.analysis.index.positions import shape
 from asynclint.analysis.modules import absolutize, module_name, module_names
 from asynclint.app.cli import cli
 from asynclint.engine.project import build_index
@@ -117,14 +118,14 @@ def test_ambiguous_module_names_do_not_resolve(tmp_path):
 
 
 def _index_lines(cache: Path) -> list[list[str]]:
-    """The index cache's files, as [real, size, mtime, module, info] ("": unreadable)."""
+    """The index cache's files, as [real, size, mtime, module, info] ("": unreadable; the shape is left out)."""
     _, _, sizes, rest = (cache / "index.txt").read_text().split("\n", 3)
     count, head = (int(n) for n in sizes.split())
     lines, infos = rest[:head].split("\n"), rest[head + 1 :]
     assert len(lines) == count
     found = []
     for line in lines:
-        *fields, length = line.split("\t")
+        *fields, length, _ = line.split("\t")
         found.append([*fields, infos[: max(0, int(length))]])
         infos = infos[max(0, int(length)) :]
     return found
@@ -133,7 +134,7 @@ def _index_lines(cache: Path) -> list[list[str]]:
 def _write_index_lines(cache: Path, lines: list[list[str]]) -> None:
     """Write these files (as `_index_lines` gives them) in the index cache, its header and names kept."""
     head = (cache / "index.txt").read_text().split("\n")[:2]
-    rows = "\n".join("\t".join([*fields[:4], str(len(fields[4]) if fields[4] else -1)]) for fields in lines)
+    rows = "\n".join("\t".join([*fields[:4], str(len(fields[4]) if fields[4] else -1), shape(fields[4].encode())]) for fields in lines)
     infos = "".join(fields[4] for fields in lines)
     (cache / "index.txt").write_text("\n".join([*head, f"{len(lines)} {len(rows.encode())}", rows, infos]))
 
@@ -150,12 +151,12 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
     (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_bytes(b"asynclint project index 11 (idle awaits, raising defs, sync summaries)\nnull\n1 14\n\xff\xfe\t1\t2\tpkg.a\t2\n{}")  # not UTF-8
+    (cache / "index.txt").write_bytes(b"asynclint project index 12 (idle awaits, raising defs, sync summaries, shapes)\nnull\n1 16\n\xff\xfe\t1\t2\tpkg.a\t2\tx\n{}")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.txt").write_text("asynclint project index 6\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
     lines = _index_lines(cache)
-    assert (cache / "index.txt").read_text().startswith("asynclint project index 11 (idle awaits, raising defs, sync summaries)\n") and len(lines) == 2
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 12 (idle awaits, raising defs, sync summaries, shapes)\n") and len(lines) == 2
     written = (cache / "index.txt").read_text()
     _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
     for malformed in ((cache / "index.txt").read_text(), written + "]", written[:-1]):  # no number; infos too long, short

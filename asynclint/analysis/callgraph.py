@@ -517,7 +517,8 @@ def reach_facts(reach: Reach) -> Iterable[tuple[str, str]]:
 
 
 def _chain_text(chain: Chain) -> str:
-    return " ".join(f"{step.name}:{step.module}:{step.line}" for step in chain)
+    # Without lines: moving lines re-checks only the files whose findings show them (analysis/index/positions.py).
+    return " ".join(f"{step.name}:{step.module}" for step in chain)
 
 
 _REACHES: weakref.WeakKeyDictionary[ProjectIndex, dict[ReachOptions, Reach]] = weakref.WeakKeyDictionary()

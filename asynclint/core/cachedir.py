@@ -97,8 +97,11 @@ class Caches:
 
 
 def _common_folder(files: list[str]) -> str:
-    """The deepest folder holding every file (resolved: each distinct folder once, not each file)."""
-    folders = {os.path.realpath(folder) for folder in {os.path.dirname(os.path.abspath(path)) for path in files}}
+    """The deepest folder holding every file (resolved: each distinct folder once, not each file,
+    through `real_path`, which knows the folders discovery listed already)."""
+    from asynclint.core.paths import real_path
+
+    folders = {real_path(folder) for folder in {os.path.dirname(path) or "." for path in files}}
     try:
         return os.path.commonpath(sorted(folders))
     except ValueError:  # paths on different drives (Windows)

@@ -25,6 +25,7 @@ from asynclint.analysis import names as _names
 from asynclint.analysis.callgraph import reach_facts, reach_for, reach_options
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis.index.positions import flow_digests, stale_entries
 from asynclint.analysis.modules import identifiers
 from asynclint.core.cachedir import read_cache_file, write_cache_file
 from asynclint.core.config import Config
@@ -181,7 +182,7 @@ class ResultCache:
     or went away.
     """
 
-    VERSION = 6
+    VERSION = 7
 
     def __init__(self, folder: Path, config: Config, project: ProjectIndex | None) -> None:
         self.folder = folder
@@ -205,7 +206,15 @@ class ResultCache:
         #: The sizes and mtimes the index just read: no second `stat` per file.
         self.stats = project.stats if project is not None else {}
         self.definitions_key: str | None = None
+        #: File -> digest of its info, for the files the cached findings' code flows pass through (`analysis/index/positions.py`).
+        flows = data.get("flows")
+        self.flows: dict[str, str] = flows if isinstance(flows, dict) else {}
+        #: Entries whose findings show lines of a file that changed: checked again, never reused.
+        self.stale: set[str] = set()
         if self.uses_index and project is not None:
+            if self.entries and data.get("index_key") != self.index_key:
+                self.stale = stale_entries(project, self.findings, self.flows)
+                self.dirty = self.dirty or bool(self.stale)
             stored = _digests_ok(data)
             if stored and self.index_key is not None and data.get("index_key") == self.index_key:
                 # Nothing indexed changed since the last save: the digests are those saved.
@@ -251,7 +260,7 @@ class ResultCache:
             return None
         real = real or real_path(path)
         line = self.entries.get(real)
-        if not isinstance(line, str):
+        if not isinstance(line, str) or real in self.stale:
             return None
         try:
             stat = self.stats.get(real)
@@ -291,7 +300,7 @@ class ResultCache:
         """The input digest and findings of a file's entry (a miss), when made against the current
         digests: its check reuses them if libcst is to be given that same input (`lint_source`)."""
         line = self.entries.get(real)
-        if self.disabled or not isinstance(line, str):
+        if self.disabled or not isinstance(line, str) or real in self.stale:
             return None
         fields = line.split(" ")
         if len(fields) != 6 or fields[4] == "-" or (self.uses_index and fields[5] != (self.version or "-")):
@@ -305,6 +314,7 @@ class ResultCache:
         """Remember an entry made by `make_entry` (None: nothing to remember)."""
         if entry is not None and not self.disabled:
             real = real_path(path)
+            self.stale.discard(real)
             self.entries[real], rows = entry
             if rows:
                 self.findings[real] = rows
@@ -319,6 +329,11 @@ class ResultCache:
     def save(self) -> None:
         """Write the cache atomically, with a `.gitignore` in its folder."""
         if self.dirty:
+            for real in self.stale:  # not checked again in this run: forgotten (the table below no longer vouches for them)
+                self.entries.pop(real, None)
+                self.findings.pop(real, None)
+            if self.uses_index and self.project is not None and self.project._pending is None:
+                self.flows = flow_digests(self.project, self.findings)  # (an index not loaded is the one they were made for)
             write_cache_file(
                 self.file,
                 {
@@ -330,5 +345,6 @@ class ResultCache:
                     "ascii": not self.disabled,
                     "files": self.entries,
                     "findings": self.findings,
+                    "flows": self.flows,
                 },
             )

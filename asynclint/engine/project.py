@@ -89,7 +89,7 @@ def _fill(
             entry = found[0]
         if cache is not None and stat is not None:
             definitions.update(f"{real}\0{module}\0".encode())
-            definitions.update(cache.info(real) + b"\n")
+            definitions.update(cache.shape(real) + b"\n")  # (without line numbers: analysis/index/positions.py)
         if entry is not None:
             index._enter(entry[0], entry[1], real)
     if cache is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from asynclint.analysis.index.indexer import ModuleInfo
+from asynclint.analysis.index.positions import shape
 from asynclint.core.cachedir import write_cache_file
 
 
@@ -22,7 +23,8 @@ class IndexCache:
     changes a file, not the names, and then they need no resolving of every import again.
 
     After a header line, the names' JSON, and the number of files and the byte length of
-    their lines, one line per file: `real<TAB>size<TAB>mtime<TAB>module<TAB>length`; then
+    their lines, one line per file: `real<TAB>size<TAB>mtime<TAB>module<TAB>length<TAB>shape`
+    (shape: a digest of the info without line numbers, `positions.shape`); then
     every file's info (the compact JSON of `ModuleInfo.to_text`, `length` bytes; -1: `ast`
     cannot read the file) one after the other. Only the short lines are decoded and split:
     each info is cut out of the rest, and decoded when first used (`ModuleInfo`, which reads
@@ -30,13 +32,13 @@ class IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 11 (idle awaits, raising defs, sync summaries)"
+    HEADER = b"asynclint project index 12 (idle awaits, raising defs, sync summaries, shapes)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.file = folder / "index.txt"
-        #: Real path -> ([size, mtime], module name, info or None).
-        self.entries: dict[str, tuple[list[int], str, bytes | None]] = {}
+        #: Real path -> ([size, mtime], module name, info or None, shape of the info: "" for none).
+        self.entries: dict[str, tuple[list[int], str, bytes | None, str]] = {}
         self.names: Any = None
         self.dirty = False
         #: Files read again whose definitions were as stored (only their size or mtime changed).
@@ -58,11 +60,11 @@ class IndexCache:
         at = head + 1
         entries = self.entries
         for line in lines:
-            real, size, mtime, module, length = line.split("\t")
+            real, size, mtime, module, length, shaped = line.split("\t")
             cut = int(length)
             if cut < -1:
                 raise ValueError(length)
-            entries[real] = ([int(size), int(mtime)], module, rest[at : at + cut] if cut >= 0 else None)
+            entries[real] = ([int(size), int(mtime)], module, rest[at : at + cut] if cut >= 0 else None, shaped)
             at += max(cut, 0)
         if at != len(rest):
             raise ValueError("the infos are not the length the lines say")
@@ -78,10 +80,10 @@ class IndexCache:
         info = entry[2]
         return (None,) if info is None else ((module, ModuleInfo.stored(info, real, module)),)
 
-    def info(self, real: str) -> bytes:
-        """The stored info of a file, as written (empty: none, or `ast` cannot read it)."""
+    def shape(self, real: str) -> bytes:
+        """The shape of a file's stored info (`positions.shape`; empty: none, or `ast` cannot read it)."""
         entry = self.entries.get(real)
-        return (entry[2] or b"") if entry is not None else b""
+        return entry[3].encode() if entry is not None else b""
 
     def derived(self, definitions_key: str) -> tuple[frozenset[str], bool] | None:
         """The coroutine names and their ASCII-ness stored for these definitions, if they are the stored ones."""
@@ -107,9 +109,11 @@ class IndexCache:
         before = self.entries.get(real)
         if before is not None and before[1] == module and before[2] == info:
             self.refreshed += 1  # read again (touched, saved unchanged): only its stat is new
+            shaped = before[3]
         else:
             self.dirty = True
-        self.entries[real] = (stat, module, info)
+            shaped = shape(info) if info is not None else ""
+        self.entries[real] = (stat, module, info, shaped)
 
     def save(self) -> None:
         """Write the cache, unless all that changed is the stat of a few files whose definitions did not.
@@ -123,10 +127,11 @@ class IndexCache:
             return
         kept = [(real, entry) for real, entry in self.entries.items() if not _UNSAFE_FIELD.search(real + entry[1])]
         rows = "\n".join(
-            f"{real}\t{stat[0]}\t{stat[1]}\t{module}\t{-1 if info is None else len(info)}" for real, (stat, module, info) in kept
+            f"{real}\t{stat[0]}\t{stat[1]}\t{module}\t{-1 if info is None else len(info)}\t{shaped}"
+            for real, (stat, module, info, shaped) in kept
         ).encode()
         names = json.dumps(self.names, separators=(",", ":")).encode()
-        infos = b"".join(info for _, (_, _, info) in kept if info is not None)
+        infos = b"".join(info for _, (_, _, info, _) in kept if info is not None)
         write_cache_file(self.file, b"\n".join([self.HEADER, names, b"%d %d" % (len(kept), len(rows)), rows, infos]))
         with contextlib.suppress(OSError):
             (self.folder / "index.json").unlink(missing_ok=True)  # the format before this one

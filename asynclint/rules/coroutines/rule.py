@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import Assignment, FunctionScope, ScopeProvider
 
 from asynclint.analysis import names as _names
@@ -192,9 +191,28 @@ def _always_true(test: cst.BaseExpression) -> bool:
 
 def _only_in_nested_defs(body: cst.CSTNode) -> bool:
     """Whether every `raise` under `body` sits in a nested `def`/`lambda`/`class` (which does not raise here)."""
-    outside = m.findall(body, m.Raise(), metadata_resolver=None)
-    nested = [r for d in m.findall(body, m.FunctionDef() | m.ClassDef()) for r in m.findall(d, m.Raise())]
+    outside = _all_under(body, cst.Raise)
+    nested = [r for d in _all_under(body, (cst.FunctionDef, cst.ClassDef)) for r in _all_under(d, cst.Raise)]
     return len(outside) == len(nested)
+
+
+class _AllOf(cst.CSTVisitor):
+    def __init__(self, kinds: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> None:
+        self.kinds = kinds
+        self.found: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, self.kinds):
+            self.found.append(node)
+        return True
+
+
+def _all_under(node: cst.CSTNode, kinds: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> list[cst.CSTNode]:
+    """Every node of these kinds in the tree of `node`, itself included (what `libcst.matchers.findall`
+    finds, without importing `libcst.matchers`: building its thousand matcher classes takes a second)."""
+    visitor = _AllOf(kinds)
+    node.visit(visitor)
+    return visitor.found
 
 
 #: Constructors of task groups and nurseries: their `create_task` keeps the task.
@@ -939,7 +957,7 @@ class TaskNeverAwaited(TaskNeverAwaitedScreen, CoroutineRule):
         return len(body) == 1 and isinstance(body[0], cst.Try) and any(self._catches_all(h) for h in body[0].handlers)
 
     def _catches_all(self, handler: cst.ExceptHandler) -> bool:
-        if m.findall(handler.body, m.Raise()) and not _only_in_nested_defs(handler.body):
+        if _all_under(handler.body, cst.Raise) and not _only_in_nested_defs(handler.body):
             return False
         if handler.type is None:
             return True
