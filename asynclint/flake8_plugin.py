@@ -16,6 +16,7 @@ import io
 import os
 import sys
 import tokenize
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from asynclint import __version__
@@ -41,6 +42,9 @@ class Plugin:
     version = __version__
     #: flake8's `--disable-noqa` (set by `parse_options`, in every process).
     disable_noqa = False
+    #: The project of flake8's first path, which `check` would take for every file it is given
+    #: (set by `parse_options`; None: each file's own).
+    run_root: Path | None = None
 
     def __init__(self, tree: Any, lines: Sequence[str], filename: str) -> None:
         # `tree` is requested only so flake8 calls us once per file; libcst parses the text.
@@ -54,23 +58,25 @@ class Plugin:
     def parse_options(cls, option_manager: Any, options: argparse.Namespace, filenames: Sequence[str]) -> None:
         """In the flake8 parent, before it forks its workers: read the project index once, for all of them."""
         cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+        cls.run_root = None
         names = list(filenames) or ["."]
+        if "-" in names:
+            return
+        first = os.path.abspath(names[0])
+        folder = first if os.path.isdir(first) else os.path.dirname(first)
+        cls.run_root = root = find_project_root(folder)
         jobs = _jobs(options)
-        if jobs <= 1 or "-" in names or (len(names) == 1 and os.path.isfile(names[0])):
+        if root is None or jobs <= 1 or (len(names) == 1 and os.path.isfile(first)):
             return  # one process (a file checked on save needs no index when its result is cached)
         import multiprocessing
 
         if multiprocessing.current_process().daemon:
             return  # a worker started afresh (no fork): the parent has written the index cache
-        first = os.path.abspath(names[0])
-        folder = first if os.path.isdir(first) else os.path.dirname(first)
-        root = find_project_root(folder)
         try:
             config = _config_for(folder)
         except ConfigError:
             return  # reported for each file
-        if root is not None:
-            session_for(root, config, jobs).prepare()
+        session_for(root, config, jobs).prepare()
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         return iter(self.findings)
@@ -80,7 +86,7 @@ class Plugin:
         folder = os.path.dirname(os.path.abspath(self.filename)) if on_disk else os.getcwd()
         config = _config_for(folder)
         text = "".join(self.lines)
-        root = find_project_root(folder)
+        root = self.run_root if self.run_root is not None and on_disk else find_project_root(folder)
         result: FileResult
         if root is not None and on_disk and not self.disable_noqa and _is_file_as_read(self.filename, text):
             result = session_for(root, config).check(self.filename)
