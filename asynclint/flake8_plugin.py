@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import io
 import os
 import sys
@@ -76,7 +77,13 @@ class Plugin:
             config = _config_for(folder)
         except ConfigError:
             return  # reported for each file
-        session_for(root, config, jobs).prepare()
+        session = session_for(root, config, jobs)
+        if all(os.path.isfile(name) for name in names) and session.all_cached(names):
+            return  # (pre-commit's changed files, unchanged since their last check: no index needed)
+        session.prepare()
+        # As `engine/pool.py` does: a collection in a forked worker would otherwise walk (and so
+        # copy) every object of the index it inherited, again and again.
+        gc.freeze()
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         return iter(self.findings)

@@ -55,6 +55,10 @@ class Session:
             self.project.load()
         self.job()
 
+    def all_cached(self, paths: list[str]) -> bool:
+        """Whether the result cache holds the result of each of these files (asked without reading the index)."""
+        return self.cache is not None and all(self.cache.get(path) is not None for path in paths)
+
     def job(self) -> Job:
         """What `check_one` needs (the cache's keys are made once)."""
         if self._job is None:
