@@ -671,6 +671,9 @@ class ProjectIndex:
     def names_are_ascii(self) -> bool:
         """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""
         self.load()
+        if self._ascii is None and self._parent is not None and self._own is not None and self._parent.names_are_ascii():
+            # A file's view (an unsaved buffer): its names are the project's (all ASCII) and its own.
+            self._ascii = all(n.isascii() for n in self.coroutine_names())
         if self._ascii is None:
             infos = [*self.modules.values(), *self.library_modules().values(), *([self._own[1]] if self._own is not None else [])]
             # Coroutine names are among the names modules define and bind: when those are all
@@ -1062,7 +1065,7 @@ def project_for(
     else:
         files = discover([str(root)], config, fresh=False)
         known = set(real_paths(files))
-        files += [p for p, real in zip(paths, real_paths(paths)) if real not in known]
+        files += [p for p, real in zip(paths, real_paths(paths)) if real not in known and not os.path.isdir(real)]
     folder = caches.index(config, root, files)
     library_path = config.library_path()
     return build_index(files, cache_dir=folder, jobs=jobs, fresh=False, write=caches.write, library_path=library_path)
