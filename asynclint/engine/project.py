@@ -199,7 +199,7 @@ def project_for(
     else:
         files = discover([str(root)], config, fresh=False)
         known = set(real_paths(files))
-        files += [p for p, real in zip(paths, real_paths(paths)) if real not in known]
+        files += [p for p, real in zip(paths, real_paths(paths)) if real not in known and not os.path.isdir(real)]
     folder = caches.index(config, root, files)
     library_path = config.library_path()
     return build_index(files, cache_dir=folder, jobs=jobs, fresh=False, write=caches.write, library_path=library_path)

@@ -184,13 +184,11 @@ def check_files(
     misses: list[str] = []
     made_from: dict[str, tuple[str, tuple[Diagnostic, ...]]] = {}
     for path, real in zip(files, real_paths(files) if cache is not None else files):
-        hit = cache.get(path, real) if cache is not None else None
+        hit = cached_result(cache, path, real, made_from) if cache is not None else None
         if hit is None:
             misses.append(path)
-            if cache is not None and (known := cache.made_from(path, real)) is not None:
-                made_from[path] = known
             continue
-        results[path] = FileResult(path, hit)
+        results[path] = hit
         if on_file is not None:
             on_file()
     if misses:
@@ -205,6 +203,20 @@ def check_files(
     if project is not None and project.libraries is not None:
         project.libraries.save()  # (with what the rules' lookups read: a touched file's run reads none again)
     return [results[path] for path in files]
+
+
+def cached_result(
+    cache: ResultCache, path: str, real: str, made_from: dict[str, tuple[str, tuple[Diagnostic, ...]]]
+) -> FileResult | None:
+    """A file's result from the cache; None for a miss, whose entry's findings go in `made_from`
+    when its check may reuse them (`Job.made_from`). `check_files` and the flake8 plugin ask this."""
+    hit = cache.get(path, real)
+    if hit is not None:
+        return FileResult(path, hit)
+    known = cache.made_from(path, real)
+    if known is not None:
+        made_from[path] = known
+    return None
 
 
 def check_text(source: bytes, path: str, config: Config) -> FileResult:

@@ -300,6 +300,9 @@ class ProjectIndex:
     def names_are_ascii(self) -> bool:
         """Whether every coroutine name is ASCII (what the identifier screen can read); computed once."""
         self.load()
+        if self._ascii is None and self._parent is not None and self._own is not None and self._parent.names_are_ascii():
+            # A file's view (an unsaved buffer): its names are the project's (all ASCII) and its own.
+            self._ascii = all(n.isascii() for n in self.coroutine_names())
         if self._ascii is None:
             infos = [*self.modules.values(), *self.library_modules().values(), *([self._own[1]] if self._own is not None else [])]
             # Coroutine names are among the names modules define and bind: when those are all
