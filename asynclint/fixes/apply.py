@@ -75,7 +75,7 @@ def fix_source(
         # the untouched lines would refuse the fix).
         text = text_before = source.decode(module.encoding) if isinstance(source, bytes) else source
         for passes in range(MAX_PASSES + 1):
-            diagnostics = lint_module(module, path, config, chosen_rules, project=project)
+            diagnostics = lint_module(module, path, config, chosen_rules, project=project, source=text)
             counts = Counter(d.code for d in diagnostics)
             if pending is not None:
                 leftover = [code for code, most in pending.items() if counts[code] > most]
