@@ -15,6 +15,7 @@ from asynclint.engine.visit import lint_module
 from asynclint.engine.project import ProjectIndex
 from asynclint.engine.source import ParseFailure, parse
 from asynclint.fixes.imports import add_imports, add_module_statements
+from asynclint.fixes.splice import spliceable, spliced_code
 from asynclint.fixes.verify import untouched_lines_identical
 from asynclint.registry import rules_named
 from asynclint.rule import Edit, Rule
@@ -92,15 +93,14 @@ def fix_source(
             if passes == MAX_PASSES:
                 return _failed(path, source, f"fixes did not settle after {MAX_PASSES} passes")
             batch = non_overlapping(edits)
-            new_module = apply_edits(module, batch)
-            new_text = new_module.code
+            new_text = fixed_code(module, batch)
             problem = untouched_lines_identical(text, new_text, batch, _added_lines(batch))
             if problem is not None:
                 return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
-            codes, applied_now, encoding = _codes(batch), Counter(edit.code for edit in batch), new_module.encoding
+            codes, applied_now, encoding = _codes(batch), Counter(edit.code for edit in batch), module.encoding
             # The old tree (which the findings' edits hold) goes before the new text is parsed:
             # on a file of megabytes, two trees at once would double the peak memory.
-            del diagnostics, edits, batch, new_module, module
+            del diagnostics, edits, batch, module
             reparsed = parse(new_text.encode(encoding) if isinstance(source, bytes) else new_text)
             if isinstance(reparsed, ParseFailure):
                 return _failed(path, source, f"fix for {codes} produced code that does not parse")
@@ -149,6 +149,19 @@ class _Replace(cst.CSTTransformer):
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]:
         return self.replacements.get(original_node, updated_node)
+
+
+def fixed_code(module: cst.Module, edits: Sequence[Edit]) -> str:
+    """The module's code with the edits applied, and the imports and module statements they need.
+
+    Generated once with each replacement in its node's place (`fixes/splice.py`); by a
+    transform of the tree when an edit's node needs its parent to be generated.
+    """
+    if not spliceable(module, edits):
+        return apply_edits(module, edits).code
+    needed = [name for edit in edits for name in edit.fix.imports]
+    statements = [text for edit in edits for text in edit.fix.module_statements]
+    return spliced_code(add_module_statements(add_imports(module, needed), statements), edits)
 
 
 def apply_edits(module: cst.Module, edits: Sequence[Edit]) -> cst.Module:
