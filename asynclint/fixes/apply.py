@@ -66,9 +66,10 @@ def fix_source(
     `only`: fix just the findings it accepts (an editor's quick fix for one finding).
     """
     chosen_rules = rules_named(config.codes_for(path)) if rules is None else tuple(rules)
-    module = parse(source)
-    if isinstance(module, ParseFailure):
-        return FixOutcome(path, source, source, remaining=(parse_error(path, module),))
+    parsed = parse(source)
+    if isinstance(parsed, ParseFailure):
+        return FixOutcome(path, source, source, remaining=(parse_error(path, parsed),))
+    module: cst.Module | None = parsed
     applied: Counter[str] = Counter()
     pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
     try:
@@ -76,8 +77,10 @@ def fix_source(
         # text is the one the previous pass generated (and parsed), the first the source's,
         # which libcst's code reproduces exactly (were it not so, the first pass's check of
         # the untouched lines would refuse the fix).
-        text = text_before = source.decode(module.encoding) if isinstance(source, bytes) else source
-        encoding = module.encoding
+        encoding = parsed.encoding
+        text = text_before = source.decode(encoding) if isinstance(source, bytes) else source
+        codes = ""
+        del parsed  # (`module` holds the tree, and lets it go after the first pass)
         for passes in range(MAX_PASSES + 1):
             if module is None:
                 # After a pass's edits: most often nothing is left to fix, which a check that
@@ -86,9 +89,10 @@ def fix_source(
                 data = text.encode(encoding) if isinstance(source, bytes) else text
                 diagnostics = _settled(data, path, config, chosen_rules, project, lambda d: _wanted(d, unsafe, only))
                 if diagnostics is None:
-                    module = parse(data)
-                    if isinstance(module, ParseFailure):
+                    reparsed = parse(data)
+                    if isinstance(reparsed, ParseFailure):
                         return _failed(path, source, f"fix for {codes} produced code that does not parse")
+                    module = reparsed
                     diagnostics = lint_module(module, path, config, chosen_rules, project=project, source=text)
             else:
                 diagnostics = lint_module(module, path, config, chosen_rules, project=project, source=text)
@@ -109,7 +113,7 @@ def fix_source(
             problem = untouched_lines_identical(text, new_text, batch, _added_lines(batch))
             if problem is not None:
                 return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
-            codes, applied_now, encoding = _codes(batch), Counter(edit.code for edit in batch), module.encoding
+            codes, applied_now = _codes(batch), Counter(edit.code for edit in batch)
             # The old tree (which the findings' edits hold) goes before the new text is read:
             # on a file of megabytes, two trees at once would double the peak memory.
             del diagnostics, edits, batch

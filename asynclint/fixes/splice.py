@@ -38,7 +38,9 @@ def spliceable(module: cst.Module, edits: Sequence[Edit]) -> bool:
 class _SplicingState(CodegenState):
     """libcst's code generator, generating each replaced node's replacement instead of the node."""
 
-    def __init__(self, module: cst.Module, replacements: Mapping[int, object]) -> None:
+    def __init__(
+        self, module: cst.Module, replacements: Mapping[int, cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]]
+    ) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.replacements = replacements
         self.replaced: int | None = None  # id of the node whose tokens are being dropped
