@@ -34,10 +34,18 @@ def lint_module(
     noqa: bool = True,
     project: ProjectIndex | None = None,
     source: bytes | str | None = None,
+    text: str | None = None,
 ) -> list[Diagnostic]:
-    """The sorted findings of an already parsed module (raises RuleCrash)."""
-    candidates, project = screen(rules, source if source is not None else module.code, path, config, project)
-    text = source if isinstance(source, str) else None
+    """The sorted findings of an already parsed module (raises RuleCrash).
+
+    `source`: what was parsed (as read: the screen then reuses what the index learnt of the
+    file); `text`: its decoded text. Either is generated from the module when not given.
+    """
+    if text is None and isinstance(source, str):
+        text = source
+    if source is None:
+        source = text if text is not None else module.code
+    candidates, project = screen(rules, source, path, config, project)
     return lint_parsed(module, path, config, candidates, project, noqa, text) if candidates else []
 
 

@@ -93,9 +93,9 @@ def fix_source(
                     if isinstance(reparsed, ParseFailure):
                         return _failed(path, source, f"fix for {codes} produced code that does not parse")
                     module = reparsed
-                    diagnostics = lint_module(module, path, config, chosen_rules, project=project, source=text)
-            else:
-                diagnostics = lint_module(module, path, config, chosen_rules, project=project, source=text)
+                    diagnostics = lint_module(module, path, config, chosen_rules, project=project, source=data, text=text)
+            else:  # (the source as read: the screen reuses what the index learnt of it)
+                diagnostics = lint_module(module, path, config, chosen_rules, project=project, source=source, text=text)
             counts = Counter(d.code for d in diagnostics)
             if pending is not None:
                 leftover = [code for code, most in pending.items() if counts[code] > most]
