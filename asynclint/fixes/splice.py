@@ -22,6 +22,7 @@ from libcst._nodes.internal import CodegenState
 
 from asynclint.rule import Edit
 
+
 @functools.lru_cache(maxsize=None)
 def _generated_alone(node_type: type[cst.CSTNode]) -> bool:
     """Whether a node of this type is generated from itself and the state only (no argument from its parent)."""
