@@ -10,6 +10,7 @@ already sees the right answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Collection, Iterator, Mapping, Union
 
 import libcst as cst
@@ -321,6 +322,11 @@ class FileContext:
     def in_async_code(self) -> bool:
         """Whether the node being visited runs in async code."""
         return self.tracker.in_async_code()
+
+    @cached_property
+    def imports(self) -> tuple[cst.Import | cst.ImportFrom, ...]:
+        """The module-level imports (in `if`/`try` blocks too), found once: fixes look for an existing one at each site."""
+        return tuple(stmt for stmt in top_level_statements(self.module.body) if isinstance(stmt, (cst.Import, cst.ImportFrom)))
 
     def code_for(self, node: cst.CSTNode) -> str:
         """The source text of a node, as written."""
