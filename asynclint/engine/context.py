@@ -48,6 +48,8 @@ class ScopeTracker(Batchable):
         self.with_items: set[cst.BaseExpression] = set()
         #: Expressions in a primary's place (`x` of `x.a`, `x[i]`, `x()`): `await x` there needs parentheses.
         self.primaries: set[cst.BaseExpression] = set()
+        #: Expressions awaited directly (`await x`).
+        self.awaited: set[cst.BaseExpression] = set()
 
     def visit_Module(self, node: cst.Module) -> None:
         self.constants = module_constants(node)
@@ -120,6 +122,9 @@ class ScopeTracker(Batchable):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.primaries.add(node.func)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self.awaited.add(node.expression)
 
     def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
         self._generators[-1] += 1
