@@ -78,3 +78,27 @@ def test_the_positional_check_with_edits_sharing_a_line_and_an_import_above_the_
     assert untouched_lines_identical(old, "a = f(x, y)\n", [_edit((1, 6), (1, 7))]) == "line 2 changed outside the fixed code"
     # Lines are counted as Python counts them: a form feed is no line break.
     assert untouched_lines_identical("\x0ca = y\nb = 2\n", "\x0ca = x\nb = 2\n", [_edit((1, 5), (1, 6))]) is None
+
+
+def test_the_fixed_code_is_checked_as_check_does_and_what_is_left_is_a_whole_checks(monkeypatch):
+    """After the edits, libcst reads only the blocks where a rule may fire: the findings left are the same."""
+    from asynclint.app.fixes import apply
+
+    source = (
+        _source(3)
+        + "\n\nasync def read(path):\n    with open(path) as f:  # reported, no fix\n        return f.read()\n"
+        + "\n\ndef plain():\n    return 1  # nothing to check here\n"
+    ).encode()
+    whole_module_checks = []
+    real = apply.lint_module
+    monkeypatch.setattr(apply, "lint_module", lambda *a, **k: whole_module_checks.append(1) or real(*a, **k))
+    screened = fix_source(source, "big.py", Config(select=("ALL",)), unsafe=True)
+    assert len(whole_module_checks) == 1  # the first pass's; what is left came from the reduced check
+    monkeypatch.setenv("ASYNCLINT_NO_SCREEN", "1")  # every pass reads the whole module
+    whole = fix_source(source, "big.py", Config(select=("ALL",)), unsafe=True)
+    assert len(whole_module_checks) == 3
+    assert screened.error is None and screened.fixed == whole.fixed != source
+    assert screened.applied == whole.applied and screened.applied["ASL101"] == 9
+    line = screened.fixed.split(b"\n").index(b"    with open(path) as f:  # reported, no fix") + 1
+    assert [(d.code, d.line, d.fix) for d in screened.remaining] == [("ASL104", line, None)]
+    assert screened.remaining == whole.remaining

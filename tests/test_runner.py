@@ -425,3 +425,17 @@ def test_positions_stopped_early_equal_libcst_positions():
         pair = {visitor.found[len(visitor.found) // 3], visitor.found[-1]}
         placed = positions_of(module, pair)
         assert all(placed[node] == full[node] for node in pair)
+    # Every node at once, in line endings, indentation and characters that count differently.
+    odd = (
+        "# -*- coding: utf-8 -*-\r\nimport time\r\n\r\nasync def f(x='é€𝄞'):\r\n\tif x:  # ü\r\n\t\ttime.sleep(\r\n\t\t\t1)\r\n"
+        "\x0c\r\nclass C:\r\n    s = '''a\r\nb'''; t = (1,\r\n 2)\r\n    def g(self): return f'{self!r:>{2}}' \\\r\n        + 'x'\r\n"
+        "@dec\r\nasync def h(): await g()  # no newline at the end"
+    )
+    for text in (odd, odd.replace("\r\n", "\n"), odd.replace("\r\n", "\r")):
+        module = cst.parse_module(text.encode())
+        full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        visitor = Nodes()
+        module.visit(visitor)
+        placed = positions_of(module, set(visitor.found))
+        assert len(visitor.found) > 100
+        assert all(placed[node] == full[node] for node in visitor.found)

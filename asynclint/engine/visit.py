@@ -5,12 +5,14 @@ Imported when a file has a rule that may fire (see `engine/lint.py`): loading it
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from contextlib import ExitStack, contextmanager
 from typing import Iterator, Mapping, Sequence
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
+from libcst._nodes.internal import CodegenState
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper
 
 from asynclint.analysis import names as _names
 from asynclint.analysis.cst.context import FileContext, detect_library
@@ -34,10 +36,19 @@ def lint_module(
     noqa: bool = True,
     project: ProjectIndex | None = None,
     source: bytes | str | None = None,
+    text: str | None = None,
 ) -> list[Finding]:
-    """The sorted findings of an already parsed module, with their edits (raises RuleCrash)."""
-    candidates, project = screen(rules, source if source is not None else module.code, path, config, project)
-    return findings_of(module, path, config, candidates, project, noqa) if candidates else []
+    """The sorted findings of an already parsed module, with their edits (raises RuleCrash).
+
+    `source`: what was parsed (as read: the screen then reuses what the index learnt of the
+    file); `text`: its decoded text. Either is generated from the module when not given.
+    """
+    if text is None and isinstance(source, str):
+        text = source
+    if source is None:
+        source = text if text is not None else module.code
+    candidates, project = screen(rules, source, path, config, project)
+    return findings_of(module, path, config, candidates, project, noqa, text) if candidates else []
 
 
 def lint_parsed(
@@ -129,41 +140,91 @@ class _AllPlaced(Exception):
     """Every node asked for has its position: the rest of the module need not be generated."""
 
 
-class _PlacingState(PositionProvidingCodegenState):
-    """libcst's position-recording code generator, stopped once the nodes asked for are placed.
+class _PlacingState(CodegenState):
+    """libcst's code generator, placing nodes as `PositionProvider` does, stopped once the nodes asked for are placed.
 
-    It stops between nodes, never inside `record_syntactic_position` (whose exit reads the
-    positions of nodes after the one just placed).
+    The same rules as libcst's position-recording generator (a node's syntactic span, else the
+    span of all it generates; `start_node`/`end_node` hoisted from a child), but counted in
+    characters from the start of the module and turned into lines and columns only for the
+    nodes asked for: libcst's own splits every token on line breaks and makes two objects per
+    node, which took a third of a check of a big file. Nodes are keyed by `id` (their hash
+    is a Python call) while the module keeps them alive. It stops between nodes, never inside
+    `record_syntactic_position` (whose exit reads the positions of nodes after the one just placed).
     """
 
-    def __init__(self, module: cst.Module, provider: PositionProvider, wanted: set[cst.CSTNode]) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline, provider=provider)
-        self.left = wanted
+    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.left = {id(node) for node in wanted}
+        self.offset = 0
+        self.spans: dict[int, tuple[int, int]] = {}
+        self.starts: list[int] = []
         self.recording = 0
+        self.popped = ""
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self.offset += len(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.offset += len(value)
+
+    def pop_trailing_newline(self) -> None:
+        """At the end of a file without a final newline: the newline libcst generated is dropped from the code, not from the positions."""
+        self.popped = self.tokens[-1] if self.tokens else ""
+        super().pop_trailing_newline()
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.starts.append(self.offset)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self.starts.pop()
+        key = id(node)
+        if key not in self.spans:  # (a syntactic span, recorded inside, stands)
+            self.spans[key] = (start, self.offset)
+        self.left.discard(key)
+        if not self.left and not self.recording:
+            raise _AllPlaced
 
     @contextmanager
     def record_syntactic_position(
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
     ) -> Iterator[None]:
+        start = self.offset
         self.recording += 1
         try:
-            with super().record_syntactic_position(node, start_node=start_node, end_node=end_node):
-                yield
+            yield
         finally:
             self.recording -= 1
+            end = self.offset
+            if start_node is not None:
+                start = self.spans[id(start_node)][0]
+            if end_node is not None:
+                end = self.spans[id(end_node)][1]
+            self.spans[id(node)] = (start, end)
 
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        super().after_codegen(node)
-        self.left.discard(node)
-        if not self.left and not self.recording:
-            raise _AllPlaced
+
+_BREAK = re.compile(r"\r\n?|\n")  # libcst's (and the tokenizer's) line breaks
 
 
 def positions_of(module: cst.Module, wanted: set[cst.CSTNode]) -> Mapping[cst.CSTNode, CodeRange]:
-    """`PositionProvider`'s positions of (at least) these nodes, generating the module's code only up to the last of them."""
-    provider = PositionProvider()
+    """`PositionProvider`'s positions of these nodes, generating the module's code only up to the last of them."""
+    state = _PlacingState(module, wanted)
     try:
-        module._codegen(_PlacingState(module, provider, set(wanted)))
+        module._codegen(state)
     except _AllPlaced:
         pass
-    return provider._computed  # type: ignore[return-value]  # (what PositionProvider computes: CodeRanges)
+    text = "".join(state.tokens) + state.popped
+    line_starts = [0] + [match.end() for match in _BREAK.finditer(text)]
+
+    def place(offset: int) -> CodePosition:
+        line = bisect_right(line_starts, offset)
+        return CodePosition(line, offset - line_starts[line - 1])
+
+    positions: dict[cst.CSTNode, CodeRange] = {}
+    for node in wanted:
+        span = state.spans.get(id(node))
+        if span is not None:
+            positions[node] = CodeRange(place(span[0]), place(span[1]))
+    return positions

@@ -27,6 +27,8 @@ def to_thread(rule: Rule, call: cst.Call) -> Fix | None:
     library = rule.ctx.library
     if call in rule.ctx.tracker.with_items:
         return None  # `with await to_thread(open, p) as f:` leaves every read in the body blocking
+    if call in rule.ctx.tracker.awaited:
+        return None  # `await f()`: f returns an awaitable, made for the event loop's thread, not a worker's
     if library != "asyncio" and any(arg.keyword is not None or arg.star == "**" for arg in call.args):
         return None  # run_sync takes positional arguments only
     target = binding_for(rule, call, library, "to_thread" if library == "asyncio" else "to_thread.run_sync")

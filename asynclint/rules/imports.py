@@ -32,7 +32,7 @@ def binding_for(rule: Rule, site: cst.CSTNode, module: str, attr: str) -> tuple[
     if scope is None:
         return None
     parts = attr.split(".")
-    for stmt, head, rest in _import_bindings(rule.ctx.module, module, parts):
+    for stmt, head, rest in _import_bindings(rule.ctx.imports, module, parts):
         assignments = [a for a in scope[head] if isinstance(a, Assignment)]
         if len(assignments) == len(scope[head]) == 1 and assignments[0].node is stmt:
             return dotted_name(".".join([head, *rest])), ()
@@ -42,9 +42,11 @@ def binding_for(rule: Rule, site: cst.CSTNode, module: str, attr: str) -> tuple[
     return dotted_name(f"{module}.{attr}"), (module,)
 
 
-def _import_bindings(module_node: cst.Module, module: str, parts: Sequence[str]) -> Iterator[tuple[cst.CSTNode, str, list[str]]]:
+def _import_bindings(
+    imports: Sequence[cst.Import | cst.ImportFrom], module: str, parts: Sequence[str]
+) -> Iterator[tuple[cst.CSTNode, str, list[str]]]:
     """(import statement, the name it binds, the attribute path left) for each import of `module`."""
-    for stmt in top_level_statements(module_node.body):
+    for stmt in imports:
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
                 name = dotted(alias.name)

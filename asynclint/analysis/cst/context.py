@@ -10,6 +10,7 @@ already sees the right answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Collection, Iterator, Mapping, Union
 
 import libcst as cst
@@ -47,6 +48,8 @@ class ScopeTracker(Batchable):
         self.with_items: set[cst.BaseExpression] = set()
         #: Expressions in a primary's place (`x` of `x.a`, `x[i]`, `x()`): `await x` there needs parentheses.
         self.primaries: set[cst.BaseExpression] = set()
+        #: Expressions awaited directly (`await x`).
+        self.awaited: set[cst.BaseExpression] = set()
 
     def visit_Module(self, node: cst.Module) -> None:
         self.constants = module_constants(node)
@@ -119,6 +122,9 @@ class ScopeTracker(Batchable):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.primaries.add(node.func)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self.awaited.add(node.expression)
 
     def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
         self._generators[-1] += 1
@@ -321,6 +327,11 @@ class FileContext:
     def in_async_code(self) -> bool:
         """Whether the node being visited runs in async code."""
         return self.tracker.in_async_code()
+
+    @cached_property
+    def imports(self) -> tuple[cst.Import | cst.ImportFrom, ...]:
+        """The module-level imports (in `if`/`try` blocks too), found once: fixes look for an existing one at each site."""
+        return tuple(stmt for stmt in top_level_statements(self.module.body) if isinstance(stmt, (cst.Import, cst.ImportFrom)))
 
     def code_for(self, node: cst.CSTNode) -> str:
         """The source text of a node, as written."""

@@ -9,14 +9,17 @@ from typing import Callable, Sequence
 import libcst as cst
 
 from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis.reduce import reduced_source
+from asynclint.app.fixes.splice import spliceable, spliced_code
 from asynclint.app.fixes.verify import untouched_lines_identical
 from asynclint.core.config import Config
 from asynclint.core.diagnostic import Diagnostic, FixSafety
 from asynclint.core.errors import TOO_DEEP, RuleCrash, TooDeep
 from asynclint.engine.lint import parse_error
-from asynclint.engine.source import ParseFailure, parse
-from asynclint.engine.visit import lint_module
-from asynclint.rules.base import Edit, Rule
+from asynclint.engine.screening import screen_blocks
+from asynclint.engine.source import ParseFailure, parse, syntax_check
+from asynclint.engine.visit import findings_of, lint_module
+from asynclint.rules.base import Edit, Finding, Rule
 from asynclint.rules.imports import add_imports, add_module_statements
 from asynclint.rules.registry import rules_named
 
@@ -64,9 +67,10 @@ def fix_source(
     `only`: fix just the findings it accepts (an editor's quick fix for one finding).
     """
     chosen_rules = rules_named(config.codes_for(path)) if rules is None else tuple(rules)
-    module = parse(source)
-    if isinstance(module, ParseFailure):
-        return FixOutcome(path, source, source, remaining=(parse_error(path, module),))
+    parsed = parse(source)
+    if isinstance(parsed, ParseFailure):
+        return FixOutcome(path, source, source, remaining=(parse_error(path, parsed),))
+    module: cst.Module | None = parsed
     applied: Counter[str] = Counter()
     pending: Counter[str] | None = None  # per code: how many findings must be gone after the pass
     try:
@@ -74,41 +78,50 @@ def fix_source(
         # text is the one the previous pass generated (and parsed), the first the source's,
         # which libcst's code reproduces exactly (were it not so, the first pass's check of
         # the untouched lines would refuse the fix).
-        text = text_before = source.decode(module.encoding) if isinstance(source, bytes) else source
+        encoding = parsed.encoding
+        text = text_before = source.decode(encoding) if isinstance(source, bytes) else source
+        codes = ""
+        del parsed  # (`module` holds the tree, and lets it go after the first pass)
         for passes in range(MAX_PASSES + 1):
-            found = lint_module(module, path, config, chosen_rules, project=project)
+            if module is None:
+                # After a pass's edits: most often nothing is left to fix, which a check that
+                # reads with libcst only the blocks where a rule may fire tells (the whole
+                # file is parsed only when something is left).
+                data = text.encode(encoding) if isinstance(source, bytes) else text
+                found = _settled(data, path, config, chosen_rules, project, lambda f: _wanted(f, unsafe, only))
+                if found is None:
+                    reparsed = parse(data)
+                    if isinstance(reparsed, ParseFailure):
+                        return _failed(path, source, f"fix for {codes} produced code that does not parse")
+                    module = reparsed
+                    found = lint_module(module, path, config, chosen_rules, project=project, source=data, text=text)
+            else:  # (the source as read: the screen reuses what the index learnt of it)
+                found = lint_module(module, path, config, chosen_rules, project=project, source=source, text=text)
             diagnostics = [f.diagnostic for f in found]
             counts = Counter(d.code for d in diagnostics)
             if pending is not None:
                 leftover = [code for code, most in pending.items() if counts[code] > most]
                 if leftover:
                     return _failed(path, source, f"fix for {', '.join(leftover)} did not remove its finding")
-            edits = [
-                f.edit
-                for f in found
-                if f.edit is not None and allowed(f.edit.safety, unsafe) and (only is None or only(f.diagnostic))
-            ]
+            edits = [f.edit for f in found if f.edit is not None and _wanted(f, unsafe, only)]
             if not edits:
-                fixed = text.encode(module.encoding) if isinstance(source, bytes) else text  # (= module.bytes)
+                fixed = text.encode(encoding) if isinstance(source, bytes) else text
                 return FixOutcome(path, source, fixed, applied, tuple(diagnostics), None, text_before, text)
             if passes == MAX_PASSES:
                 return _failed(path, source, f"fixes did not settle after {MAX_PASSES} passes")
+            assert module is not None  # (edits come from a whole module's check)
             batch = non_overlapping(edits)
-            new_module = apply_edits(module, batch)
-            new_text = new_module.code
+            new_text = fixed_code(module, batch)
             problem = untouched_lines_identical(text, new_text, batch, _added_lines(batch))
             if problem is not None:
                 return _failed(path, source, f"fix for {_codes(batch)} changed more than it should ({problem})")
-            codes, applied_now, encoding = _codes(batch), Counter(edit.code for edit in batch), new_module.encoding
-            # The old tree (which the findings' edits hold) goes before the new text is parsed:
+            codes, applied_now = _codes(batch), Counter(edit.code for edit in batch)
+            # The old tree (which the findings' edits hold) goes before the new text is read:
             # on a file of megabytes, two trees at once would double the peak memory.
-            del found, diagnostics, edits, batch, new_module, module
-            reparsed = parse(new_text.encode(encoding) if isinstance(source, bytes) else new_text)
-            if isinstance(reparsed, ParseFailure):
-                return _failed(path, source, f"fix for {codes} produced code that does not parse")
+            del found, diagnostics, edits, batch
             pending = Counter({code: counts[code] - n for code, n in applied_now.items()})
             applied += applied_now
-            module, text = reparsed, new_text
+            module, text = None, new_text
     except (TooDeep, RecursionError):  # libcst's code generator recurses too
         return FixOutcome(path, source, source, remaining=(parse_error(path, ParseFailure(TOO_DEEP)),))
     except RuleCrash as crash:
@@ -116,6 +129,43 @@ def fix_source(
             raise
         return FixOutcome(path, source, source, error=str(crash))
     raise AssertionError("unreachable: every pass returns or continues")
+
+
+def _wanted(finding: Finding, unsafe: bool, only: Callable[[Diagnostic], bool] | None) -> bool:
+    """Whether this finding's edit is to be applied (it has one)."""
+    edit = finding.edit
+    return edit is not None and allowed(edit.safety, unsafe) and (only is None or only(finding.diagnostic))
+
+
+def _settled(
+    data: bytes | str,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]],
+    project: ProjectIndex | None,
+    wanted: Callable[[Finding], bool],
+) -> list[Finding] | None:
+    """The findings of fixed code when none of them has an edit to apply, checked as `check` does; else None.
+
+    libcst reads only the blocks where a rule may fire (`engine/lint.py`), so findings
+    whose edits would be applied cannot be taken from here (their nodes are the reduced
+    module's): None then, and the whole file is parsed. None too when the screen cannot
+    leave anything out (the whole file is parsed then anyway). The code parses: `ast` read
+    all of it (for the screen, or to check it), and libcst the blocks it keeps.
+    """
+    if not isinstance(data, bytes):
+        return None
+    screened = screen_blocks(rules, data, path, config, project)
+    if not screened.rules:
+        return [] if syntax_check(data) is None else None
+    if screened.facts is None or screened.keep is None:
+        return None
+    reduced = reduced_source(data, screened.facts, screened.keep)
+    module = parse(reduced)
+    if isinstance(module, ParseFailure):
+        return None
+    found = findings_of(module, path, config, screened.rules, screened.project, True, reduced.decode(module.encoding))
+    return None if any(wanted(f) for f in found) else found
 
 
 def _added_lines(edits: Sequence[Edit]) -> frozenset[str]:
@@ -151,6 +201,19 @@ class _Replace(cst.CSTTransformer):
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]:
         return self.replacements.get(original_node, updated_node)
+
+
+def fixed_code(module: cst.Module, edits: Sequence[Edit]) -> str:
+    """The module's code with the edits applied, and the imports and module statements they need.
+
+    Generated once with each replacement in its node's place (`fixes/splice.py`); by a
+    transform of the tree when an edit's node needs its parent to be generated.
+    """
+    if not spliceable(module, edits):
+        return apply_edits(module, edits).code
+    needed = [name for edit in edits for name in edit.fix.imports]
+    statements = [text for edit in edits for text in edit.fix.module_statements]
+    return spliced_code(add_module_statements(add_imports(module, needed), statements), edits)
 
 
 def apply_edits(module: cst.Module, edits: Sequence[Edit]) -> cst.Module:
