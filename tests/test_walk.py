@@ -1,4 +1,4 @@
-"""Read-only visits (`engine/walk.py`) make exactly libcst's calls, in libcst's order, and change nothing else."""
+"""Read-only visits (`analysis/cst/walk.py`) make exactly libcst's calls, in libcst's order, and change nothing else."""
 
 from __future__ import annotations
 

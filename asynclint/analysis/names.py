@@ -370,7 +370,7 @@ CATALOGUE_IDENTIFIERS = frozenset(
 )
 
 
-# Names the screens and the rules both judge by (`_screens` needs them without libcst).
+# Names the screens and the rules both judge by (the screens need them without libcst).
 
 #: Calls whose name says the code is paced or ordered on purpose (a sleep, a rate limit, a lock,
 #: a context exit, a flush): any of these fragments in a called name keeps the rules silent.
