@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, QualifiedName, QualifiedNameSource, ScopeProvider
 
 from asynclint.engine.context import self_name
-from asynclint.engine.project import absolutize
+from asynclint.engine.project import ASYNC, SYNC, absolutize
 from asynclint.rule import Rule
 from asynclint.rules import _names
 
@@ -228,6 +228,90 @@ class ReceiverTypes:
             return None
         kinds = {self.type_of(value, site, seen.copy()) if value is not None else None for _, value in assigned}
         return kinds.pop() if len(kinds) == 1 else None
+
+
+    # Declared types (issue 23): the classes an expression holds, as the code's annotations say.
+
+    def classes_of(self, expr: cst.BaseExpression, site: Site, depth: int = 0) -> tuple[str, ...] | None:
+        """The classes `expr` is declared to hold (qualified names, more than one for a `Union`), or None.
+
+        Step by step through declared types (`ProjectIndex.attribute_types` and the like): from a
+        parameter's annotation, `self`/`cls` in a method of a top-level class, a name bound once
+        (a constructor, a call with a declared return type, an `await` of one), or a module-level
+        name of another module; then `.attr` (annotated attributes, properties, what `__init__`
+        assigns), `.method()` and `await .method()`. Each step needs one class: a `Union` is
+        followed no further. Depth-limited; any unknown step makes the whole chain unknown.
+        """
+        if depth > _DECLARED_DEPTH:
+            return None
+        project = self.rule.ctx.project
+        if isinstance(expr, cst.Name):
+            if expr.value == site.self_name and site.cls is not None:
+                in_module = site.cls in self.rule.ctx.module.body
+                return (f"{self.rule.ctx.module_name}.{site.cls.name.value}",) if in_module else None
+            declared = declared_classes(self.rule, expr)
+            if declared is not None:
+                return _classes(project, declared)
+            targets = bindings(self.rule, expr)
+            if targets is not None:
+                values = [self.tracker.values.get(t) for t in targets if t not in self.tracker.entered]
+                if len(values) != 1 or len(targets) != 1 or values[0] is None:
+                    return None
+                return self.classes_of(values[0], site, depth + 1)
+            return self._imported_value(expr)
+        if isinstance(expr, cst.Attribute):
+            imported = self._imported_value(expr)
+            if imported is not None:
+                return imported
+            owner = self.classes_of(expr.value, site, depth + 1)
+            return project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
+        awaited = isinstance(expr, cst.Await)
+        call = expr.expression if isinstance(expr, cst.Await) else expr
+        if not isinstance(call, cst.Call):
+            return None
+        func, wanted = call.func, ASYNC if awaited else SYNC
+        if isinstance(func, cst.Attribute):  # a method of a declared receiver
+            owner = self.classes_of(func.value, site, depth + 1)
+            if owner is not None:
+                if len(owner) != 1 or project.method_kind(owner[0], func.attr.value) != wanted:
+                    return None
+                return project.return_types(f"{owner[0]}.{func.attr.value}", awaited=awaited)
+        names = _project_names(self.rule, func)  # a class, a function, `module.function`, `Class.create`
+        if len(names) != 1:
+            return None
+        if awaited:
+            return project.return_types(names[0], awaited=True) if project.kind(names[0]) == ASYNC else None
+        return project.call_types(names[0])
+
+    def _imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
+        """A module-level name of another module (`from .globals import bot`, `config.client`)."""
+        names = self.rule.qualified_names(expr)
+        if not names or len(names) != 1:
+            return None
+        [name] = names
+        if name.source is not QualifiedNameSource.IMPORT:
+            return None
+        return self.rule.ctx.project.value_types(absolutize(name.name, self.rule.ctx.module_name, self.rule.ctx.package_init))
+
+
+#: Steps of an `x.a.b` chain followed through declared types.
+_DECLARED_DEPTH = 8
+
+
+def _project_names(rule: Rule, func: cst.BaseExpression) -> list[str]:
+    """The one absolute name a callee resolves to (an import, a definition of the module); [] otherwise."""
+    raw = rule.qualified_names(func)
+    if not raw:
+        return []
+    names = list(dict.fromkeys(absolute_names(rule, raw)))
+    return names if len(names) == 1 and len(raw) == 1 else []
+
+
+def _classes(project: object, declared: list[str]) -> tuple[str, ...] | None:
+    """A parameter's declared classes as the index names them (aliases of other modules followed)."""
+    from asynclint.engine.declared import normalize
+
+    return normalize(project, declared, 0)  # type: ignore[arg-type]
 
 
 def binding_nodes(rule: Rule, name: cst.Name) -> list[cst.CSTNode] | None:

@@ -135,6 +135,8 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         return True  # `self.method`, `super().method`
     if callee.attr and any(project.method_kind(declared, callee.attr) == ASYNC for declared in callee.declared):
         return True  # `db.method` with `db: ProjectClass`
+    if callee.attr and callee.attr in project.coroutine_names():
+        return True  # `ctx.bot.http.method`: a receiver whose type may be declared (`ReceiverTypes.classes_of`)
     if callee.attr and callee.typable and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
         return True  # a receiver of a known type has a coroutine method of that name
     # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
