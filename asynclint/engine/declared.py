@@ -27,7 +27,7 @@ import ast
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
-    from asynclint.engine.project import ProjectIndex
+    from asynclint.engine.project import ModuleInfo, ProjectIndex
 
 #: A call of what follows it: `()pkg.Client` is what `pkg.Client(...)` gives.
 CALLED = "()"
@@ -460,3 +460,37 @@ def _alias(index: ProjectIndex, qualified: str, depth: int) -> tuple[str, ...] |
     if target is not None and target != qualified and depth <= LOOKUP_DEPTH:
         return _alias(index, target, depth + 1)
     return None  # a module of the index, and no class or alias of it
+
+
+def declared_async_methods(index: ProjectIndex, infos: Iterable[ModuleInfo]) -> frozenset[str]:
+    """The names of the `async def` methods of every class some module declares a type as (and of its
+    bases): what a call through a declared receiver may resolve to, for the ASL2xx pre-screen."""
+    classes: set[str] = set()
+    for info in infos:
+        for types in info.declared.values():
+            classes.update(name[len(CALLED) :] if name.startswith(CALLED) else name for name in types)
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [(name, 0) for name in classes]
+    while stack:
+        name, depth = stack.pop()
+        definition = index.class_definition(name) if depth <= LOOKUP_DEPTH else None
+        if definition is None or definition[0] in seen:
+            continue
+        seen.add(definition[0])
+        entry = definition[1]
+        found.update(method for method, kind in entry["methods"].items() if kind == "async")
+        stack.extend((base, depth + 1) for base in entry["bases"])
+    return frozenset(found)
+
+
+_PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+
+
+def is_protocol(index: ProjectIndex, cls: str, depth: int = 0) -> bool:
+    """Whether a class of the index is a `Protocol` (a structural type: what really stands there
+    may differ, a driver whose `close` is sync behind an `async def close` declaration)."""
+    entry = index.class_entry(cls) if depth <= LOOKUP_DEPTH else None
+    if entry is None:
+        return False
+    return any(base in _PROTOCOLS or is_protocol(index, base, depth + 1) for base in entry["bases"])

@@ -429,6 +429,7 @@ class ProjectIndex:
         self._names: frozenset[str] | None = None
         self._ascii: bool | None = None
         self._imported: frozenset[str] | None = None
+        self._declared_methods: frozenset[str] | None = None
         #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
         self._kinds: dict[str, str | None] = {}
         self._parent: ProjectIndex | None = None
@@ -487,6 +488,7 @@ class ProjectIndex:
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
         self._names = self._ascii = self._imported = None
+        self._declared_methods = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
@@ -621,6 +623,15 @@ class ProjectIndex:
             if inherited is not None:
                 return inherited
         return None
+
+    def declared_async_methods(self) -> frozenset[str]:
+        """Names of the `async def` methods of the classes some module declares a type as (`engine/declared.py`)."""
+        root = self.root
+        if root._declared_methods is None:
+            root._declared_methods = declared.declared_async_methods(root, root.modules.values())
+        if self._own is not None:
+            return root._declared_methods | declared.declared_async_methods(self, [self._own[1]])
+        return root._declared_methods
 
     def coroutine_names(self) -> frozenset[str]:
         """Every identifier that can name a coroutine function of the project.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from asynclint.engine.declared import is_protocol
 from asynclint.engine.project import ASYNC
 from asynclint.options import CoroutineOptions
 from asynclint.rule import Rule
@@ -133,8 +134,8 @@ class CoroutineResolver:
         if self._types is None:
             self._types = ReceiverTypes(self.rule)
         classes = self._types.classes_of(expr.value, site)
-        if not classes:
-            return None
+        if not classes or any(is_protocol(self.ctx.project, cls) for cls in classes):
+            return None  # (a `Protocol` says what the code expects, not what stands there)
         method = expr.attr.value
         if all(self.ctx.project.method_kind(cls, method) == ASYNC for cls in classes):
             return Coroutine(f"{classes[0]}.{method}", DECLARED)

@@ -135,7 +135,7 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         return True  # `self.method`, `super().method`
     if callee.attr and any(project.method_kind(declared, callee.attr) == ASYNC for declared in callee.declared):
         return True  # `db.method` with `db: ProjectClass`
-    if callee.attr and callee.attr in project.coroutine_names():
+    if callee.attr and callee.attr in project.coroutine_names() and _declared_receiver(callee, facts, project):
         return True  # `ctx.bot.http.method`: a receiver whose type may be declared (`ReceiverTypes.classes_of`)
     if callee.attr and callee.typable and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
         return True  # a receiver of a known type has a coroutine method of that name
@@ -147,6 +147,14 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         if name.rpartition(".")[2] in coroutine_names and project.kind(name) == ASYNC:
             return True
     return False
+
+
+def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) -> bool:
+    """Whether `callee.attr` may be an `async def` of a declared receiver: a method of a class that some
+    module declares a type as (an attribute, a return, a module name), or of one the file calls (a constructor)."""
+    if callee.attr in project.declared_async_methods():
+        return True
+    return any(project.method_kind(name, callee.attr) == ASYNC for name in facts.called_names)
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
