@@ -462,13 +462,18 @@ def _alias(index: ProjectIndex, qualified: str, depth: int) -> tuple[str, ...] |
     return None  # a module of the index, and no class or alias of it
 
 
-def declared_async_methods(index: ProjectIndex, infos: Iterable[ModuleInfo]) -> frozenset[str]:
-    """The names of the `async def` methods of every class some module declares a type as (and of its
-    bases): what a call through a declared receiver may resolve to, for the ASL2xx pre-screen."""
+def declared_type_names(infos: Iterable[ModuleInfo]) -> frozenset[str]:
+    """Every type some module declares something as (`()f` as `f`), for the pre-screens."""
     classes: set[str] = set()
     for info in infos:
         for types in info.declared.values():
             classes.update(name[len(CALLED) :] if name.startswith(CALLED) else name for name in types)
+    return frozenset(classes)
+
+
+def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> frozenset[str]:
+    """The names of the `async def` methods of these classes (`declared_type_names`) and of their
+    bases: what a call through a declared receiver may resolve to, for the ASL2xx pre-screen."""
     found: set[str] = set()
     seen: set[str] = set()
     stack = [(name, 0) for name in classes]

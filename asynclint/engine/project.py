@@ -430,6 +430,7 @@ class ProjectIndex:
         self._ascii: bool | None = None
         self._imported: frozenset[str] | None = None
         self._declared_methods: frozenset[str] | None = None
+        self._declared_types: frozenset[str] | None = None
         #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
         self._kinds: dict[str, str | None] = {}
         self._parent: ProjectIndex | None = None
@@ -488,7 +489,7 @@ class ProjectIndex:
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
         self._names = self._ascii = self._imported = None
-        self._declared_methods = None
+        self._declared_methods = self._declared_types = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
@@ -624,13 +625,22 @@ class ProjectIndex:
                 return inherited
         return None
 
+    def declared_type_names(self) -> frozenset[str]:
+        """Every type some module declares an attribute, a return or a name as (`engine/declared.py`)."""
+        root = self.root
+        if root._declared_types is None:
+            root._declared_types = declared.declared_type_names(root.modules.values())
+        if self._own is not None:
+            return root._declared_types | declared.declared_type_names([self._own[1]])
+        return root._declared_types
+
     def declared_async_methods(self) -> frozenset[str]:
         """Names of the `async def` methods of the classes some module declares a type as (`engine/declared.py`)."""
         root = self.root
         if root._declared_methods is None:
-            root._declared_methods = declared.declared_async_methods(root, root.modules.values())
+            root._declared_methods = declared.declared_async_methods(root, root.declared_type_names())
         if self._own is not None:
-            return root._declared_methods | declared.declared_async_methods(self, [self._own[1]])
+            return root._declared_methods | declared.declared_async_methods(self, self.declared_type_names())
         return root._declared_methods
 
     def coroutine_names(self) -> frozenset[str]:

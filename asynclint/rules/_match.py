@@ -175,10 +175,19 @@ class ReceiverTypes:
         """The type tag of a site's receiver."""
         return self.type_of(site.receiver, site, set())
 
-    def type_of(self, expr: cst.BaseExpression, site: Site, seen: set[int]) -> str | None:
-        """The type tag of `expr`, or None when unknown."""
+    def type_of(self, expr: cst.BaseExpression, site: Site, seen: set[int], declared: bool = True) -> str | None:
+        """The type tag of `expr`, or None when unknown (then, unless not `declared`: what its declared
+        type is, `classes_of`)."""
         if id(expr) in seen:
             return None
+        found = self._bound_type(expr, site, seen)
+        if found is None and declared and isinstance(expr, (cst.Name, cst.Attribute, cst.Call)):
+            classes = self.classes_of(expr, site)
+            if classes is not None and len(classes) == 1:
+                return _names.CONSTRUCTORS.get(classes[0])  # `session: requests.Session`, `self.lock: threading.Lock`
+        return found
+
+    def _bound_type(self, expr: cst.BaseExpression, site: Site, seen: set[int]) -> str | None:
         seen.add(id(expr))
         if isinstance(expr, cst.Call):
             return self._call_result(expr, site, seen)

@@ -20,10 +20,19 @@ from asynclint.screen import Screen
 # --- ASL1xx: blocking calls ---------------------------------------------------------------------
 
 
+def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFacts, project: ProjectIndex) -> bool:
+    """Whether the receiver of `callee.attr` may have a type of `methods` that has a method of that name: one
+    a constructor the file calls makes (`ReceiverTypes`), or one some annotation declares (`classes_of`)."""
+    if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
+        return True
+    return _names.may_be_typed(callee.attr, methods, callee.declared | project.declared_type_names())
+
+
 class BlockingScreen(Screen):
     """A call, in async code, to a known blocking function or receiver method."""
 
     requires_async_def = True
+    uses_project_index = True  # a receiver's type may be declared in another module (`ReceiverTypes.classes_of`)
     #: Qualified names of functions that block.
     calls: ClassVar[frozenset[str]] = frozenset()
     #: Receiver type tag -> names of its methods that block.
@@ -43,7 +52,7 @@ class BlockingScreen(Screen):
             b
             for c, b in facts.async_calls
             if not c.names.isdisjoint(calls)
-            or (c.attr and c.typable and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
+            or (c.attr and typable(c, cls.methods, facts, project))
         }
 
 
@@ -120,7 +129,9 @@ class CoroutineScreen(Screen):
         if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
             loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
             on_loop = callee.attr == "create_task" and (
-                (callee.typable and not facts.called_names.isdisjoint(loops)) or callee.before in _names.LOOP_ATTRIBUTES
+                (callee.typable and not facts.called_names.isdisjoint(loops))
+                or callee.before in _names.LOOP_ATTRIBUTES
+                or not loops.isdisjoint(callee.declared | project.declared_type_names())
             )
             return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
         return may_be_coroutine(callee, facts, project, options)
@@ -137,7 +148,7 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         return True  # `db.method` with `db: ProjectClass`
     if callee.attr and callee.attr in project.coroutine_names() and _declared_receiver(callee, facts, project):
         return True  # `ctx.bot.http.method`: a receiver whose type may be declared (`ReceiverTypes.classes_of`)
-    if callee.attr and callee.typable and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
+    if callee.attr and typable(callee, _names.ASYNC_METHODS, facts, project):
         return True  # a receiver of a known type has a coroutine method of that name
     # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
     coroutine_names = project.coroutine_names()
@@ -314,6 +325,7 @@ class GetEventLoopInCoroutineScreen(Screen):
 
 class ThreadLockAcrossAwaitScreen(Screen):
     requires_async_def = True
+    uses_project_index = True  # `self._lock: threading.Lock` may be declared in a base's module
     triggers = ("Lock",)  # `threading.Lock` / `RLock`, however imported, is spelled in the file
 
     @classmethod
@@ -321,4 +333,6 @@ class ThreadLockAcrossAwaitScreen(Screen):
         # A `with` across an await, and a thread lock made somewhere in the file. The whole file is
         # read then: a class attribute's lock may be rebound by a subclass anywhere in it.
         locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        return None if facts.with_across_await and not facts.called_names.isdisjoint(locks) else set()
+        declared = project.declared_type_names()  # (`self._lock: threading.Lock`, here or in a base's module)
+        made = not facts.called_names.isdisjoint(locks) or not declared.isdisjoint(locks)
+        return None if facts.with_across_await and made else set()
