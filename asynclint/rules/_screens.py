@@ -330,9 +330,7 @@ class ThreadLockAcrossAwaitScreen(Screen):
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A `with` across an await, and a thread lock made somewhere in the file. The whole file is
-        # read then: a class attribute's lock may be rebound by a subclass anywhere in it.
-        locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        declared = project.declared_type_names()  # (`self._lock: threading.Lock`, here or in a base's module)
-        made = not facts.called_names.isdisjoint(locks) or not declared.isdisjoint(locks)
-        return None if facts.with_across_await and made else set()
+        # A `with` across an await (and `Lock` spelled in the file). The whole file is read then: a
+        # class attribute's lock may be rebound by a subclass anywhere in it, and the lock may be
+        # made anywhere, or only declared (`lock: threading.Lock`, `ReceiverTypes.classes_of`).
+        return None if facts.with_across_await else set()
