@@ -24,6 +24,7 @@ unknown decorator declares nothing.
 from __future__ import annotations
 
 import ast
+import functools
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
@@ -105,11 +106,8 @@ class DeclaredReader:
             if node.value is None:
                 return []
             if isinstance(node.value, str):
-                try:
-                    parsed = ast.parse(node.value.strip(), mode="eval").body
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    return None
-                return self.types(parsed, depth + 1)
+                parsed = _parse_annotation(node.value)
+                return self.types(parsed, depth + 1) if parsed is not None else None
             return None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             left, right = self.types(node.left, depth + 1), self.types(node.right, depth + 1)
@@ -227,8 +225,8 @@ class DeclaredReader:
             a.arg: a.annotation for a in [*params[1:], *args.kwonlyargs] if a.annotation is not None and a.arg != me
         }
         rebound: set[str] | None = None
-        stack: list[ast.AST] = list(method.body)
-        while stack:
+        stack: list[Any] = list(method.body)
+        while stack:  # (statements only: an expression binds no attribute)
             node = stack.pop()
             if isinstance(node, ast.AnnAssign) and _is_self_attr(node.target, me):
                 explicit.setdefault(node.target.attr, []).append(self.types(node.annotation))  # type: ignore[union-attr]
@@ -247,13 +245,30 @@ class DeclaredReader:
                             else:
                                 value = _call_type(node.value, self._resolve)
                         assigned.setdefault(sub.attr, []).append(value)  # type: ignore[attr-defined]
-            elif isinstance(node, (ast.AugAssign, ast.Delete, ast.For, ast.AsyncFor, ast.withitem, ast.NamedExpr)):
+            elif isinstance(node, (ast.AugAssign, ast.Delete, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
                 for target in _binding_targets(node):
                     for sub in _targets(target):
                         if _is_self_attr(sub, me):
                             assigned.setdefault(sub.attr, []).append(None)  # type: ignore[attr-defined]
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.extend(ast.iter_child_nodes(node))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for field in _BLOCKS:
+                block = getattr(node, field, None)
+                if block:
+                    stack.extend(block)
+
+
+#: The fields of a statement (or handler, match case) holding blocks of statements.
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_annotation(text: str) -> ast.expr | None:
+    """A string annotation's expression (shared: never changed by its readers); None when not one."""
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _globals(tree: ast.Module) -> set[str]:
@@ -265,7 +280,7 @@ def _globals(tree: ast.Module) -> set[str]:
         if isinstance(stmt, ast.Global):
             found.update(stmt.names)
             continue
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for field in _BLOCKS:
             block = getattr(stmt, field, None)
             if block:
                 stack.extend(block)
@@ -279,10 +294,8 @@ def _binding_targets(node: ast.AST) -> list[ast.expr]:
         return list(node.targets)
     if isinstance(node, (ast.For, ast.AsyncFor)):
         return [node.target]
-    if isinstance(node, ast.withitem):
-        return [node.optional_vars] if node.optional_vars is not None else []
-    if isinstance(node, ast.NamedExpr):
-        return [node.target]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in node.items if item.optional_vars is not None]
     return []
 
 
@@ -499,3 +512,18 @@ def is_protocol(index: ProjectIndex, cls: str, depth: int = 0) -> bool:
     if entry is None:
         return False
     return any(base in _PROTOCOLS or is_protocol(index, base, depth + 1) for base in entry["bases"])
+
+
+def declared_members(index: ProjectIndex, infos: Iterable[ModuleInfo]) -> dict[str, frozenset[str]]:
+    """Attribute name -> every type a class of these modules declares an attribute of that name as,
+    or a module-level name (as `normalize` gives them), for the pre-screens."""
+    found: dict[str, set[str]] = {}
+    for info in infos:
+        for key, types in info.declared.items():
+            owner, dot, attr = key.partition(".")
+            if not dot:
+                attr = owner  # a module-level name (`from .globals import bot`)
+            if " " in attr or attr.endswith(RETURNS) or attr.endswith(ALIAS):
+                continue  # (returns and aliases: not what a receiver is named)
+            found.setdefault(attr, set()).update(normalize(index, types, 0) or ())
+    return {attr: frozenset(types) for attr, types in found.items()}

@@ -166,7 +166,9 @@ class CoroutineResolver:
             self._types = ReceiverTypes(self.rule)
         kind = self._types.type_of(expr.value, site, set())
         if kind is not None and expr.attr.value in _names.ASYNC_METHODS.get(kind, ()):
-            # Known from a constructor, or only from an annotation (`queue: asyncio.Queue`): its fix is unsafe.
-            made = self._types.type_of(expr.value, site, set(), declared=False) == kind
-            return Coroutine(f"{kind}.{expr.attr.value}", CATALOGUE if made else DECLARED)
+            return Coroutine(f"{kind}.{expr.attr.value}", CATALOGUE)
+        # Known only from a declaration (`queue: asyncio.Queue`): its fix is unsafe.
+        kind = self._types.declared_tag(expr.value, site) if kind is None else None
+        if kind is not None and expr.attr.value in _names.ASYNC_METHODS.get(kind, ()):
+            return Coroutine(f"{kind}.{expr.attr.value}", DECLARED)
         return None

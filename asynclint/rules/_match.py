@@ -171,21 +171,30 @@ class ReceiverTypes:
         self.rule = rule
         self.tracker = rule.ctx.tracker
 
-    def of_site(self, site: Site) -> str | None:
-        """The type tag of a site's receiver."""
-        return self.type_of(site.receiver, site, set())
+    def of_site(self, site: Site, declared: bool = False) -> str | None:
+        """The type tag of a site's receiver (`declared`: or the one its declaration says, `declared_tag`)."""
+        return self.type_of(site.receiver, site, set(), declared)
 
-    def type_of(self, expr: cst.BaseExpression, site: Site, seen: set[int], declared: bool = True) -> str | None:
-        """The type tag of `expr`, or None when unknown (then, unless not `declared`: what its declared
-        type is, `classes_of`)."""
+    def type_of(self, expr: cst.BaseExpression, site: Site, seen: set[int], declared: bool = False) -> str | None:
+        """The type tag of `expr`, or None when unknown (`declared`: then the one its declaration says)."""
         if id(expr) in seen:
             return None
         found = self._bound_type(expr, site, seen)
-        if found is None and declared and isinstance(expr, (cst.Name, cst.Attribute, cst.Call)):
-            classes = self.classes_of(expr, site)
-            if classes is not None and len(classes) == 1:
-                return _names.CONSTRUCTORS.get(classes[0])  # `session: requests.Session`, `self.lock: threading.Lock`
-        return found
+        return self.declared_tag(expr, site) if found is None and declared else found
+
+    def declared_tag(self, expr: cst.BaseExpression, site: Site) -> str | None:
+        """The catalogue type a receiver is declared as: a parameter (`session: requests.Session`), or an
+        attribute declared so in its class (`self.transport.root`, `Transport.root: Path`), the two shapes
+        the pre-screens see (`Callee.declared`, `ProjectIndex.declared_members`)."""
+        if isinstance(expr, cst.Name):
+            found = declared_classes(self.rule, expr)
+            classes = _classes(self.rule.ctx.project, found) if found is not None else None
+        elif isinstance(expr, cst.Attribute):
+            owner = self.classes_of(expr.value, site)
+            classes = self.rule.ctx.project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
+        else:
+            return None
+        return _names.CONSTRUCTORS.get(classes[0]) if classes is not None and len(classes) == 1 else None
 
     def _bound_type(self, expr: cst.BaseExpression, site: Site, seen: set[int]) -> str | None:
         seen.add(id(expr))

@@ -25,7 +25,9 @@ def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFa
     a constructor the file calls makes (`ReceiverTypes`), or one some annotation declares (`classes_of`)."""
     if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
         return True
-    return _names.may_be_typed(callee.attr, methods, callee.declared | project.declared_type_names())
+    # A parameter annotated with it, or an attribute some class declares as it (`ReceiverTypes.declared_tag`).
+    declared = callee.declared | project.declared_members().get(callee.before, frozenset()) if callee.before else callee.declared
+    return _names.may_be_typed(callee.attr, methods, declared)
 
 
 class BlockingScreen(Screen):
@@ -131,7 +133,6 @@ class CoroutineScreen(Screen):
             on_loop = callee.attr == "create_task" and (
                 (callee.typable and not facts.called_names.isdisjoint(loops))
                 or callee.before in _names.LOOP_ATTRIBUTES
-                or not loops.isdisjoint(callee.declared | project.declared_type_names())
             )
             return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
         return may_be_coroutine(callee, facts, project, options)
@@ -163,9 +164,13 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
 def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) -> bool:
     """Whether `callee.attr` may be an `async def` of a declared receiver: a method of a class that some
     module declares a type as (an attribute, a return, a module name), or of one the file calls (a constructor)."""
-    if callee.attr in project.declared_async_methods():
-        return True
-    return any(project.method_kind(name, callee.attr) == ASYNC for name in facts.called_names)
+    if callee.attr not in project.declared_async_methods():
+        return any(project.method_kind(name, callee.attr) == ASYNC for name in facts.called_names)
+    # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
+    name = callee.before or (callee.root if not callee.typable else "")
+    if name:
+        return any(project.method_kind(cls, callee.attr) == ASYNC for cls in project.declared_members().get(name, ()))
+    return True  # a local bound from a call (`ch = bot.channel()`), or a chain starting with one
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
@@ -325,12 +330,11 @@ class GetEventLoopInCoroutineScreen(Screen):
 
 class ThreadLockAcrossAwaitScreen(Screen):
     requires_async_def = True
-    uses_project_index = True  # `self._lock: threading.Lock` may be declared in a base's module
     triggers = ("Lock",)  # `threading.Lock` / `RLock`, however imported, is spelled in the file
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A `with` across an await (and `Lock` spelled in the file). The whole file is read then: a
-        # class attribute's lock may be rebound by a subclass anywhere in it, and the lock may be
-        # made anywhere, or only declared (`lock: threading.Lock`, `ReceiverTypes.classes_of`).
-        return None if facts.with_across_await else set()
+        # A `with` across an await, and a thread lock made somewhere in the file. The whole file is
+        # read then: a class attribute's lock may be rebound by a subclass anywhere in it.
+        locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
+        return None if facts.with_across_await and not facts.called_names.isdisjoint(locks) else set()

@@ -57,7 +57,7 @@ class BlockingCallRule(BlockingScreen, Rule):
             return
         types = ReceiverTypes(self)
         for site in self._sites:
-            kind = types.of_site(site)
+            kind = types.of_site(site, declared=True)
             call = site.call
             assert call is not None
             if kind is not None and site.method in self.methods.get(kind, ()) and self.blocks(site, kind):
