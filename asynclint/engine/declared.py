@@ -475,12 +475,14 @@ def _alias(index: ProjectIndex, qualified: str, depth: int) -> tuple[str, ...] |
     return None  # a module of the index, and no class or alias of it
 
 
-def declared_type_names(infos: Iterable[ModuleInfo]) -> frozenset[str]:
-    """Every type some module declares something as (`()f` as `f`), for the pre-screens."""
+def declared_type_names(infos: Iterable[ModuleInfo], returns: bool = False) -> frozenset[str]:
+    """Every type some module declares something as (`()f` as `f`; `returns`: what a function or
+    method is declared to return only), for the pre-screens."""
     classes: set[str] = set()
     for info in infos:
-        for types in info.declared.values():
-            classes.update(name[len(CALLED) :] if name.startswith(CALLED) else name for name in types)
+        for key, types in info.declared.items():
+            if not returns or key.endswith(RETURNS) or key.endswith(AWAITS):
+                classes.update(name[len(CALLED) :] if name.startswith(CALLED) else name for name in types)
     return frozenset(classes)
 
 

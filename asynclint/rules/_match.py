@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import Assignment, FunctionScope, QualifiedName, QualifiedNameSource, ScopeProvider
 
 from asynclint.engine.context import self_name
-from asynclint.engine.project import ASYNC, SYNC, absolutize
+from asynclint.engine.project import absolutize
 from asynclint.rule import Rule
 from asynclint.rules import _names
 
@@ -255,9 +255,8 @@ class ReceiverTypes:
 
         Step by step through declared types (`ProjectIndex.attribute_types` and the like): from a
         parameter's annotation, `self`/`cls` in a method of a top-level class, a name bound once
-        (a constructor, a call with a declared return type, an `await` of one), or a module-level
-        name of another module; then `.attr` (annotated attributes, properties, what `__init__`
-        assigns), `.method()` and `await .method()`. Each step needs one class: a `Union` is
+        (a constructor), or a module-level name of another module; then `.attr` (annotated
+        attributes, properties, what `__init__` assigns). Each step needs one class: a `Union` is
         followed no further. Depth-limited; any unknown step makes the whole chain unknown.
         """
         if depth > _DECLARED_DEPTH:
@@ -283,22 +282,13 @@ class ReceiverTypes:
                 return imported
             owner = self.classes_of(expr.value, site, depth + 1)
             return project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
-        awaited = isinstance(expr, cst.Await)
-        call = expr.expression if isinstance(expr, cst.Await) else expr
-        if not isinstance(call, cst.Call):
+        if not isinstance(expr, cst.Call):
             return None
-        func, wanted = call.func, ASYNC if awaited else SYNC
-        if isinstance(func, cst.Attribute):  # a method of a declared receiver
-            owner = self.classes_of(func.value, site, depth + 1)
-            if owner is not None:
-                if len(owner) != 1 or project.method_kind(owner[0], func.attr.value) != wanted:
-                    return None
-                return project.return_types(f"{owner[0]}.{func.attr.value}", awaited=awaited)
-        names = _project_names(self.rule, func)  # a class, a function, `module.function`, `Class.create`
-        if len(names) != 1:
+        # A constructor (of a class of the index, or of the catalogue). Not yet a function's or a
+        # method's declared return (`ProjectIndex.return_types`): the pre-screens cannot see it cheaply.
+        names = _project_names(self.rule, expr.func)
+        if len(names) != 1 or (project.class_definition(names[0]) is None and names[0] not in _names.CONSTRUCTORS):
             return None
-        if awaited:
-            return project.return_types(names[0], awaited=True) if project.kind(names[0]) == ASYNC else None
         return project.call_types(names[0])
 
     def _imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:

@@ -168,9 +168,7 @@ def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) 
         return any(project.method_kind(name, callee.attr) == ASYNC for name in facts.called_names)
     # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
     name = callee.before or (callee.root if not callee.typable else "")
-    if name:
-        return any(project.method_kind(cls, callee.attr) == ASYNC for cls in project.declared_members().get(name, ()))
-    return True  # a local bound from a call (`ch = bot.channel()`), or a chain starting with one
+    return any(project.method_kind(cls, callee.attr) == ASYNC for cls in project.declared_members().get(name, ()))
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
