@@ -277,14 +277,22 @@ def _globals(tree: ast.Module) -> set[str]:
     stack: list[Any] = list(tree.body)
     while stack:
         stmt = stack.pop()
-        if isinstance(stmt, ast.Global):
+        kind = type(stmt)
+        if kind is ast.Global:
             found.update(stmt.names)
-            continue
-        for field in _BLOCKS:
-            block = getattr(stmt, field, None)
-            if block:
-                stack.extend(block)
+        elif kind not in _SIMPLE:
+            for field in _BLOCKS:
+                block = getattr(stmt, field, None)
+                if block:
+                    stack.extend(block)
     return found
+
+
+#: Statements holding no block of statements.
+_SIMPLE = frozenset(
+    {ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Pass, ast.Raise, ast.Import, ast.ImportFrom,
+     ast.Delete, ast.Assert, ast.Break, ast.Continue, ast.Nonlocal}
+)
 
 
 def _binding_targets(node: ast.AST) -> list[ast.expr]:

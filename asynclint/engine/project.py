@@ -435,8 +435,6 @@ class ProjectIndex:
         #: A file's view: the above with its own module's (`declared_async_methods`, `declared_members`).
         self._own_declared: frozenset[str] | None = None
         self._own_members: dict[str, frozenset[str]] | None = None
-        self._returned_methods: frozenset[str] | None = None
-        self._own_returned: frozenset[str] | None = None
         #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
         self._kinds: dict[str, str | None] = {}
         self._parent: ProjectIndex | None = None
@@ -495,7 +493,7 @@ class ProjectIndex:
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
         self._names = self._ascii = self._imported = None
-        self._declared_methods = self._declared_types = self._declared_members = self._returned_methods = None
+        self._declared_methods = self._declared_types = self._declared_members = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
@@ -636,29 +634,16 @@ class ProjectIndex:
         root = self.root
         if root._declared_types is None:
             root._declared_types = declared.declared_type_names(root.modules.values())
-        if self._own is not None:
+        if self._own is not None and root.module(self._own[0]) is not self._own[1]:
             return root._declared_types | declared.declared_type_names([self._own[1]])
         return root._declared_types
-
-    def declared_returned_async_methods(self) -> frozenset[str]:
-        """Names of the `async def` methods of the classes some function or method is declared to return."""
-        root = self.root
-        if root._returned_methods is None:
-            returned = declared.declared_type_names(root.modules.values(), returns=True)
-            root._returned_methods = declared.declared_async_methods(root, returned)
-        if self._own is not None:
-            if self._own_returned is None:
-                returned = declared.declared_type_names([self._own[1]], returns=True)
-                self._own_returned = root._returned_methods | declared.declared_async_methods(self, returned)
-            return self._own_returned
-        return root._returned_methods
 
     def declared_members(self) -> dict[str, frozenset[str]]:
         """Attribute name -> the types some class declares an attribute of that name as (`engine/declared.py`)."""
         root = self.root
         if root._declared_members is None:
             root._declared_members = declared.declared_members(root, root.modules.values())
-        if self._own is not None:
+        if self._own is not None and self.root.module(self._own[0]) is not self._own[1]:  # (an unsaved buffer)
             if self._own_members is None:
                 own = declared.declared_members(self, [self._own[1]])
                 members = root._declared_members
@@ -671,7 +656,7 @@ class ProjectIndex:
         root = self.root
         if root._declared_methods is None:
             root._declared_methods = declared.declared_async_methods(root, root.declared_type_names())
-        if self._own is not None:
+        if self._own is not None and self.root.module(self._own[0]) is not self._own[1]:
             if self._own_declared is None:
                 own = declared.declared_async_methods(self, declared.declared_type_names([self._own[1]]))
                 self._own_declared = root._declared_methods | own
