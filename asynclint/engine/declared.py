@@ -329,11 +329,24 @@ def _is_staticmethod(decorator: ast.expr) -> bool:
 
 
 def _rebound(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names the method's own code binds again (a parameter rebound holds anything)."""
+    """Names the method's statements bind again (a parameter rebound holds anything; a nested
+    function's or a walrus's binding aside)."""
     found: set[str] = set()
-    for node in ast.walk(method):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            found.add(node.id)
+    stack: list[Any] = list(method.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(stmt.name)
+            continue
+        targets = stmt.targets if isinstance(stmt, (ast.Assign, ast.Delete)) else _binding_targets(stmt)
+        if isinstance(stmt, ast.AnnAssign):
+            targets = [stmt.target]
+        found.update(name for target in targets for name in _names_in(target))
+        if type(stmt) not in _SIMPLE:
+            for field in _BLOCKS:
+                block = getattr(stmt, field, None)
+                if block:
+                    stack.extend(block)
     return found
 
 

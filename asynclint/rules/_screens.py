@@ -27,7 +27,7 @@ def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFa
         return True
     # A parameter annotated with it, or an attribute some class declares as it (`ReceiverTypes.declared_tag`).
     declared = callee.declared | project.declared_members().get(callee.before, frozenset()) if callee.before else callee.declared
-    return _names.may_be_typed(callee.attr, methods, declared)
+    return bool(declared) and _names.may_be_typed(callee.attr, methods, declared)
 
 
 class BlockingScreen(Screen):
@@ -161,11 +161,26 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
     return False
 
 
+#: The last file's (facts, the `async def` method names of the classes it calls): asked per callee.
+_constructed: list[tuple[FileFacts, ProjectIndex, frozenset[str]]] = []
+
+
+def _constructed_async_methods(facts: FileFacts, project: ProjectIndex) -> frozenset[str]:
+    """The names of the `async def` methods (bases too) of the project classes a file calls (constructs)."""
+    if _constructed and _constructed[0][0] is facts and _constructed[0][1] is project:
+        return _constructed[0][2]
+    from asynclint.engine.declared import declared_async_methods
+
+    found = declared_async_methods(project, facts.called_names)
+    _constructed[:] = [(facts, project, found)]
+    return found
+
+
 def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) -> bool:
     """Whether `callee.attr` may be an `async def` of a declared receiver: a method of a class that some
     module declares a type as (an attribute, a return, a module name), or of one the file calls (a constructor)."""
     if callee.attr not in project.declared_async_methods():
-        return any(project.method_kind(name, callee.attr) == ASYNC for name in facts.called_names)
+        return callee.attr in _constructed_async_methods(facts, project)
     # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
     name = callee.before or (callee.root if not callee.typable else "")
     return any(project.method_kind(cls, callee.attr) == ASYNC for cls in project.declared_members().get(name, ()))
