@@ -25,11 +25,11 @@ class RuleInfo(NamedTuple):
 # BEGIN GENERATED
 RULES: tuple[RuleInfo, ...] = (
     RuleInfo(code='ASL101', name='blocking-sleep', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:BlockingSleepScreen'),
-    RuleInfo(code='ASL102', name='blocking-http', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingHttpScreen'),
-    RuleInfo(code='ASL103', name='blocking-subprocess', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingSubprocessScreen'),
-    RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingFileIoScreen'),
-    RuleInfo(code='ASL105', name='blocking-call', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:BlockingCallScreen'),
-    RuleInfo(code='ASL106', name='nested-event-loop', default_enabled=True, uses_project_index=False, screen='asynclint.rules._screens:NestedEventLoopScreen'),
+    RuleInfo(code='ASL102', name='blocking-http', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:BlockingHttpScreen'),
+    RuleInfo(code='ASL103', name='blocking-subprocess', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:BlockingSubprocessScreen'),
+    RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:BlockingFileIoScreen'),
+    RuleInfo(code='ASL105', name='blocking-call', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:BlockingCallScreen'),
+    RuleInfo(code='ASL106', name='nested-event-loop', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:NestedEventLoopScreen'),
     RuleInfo(code='ASL107', name='blocking-call-via-helper', default_enabled=True, uses_project_index=True, screen='asynclint.rules._helper_screen:BlockingCallViaHelperScreen'),
     RuleInfo(code='ASL201', name='unawaited-coroutine', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnawaitedCoroutineScreen'),
     RuleInfo(code='ASL202', name='unused-coroutine-object', default_enabled=True, uses_project_index=True, screen='asynclint.rules._screens:UnusedCoroutineObjectScreen'),

@@ -20,10 +20,21 @@ from asynclint.screen import Screen
 # --- ASL1xx: blocking calls ---------------------------------------------------------------------
 
 
+def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFacts, project: ProjectIndex) -> bool:
+    """Whether the receiver of `callee.attr` may have a type of `methods` that has a method of that name: one
+    a constructor the file calls makes (`ReceiverTypes`), or one some annotation declares (`classes_of`)."""
+    if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
+        return True
+    # A parameter annotated with it, or an attribute some class declares as it (`ReceiverTypes.declared_tag`).
+    declared = callee.declared | project.declared_members().get(callee.before, frozenset()) if callee.before else callee.declared
+    return bool(declared) and _names.may_be_typed(callee.attr, methods, declared)
+
+
 class BlockingScreen(Screen):
     """A call, in async code, to a known blocking function or receiver method."""
 
     requires_async_def = True
+    uses_project_index = True  # a receiver's type may be declared in another module (`ReceiverTypes.classes_of`)
     #: Qualified names of functions that block.
     calls: ClassVar[frozenset[str]] = frozenset()
     #: Receiver type tag -> names of its methods that block.
@@ -43,7 +54,7 @@ class BlockingScreen(Screen):
             b
             for c, b in facts.async_calls
             if not c.names.isdisjoint(calls)
-            or (c.attr and c.typable and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
+            or (c.attr and typable(c, cls.methods, facts, project))
         }
 
 
@@ -120,7 +131,8 @@ class CoroutineScreen(Screen):
         if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
             loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
             on_loop = callee.attr == "create_task" and (
-                (callee.typable and not facts.called_names.isdisjoint(loops)) or callee.before in _names.LOOP_ATTRIBUTES
+                (callee.typable and not facts.called_names.isdisjoint(loops))
+                or callee.before in _names.LOOP_ATTRIBUTES
             )
             return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
         return may_be_coroutine(callee, facts, project, options)
@@ -135,7 +147,9 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         return True  # `self.method`, `super().method`
     if callee.attr and any(project.method_kind(declared, callee.attr) == ASYNC for declared in callee.declared):
         return True  # `db.method` with `db: ProjectClass`
-    if callee.attr and callee.typable and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
+    if callee.attr and callee.attr in project.coroutine_names() and _declared_receiver(callee, facts, project):
+        return True  # `ctx.bot.http.method`: a receiver whose type may be declared (`ReceiverTypes.classes_of`)
+    if callee.attr and typable(callee, _names.ASYNC_METHODS, facts, project):
         return True  # a receiver of a known type has a coroutine method of that name
     # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
     coroutine_names = project.coroutine_names()
@@ -146,6 +160,31 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         if (name.rpartition(".")[2] in coroutine_names or project.in_library(name)) and project.kind(name) == ASYNC:
             return True
     return False
+
+
+#: The last file's (facts, the `async def` method names of the classes it calls): asked per callee.
+_constructed: list[tuple[FileFacts, ProjectIndex, frozenset[str]]] = []
+
+
+def _constructed_async_methods(facts: FileFacts, project: ProjectIndex) -> frozenset[str]:
+    """The names of the `async def` methods (bases too) of the project classes a file calls (constructs)."""
+    if _constructed and _constructed[0][0] is facts and _constructed[0][1] is project:
+        return _constructed[0][2]
+    from asynclint.engine.declared import declared_async_methods
+
+    found = declared_async_methods(project, facts.called_names)
+    _constructed[:] = [(facts, project, found)]
+    return found
+
+
+def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) -> bool:
+    """Whether `callee.attr` may be an `async def` of a declared receiver: a method of a class that some
+    module declares a type as (an attribute, a return, a module name), or of one the file calls (a constructor)."""
+    if callee.attr not in project.declared_async_methods():
+        return callee.attr in _constructed_async_methods(facts, project)
+    # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
+    name = callee.before or (callee.root if not callee.typable else "")
+    return any(project.method_kind(cls, callee.attr) == ASYNC for cls in project.declared_members().get(name, ()))
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
