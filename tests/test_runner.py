@@ -276,6 +276,25 @@ def test_a_new_async_def_rechecks_the_files_that_mention_its_name(tmp_path: Path
     assert ("late.py", "ASL201") in {(Path(d.path).name, d.code) for d in after}
 
 
+def test_changing_a_declared_type_rechecks_the_files_that_follow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`ctx.http.fetch()` is reported through `Context.http`'s annotation in another module; declaring it
+    another (sync) class re-checks the file, and the finding goes."""
+    project = _project(tmp_path / "p")
+    (project / "clients.py").write_text(
+        "class Http:\n    async def fetch(self):\n        pass\n\n\nclass SyncHttp:\n    def fetch(self):\n        pass\n"
+    )
+    (project / "context.py").write_text("from clients import Http\n\n\nclass Context:\n    http: Http\n")
+    (project / "handler.py").write_text("from context import Context\n\n\nasync def handle(ctx: Context):\n    ctx.http.fetch()\n")
+    cache = tmp_path / "cache"
+    found = {(Path(d.path).name, d.code) for d in _run(project, cache)}
+    assert ("handler.py", "ASL201") in found
+    (project / "context.py").write_text("from clients import SyncHttp\n\n\nclass Context:\n    http: SyncHttp\n")
+    checked = _checked(monkeypatch)
+    after = {(Path(d.path).name, d.code) for d in _run(project, cache)}
+    assert "handler.py" in checked and "other.py" not in checked
+    assert ("handler.py", "ASL201") not in after
+
+
 def test_a_changed_file_is_checked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     project = _project(tmp_path / "p")
     cache = tmp_path / "cache"

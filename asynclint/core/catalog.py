@@ -25,11 +25,11 @@ class RuleInfo(NamedTuple):
 # BEGIN GENERATED
 RULES: tuple[RuleInfo, ...] = (
     RuleInfo(code='ASL101', name='blocking-sleep', default_enabled=True, uses_project_index=True, screen='asynclint.rules.blocking.screen:BlockingSleepScreen'),
-    RuleInfo(code='ASL102', name='blocking-http', default_enabled=True, uses_project_index=False, screen='asynclint.rules.blocking.screen:BlockingHttpScreen'),
-    RuleInfo(code='ASL103', name='blocking-subprocess', default_enabled=True, uses_project_index=False, screen='asynclint.rules.blocking.screen:BlockingSubprocessScreen'),
-    RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=False, screen='asynclint.rules.blocking.screen:BlockingFileIoScreen'),
-    RuleInfo(code='ASL105', name='blocking-call', default_enabled=True, uses_project_index=False, screen='asynclint.rules.blocking.screen:BlockingCallScreen'),
-    RuleInfo(code='ASL106', name='nested-event-loop', default_enabled=True, uses_project_index=False, screen='asynclint.rules.blocking.screen:NestedEventLoopScreen'),
+    RuleInfo(code='ASL102', name='blocking-http', default_enabled=True, uses_project_index=True, screen='asynclint.rules.blocking.screen:BlockingHttpScreen'),
+    RuleInfo(code='ASL103', name='blocking-subprocess', default_enabled=True, uses_project_index=True, screen='asynclint.rules.blocking.screen:BlockingSubprocessScreen'),
+    RuleInfo(code='ASL104', name='blocking-file-io', default_enabled=True, uses_project_index=True, screen='asynclint.rules.blocking.screen:BlockingFileIoScreen'),
+    RuleInfo(code='ASL105', name='blocking-call', default_enabled=True, uses_project_index=True, screen='asynclint.rules.blocking.screen:BlockingCallScreen'),
+    RuleInfo(code='ASL106', name='nested-event-loop', default_enabled=True, uses_project_index=True, screen='asynclint.rules.blocking.screen:NestedEventLoopScreen'),
     RuleInfo(code='ASL107', name='blocking-call-via-helper', default_enabled=True, uses_project_index=True, screen='asynclint.rules.blocking.via_helper_screen:BlockingCallViaHelperScreen'),
     RuleInfo(code='ASL201', name='unawaited-coroutine', default_enabled=True, uses_project_index=True, screen='asynclint.rules.coroutines.screen:UnawaitedCoroutineScreen'),
     RuleInfo(code='ASL202', name='unused-coroutine-object', default_enabled=True, uses_project_index=True, screen='asynclint.rules.coroutines.screen:UnusedCoroutineObjectScreen'),

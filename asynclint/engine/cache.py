@@ -83,6 +83,8 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
             qualified = f"{module}.{key}"  # (what it awaits, in other modules too, decides both)
             known = f"{project.never_suspends(qualified)} {sorted(project.reaches(qualified))}"
             note(key.rsplit(".", 1)[-1], f"idle {qualified} {known}{ambiguous}")
+        for key, types in info.declared.items():  # (`ctx.bot.http.send()` reads what `bot` and `http` are declared as)
+            note(_declared_name(key), f"declared {module}.{key} {types}{ambiguous}")
         for alias, target in info.aliases.items():
             resolved = project.kind(target) == ASYNC
             # (a file that uses a library imports it: a new version of it checks the file again)
@@ -94,6 +96,11 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
         for name, fact in reach_facts(reach_for(project, reach_options(config.rule_options))):
             note(name, fact)
     return {name: hashlib.sha1("\n".join(sorted(lines)).encode()).hexdigest()[:16] for name, lines in facts.items()}
+
+
+def _declared_name(key: str) -> str:
+    """The identifier a declared type's key is read by: `attr` of `Class.attr`, `f` of `Class.f()`, `Alias` of `Alias=`."""
+    return key.partition(" ")[0].rstrip("()=").rsplit(".", 1)[-1]
 
 
 def _digests_ok(data: Mapping[str, Any]) -> bool:

@@ -15,15 +15,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from asynclint.analysis import names as _names
+from asynclint.analysis.index.declared import is_protocol
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.core.options import CoroutineOptions
-from asynclint.rules._match import (
-    ReceiverTypes,
-    Site,
-    absolute_names,
-    declared_classes,
-    resolve,
-)
+from asynclint.rules._match import ReceiverTypes, Site, absolute_names, resolve
 from asynclint.rules.base import Rule
 
 PROJECT, CATALOGUE, CONFIG, DECLARED = "project", "catalogue", "config", "declared"
@@ -64,7 +59,7 @@ class CoroutineResolver:
             or self._super_method(expr, site)
             or self._qualified(expr)
             or self._receiver_method(expr, site)
-            or (self._declared_method(expr) if declared else None)
+            or (self._declared_method(expr, site) if declared else None)
         )
         if found is None or self._ignored(found.name):
             return None
@@ -131,13 +126,16 @@ class CoroutineResolver:
                 return found
         return None
 
-    def _declared_method(self, expr: cst.BaseExpression) -> Coroutine | None:
-        """`db.method` where `db` is a parameter annotated with project classes whose `method` is `async def`."""
+    def _declared_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
+        """`db.method`, `self.http.method`, `ctx.bot.method`: a receiver declared as project classes (all of
+        them: a `Union` with a sync one is not) whose `method` is `async def` (`ReceiverTypes.classes_of`)."""
         if not isinstance(expr, cst.Attribute):
             return None
-        classes = declared_classes(self.rule, expr.value)
-        if not classes:
-            return None
+        if self._types is None:
+            self._types = ReceiverTypes(self.rule)
+        classes = self._types.classes_of(expr.value, site)
+        if not classes or any(is_protocol(self.ctx.project, cls) for cls in classes):
+            return None  # (a `Protocol` says what the code expects, not what stands there)
         method = expr.attr.value
         if all(self.ctx.project.method_kind(cls, method) == ASYNC for cls in classes):
             return Coroutine(f"{classes[0]}.{method}", DECLARED)
@@ -169,4 +167,8 @@ class CoroutineResolver:
         kind = self._types.type_of(expr.value, site, set())
         if kind is not None and expr.attr.value in _names.ASYNC_METHODS.get(kind, ()):
             return Coroutine(f"{kind}.{expr.attr.value}", CATALOGUE)
+        # Known only from a declaration (`queue: asyncio.Queue`): its fix is unsafe.
+        kind = self._types.declared_tag(expr.value, site) if kind is None else None
+        if kind is not None and expr.attr.value in _names.ASYNC_METHODS.get(kind, ()):
+            return Coroutine(f"{kind}.{expr.attr.value}", DECLARED)
         return None

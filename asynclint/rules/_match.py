@@ -16,6 +16,7 @@ from libcst.metadata import (
 
 from asynclint.analysis import names as _names
 from asynclint.analysis.cst.context import self_name
+from asynclint.analysis.index.declared import normalize
 from asynclint.analysis.modules import absolutize
 from asynclint.rules.base import Rule
 
@@ -177,14 +178,32 @@ class ReceiverTypes:
         self.rule = rule
         self.tracker = rule.ctx.tracker
 
-    def of_site(self, site: Site) -> str | None:
-        """The type tag of a site's receiver."""
-        return self.type_of(site.receiver, site, set())
+    def of_site(self, site: Site, declared: bool = False) -> str | None:
+        """The type tag of a site's receiver (`declared`: or the one its declaration says, `declared_tag`)."""
+        return self.type_of(site.receiver, site, set(), declared)
 
-    def type_of(self, expr: cst.BaseExpression, site: Site, seen: set[int]) -> str | None:
-        """The type tag of `expr`, or None when unknown."""
+    def type_of(self, expr: cst.BaseExpression, site: Site, seen: set[int], declared: bool = False) -> str | None:
+        """The type tag of `expr`, or None when unknown (`declared`: then the one its declaration says)."""
         if id(expr) in seen:
             return None
+        found = self._bound_type(expr, site, seen)
+        return self.declared_tag(expr, site) if found is None and declared else found
+
+    def declared_tag(self, expr: cst.BaseExpression, site: Site) -> str | None:
+        """The catalogue type a receiver is declared as: a parameter (`session: requests.Session`), or an
+        attribute declared so in its class (`self.transport.root`, `Transport.root: Path`), the two shapes
+        the pre-screens see (`Callee.declared`, `ProjectIndex.declared_members`)."""
+        if isinstance(expr, cst.Name):
+            found = declared_classes(self.rule, expr)
+            classes = _classes(self.rule.ctx.project, found) if found is not None else None
+        elif isinstance(expr, cst.Attribute):
+            owner = self.classes_of(expr.value, site)
+            classes = self.rule.ctx.project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
+        else:
+            return None
+        return _names.CONSTRUCTORS.get(classes[0]) if classes is not None and len(classes) == 1 else None
+
+    def _bound_type(self, expr: cst.BaseExpression, site: Site, seen: set[int]) -> str | None:
         seen.add(id(expr))
         if isinstance(expr, cst.Call):
             return self._call_result(expr, site, seen)
@@ -234,6 +253,78 @@ class ReceiverTypes:
             return None
         kinds = {self.type_of(value, site, seen.copy()) if value is not None else None for _, value in assigned}
         return kinds.pop() if len(kinds) == 1 else None
+
+
+    # Declared types (issue 23): the classes an expression holds, as the code's annotations say.
+
+    def classes_of(self, expr: cst.BaseExpression, site: Site, depth: int = 0) -> tuple[str, ...] | None:
+        """The classes `expr` is declared to hold (qualified names, more than one for a `Union`), or None.
+
+        Step by step through declared types (`ProjectIndex.attribute_types` and the like): from a
+        parameter's annotation, `self`/`cls` in a method of a top-level class, a name bound once
+        (a constructor), or a module-level name of another module; then `.attr` (annotated
+        attributes, properties, what `__init__` assigns). Each step needs one class: a `Union` is
+        followed no further. Depth-limited; any unknown step makes the whole chain unknown.
+        """
+        if depth > _DECLARED_DEPTH:
+            return None
+        project = self.rule.ctx.project
+        if isinstance(expr, cst.Name):
+            if expr.value == site.self_name and site.cls is not None:
+                in_module = site.cls in self.rule.ctx.module.body
+                return (f"{self.rule.ctx.module_name}.{site.cls.name.value}",) if in_module else None
+            declared = declared_classes(self.rule, expr)
+            if declared is not None:
+                return _classes(project, declared)
+            targets = bindings(self.rule, expr)
+            if targets is not None:
+                values = [self.tracker.values.get(t) for t in targets if t not in self.tracker.entered]
+                if len(values) != 1 or len(targets) != 1 or values[0] is None:
+                    return None
+                return self.classes_of(values[0], site, depth + 1)
+            return self._imported_value(expr)
+        if isinstance(expr, cst.Attribute):
+            imported = self._imported_value(expr)
+            if imported is not None:
+                return imported
+            owner = self.classes_of(expr.value, site, depth + 1)
+            return project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
+        if not isinstance(expr, cst.Call):
+            return None
+        # A constructor (of a class of the index, or of the catalogue). Not yet a function's or a
+        # method's declared return (`ProjectIndex.return_types`): the pre-screens cannot see it cheaply.
+        names = _project_names(self.rule, expr.func)
+        if len(names) != 1 or (project.class_definition(names[0]) is None and names[0] not in _names.CONSTRUCTORS):
+            return None
+        return project.call_types(names[0])
+
+    def _imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
+        """A module-level name of another module (`from .globals import bot`, `config.client`)."""
+        names = self.rule.qualified_names(expr)
+        if not names or len(names) != 1:
+            return None
+        [name] = names
+        if name.source is not QualifiedNameSource.IMPORT:
+            return None
+        return self.rule.ctx.project.value_types(absolutize(name.name, self.rule.ctx.module_name, self.rule.ctx.package_init))
+
+
+#: Steps of an `x.a.b` chain followed through declared types.
+_DECLARED_DEPTH = 8
+
+
+def _project_names(rule: Rule, func: cst.BaseExpression) -> list[str]:
+    """The one absolute name a callee resolves to (an import, a definition of the module); [] otherwise."""
+    raw = rule.qualified_names(func)
+    if not raw:
+        return []
+    names = list(dict.fromkeys(absolute_names(rule, raw)))
+    return names if len(names) == 1 and len(raw) == 1 else []
+
+
+def _classes(project: object, declared: list[str]) -> tuple[str, ...] | None:
+    """A parameter's declared classes as the index names them (aliases of other modules followed)."""
+    return normalize(project, declared, 0)  # type: ignore[arg-type]
 
 
 def binding_nodes(rule: Rule, name: cst.Name) -> list[cst.CSTNode] | None:

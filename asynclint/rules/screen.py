@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
+from asynclint.analysis import names as _names
+
 if TYPE_CHECKING:
-    from asynclint.analysis.astwalk import FileFacts, Probe
+    from asynclint.analysis.astwalk import Callee, FileFacts, Probe
     from asynclint.analysis.index.model import ProjectIndex
 
 
@@ -69,3 +71,13 @@ def has_async_def(data: bytes | str) -> bool:
     if isinstance(data, bytes):
         return b"async" in data and _ASYNC_DEF_BYTES.search(data) is not None
     return "async" in data and _ASYNC_DEF.search(data) is not None
+
+
+def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFacts, project: ProjectIndex) -> bool:
+    """Whether the receiver of `callee.attr` may have a type of `methods` that has a method of that name: one
+    a constructor the file calls makes (`ReceiverTypes`), or one some annotation declares (`classes_of`)."""
+    if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
+        return True
+    # A parameter annotated with it, or an attribute some class declares as it (`ReceiverTypes.declared_tag`).
+    declared = callee.declared | project.declared_members().get(callee.before, frozenset()) if callee.before else callee.declared
+    return bool(declared) and _names.may_be_typed(callee.attr, methods, declared)

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from asynclint.analysis.callgraph import flatten as _flatten
 from asynclint.analysis.callgraph import summarize
+from asynclint.analysis.index.declared import DeclaredReader
 from asynclint.analysis.modules import (
     absolutize,
     is_package_init,
@@ -43,7 +44,7 @@ class ModuleInfo:
     reads thousands and uses few.
     """
 
-    __slots__ = ("_functions", "_classes", "_aliases", "_idle", "_summaries", "_stored")
+    __slots__ = ("_functions", "_classes", "_aliases", "_idle", "_summaries", "_declared", "_stored")
 
     def __init__(
         self,
@@ -52,12 +53,14 @@ class ModuleInfo:
         aliases: dict[str, str] | None = None,  # bound name -> absolute qualified target
         idle: dict[str, list[str]] | None = None,  # `async def`s that may never suspend -> what they await
         summaries: dict[str, str] | None = None,  # sync function key -> what it calls (analysis/callgraph.py)
+        declared: dict[str, list[str]] | None = None,  # declared types (analysis/index/declared.py)
     ) -> None:
         self._functions = {} if functions is None else functions
         self._classes = {} if classes is None else classes
         self._aliases = {} if aliases is None else aliases
         self._idle = {} if idle is None else idle
         self._summaries = {} if summaries is None else summaries
+        self._declared = {} if declared is None else declared
         self._stored: tuple[str | bytes, str, str] | None = None
 
     @classmethod
@@ -72,7 +75,8 @@ class ModuleInfo:
         if self._stored is not None:
             text = self._stored[0]
             return text if isinstance(text, str) else text.decode()
-        return json.dumps([self.functions, self.classes, self.aliases, self.idle, self.summaries], separators=(",", ":"))
+        tables = [self.functions, self.classes, self.aliases, self.idle, self.summaries, self.declared]
+        return json.dumps(tables, separators=(",", ":"))
 
     @property
     def functions(self) -> dict[str, str]:
@@ -112,27 +116,35 @@ class ModuleInfo:
             self._decode()
         return self._summaries
 
+    @property
+    def declared(self) -> dict[str, list[str]]:
+        """Declared types: key (`Class.attr`, `f()`, `name`...) -> qualified class names (`analysis/index/declared.py`)."""
+        if self._stored is not None:
+            self._decode()
+        return self._declared
+
     def _decode(self) -> None:
         assert self._stored is not None
         text, path, module = self._stored
         self._stored = None
         try:
-            functions, classes, aliases, idle, summaries = json.loads(text)
-            if not all(isinstance(table, dict) for table in (functions, classes, aliases, summaries)):
+            functions, classes, aliases, idle, summaries, declared = json.loads(text)
+            if not all(isinstance(table, dict) for table in (functions, classes, aliases, summaries, declared)):
                 raise ValueError(text)
             if not (isinstance(idle, dict) and all(isinstance(v, list) for v in idle.values())):
                 raise ValueError(text)
         except (ValueError, TypeError):  # a corrupt cache entry is never trusted: the file is read again
             fresh = _read_again(path, module)
             functions, classes, aliases, idle, summaries = fresh.functions, fresh.classes, fresh.aliases, fresh.idle, fresh.summaries
+            declared = fresh.declared
         self._functions, self._classes, self._aliases, self._idle = functions, classes, aliases, idle
-        self._summaries = summaries
+        self._summaries, self._declared = summaries, declared
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModuleInfo):
             return NotImplemented
-        mine = (self.functions, self.classes, self.aliases, self.idle, self.summaries)
-        return mine == (other.functions, other.classes, other.aliases, other.idle, other.summaries)
+        mine = (self.functions, self.classes, self.aliases, self.idle, self.summaries, self.declared)
+        return mine == (other.functions, other.classes, other.aliases, other.idle, other.summaries, other.declared)
 
     def __repr__(self) -> str:
         return (
@@ -155,6 +167,8 @@ class _Indexer:
         self._imports(tree.body)
         self._body(tree.body, prefix="", functions=self.info.functions)
         self.info._summaries = summarize(tree, self.module, self.info)
+        methods = {name: entry["methods"] for name, entry in self.info.classes.items()}
+        self.info._declared = DeclaredReader(self._qualify_type, methods, self.info.functions).run(tree)
         return self.info
 
     def _imports(self, body: Iterable[ast.stmt]) -> None:
@@ -204,6 +218,16 @@ class _Indexer:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         name = self._resolve(target)
         return name is not None and (name in KEEPS_COROUTINE or name.startswith(KEEPS_COROUTINE_PREFIXES))
+
+    def _qualify_type(self, node: ast.expr) -> str | None:
+        """`_resolve`, for a name the module imports or defines only (None for a builtin, a local, a type variable)."""
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return None
+        known = root.id in self.info.aliases or root.id in self.info.classes or root.id in self.info.functions
+        return self._resolve(node) if known else None
 
     def _resolve(self, node: ast.expr) -> str | None:
         """A dotted expression as a qualified name, through the module's imports."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from asynclint.analysis.index import declared
 from asynclint.analysis.index.indexer import ASYNC, ModuleInfo, index_source
 from asynclint.core.paths import real_path
 
@@ -35,6 +36,12 @@ class ProjectIndex:
         self._names: frozenset[str] | None = None
         self._ascii: bool | None = None
         self._imported: frozenset[str] | None = None
+        self._declared_methods: frozenset[str] | None = None
+        self._declared_types: frozenset[str] | None = None
+        self._declared_members: dict[str, frozenset[str]] | None = None
+        #: A file's view: the above with its own module's (`declared_async_methods`, `declared_members`).
+        self._own_declared: frozenset[str] | None = None
+        self._own_members: dict[str, frozenset[str]] | None = None
         #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
         self._kinds: dict[str, str | None] = {}
         self._parent: ProjectIndex | None = None
@@ -99,6 +106,7 @@ class ProjectIndex:
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
         self._names = self._ascii = self._imported = self._project_tops = None
+        self._declared_methods = self._declared_types = self._declared_members = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
@@ -250,6 +258,26 @@ class ProjectIndex:
         found = self._class(qualified, 0)
         return found[1] if found is not None else None
 
+    def class_definition(self, qualified: str) -> tuple[str, dict[str, Any]] | None:
+        """Where a class is defined (its qualified name there) and its entry, following re-exports."""
+        return self._class(qualified, 0)
+
+    def attribute_types(self, class_qualified: str, attr: str) -> tuple[str, ...] | None:
+        """The classes an attribute (or a `@property`) of a class is declared as, through its bases (`analysis/index/declared.py`)."""
+        return declared.member_types(self, class_qualified, attr)
+
+    def return_types(self, qualified: str, awaited: bool = False) -> tuple[str, ...] | None:
+        """The classes a function or `Class.method` is declared to return (`awaited`: an `async def`'s, when awaited)."""
+        return declared.return_types(self, qualified, awaited)
+
+    def call_types(self, qualified: str) -> tuple[str, ...] | None:
+        """What calling a class (an instance) or a function (its declared return) of the index gives."""
+        return declared.call_types(self, qualified)
+
+    def value_types(self, qualified: str) -> tuple[str, ...] | None:
+        """The classes a module-level name is declared as, or bound to by one constructor call."""
+        return declared.value_types(self, qualified)
+
     def method_kind(self, class_qualified: str, method: str, depth: int = 0) -> str | None:
         """The kind of `method` on a class, looking through its bases (depth first, as the MRO mostly does)."""
         found = self._class(class_qualified, depth)
@@ -264,6 +292,40 @@ class ProjectIndex:
             if inherited is not None:
                 return inherited
         return None
+
+    def declared_type_names(self) -> frozenset[str]:
+        """Every type some module declares an attribute, a return or a name as (`analysis/index/declared.py`)."""
+        root = self.root
+        if root._declared_types is None:
+            root._declared_types = declared.declared_type_names(root.modules.values())
+        if self._own is not None and root.module(self._own[0]) is not self._own[1]:
+            return root._declared_types | declared.declared_type_names([self._own[1]])
+        return root._declared_types
+
+    def declared_members(self) -> dict[str, frozenset[str]]:
+        """Attribute name -> the types some class declares an attribute of that name as (`analysis/index/declared.py`)."""
+        root = self.root
+        if root._declared_members is None:
+            root._declared_members = declared.declared_members(root, root.modules.values())
+        if self._own is not None and self.root.module(self._own[0]) is not self._own[1]:  # (an unsaved buffer)
+            if self._own_members is None:
+                own = declared.declared_members(self, [self._own[1]])
+                members = root._declared_members
+                self._own_members = {**members, **{k: v | members.get(k, frozenset()) for k, v in own.items()}}
+            return self._own_members
+        return root._declared_members
+
+    def declared_async_methods(self) -> frozenset[str]:
+        """Names of the `async def` methods of the classes some module declares a type as (`analysis/index/declared.py`)."""
+        root = self.root
+        if root._declared_methods is None:
+            root._declared_methods = declared.declared_async_methods(root, root.declared_type_names())
+        if self._own is not None and self.root.module(self._own[0]) is not self._own[1]:
+            if self._own_declared is None:
+                own = declared.declared_async_methods(self, declared.declared_type_names([self._own[1]]))
+                self._own_declared = root._declared_methods | own
+            return self._own_declared
+        return root._declared_methods
 
     def coroutine_names(self) -> frozenset[str]:
         """Every identifier that can name a coroutine function of the project.

@@ -64,7 +64,7 @@ class BlockingCallRule(BlockingScreen, Rule):
             return
         types = ReceiverTypes(self)
         for site in self._sites:
-            kind = types.of_site(site)
+            kind = types.of_site(site, declared=True)
             call = site.call
             assert call is not None
             if kind is not None and site.method in self.methods.get(kind, ()) and self.blocks(site, kind):
@@ -426,6 +426,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         if kind in (_names.QUEUE, _names.BOUNDED_QUEUE):
             return not _non_blocking_queue_call(call, block_position=0 if site.method == "get" else 1)
         if kind == _names.THREAD:
+            if any(_is_zero(arg.value) for arg in call.args if arg.keyword is None or arg.keyword.value == "timeout"):
+                return False  # `t.join(timeout=0)` returns at once
             return call not in self._reaped and not self._awaited_its_last_act(call)
         if kind == _names.SSL_CONTEXT and site.method == "load_verify_locations":
             # `cadata=` alone is certificate data in memory: no file is read.

@@ -15,13 +15,14 @@ from asynclint.analysis import names as _names
 from asynclint.analysis.astwalk import FileFacts
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.core.options import BlockingCallOptions
-from asynclint.rules.screen import Screen
+from asynclint.rules.screen import Screen, typable
 
 
 class BlockingScreen(Screen):
     """A call, in async code, to a known blocking function or receiver method."""
 
     requires_async_def = True
+    uses_project_index = True  # a receiver's type may be declared in another module (`ReceiverTypes.classes_of`)
     #: Qualified names of functions that block.
     calls: ClassVar[frozenset[str]] = frozenset()
     #: Receiver type tag -> names of its methods that block.
@@ -41,7 +42,7 @@ class BlockingScreen(Screen):
             b
             for c, b in facts.async_calls
             if not c.names.isdisjoint(calls)
-            or (c.attr and c.typable and _names.may_be_typed(c.attr, cls.methods, facts.called_names))
+            or (c.attr and typable(c, cls.methods, facts, project))
         }
 
 

@@ -27,10 +27,11 @@ from asynclint.analysis.astwalk import (
     notes,
     notes_calls,
 )
+from asynclint.analysis.index.declared import declared_async_methods
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.core.options import CoroutineOptions
-from asynclint.rules.screen import Screen
+from asynclint.rules.screen import Screen, typable
 
 #: Positions of callees the coroutine rules (ASL2xx) look at.
 STATEMENT, ASSIGNED, COLLECTED, CONDITION, CALLBACK, RUN_ARGUMENT = (
@@ -215,7 +216,8 @@ class CoroutineScreen(Screen):
         if cls.screens_tasks:  # `asyncio.create_task(...)`, or `.create_task(...)` where a loop can be typed
             loops = _names.constructors_of(frozenset({_names.EVENT_LOOP}))
             on_loop = callee.attr == "create_task" and (
-                (callee.typable and not facts.called_names.isdisjoint(loops)) or callee.before in _names.LOOP_ATTRIBUTES
+                (callee.typable and not facts.called_names.isdisjoint(loops))
+                or callee.before in _names.LOOP_ATTRIBUTES
             )
             return on_loop or not callee.names.isdisjoint(_names.TASK_FACTORIES)
         return may_be_coroutine(callee, facts, project, options)
@@ -230,7 +232,9 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         return True  # `self.method`, `super().method`
     if callee.attr and any(project.method_kind(declared, callee.attr) == ASYNC for declared in callee.declared):
         return True  # `db.method` with `db: ProjectClass`
-    if callee.attr and callee.typable and _names.may_be_typed(callee.attr, _names.ASYNC_METHODS, facts.called_names):
+    if callee.attr and callee.attr in project.coroutine_names() and _declared_receiver(callee, facts, project):
+        return True  # `ctx.bot.http.method`: a receiver whose type may be declared (`ReceiverTypes.classes_of`)
+    if callee.attr and typable(callee, _names.ASYNC_METHODS, facts, project):
         return True  # a receiver of a known type has a coroutine method of that name
     # A name the index resolves to an `async def` ends with a name of one (a def, a method, an import alias).
     coroutine_names = project.coroutine_names()
@@ -241,6 +245,29 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         if (name.rpartition(".")[2] in coroutine_names or project.in_library(name)) and project.kind(name) == ASYNC:
             return True
     return False
+
+
+#: The last file's (facts, the `async def` method names of the classes it calls): asked per callee.
+_constructed: list[tuple[FileFacts, ProjectIndex, frozenset[str]]] = []
+
+
+def _constructed_async_methods(facts: FileFacts, project: ProjectIndex) -> frozenset[str]:
+    """The names of the `async def` methods (bases too) of the project classes a file calls (constructs)."""
+    if _constructed and _constructed[0][0] is facts and _constructed[0][1] is project:
+        return _constructed[0][2]
+    found = declared_async_methods(project, facts.called_names)
+    _constructed[:] = [(facts, project, found)]
+    return found
+
+
+def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) -> bool:
+    """Whether `callee.attr` may be an `async def` of a declared receiver: a method of a class that some
+    module declares a type as (an attribute, a return, a module name), or of one the file calls (a constructor)."""
+    if callee.attr not in project.declared_async_methods():
+        return callee.attr in _constructed_async_methods(facts, project)
+    # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
+    name = callee.before or (callee.root if not callee.typable else "")
+    return any(project.method_kind(cls, callee.attr) == ASYNC for cls in project.declared_members().get(name, ()))
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):

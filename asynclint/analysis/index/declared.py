@@ -1,0 +1,552 @@
+"""Declared types, read on `ast` while the project index reads a module (issue 23).
+
+What a module declares about the objects its names, attributes and calls hold, as qualified
+class names, stored with the module's index entry (`ModuleInfo.declared`):
+
+- `Class.attr`: an attribute's type: a class-level annotation (dataclass fields too), a
+  `self.attr: X` annotation in a method, a `@property`'s return annotation; without any
+  annotation, what every `self.attr = ...` of the class's methods assigns when they all agree
+  (a constructor call, or a parameter annotated `X`; `None` is left out);
+- `Class.method()` / `func()`: a sync method's or function's return annotation;
+  `Class.method await` / `func await`: an `async def`'s (what awaiting its call gives);
+- `name`: a module-level name: its annotation, or the one constructor call that binds it;
+- `Alias=`: a module-level type alias (`Alias = X`, `Alias: TypeAlias = Optional[X]`).
+
+A type is a qualified name (`pkg.client.Client`), or `()pkg.make` for "what calling
+`pkg.make` gives" (a class: an instance; a function: its declared return), resolved when
+looked up. `Optional[X]`, `X | None`, `Union[...]`, string annotations, `Annotated`,
+`ClassVar`, `Final`, imports under `if TYPE_CHECKING:` and the module's own aliases are
+understood; anything else (`Any`, `list[X]`, a type variable, a builtin) is not recorded:
+unknown, and the rules stay silent there. A function defined twice (overloads) or with an
+unknown decorator declares nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from asynclint.analysis.callgraph import flatten
+from asynclint.analysis.names import CONSTRUCTORS
+
+if TYPE_CHECKING:
+    from asynclint.analysis.index.indexer import ModuleInfo
+    from asynclint.analysis.index.model import ProjectIndex
+
+#: A call of what follows it: `()pkg.Client` is what `pkg.Client(...)` gives.
+CALLED = "()"
+#: Key suffixes: a sync def's return, an `async def`'s awaited result, a type alias.
+RETURNS, AWAITS, ALIAS = "()", " await", "="
+
+_TYPING = ("typing.", "typing_extensions.")
+_OPTIONAL, _UNION = "Optional", "Union"
+_UNWRAPPED = frozenset({"ClassVar", "Final", "Annotated", "Required", "NotRequired", "ReadOnly"})
+_TYPE_ALIAS = "TypeAlias"
+_PROPERTIES = frozenset({"builtins.property", "property", "functools.cached_property"})
+_DEPTH = 6
+
+
+def _flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    return flatten(body)
+
+
+class DeclaredReader:
+    """Reads one module's declared types; `resolve` qualifies a dotted name through its imports
+    and definitions (None: not a name of either), `kinds` are the module's function kinds and
+    `methods` each class's method kinds (as the index read them)."""
+
+    def __init__(
+        self,
+        resolve: Callable[[ast.expr], str | None],
+        classes: dict[str, dict[str, str]],
+        kinds: dict[str, str],
+    ) -> None:
+        self._resolve = resolve
+        self._classes = classes
+        self._kinds = kinds
+        self._aliases: dict[str, list[str] | None] = {}
+        self.found: dict[str, list[str]] = {}
+
+    def run(self, tree: ast.Module) -> dict[str, list[str]]:
+        body = list(_flatten(tree.body))
+        self._module_aliases(body)
+        assigned: dict[str, list[list[str] | None]] = {}
+        annotated: dict[str, list[list[str] | None]] = {}
+        for stmt in body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                if not self._is_type_alias(stmt.annotation):
+                    annotated.setdefault(stmt.target.id, []).append(self.types(stmt.annotation))
+            elif isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    for name in _names_in(target):
+                        value = _call_type(stmt.value, self._resolve) if isinstance(target, ast.Name) else None
+                        assigned.setdefault(name, []).append(value)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._returns(stmt, stmt.name, self._kinds.get(stmt.name))
+            elif isinstance(stmt, ast.ClassDef) and stmt.name in self._classes:
+                self._class(stmt)
+        rebound = _globals(tree) if assigned or annotated else set()
+        for name in {*assigned, *annotated}:
+            if name in self._aliases or name in self._classes or name in self._kinds or name in rebound:
+                continue
+            found = _agreed(annotated[name]) if name in annotated else _agreed(assigned[name])
+            if found:
+                self.found[name] = found
+        for alias, types in self._aliases.items():
+            if types:
+                self.found[alias + ALIAS] = types
+        return self.found
+
+    # --- annotations ------------------------------------------------------------------------
+
+    def types(self, node: ast.expr | None, depth: int = 0) -> list[str] | None:
+        """The classes an annotation names (`None` left out); None when its shape is not understood."""
+        if node is None or depth > _DEPTH:
+            return None
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return []
+            if isinstance(node.value, str):
+                parsed = _parse_annotation(node.value)
+                return self.types(parsed, depth + 1) if parsed is not None else None
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left, right = self.types(node.left, depth + 1), self.types(node.right, depth + 1)
+            return None if left is None or right is None else _unique(left + right)
+        if isinstance(node, ast.Subscript):
+            generic = self._typing_name(node.value)
+            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if generic == _OPTIONAL and len(elements) == 1:
+                return self.types(elements[0], depth + 1)
+            if generic == _UNION:
+                found: list[str] = []
+                for element in elements:
+                    types = self.types(element, depth + 1)
+                    if types is None:
+                        return None
+                    found += types
+                return _unique(found)
+            if generic in _UNWRAPPED:
+                return self.types(elements[0], depth + 1)
+            return None
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            if isinstance(node, ast.Name) and node.id in self._aliases:
+                return self._aliases[node.id]
+            if isinstance(node, ast.Name) and node.id == "None":
+                return []
+            qualified = self._resolve(node)
+            if qualified is None or qualified.startswith(_TYPING) or qualified.startswith("builtins."):
+                return None  # not a class of the code or a library (`Any`, a type variable, `int`)
+            return [qualified]
+        return None
+
+    def _typing_name(self, node: ast.expr) -> str | None:
+        qualified = self._resolve(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+        if qualified is None or not qualified.startswith(_TYPING):
+            return None
+        return qualified.rpartition(".")[2]
+
+    def _is_type_alias(self, annotation: ast.expr) -> bool:
+        return self._typing_name(annotation) == _TYPE_ALIAS
+
+    def _module_aliases(self, body: list[ast.stmt]) -> None:
+        """`Alias = X`, `Alias = Optional[X]`, `Alias: TypeAlias = ...`: names standing for types."""
+        counts: dict[str, int] = {}
+        candidates: dict[str, ast.expr] = {}
+        for stmt in body:
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    for name in _names_in(target):
+                        counts[name] = counts.get(name, 0) + 1
+                if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and _is_type_shape(stmt.value):
+                    candidates[stmt.targets[0].id] = stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                counts[stmt.target.id] = counts.get(stmt.target.id, 0) + 1
+                if stmt.value is not None and self._is_type_alias(stmt.annotation):
+                    candidates[stmt.target.id] = stmt.value
+        for name, value in candidates.items():
+            if counts.get(name) == 1 and name not in self._classes and name not in self._kinds:
+                self._aliases[name] = None  # (while read: an alias of itself is unknown)
+                self._aliases[name] = self.types(value)
+
+    # --- definitions ------------------------------------------------------------------------
+
+    def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef, key: str, kind: str | None) -> None:
+        if kind not in ("sync", "async") or node.returns is None:
+            return
+        types = self.types(node.returns)
+        if types:
+            self.found[key + (AWAITS if kind == "async" else RETURNS)] = types
+
+    def _class(self, cls: ast.ClassDef) -> None:
+        methods = self._classes[cls.name]
+        explicit: dict[str, list[list[str] | None]] = {}
+        assigned: dict[str, list[list[str] | None]] = {}
+        for item in _flatten(cls.body):
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                explicit.setdefault(item.target.id, []).append(self.types(item.annotation))
+            elif isinstance(item, ast.Assign):
+                for target in item.targets:
+                    for name in _names_in(target):
+                        value = _call_type(item.value, self._resolve) if isinstance(target, ast.Name) else None
+                        assigned.setdefault(name, []).append(value)
+            elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if self._is_property(item):
+                    explicit.setdefault(item.name, []).append(self.types(item.returns) if item.returns else None)
+                    continue
+                self._returns(item, f"{cls.name}.{item.name}", methods.get(item.name))
+                self._self_attributes(item, explicit, assigned)
+        for attr in {*explicit, *assigned}:
+            if attr in methods and attr not in explicit:
+                continue
+            found = _agreed(explicit[attr]) if attr in explicit else _agreed(assigned[attr])
+            if found:
+                self.found[f"{cls.name}.{attr}"] = found
+
+    def _is_property(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        for decorator in node.decorator_list:
+            name = self._resolve(decorator) if isinstance(decorator, (ast.Name, ast.Attribute)) else None
+            if name in _PROPERTIES or (isinstance(decorator, ast.Name) and decorator.id == "property"):
+                return True
+        return False
+
+    def _self_attributes(
+        self,
+        method: ast.FunctionDef | ast.AsyncFunctionDef,
+        explicit: dict[str, list[list[str] | None]],
+        assigned: dict[str, list[list[str] | None]],
+    ) -> None:
+        """`self.x: X = ...` and `self.x = value` in a method's own code (not nested functions)."""
+        args = method.args
+        params = [*args.posonlyargs, *args.args]
+        if not params or any(_is_staticmethod(d) for d in method.decorator_list):
+            return
+        me = params[0].arg
+        annotations = {
+            a.arg: a.annotation for a in [*params[1:], *args.kwonlyargs] if a.annotation is not None and a.arg != me
+        }
+        rebound: set[str] | None = None
+        stack: list[Any] = list(method.body)
+        while stack:  # (statements only: an expression binds no attribute)
+            node = stack.pop()
+            if isinstance(node, ast.AnnAssign) and _is_self_attr(node.target, me):
+                explicit.setdefault(node.target.attr, []).append(self.types(node.annotation))  # type: ignore[union-attr]
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    for sub in _targets(target):
+                        if not _is_self_attr(sub, me):
+                            continue
+                        value: list[str] | None = None
+                        if sub is target:
+                            if isinstance(node.value, ast.Name) and node.value.id in annotations:
+                                if rebound is None:
+                                    rebound = _rebound(method)
+                                if node.value.id not in rebound:
+                                    value = self.types(annotations[node.value.id])
+                            else:
+                                value = _call_type(node.value, self._resolve)
+                        assigned.setdefault(sub.attr, []).append(value)  # type: ignore[attr-defined]
+            elif isinstance(node, (ast.AugAssign, ast.Delete, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+                for target in _binding_targets(node):
+                    for sub in _targets(target):
+                        if _is_self_attr(sub, me):
+                            assigned.setdefault(sub.attr, []).append(None)  # type: ignore[attr-defined]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for field in _BLOCKS:
+                block = getattr(node, field, None)
+                if block:
+                    stack.extend(block)
+
+
+#: The fields of a statement (or handler, match case) holding blocks of statements.
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_annotation(text: str) -> ast.expr | None:
+    """A string annotation's expression (shared: never changed by its readers); None when not one."""
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _globals(tree: ast.Module) -> set[str]:
+    """Names a `global` statement of some function binds (a module name it may rebind to anything)."""
+    found: set[str] = set()
+    stack: list[Any] = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
+        if kind is ast.Global:
+            found.update(stmt.names)
+        elif kind not in _SIMPLE:
+            for field in _BLOCKS:
+                block = getattr(stmt, field, None)
+                if block:
+                    stack.extend(block)
+    return found
+
+
+#: Statements holding no block of statements.
+_SIMPLE = frozenset(
+    {ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Pass, ast.Raise, ast.Import, ast.ImportFrom,
+     ast.Delete, ast.Assert, ast.Break, ast.Continue, ast.Nonlocal}
+)
+
+
+def _binding_targets(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, ast.AugAssign):
+        return [node.target]
+    if isinstance(node, ast.Delete):
+        return list(node.targets)
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.target]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in node.items if item.optional_vars is not None]
+    return []
+
+
+def _targets(target: ast.expr) -> Iterable[ast.expr]:
+    yield target
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _targets(element)
+    elif isinstance(target, ast.Starred):
+        yield from _targets(target.value)
+
+
+def _names_in(target: ast.expr) -> list[str]:
+    return [t.id for t in _targets(target) if isinstance(t, ast.Name)]
+
+
+def _is_self_attr(node: ast.expr, me: str) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me
+
+
+def _is_staticmethod(decorator: ast.expr) -> bool:
+    return isinstance(decorator, ast.Name) and decorator.id == "staticmethod"
+
+
+def _rebound(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names the method's statements bind again (a parameter rebound holds anything; a nested
+    function's or a walrus's binding aside)."""
+    found: set[str] = set()
+    stack: list[Any] = list(method.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(stmt.name)
+            continue
+        targets = stmt.targets if isinstance(stmt, (ast.Assign, ast.Delete)) else _binding_targets(stmt)
+        if isinstance(stmt, ast.AnnAssign):
+            targets = [stmt.target]
+        found.update(name for target in targets for name in _names_in(target))
+        if type(stmt) not in _SIMPLE:
+            for field in _BLOCKS:
+                block = getattr(stmt, field, None)
+                if block:
+                    stack.extend(block)
+    return found
+
+
+def _call_type(value: ast.expr, resolve: Callable[[ast.expr], str | None]) -> list[str] | None:
+    """`Client(...)`, `pkg.make(...)`: what calling that name gives; `None` itself: nothing; else unknown."""
+    if isinstance(value, ast.Constant) and value.value is None:
+        return []
+    if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+        qualified = resolve(value.func)
+        if qualified is not None and not qualified.startswith("builtins.") and "." in qualified:
+            return [CALLED + qualified]
+    return None
+
+
+def _is_type_shape(value: ast.expr) -> bool:
+    """Whether an assigned value looks like a type: a dotted name, `X | Y`, `Optional[X]`/`Union[...]`."""
+    if isinstance(value, ast.Attribute):
+        return _is_type_shape(value.value)
+    if isinstance(value, ast.Name):
+        return True
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):
+        return _is_type_shape(value.left) and _is_type_shape(value.right)
+    if isinstance(value, ast.Subscript):
+        return isinstance(value.value, (ast.Name, ast.Attribute))
+    return isinstance(value, ast.Constant) and value.value is None
+
+
+def _unique(types: list[str]) -> list[str]:
+    return list(dict.fromkeys(types))
+
+
+def _agreed(found: list[list[str] | None]) -> list[str] | None:
+    """The types every binding gives (`None` values aside); None when one is unknown or they differ."""
+    kept = [types for types in found if types != []]
+    if not kept or any(types is None for types in kept):
+        return None
+    first = kept[0]
+    return first if all(types == first for types in kept) else None
+
+
+# --- look-ups (run time, across the index) ---------------------------------------------------
+
+#: Steps a look-up follows (bases, re-exports, aliases, call results) before it gives up.
+LOOKUP_DEPTH = 8
+
+
+def member_types(index: ProjectIndex, cls: str, key: str, depth: int = 0) -> tuple[str, ...] | None:
+    """What a class declares for `key` (`attr`, `method()`, `method await`), looking through its bases
+    as `ProjectIndex.method_kind` does; None when not declared (or a base outside the index comes first)."""
+    found = index.class_definition(cls) if depth <= LOOKUP_DEPTH else None
+    if found is None:
+        return None
+    qualified, entry = found
+    module, _, name = qualified.rpartition(".")
+    info = index.module(module)
+    if info is None:
+        return None
+    types = info.declared.get(f"{name}.{key}")
+    if types is not None:
+        return normalize(index, types, depth + 1)
+    member = key.partition("(")[0].partition(" ")[0]
+    if member in entry["methods"]:
+        return None  # defined here, with no type declared
+    for base in entry["bases"]:
+        inherited = member_types(index, base, key, depth + 1)
+        if inherited is not None:
+            return inherited
+        if index.class_entry(base) is None and base not in ("object", "typing.Generic", "abc.ABC"):
+            return None  # a base the index does not know may define it
+    return None
+
+
+def value_types(index: ProjectIndex, qualified: str, depth: int = 0) -> tuple[str, ...] | None:
+    """The declared type of a module-level name (`pkg.globals.bot`), following re-exports."""
+    while depth <= LOOKUP_DEPTH:
+        module, _, name = qualified.rpartition(".")
+        info = index.module(module) if module else None
+        if info is None:
+            return None
+        types = info.declared.get(name)
+        if types is not None:
+            return normalize(index, types, depth + 1)
+        target = info.aliases.get(name)
+        if target is None or target == qualified:
+            return None
+        qualified, depth = target, depth + 1
+    return None
+
+
+def return_types(index: ProjectIndex, qualified: str, awaited: bool = False, depth: int = 0) -> tuple[str, ...] | None:
+    """What calling a function or method of the index gives (`awaited`: what awaiting an `async def`'s call gives)."""
+    found = index.locate(qualified, depth)
+    if found is None:
+        return None
+    module, info, rest, depth = found
+    suffix = AWAITS if awaited else RETURNS
+    if len(rest) == 2 and rest[0] in info.classes:
+        return member_types(index, f"{module}.{rest[0]}", rest[1] + suffix, depth)
+    types = info.declared.get(".".join(rest) + suffix)
+    return normalize(index, types, depth + 1) if types is not None else None
+
+
+def call_types(index: ProjectIndex, qualified: str, depth: int = 0) -> tuple[str, ...] | None:
+    """What `qualified(...)` gives: an instance of a class, or a function's declared return."""
+    if qualified in CONSTRUCTORS:
+        return (qualified,)  # a catalogue constructor: the rules know what it makes
+    found = index.class_definition(qualified)
+    if found is not None:
+        return (found[0],)
+    if index.kind(qualified) != "sync":
+        return None
+    return return_types(index, qualified, False, depth)
+
+
+def normalize(index: ProjectIndex, types: list[str], depth: int) -> tuple[str, ...] | None:
+    """Stored types as classes: call results resolved, aliases of other modules followed."""
+    if depth > LOOKUP_DEPTH:
+        return None
+    found: list[str] = []
+    for name in types:
+        if name.startswith(CALLED):
+            made = call_types(index, name[len(CALLED) :], depth + 1)
+        elif index.class_definition(name) is not None:
+            made = (index.class_definition(name)[0],)  # type: ignore[index]
+        else:
+            made = _alias(index, name, depth + 1)
+        if made is None:
+            return None
+        found.extend(made)
+    return tuple(dict.fromkeys(found))
+
+
+def _alias(index: ProjectIndex, qualified: str, depth: int) -> tuple[str, ...] | None:
+    """A type alias another module defines (`pkg.types.MaybeBot`); a class outside the index as named."""
+    module, _, name = qualified.rpartition(".")
+    info = index.module(module) if module else None
+    if info is None:
+        return (qualified,)  # a class of a library (or of nothing the index knows): as named
+    types = info.declared.get(name + ALIAS)
+    if types is not None:
+        return normalize(index, types, depth + 1)
+    target = info.aliases.get(name)
+    if target is not None and target != qualified and depth <= LOOKUP_DEPTH:
+        return _alias(index, target, depth + 1)
+    return None  # a module of the index, and no class or alias of it
+
+
+def declared_type_names(infos: Iterable[ModuleInfo], returns: bool = False) -> frozenset[str]:
+    """Every type some module declares something as (`()f` as `f`; `returns`: what a function or
+    method is declared to return only), for the pre-screens."""
+    classes: set[str] = set()
+    for info in infos:
+        for key, types in info.declared.items():
+            if not returns or key.endswith(RETURNS) or key.endswith(AWAITS):
+                classes.update(name[len(CALLED) :] if name.startswith(CALLED) else name for name in types)
+    return frozenset(classes)
+
+
+def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> frozenset[str]:
+    """The names of the `async def` methods of these classes (`declared_type_names`) and of their
+    bases: what a call through a declared receiver may resolve to, for the ASL2xx pre-screen."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [(name, 0) for name in classes]
+    while stack:
+        name, depth = stack.pop()
+        definition = index.class_definition(name) if depth <= LOOKUP_DEPTH else None
+        if definition is None or definition[0] in seen:
+            continue
+        seen.add(definition[0])
+        entry = definition[1]
+        found.update(method for method, kind in entry["methods"].items() if kind == "async")
+        stack.extend((base, depth + 1) for base in entry["bases"])
+    return frozenset(found)
+
+
+_PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+
+
+def is_protocol(index: ProjectIndex, cls: str, depth: int = 0) -> bool:
+    """Whether a class of the index is a `Protocol` (a structural type: what really stands there
+    may differ, a driver whose `close` is sync behind an `async def close` declaration)."""
+    entry = index.class_entry(cls) if depth <= LOOKUP_DEPTH else None
+    if entry is None:
+        return False
+    return any(base in _PROTOCOLS or is_protocol(index, base, depth + 1) for base in entry["bases"])
+
+
+def declared_members(index: ProjectIndex, infos: Iterable[ModuleInfo]) -> dict[str, frozenset[str]]:
+    """Attribute name -> every type a class of these modules declares an attribute of that name as,
+    or a module-level name (as `normalize` gives them), for the pre-screens."""
+    found: dict[str, set[str]] = {}
+    for info in infos:
+        for key, types in info.declared.items():
+            owner, dot, attr = key.partition(".")
+            if not dot:
+                attr = owner  # a module-level name (`from .globals import bot`)
+            if " " in attr or attr.endswith(RETURNS) or attr.endswith(ALIAS):
+                continue  # (returns and aliases: not what a receiver is named)
+            found.setdefault(attr, set()).update(normalize(index, types, 0) or ())
+    return {attr: frozenset(types) for attr, types in found.items()}
