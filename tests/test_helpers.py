@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 from asynclint.analysis.callgraph import Reach, ReachOptions
 from asynclint.app.cli import cli
+from asynclint.app.testing import record_checked
 from asynclint.core.config import Config
 from asynclint.core.options import BlockingCallOptions, HelperOptions
-from asynclint.engine import runner
 from asynclint.engine.project import build_index
-from asynclint.engine.runner import Job, check_files
+from asynclint.engine.runner import check_files
 
 HELPERS = (
     "import time\n\n\ndef _read(path):\n    with open(path) as f:\n        return f.read()\n\n\n"
@@ -50,14 +50,7 @@ def test_a_helper_that_stops_blocking_rechecks_its_callers_in_other_files(tmp_pa
     cache = tmp_path / "cache"
     assert len(_run(project, cache)) == 1
     (project / "helpers.py").write_text(HELPERS.replace("    with open(path) as f:\n        return f.read()", "    return path"))
-    checked: list[str] = []
-    real = runner.check_one
-
-    def counting(job: Job, path: str):  # type: ignore[no-untyped-def]
-        checked.append(Path(path).name)
-        return real(job, path)
-
-    monkeypatch.setattr(runner, "check_one", counting)
+    checked = record_checked(monkeypatch)
     assert _run(project, cache) == []
     assert sorted(checked) == ["caller.py", "helpers.py"]  # other.py names neither helper
     (project / "helpers.py").write_text(HELPERS)

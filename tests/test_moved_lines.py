@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from asynclint.app.testing import record_checked
 from asynclint.core.config import Config
-from asynclint.engine import runner
 from asynclint.engine.project import build_index
-from asynclint.engine.runner import Job, check_files
+from asynclint.engine.runner import check_files
 
 HELPERS = (
     "import time\n\n\ndef _read(path):\n    with open(path) as f:\n        return f.read()\n\n\n"
@@ -43,15 +43,7 @@ def _run(project: Path, cache: Path | None) -> list[tuple[str, int, str, tuple[t
 @pytest.fixture
 def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files each run checks (not taken from the result cache), by name, sorted."""
-    names: list[str] = []
-    real = runner.check_one
-
-    def counting(job: Job, path: str):  # type: ignore[no-untyped-def]
-        names.append(Path(path).name)
-        return real(job, path)
-
-    monkeypatch.setattr(runner, "check_one", counting)
-    return names
+    return record_checked(monkeypatch)
 
 
 def test_moving_lines_rechecks_only_the_findings_that_show_them(tmp_path: Path, checked: list[str]):

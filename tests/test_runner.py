@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from asynclint.app.testing import FIXTURES
+from asynclint.app.testing import FIXTURES, record_checked
 from asynclint.core.config import Config
 from asynclint.engine import runner
 from asynclint.engine.cache import ResultCache
@@ -53,18 +53,6 @@ def _project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record which files are really checked (not answered from the cache)."""
-    seen: list[str] = []
-    real = runner.check_one
-
-    def counting(job: Job, path: str):  # type: ignore[no-untyped-def]
-        seen.append(Path(path).name)
-        return real(job, path)
-
-    monkeypatch.setattr(runner, "check_one", counting)
-    return seen
-
 
 def _calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[tuple[Any, ...]]:
     """Record the arguments of each call to `module.name` (which still does its work)."""
@@ -90,7 +78,7 @@ def test_a_cache_hit_returns_what_the_miss_found(tmp_path: Path, monkeypatch: py
     cache = tmp_path / "cache"
     first = _run(project, cache)
     assert {d.code for d in first} == {"ASL101", "ASL201"}
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     second = _run(project, cache)
     assert checked == []  # every file answered from the cache
     assert second == first
@@ -217,7 +205,7 @@ def test_editing_an_async_def_rechecks_its_callers_and_nothing_else(tmp_path: Pa
     cache = tmp_path / "cache"
     _run(project, cache)
     (project / "api.py").write_text("def fetch():\n    pass\n")  # no longer a coroutine function
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     after = _run(project, cache)
     assert sorted(checked) == ["api.py", "caller.py"]  # other.py mentions no `fetch`
     assert {d.code for d in after} == {"ASL101"}
@@ -237,7 +225,7 @@ def test_an_index_change_seen_by_a_partial_run_still_rechecks_the_other_files(
     (project / "client.py").write_text("class Client:\n    async def notify(self):\n        pass\n")  # a new name
     config = Config(select=("ALL",), root=project)
     check_files([str(project / "api.py"), str(project / "client.py")], config, jobs=1, cache_dir=cache)
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     after = _run(project, cache)
     assert sorted(checked) == ["caller.py", "late.py"]  # `fetch` changed, `notify` appeared; other.py has neither
     assert {(Path(d.path).name, d.code) for d in after if d.code == "ASL201"} == {("late.py", "ASL201")}
@@ -257,7 +245,7 @@ def test_a_stored_digest_table_that_is_not_what_it_claims_is_not_trusted(tmp_pat
     old = {line.split(" ")[0]: line for line in before.split("\n")}
     data["digests"] = "\n".join(old.get(line.split(" ")[0], line) for line in data["digests"].split("\n"))
     results.write_text(json.dumps(data))
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     after = _run(project, cache)
     assert sorted(checked) == ["caller.py"]  # the table says `fetch` did not change; its version says otherwise
     assert {d.code for d in after} == {"ASL101"}
@@ -270,7 +258,7 @@ def test_a_new_async_def_rechecks_the_files_that_mention_its_name(tmp_path: Path
     assert "ASL201" not in {d.code for d in _run(project, cache) if d.path.endswith("late.py")}
     (project / "notifier.py").write_text("async def notify():\n    pass\n")
     (project / "late.py").write_text("from notifier import notify\n\nasync def main():\n    notify()\n")
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     after = _run(project, cache)
     assert sorted(checked) == ["late.py", "notifier.py"]
     assert ("late.py", "ASL201") in {(Path(d.path).name, d.code) for d in after}
@@ -289,7 +277,7 @@ def test_changing_a_declared_type_rechecks_the_files_that_follow_it(tmp_path: Pa
     found = {(Path(d.path).name, d.code) for d in _run(project, cache)}
     assert ("handler.py", "ASL201") in found
     (project / "context.py").write_text("from clients import SyncHttp\n\n\nclass Context:\n    http: SyncHttp\n")
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     after = {(Path(d.path).name, d.code) for d in _run(project, cache)}
     assert "handler.py" in checked and "other.py" not in checked
     assert ("handler.py", "ASL201") not in after
@@ -300,7 +288,7 @@ def test_a_changed_file_is_checked_again(tmp_path: Path, monkeypatch: pytest.Mon
     cache = tmp_path / "cache"
     _run(project, cache)
     (project / "other.py").write_text("async def tick():\n    pass\n")
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     after = _run(project, cache)
     assert checked == ["other.py"]
     assert {d.code for d in after} == {"ASL201"}
@@ -327,7 +315,7 @@ def test_a_malformed_entry_is_a_miss_not_a_crash(tmp_path: Path, monkeypatch: py
     for path in data["files"]:
         data["findings"][path] = [["not", "a", "row"]]
     cache_file.write_text(json.dumps(data))
-    checked = _checked(monkeypatch)
+    checked = record_checked(monkeypatch)
     assert _run(project, cache) == expected
     assert len(checked) == 3
     data = json.loads(cache_file.read_text())

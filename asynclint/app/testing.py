@@ -14,6 +14,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.core.config import Config
@@ -99,3 +100,18 @@ def processes_mentioning(marker: str) -> list[int]:
         if marker.encode() in cmdline and state != "Z":
             found.append(int(entry))
     return found
+
+
+def record_checked(monkeypatch: Any) -> list[str]:
+    """From now on, the names of the files each run really checks (not answered from the result cache), in order."""
+    from asynclint.engine import runner
+
+    checked: list[str] = []
+    real = runner.check_one
+
+    def counting(job: Any, path: str) -> Any:
+        checked.append(Path(path).name)
+        return real(job, path)
+
+    monkeypatch.setattr(runner, "check_one", counting)
+    return checked
