@@ -23,7 +23,6 @@ size and mtime.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from asynclint.engine.cachedir import read_cache_file, write_cache_file
+from asynclint.engine.paths import stat_signature
 
 if TYPE_CHECKING:
     from asynclint.engine.project import ModuleInfo
@@ -147,7 +147,7 @@ class Libraries:
         parts = [f"{folder.path}\0{' '.join(folder.dists)}" for folder in self.folders]
         for name, (path, dist, _) in sorted(self._stored.items()):
             if isinstance(dist, list):
-                parts.append(f"{name}\0{path}\0{_stat(str(path))}")
+                parts.append(f"{name}\0{path}\0{stat_signature(str(path))}")
         return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
     def has_top(self, top: str) -> bool:
@@ -186,7 +186,7 @@ class Libraries:
         if path is None:
             return None  # a namespace package: defines nothing
         stored = self._stored.get(name)
-        signature: object = dist if dist else _stat(path)
+        signature: object = dist if dist else stat_signature(path)
         from asynclint.engine.project import ModuleInfo
 
         if stored is not None and stored[0] == path and stored[1] == signature and isinstance(stored[2], str):
@@ -246,14 +246,6 @@ def _listing(folder: str) -> frozenset[str]:
         return frozenset(os.listdir(folder))
     except OSError:
         return frozenset()
-
-
-def _stat(path: str) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
 
 
 def _read(path: str, name: str) -> ModuleInfo | None:

@@ -135,3 +135,12 @@ def forget() -> None:
     below.cache_clear()
     is_package_folder.cache_clear()
     package_name.cache_clear()
+
+
+def stat_signature(path: str) -> list[int] | None:
+    """A file's size and mtime, or None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]

@@ -28,7 +28,7 @@ from asynclint.engine import declared
 from asynclint.engine.declared import DeclaredReader
 from asynclint.engine.files import discover, read_source
 from asynclint.engine.newsyntax import without_type_parameters
-from asynclint.engine.paths import forget, package_name, real_path, real_paths
+from asynclint.engine.paths import forget, package_name, real_path, real_paths, stat_signature
 from asynclint.engine.positions import shape
 
 if TYPE_CHECKING:
@@ -851,7 +851,7 @@ def build_index(
         forget()
     index = ProjectIndex()
     paths = list(paths)
-    files = [(path, real, _stat_signature(path)) for path, real in zip(paths, real_paths(paths))]
+    files = [(path, real, stat_signature(path)) for path, real in zip(paths, real_paths(paths))]
     index.stats = {real: stat for _, real, stat in files if stat is not None}
     libraries_key = ""
     if library_path is not None:
@@ -956,15 +956,6 @@ def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
         facts = collect_facts(tree, module, is_package_init(path)) if entry is not None and tree is not None else None
         found[path] = (zlib.crc32(data), entry, facts)
     return found
-
-
-def _stat_signature(path: str) -> list[int] | None:
-    """A file's size and mtime, or None when it cannot be read."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
 
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
