@@ -160,3 +160,12 @@ def read_source(path: str) -> tuple[os.stat_result, bytes]:
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(path)
         return st, handle.read()
+
+
+def stat_signature(path: str) -> list[int] | None:
+    """A file's size and mtime, or None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]

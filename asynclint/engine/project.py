@@ -18,7 +18,7 @@ from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.index.store import IndexCache
 from asynclint.analysis.modules import is_package_init, module_names, parse_ast
 from asynclint.core.cachedir import Caches
-from asynclint.core.paths import forget, read_source, real_paths
+from asynclint.core.paths import forget, read_source, real_paths, stat_signature
 from asynclint.engine.files import discover
 from asynclint.engine.screening import all_probes
 
@@ -52,7 +52,7 @@ def build_index(
         forget()
     index = ProjectIndex()
     paths = list(paths)
-    files = [(path, real, _stat_signature(path)) for path, real in zip(paths, real_paths(paths))]
+    files = [(path, real, stat_signature(path)) for path, real in zip(paths, real_paths(paths))]
     index.stats = {real: stat for _, real, stat in files if stat is not None}
     libraries_key = ""
     if library_path is not None:
@@ -154,15 +154,6 @@ def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
         facts = collect_facts(tree, module, is_package_init(path), probes) if entry is not None and tree is not None else None
         found[path] = (zlib.crc32(data), entry, facts)
     return found
-
-
-def _stat_signature(path: str) -> list[int] | None:
-    """A file's size and mtime, or None when it cannot be read."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
 
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")

@@ -23,7 +23,6 @@ size and mtime.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Iterable
 from asynclint.analysis.index.indexer import ModuleInfo, _may_yield, index_tree
 from asynclint.analysis.modules import parse_ast
 from asynclint.core.cachedir import read_cache_file, write_cache_file
-from asynclint.core.paths import read_source
+from asynclint.core.paths import read_source, stat_signature
 
 #: The library cache's format.
 VERSION = 1
@@ -118,7 +117,7 @@ class Libraries:
         parts = [f"{folder.path}\0{' '.join(folder.dists)}" for folder in self.folders]
         for name, (path, dist, _) in sorted(self._stored.items()):
             if isinstance(dist, list):
-                parts.append(f"{name}\0{path}\0{_stat(str(path))}")
+                parts.append(f"{name}\0{path}\0{stat_signature(str(path))}")
         return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
     def has_top(self, top: str) -> bool:
@@ -157,7 +156,7 @@ class Libraries:
         if path is None:
             return None  # a namespace package: defines nothing
         stored = self._stored.get(name)
-        signature: object = dist if dist else _stat(path)
+        signature: object = dist if dist else stat_signature(path)
         if stored is not None and stored[0] == path and stored[1] == signature and isinstance(stored[2], str):
             return ModuleInfo.stored(stored[2], path, name)
         info = _read(path, name)
@@ -215,14 +214,6 @@ def _listing(folder: str) -> frozenset[str]:
         return frozenset(os.listdir(folder))
     except OSError:
         return frozenset()
-
-
-def _stat(path: str) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
 
 
 def _read(path: str, name: str) -> ModuleInfo | None:
