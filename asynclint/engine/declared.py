@@ -235,7 +235,7 @@ class DeclaredReader:
             if kind is ast.Expr or kind is ast.Return or kind is ast.Pass:
                 continue  # (the most common statements: no binding, no block)
             if kind is ast.AnnAssign and _is_self_attr(node.target, me):
-                explicit.setdefault(node.target.attr, []).append(self.types(node.annotation))  # type: ignore[union-attr]
+                explicit.setdefault(node.target.attr, []).append(self.types(node.annotation))
             elif kind is ast.Assign:
                 for target in node.targets:
                     for sub in _targets(target):
