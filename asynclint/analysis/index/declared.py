@@ -86,13 +86,16 @@ class DeclaredReader:
                 self._returns(stmt, stmt.name, self._kinds.get(stmt.name))
             elif isinstance(stmt, ast.ClassDef) and stmt.name in self._classes:
                 self._class(stmt)
-        rebound = _globals(tree) if assigned or annotated else set()
+        rebound: set[str] | None = None  # (the `global` names: walked for only when some name is found)
         for name in {*assigned, *annotated}:
-            if name in self._aliases or name in self._classes or name in self._kinds or name in rebound:
+            if name in self._aliases or name in self._classes or name in self._kinds:
                 continue
             found = _agreed(annotated[name]) if name in annotated else _agreed(assigned[name])
             if found:
-                self.found[name] = found
+                if rebound is None:
+                    rebound = _globals(tree)
+                if name not in rebound:
+                    self.found[name] = found
         for alias, types in self._aliases.items():
             if types:
                 self.found[alias + ALIAS] = types
@@ -230,9 +233,12 @@ class DeclaredReader:
         stack: list[Any] = list(method.body)
         while stack:  # (statements only: an expression binds no attribute)
             node = stack.pop()
-            if isinstance(node, ast.AnnAssign) and _is_self_attr(node.target, me):
-                explicit.setdefault(node.target.attr, []).append(self.types(node.annotation))  # type: ignore[union-attr]
-            elif isinstance(node, ast.Assign):
+            kind = type(node)
+            if kind is ast.Expr or kind is ast.Return or kind is ast.Pass:
+                continue  # (the most common statements: no binding, no block)
+            if kind is ast.AnnAssign and _is_self_attr(node.target, me):
+                explicit.setdefault(node.target.attr, []).append(self.types(node.annotation))
+            elif kind is ast.Assign:
                 for target in node.targets:
                     for sub in _targets(target):
                         if not _is_self_attr(sub, me):
@@ -252,7 +258,7 @@ class DeclaredReader:
                     for sub in _targets(target):
                         if _is_self_attr(sub, me):
                             assigned.setdefault(sub.attr, []).append(None)  # type: ignore[attr-defined]
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if kind in _SIMPLE or kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
                 continue
             for field in _BLOCKS:
                 block = getattr(node, field, None)
