@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -438,3 +439,29 @@ def test_a_def_that_always_raises_is_indexed_as_raising():
     functions = entry[1].functions
     assert functions == {"fail": RAISES, "either": RAISES, "maybe": SYNC, "one_branch": SYNC, "gen": SYNC}
     assert entry[1].classes["C"]["methods"] == {"_fail": RAISES}
+
+
+def test_a_module_is_indexed_to_the_same_text_whatever_the_hash_seed(tmp_path):
+    """The index's text decides re-checks (its shape goes into the definitions key): it must not
+    depend on set order, which changes with the string hash seed from one process to the next."""
+    attributes = "\n".join(f"        self.a{i}: Lock = Lock()\n        self.b{i} = Event()" for i in range(40))
+    module = tmp_path / "mod.py"
+    module.write_text(
+        "from asyncio import Event, Lock\n\n"
+        + "\n".join(f"g{i}: Lock = Lock()\nh{i} = Event()" for i in range(40))
+        + f"\n\n\nclass Box:\n    c: Event\n\n    def __init__(self):\n{attributes}\n"
+    )
+    script = (
+        "import ast, sys\n"
+        "from asynclint.analysis.index.indexer import index_tree\n"
+        "tree = ast.parse(open(sys.argv[1]).read())\n"
+        "print(index_tree(tree, sys.argv[1], 'mod', may_yield=False)[1].to_text())\n"
+    )
+    texts = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(module)],
+            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(texts) == 1 and "Box.a39" in texts.pop()

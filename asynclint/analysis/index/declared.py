@@ -87,7 +87,7 @@ class DeclaredReader:
             elif isinstance(stmt, ast.ClassDef) and stmt.name in self._classes:
                 self._class(stmt)
         rebound: set[str] | None = None  # (the `global` names: walked for only when some name is found)
-        for name in {*assigned, *annotated}:
+        for name in {**annotated, **assigned}:  # (a dict: source order, the same text every run)
             if name in self._aliases or name in self._classes or name in self._kinds:
                 continue
             found = _agreed(annotated[name]) if name in annotated else _agreed(assigned[name])
@@ -200,7 +200,7 @@ class DeclaredReader:
                     continue
                 self._returns(item, f"{cls.name}.{item.name}", methods.get(item.name))
                 self._self_attributes(item, explicit, assigned)
-        for attr in {*explicit, *assigned}:
+        for attr in {**explicit, **assigned}:  # (a dict: source order, the same text every run)
             if attr in methods and attr not in explicit:
                 continue
             found = _agreed(explicit[attr]) if attr in explicit else _agreed(assigned[attr])
