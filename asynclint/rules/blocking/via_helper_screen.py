@@ -32,4 +32,6 @@ class BlockingCallViaHelperScreen(Screen):
             on_self = callee.owner and callee.attr and reach.of_method(callee.owner, callee.attr) is not None
             if on_self or any(reach.of_name(name) is not None for name in callee.names):
                 blocks.add(block)
+            elif callee.attr and not callee.owner and reach.method_named(callee.attr):
+                blocks.add(block)  # (a receiver declared as a project class: `store.load()`, `self._client.refresh()`)
         return blocks
