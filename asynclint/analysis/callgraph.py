@@ -551,18 +551,9 @@ class Reach:
                     for defined, kind in entry["methods"].items():
                         if kind == "async":
                             self._async_methods.setdefault(defined, []).append(f"{module}.{name}")
-        return any(self._derives(sub, cls, 0) for sub in self._async_methods.get(method, ()))
+        from asynclint.analysis.index.declared import derives  # (it imports this module)
 
-    def _derives(self, sub: str, cls: str, depth: int) -> bool:
-        """Whether the class `sub` has `cls` among its bases, at any depth (cycle-safe by depth)."""
-        found = self._class(sub, depth)
-        if found is None:
-            return False
-        return any(
-            (base_found := self._class(base, depth + 1)) is not None
-            and (f"{base_found[0]}.{base_found[1]}" == cls or self._derives(base, cls, depth + 1))
-            for base in found[2]["bases"]
-        )
+        return any(derives(self.project, sub, cls) for sub in self._async_methods.get(method, ()))
 
     def method_named(self, method: str) -> bool:
         """Whether some sync method of that name of a project class reaches a blocking call: what a
