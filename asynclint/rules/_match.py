@@ -190,15 +190,18 @@ class ReceiverTypes:
         return self.declared_tag(expr, site) if found is None and declared else found
 
     def declared_tag(self, expr: cst.BaseExpression, site: Site) -> str | None:
-        """The catalogue type a receiver is declared as: a parameter (`session: requests.Session`), or an
-        attribute declared so in its class (`self.transport.root`, `Transport.root: Path`), the two shapes
+        """The catalogue type a receiver is declared as: a parameter (`session: requests.Session`), an
+        attribute declared so in its class (`self.transport.root`, `Transport.root: Path`), or a
+        module-level name of another module (`from .net import session`, `net.session`), the shapes
         the pre-screens see (`Callee.declared`, `ProjectIndex.declared_members`)."""
         if isinstance(expr, cst.Name):
             found = declared_classes(self.rule, expr)
-            classes = _classes(self.rule.ctx.project, found) if found is not None else None
+            classes = _classes(self.rule.ctx.project, found) if found is not None else self._imported_value(expr)
         elif isinstance(expr, cst.Attribute):
-            owner = self.classes_of(expr.value, site)
-            classes = self.rule.ctx.project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
+            classes = self._imported_value(expr)
+            if classes is None:
+                owner = self.classes_of(expr.value, site)
+                classes = self.rule.ctx.project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
         else:
             return None
         return _names.CONSTRUCTORS.get(classes[0]) if classes is not None and len(classes) == 1 else None
