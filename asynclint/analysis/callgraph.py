@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
 from asynclint.analysis import names as _names
+from asynclint.analysis.index.declared import derives, is_protocol, normalize
+from asynclint.analysis.modules import flatten
 from asynclint.core.options import BlockingCallOptions, HelperOptions
 
 if TYPE_CHECKING:
@@ -100,20 +102,6 @@ def summarize(
         elif isinstance(stmt, ast.FunctionDef) and info.functions.get(stmt.name) in SYNC_KINDS:
             summarizer.function(stmt, stmt.name, "", found)
     return found
-
-
-def flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
-    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count)."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from flatten(stmt.body)
-            yield from flatten(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
-                yield from flatten(block)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            yield from flatten(stmt.body)
 
 
 def _definitions(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
@@ -517,8 +505,6 @@ class Reach:
         """What a `RECEIVER_MARK` target (`pkg.Class>attr>method`, the mark left out) calls: the
         (module, `Class.method`) of a sync method (`method_of`), the label of a blocking method of
         the catalogue (`Session.get`), or None. Each attribute must be declared as one class."""
-        from asynclint.analysis.index.declared import normalize  # (it imports this module)
-
         start, *attrs, method = text.split(">")
         classes = normalize(self.project, [start], 0)
         for attr in attrs:
@@ -536,8 +522,6 @@ class Reach:
         """(module, `Class.method`) of the sync method a call on an object declared as `cls` runs, or None:
         not when `cls` is a `Protocol` (what stands there may be anything with that method) or when a
         subclass of the project redefines the method `async def` (the object may well be one of those)."""
-        from asynclint.analysis.index.declared import is_protocol  # (it imports this module)
-
         if is_protocol(self.project, cls) or self.overridden_async(cls, method):
             return None
         return self.method_definition(cls, method, 0)
@@ -551,8 +535,6 @@ class Reach:
                     for defined, kind in entry["methods"].items():
                         if kind == "async":
                             self._async_methods.setdefault(defined, []).append(f"{module}.{name}")
-        from asynclint.analysis.index.declared import derives  # (it imports this module)
-
         return any(derives(self.project, sub, cls) for sub in self._async_methods.get(method, ()))
 
     def method_named(self, method: str) -> bool:

@@ -27,7 +27,7 @@ import ast
 import functools
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from asynclint.analysis.callgraph import flatten
+from asynclint.analysis.modules import flatten
 from asynclint.analysis.names import CONSTRUCTORS
 
 if TYPE_CHECKING:

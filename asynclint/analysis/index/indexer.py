@@ -6,7 +6,7 @@ import ast
 import json
 from typing import Any, Iterable
 
-from asynclint.analysis.callgraph import flatten as _flatten
+from asynclint.analysis.modules import flatten as _flatten
 from asynclint.analysis.callgraph import summarize
 from asynclint.analysis.index.declared import DeclaredReader
 from asynclint.analysis.modules import (
