@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
 from asynclint.analysis import names as _names
-from asynclint.analysis.index.declared import derives, is_protocol, normalize
+from asynclint.analysis.index.declared import is_protocol, normalize
 from asynclint.analysis.modules import flatten
 from asynclint.core.options import BlockingCallOptions, HelperOptions
 
@@ -439,9 +439,11 @@ class Reach:
         self._memo: dict[tuple[str, str, int], Chain | None] = {}
         #: Method name -> the project classes defining it `async def` (`overridden_async`), made when first needed.
         self._async_methods: dict[str, list[str]] | None = None
-        #: Method name -> (module, `Class.method`) of the project's sync methods of that name (`method_named`).
-        self._sync_methods: dict[str, list[tuple[str, str]]] | None = None
-        self._named: dict[str, bool] = {}
+        #: The names of the project classes' sync methods, and (class, method) -> its chain (`class_method`).
+        self._sync_names: frozenset[str] | None = None
+        self._declared: dict[tuple[str, str], Chain | None] = {}
+        #: Class -> the defining names of its bases at any depth (`overridden_async`).
+        self._bases_of: dict[str, frozenset[str]] = {}
         #: Module name -> real path of its file, made when first needed (`shown_path`).
         self._paths: dict[str, str] | None = None
 
@@ -522,12 +524,13 @@ class Reach:
         """(module, `Class.method`) of the sync method a call on an object declared as `cls` runs, or None:
         not when `cls` is a `Protocol` (what stands there may be anything with that method) or when a
         subclass of the project redefines the method `async def` (the object may well be one of those)."""
-        if is_protocol(self.project, cls) or self.overridden_async(cls, method):
+        found = self.method_definition(cls, method, 0)
+        if found is None or is_protocol(self.project, cls) or self.overridden_async(cls, method):
             return None
-        return self.method_definition(cls, method, 0)
+        return found
 
     def overridden_async(self, cls: str, method: str) -> bool:
-        """Whether a class of the project derived from `cls` (a defining class's name) defines `method` as `async def`."""
+        """Whether a class of the project derived from `cls` defines `method` as `async def`."""
         if self._async_methods is None:
             self._async_methods = {}
             for module, info in self.project.modules.items():
@@ -535,24 +538,44 @@ class Reach:
                     for defined, kind in entry["methods"].items():
                         if kind == "async":
                             self._async_methods.setdefault(defined, []).append(f"{module}.{name}")
-        return any(derives(self.project, sub, cls) for sub in self._async_methods.get(method, ()))
+        subs = self._async_methods.get(method)
+        if not subs:
+            return False
+        defined = self.project.class_definition(cls)
+        return defined is not None and any(defined[0] in self._ancestors(sub) for sub in subs)
 
-    def method_named(self, method: str) -> bool:
-        """Whether some sync method of that name of a project class reaches a blocking call: what a
-        call through a declared receiver may find (ASL107's screen)."""
-        if method in self._named:
-            return self._named[method]
-        if self._sync_methods is None:
-            self._sync_methods = {}
-            for module, info in self.project.modules.items():
-                for name, entry in info.classes.items():
-                    for defined, kind in entry["methods"].items():
-                        if kind in SYNC_KINDS:
-                            self._sync_methods.setdefault(defined, []).append((module, f"{name}.{defined}"))
-        found = self._named[method] = any(
-            self._from(module, key, self.options.depth) is not None for module, key in self._sync_methods.get(method, ())
-        )
+    def _ancestors(self, cls: str) -> frozenset[str]:
+        """The defining names of a project class's bases, at any depth (memoized; `declared.derives` walks the same)."""
+        found = self._bases_of.get(cls)
+        if found is None:
+            self._bases_of[cls] = frozenset()  # (a cycle of bases ends here)
+            names: set[str] = set()
+            entry = self.project.class_definition(cls)
+            for base in entry[1]["bases"] if entry is not None else ():
+                defined = self.project.class_definition(base)
+                if defined is not None:
+                    names.add(defined[0])
+                    names.update(self._ancestors(defined[0]))
+            found = self._bases_of[cls] = frozenset(names)
         return found
+
+    def class_method(self, cls: str, method: str) -> Chain | None:
+        """The chain from calling `method` on an object declared as `cls`, when that runs a sync method
+        of a project class (not an installed library's) reaching a blocking call (`method_of`)."""
+        key = (cls, method)
+        if key not in self._declared:
+            if self._sync_names is None:
+                self._sync_names = frozenset(
+                    defined
+                    for info in self.project.modules.values()
+                    for entry in info.classes.values()
+                    for defined, kind in entry["methods"].items()
+                    if kind in SYNC_KINDS
+                )
+            found = self.method_of(cls, method) if method in self._sync_names else None
+            in_project = found is not None and found[0] in self.project.modules
+            self._declared[key] = self._from(*found, self.options.depth) if in_project else None  # type: ignore[misc]
+        return self._declared[key]
 
     def _allowed(self, qualified: str) -> bool:
         return any(fnmatch.fnmatchcase(qualified, pattern) for pattern in self.options.nonblocking_helpers)

@@ -196,9 +196,9 @@ class ReceiverTypes:
         the pre-screens see (`Callee.declared`, `ProjectIndex.declared_members`)."""
         if isinstance(expr, cst.Name):
             found = declared_classes(self.rule, expr)
-            classes = _classes(self.rule.ctx.project, found) if found is not None else self._imported_value(expr)
+            classes = _classes(self.rule.ctx.project, found) if found is not None else self.imported_value(expr)
         elif isinstance(expr, cst.Attribute):
-            classes = self._imported_value(expr)
+            classes = self.imported_value(expr)
             if classes is None:
                 owner = self.classes_of(expr.value, site)
                 classes = self.rule.ctx.project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
@@ -285,9 +285,9 @@ class ReceiverTypes:
                 if len(values) != 1 or len(targets) != 1 or values[0] is None:
                     return None
                 return self.classes_of(values[0], site, depth + 1)
-            return self._imported_value(expr)
+            return self.imported_value(expr)
         if isinstance(expr, cst.Attribute):
-            imported = self._imported_value(expr)
+            imported = self.imported_value(expr)
             if imported is not None:
                 return imported
             owner = self.classes_of(expr.value, site, depth + 1)
@@ -301,8 +301,9 @@ class ReceiverTypes:
             return None
         return project.call_types(names[0])
 
-    def _imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
-        """A module-level name of another module (`from .globals import bot`, `config.client`)."""
+    def imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
+        """The declared classes of a module-level name of another module, `expr` naming it through an
+        import (`from .globals import bot`, `config.client`)."""
         names = self.rule.qualified_names(expr)
         if not names or len(names) != 1:
             return None

@@ -15,7 +15,7 @@ from asynclint.core.diagnostic import FixSafety
 from asynclint.core.options import HelperOptions
 from asynclint.rules._coroutines import project_names
 from asynclint.rules._edits import to_thread
-from asynclint.rules._match import ReceiverTypes, Site, site_for
+from asynclint.rules._match import ReceiverTypes, Site, bound_value, declared_classes, site_for
 from asynclint.rules.base import Finding, Invalid, Rule, Valid
 from asynclint.rules.blocking.via_helper_screen import (
     BlockingCallViaHelperScreen,
@@ -116,13 +116,14 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
         (`ReceiverTypes.classes_of`: `store: Store`, `self._client`, a property) whose sync method it is."""
         if self._types is None:
             self._types = ReceiverTypes(self)
-        classes = self._types.classes_of(func.value, site)
+        receiver = func.value
+        if isinstance(receiver, cst.Name) and declared_classes(self, receiver) is None and self._types.imported_value(receiver) is None:
+            if not isinstance(bound_value(self, receiver), cst.Call):
+                return None  # a local must be bound once, by a constructor (what the screen sees: `declared_receiver`)
+        classes = self._types.classes_of(receiver, site)
         if classes is None or len(classes) != 1:
             return None  # unknown, or a `Union`
-        found = reach.method_of(classes[0], func.attr.value)
-        if found is None or found[0] not in reach.project.modules:
-            return None  # (a library's method: what the screen sees is the project's, `Reach.method_named`)
-        return reach.chain_from(*found)
+        return reach.class_method(classes[0], func.attr.value)
 
     def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Finding]:
         found = super().diagnostics(positions)
