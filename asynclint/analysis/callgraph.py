@@ -574,7 +574,7 @@ class Reach:
                 )
             found = self.method_of(cls, method) if method in self._sync_names else None
             in_project = found is not None and found[0] in self.project.modules
-            self._declared[key] = self._from(*found, self.options.depth) if in_project else None  # type: ignore[misc]
+            self._declared[key] = self._from(found[0], found[1], self.options.depth) if found is not None and in_project else None
         return self._declared[key]
 
     def _allowed(self, qualified: str) -> bool:
