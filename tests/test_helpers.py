@@ -148,6 +148,14 @@ def test_a_method_through_a_declared_attribute_is_followed_and_rechecked_when_th
     assert sorted(checked) == ["base.py", "device.py"]  # other.py names neither the attribute nor the method
     (project / "base.py").write_text(BASE)
     assert len(_run(project, cache)) == 1
+    # The declared class becomes a `Protocol` (device.py names neither it nor its module).
+    (project / "clients.py").write_text("from typing import Protocol\n" + CLIENTS.replace("class SyncClient:", "class SyncClient(Protocol):"))
+    assert _run(project, cache) == []
+    (project / "clients.py").write_text(CLIENTS)
+    assert len(_run(project, cache)) == 1
+    # A subclass elsewhere makes the method `async def`: what stands there may be one of those.
+    (project / "fast.py").write_text("from clients import SyncClient\n\n\nclass Fast(SyncClient):\n    async def refresh(self):\n        return None\n")
+    assert _run(project, cache) == []
 
 
 def test_a_helper_reaching_a_declared_catalogue_method_is_rechecked_when_the_annotation_changes(
