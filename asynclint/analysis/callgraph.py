@@ -452,10 +452,6 @@ class Reach:
         found = self.definition(qualified)
         return self._from(*found, self.options.depth) if found is not None else None
 
-    def chain_from(self, module: str, key: str) -> Chain | None:
-        """The chain from calling the sync function `key` of `module` (`definition`, `method_of`)."""
-        return self._from(module, key, self.options.depth)
-
     def of_method(self, owner: str, method: str) -> Chain | None:
         """The chain from calling `self.method()` in a method of the class `owner`, or None."""
         found = self.method_definition(owner, method, 0)
