@@ -110,3 +110,95 @@ def test_the_settings_are_read_from_the_config_table():
 
     options = parse_table({"helper-depth": 2, "nonblocking-helpers": ["app.cache.*"]}, "test")["rule_options"]
     assert options[HelperOptions] == HelperOptions(helper_depth=2, nonblocking_helpers=("app.cache.*",))
+
+
+# Declared receivers (issue 23): the type is in one file, the method in another, the async caller in a third.
+
+CLIENTS = (
+    "import time\n\n\nclass SyncClient:\n    def refresh(self):\n        time.sleep(1)\n\n\n"
+    "class AsyncClient:\n    async def refresh(self):\n        return None\n"
+)
+BASE = "from clients import AsyncClient, SyncClient\n\n\nclass Base:\n    client: SyncClient\n"
+DEVICE = "from base import Base\n\n\nclass Device(Base):\n    async def run(self):\n        self.client.refresh()\n"
+HOLDER = "import requests\n\n\nclass Holder:\n    session: requests.Session\n"
+FETCH = "from holder import Holder\n\n\ndef fetch(holder: Holder):\n    return holder.session.get('https://example.invalid')\n"
+CALLS_FETCH = "from fetch import fetch\n\n\nasync def main(holder):\n    return fetch(holder)\n"
+STATE = "import asyncio\nimport threading\n\n\nclass State:\n    lock: threading.Lock\n"
+LOCKED = "from state import State\n\n\nasync def run(state: State, job):\n    with state.lock:\n        await job()\n"
+
+
+def _files(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+def test_a_method_through_a_declared_attribute_is_followed_and_rechecked_when_the_annotation_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    project = _files(tmp_path / "p", {"clients.py": CLIENTS, "base.py": BASE, "device.py": DEVICE, "other.py": "async def tick():\n    return 1\n"})
+    cache = tmp_path / "cache"
+    found = _run(project, cache)
+    assert [(name, line) for name, line, _ in found] == [("device.py", 6)]
+    assert found[0][2].startswith("`refresh() -> time.sleep()` blocks the event loop (clients.py:6)")
+    (project / "base.py").write_text(BASE.replace("client: SyncClient", "client: AsyncClient"))
+    checked = record_checked(monkeypatch)
+    assert _run(project, cache) == []
+    assert sorted(checked) == ["base.py", "device.py"]  # other.py names neither the attribute nor the method
+    (project / "base.py").write_text(BASE)
+    assert len(_run(project, cache)) == 1
+    # The declared class becomes a `Protocol` (device.py names neither it nor its module).
+    (project / "clients.py").write_text("from typing import Protocol\n" + CLIENTS.replace("class SyncClient:", "class SyncClient(Protocol):"))
+    assert _run(project, cache) == []
+    (project / "clients.py").write_text(CLIENTS)
+    assert len(_run(project, cache)) == 1
+    # A subclass elsewhere makes the method `async def`: what stands there may be one of those.
+    (project / "fast.py").write_text("from clients import SyncClient\n\n\nclass Fast(SyncClient):\n    async def refresh(self):\n        return None\n")
+    assert _run(project, cache) == []
+
+
+def test_a_helper_reaching_a_declared_catalogue_method_is_rechecked_when_the_annotation_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    project = _files(tmp_path / "p", {"holder.py": HOLDER, "fetch.py": FETCH, "caller.py": CALLS_FETCH})
+    cache = tmp_path / "cache"
+    found = _run(project, cache)
+    assert [(name, line) for name, line, _ in found] == [("caller.py", 5)]
+    assert found[0][2].startswith("`fetch() -> Session.get()` blocks the event loop (fetch.py:5)")
+    (project / "holder.py").write_text(HOLDER.replace("session: requests.Session", "session: object"))
+    checked = record_checked(monkeypatch)
+    assert _run(project, cache) == []
+    assert "caller.py" in checked
+    (project / "holder.py").write_text(HOLDER)
+    assert len(_run(project, cache)) == 1
+
+
+def test_a_lock_declared_in_another_file_is_rechecked_when_its_annotation_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = _files(tmp_path / "p", {"state.py": STATE, "locked.py": LOCKED})
+    cache = tmp_path / "cache"
+    config = Config(select=("ASL503",), root=project)
+    assert [(name, line) for name, line, _ in _run(project, cache, config)] == [("locked.py", 5)]
+    (project / "state.py").write_text(STATE.replace("lock: threading.Lock", "lock: asyncio.Lock"))
+    checked = record_checked(monkeypatch)
+    assert _run(project, cache, config) == []
+    assert "locked.py" in checked
+    (project / "state.py").write_text(STATE)
+    assert len(_run(project, cache, config)) == 1
+
+
+def test_declared_receivers_in_summaries(tmp_path: Path):
+    source = (
+        "import time\nfrom typing import Optional, Protocol, Union\n\n\nclass Slow:\n    def wait(self):\n        time.sleep(1)\n\n\n"
+        "class Quick:\n    def wait(self):\n        return 1\n\n\nclass Waits(Protocol):\n    def wait(self):\n        time.sleep(1)\n\n\n"
+        "class Owner:\n    slow: Slow\n    either: Union[Slow, Quick]\n\n    def direct(self):\n        self.slow.wait()\n\n"
+        "    def mixed(self):\n        self.either.wait()\n\n    def missing(self):\n        self.nothing.wait()\n\n\n"
+        "def param(slow: Optional['Slow']):\n    slow.wait()\n\n\ndef protocol(waits: Waits):\n    waits.wait()\n\n\n"
+        "def rebound(slow: Slow):\n    slow = Quick()\n    slow.wait()\n\n\ndef through(owner: Owner):\n    owner.slow.wait()\n"
+    )
+    reach = _reach(tmp_path, source)
+    assert [s.name for s in reach.of_name("mod.Owner.direct") or ()] == ["direct", "wait", "time.sleep"]
+    assert [s.name for s in reach.of_name("mod.param") or ()] == ["param", "wait", "time.sleep"]
+    assert [s.name for s in reach.of_name("mod.through") or ()] == ["through", "wait", "time.sleep"]
+    for name in ("Owner.mixed", "Owner.missing", "protocol", "rebound"):
+        assert reach.of_name(f"mod.{name}") is None, name

@@ -18,9 +18,11 @@ import ipaddress
 import os
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
 from asynclint.analysis import names as _names
+from asynclint.analysis.index.declared import is_protocol, normalize
+from asynclint.analysis.modules import flatten
 from asynclint.core.options import BlockingCallOptions, HelperOptions
 
 if TYPE_CHECKING:
@@ -49,6 +51,13 @@ _BLOCKING_METHOD_NAMES = frozenset().union(*BLOCKING_METHODS.values())
 _BINDERS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem})
 #: A call target standing for a method found through a class and its bases: `^pkg.mod.Class.method`.
 METHOD_MARK = "^"
+#: A call target standing for a method of a declared receiver: `&pkg.mod.Class>attr>method` is `method`
+#: on what `attr` of an instance of `pkg.mod.Class` is declared as (`self._client.refresh()`), and
+#: `&pkg.store.Store>load` `load` on an instance of `pkg.store.Store` (a parameter `store: Store`).
+#: Read when the search runs, across the index (`Reach.receiver_target`): the declaration may be in another module.
+RECEIVER_MARK = "&"
+#: Attributes of a receiver chain a summary records (`self.a.b.method()`: two).
+_RECEIVER_ATTRS = 3
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SCOPE_KINDS = frozenset(_SCOPES)
@@ -65,18 +74,21 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 SYNC_KINDS = ("sync", "raises")
 
 
-def summarize(tree: ast.Module, module: str, info: ModuleInfo) -> dict[str, str]:
+def summarize(
+    tree: ast.Module, module: str, info: ModuleInfo, annotation: Callable[[ast.expr], list[str] | None] | None = None
+) -> dict[str, str]:
     """Function key (`f`, `Class.method`, `f.<locals>.g`) -> what each sync function calls, as text.
 
     The text is one `call@line` per call, separated by spaces: a blocking call `!callee@line`
     (the callee as written), another call `target@line`, its target a qualified name (through
-    the module's imports and definitions) or a `METHOD_MARK` method. Text, not lists: an index
+    the module's imports and definitions), a `METHOD_MARK` method or a `RECEIVER_MARK` method of a
+    declared receiver (`annotation`: the classes a parameter's annotation names). Text, not lists: an index
     holds hundreds of thousands of these for the whole run, and strings cost the garbage
     collector nothing. Functions that call nothing resolvable are left out.
     """
     bound = _module_bindings(tree)
     found: dict[str, str] = {}
-    summarizer = _Summarizer(module, info, bound)
+    summarizer = _Summarizer(module, info, bound, annotation)
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name = stmt.targets[0].id
@@ -90,20 +102,6 @@ def summarize(tree: ast.Module, module: str, info: ModuleInfo) -> dict[str, str]
         elif isinstance(stmt, ast.FunctionDef) and info.functions.get(stmt.name) in SYNC_KINDS:
             summarizer.function(stmt, stmt.name, "", found)
     return found
-
-
-def flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
-    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count)."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from flatten(stmt.body)
-            yield from flatten(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
-                yield from flatten(block)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            yield from flatten(stmt.body)
 
 
 def _definitions(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
@@ -131,8 +129,11 @@ def _module_bindings(tree: ast.Module) -> set[str]:
 
 
 class _Summarizer:
-    def __init__(self, module: str, info: ModuleInfo, bound: set[str]) -> None:
+    def __init__(
+        self, module: str, info: ModuleInfo, bound: set[str], annotation: Callable[[ast.expr], list[str] | None] | None
+    ) -> None:
         self.module = module
+        self.annotation = annotation
         self.aliases = info.aliases
         self.functions = info.functions
         self.classes = info.classes
@@ -150,6 +151,12 @@ class _Summarizer:
                 params.append(extra.arg)
         self_name = params[0] if owner and params and not _is_static(node) else ""
         own_calls, bound_here, binders, defs = _own_code(node)
+        #: Parameter -> its annotation, for those never rebound (declared receivers).
+        annotated = {
+            a.arg: a.annotation
+            for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+            if a.annotation is not None and a.arg != self_name and a.arg not in bound_here
+        }
         nested = {stmt.name for stmt in defs}
         local = set(params) | bound_here
         types: dict[str, str | None] = {}
@@ -168,6 +175,10 @@ class _Summarizer:
                     receiver = func.value.id if isinstance(func.value, ast.Name) else _label(kind)
                     blocking.append((f"{receiver}.{func.attr}", line))
                     continue
+                declared = self._receiver(func, self_name, owner, annotated)
+                if declared is not None:
+                    calls.setdefault(declared, line)
+                    continue
             elif isinstance(func, ast.Name) and func.id in nested and func.id not in self.bound:
                 calls.setdefault(f"{self.module}.{key}.<locals>.{func.id}", line)
                 continue
@@ -184,6 +195,27 @@ class _Summarizer:
             if self.functions.get(f"{key}.<locals>.{stmt.name}") in SYNC_KINDS:
                 # A nested helper: summarized, reached only when called.
                 self.function(stmt, f"{key}.<locals>.{stmt.name}", "", found)
+
+    def _receiver(self, func: ast.Attribute, self_name: str, owner: str, annotated: dict[str, ast.expr]) -> str | None:
+        """`&Class>attr>method` for `self.attr.method()` in a method of `Class`, `&Store>method` for
+        `store.method()` with a parameter `store: Store` (one class; `Optional` is fine), else None."""
+        attrs: list[str] = []
+        receiver = func.value
+        while isinstance(receiver, ast.Attribute) and len(attrs) < _RECEIVER_ATTRS:
+            attrs.insert(0, receiver.attr)
+            receiver = receiver.value
+        if not isinstance(receiver, ast.Name):
+            return None
+        if self_name and receiver.id == self_name:
+            start = owner  # (`self.method()` itself is a `METHOD_MARK` target)
+        elif receiver.id in annotated and self.annotation is not None:
+            classes = self.annotation(annotated[receiver.id])
+            if not classes or len(classes) != 1:
+                return None  # unknown, or a `Union`
+            start = classes[0]
+        else:
+            return None
+        return RECEIVER_MARK + ">".join([start, *attrs, func.attr])
 
     def resolve(self, func: ast.expr, local: set[str]) -> str | None:
         """The qualified name a callee refers to through the module's own bindings (None: unknown)."""
@@ -405,6 +437,13 @@ class Reach:
         self.project = project
         self.options = options
         self._memo: dict[tuple[str, str, int], Chain | None] = {}
+        #: Method name -> the project classes defining it `async def` (`overridden_async`), made when first needed.
+        self._async_methods: dict[str, list[str]] | None = None
+        #: The names of the project classes' sync methods, and (class, method) -> its chain (`class_method`).
+        self._sync_names: frozenset[str] | None = None
+        self._declared: dict[tuple[str, str], Chain | None] = {}
+        #: Class -> the defining names of its bases at any depth (`overridden_async`).
+        self._bases_of: dict[str, frozenset[str]] = {}
         #: Module name -> real path of its file, made when first needed (`shown_path`).
         self._paths: dict[str, str] | None = None
 
@@ -441,10 +480,17 @@ class Reach:
                     if target in extra:
                         best = (Step(name, module, line), Step(target.rpartition(".")[2], module, line))
                         break
+                    declared = self.receiver_target(target[1:]) if target[0] == RECEIVER_MARK else None
+                    if isinstance(declared, str):  # a blocking method of the catalogue (`Session.get`)
+                        best = (Step(name, module, line), Step(declared, module, line))
+                        break
                     if budget == 1:
                         continue
-                    owner, _, method = target[1:].rpartition(".")
-                    found = self.method_definition(owner, method, 0) if target[0] == METHOD_MARK else self.definition(target)
+                    if target[0] == RECEIVER_MARK:
+                        found = declared
+                    else:
+                        owner, _, method = target[1:].rpartition(".")
+                        found = self.method_definition(owner, method, 0) if target[0] == METHOD_MARK else self.definition(target)
                     chain = self._from(*found, budget - 1) if found is not None else None
                     if chain is not None and (best is None or len(chain) + 1 < len(best)):
                         best = (Step(name, module, line), *chain)
@@ -452,6 +498,80 @@ class Reach:
                             break  # none can be shorter
         self._memo[memo_key] = best
         return best
+
+    def receiver_target(self, text: str) -> tuple[str, str] | str | None:
+        """What a `RECEIVER_MARK` target (`pkg.Class>attr>method`, the mark left out) calls: the
+        (module, `Class.method`) of a sync method (`method_of`), the label of a blocking method of
+        the catalogue (`Session.get`), or None. Each attribute must be declared as one class."""
+        start, *attrs, method = text.split(">")
+        classes = normalize(self.project, [start], 0)
+        for attr in attrs:
+            if classes is None or len(classes) != 1:
+                return None
+            classes = self.project.attribute_types(classes[0], attr)
+        if classes is None or len(classes) != 1:
+            return None  # unknown, or a `Union`
+        kind = _names.CONSTRUCTORS.get(classes[0])
+        if kind is not None:
+            return f"{_label(kind)}.{method}" if method in BLOCKING_METHODS.get(kind, ()) else None
+        return self.method_of(classes[0], method)
+
+    def method_of(self, cls: str, method: str) -> tuple[str, str] | None:
+        """(module, `Class.method`) of the sync method a call on an object declared as `cls` runs, or None:
+        not when `cls` is a `Protocol` (what stands there may be anything with that method) or when a
+        subclass of the project redefines the method `async def` (the object may well be one of those)."""
+        found = self.method_definition(cls, method, 0)
+        if found is None or is_protocol(self.project, cls) or self.overridden_async(cls, method):
+            return None
+        return found
+
+    def overridden_async(self, cls: str, method: str) -> bool:
+        """Whether a class of the project derived from `cls` defines `method` as `async def`."""
+        if self._async_methods is None:
+            self._async_methods = {}
+            for module, info in self.project.modules.items():
+                for name, entry in info.classes.items():
+                    for defined, kind in entry["methods"].items():
+                        if kind == "async":
+                            self._async_methods.setdefault(defined, []).append(f"{module}.{name}")
+        subs = self._async_methods.get(method)
+        if not subs:
+            return False
+        defined = self.project.class_definition(cls)
+        return defined is not None and any(defined[0] in self._ancestors(sub) for sub in subs)
+
+    def _ancestors(self, cls: str) -> frozenset[str]:
+        """The defining names of a project class's bases, at any depth (memoized; `declared.derives` walks the same)."""
+        found = self._bases_of.get(cls)
+        if found is None:
+            self._bases_of[cls] = frozenset()  # (a cycle of bases ends here)
+            names: set[str] = set()
+            entry = self.project.class_definition(cls)
+            for base in entry[1]["bases"] if entry is not None else ():
+                defined = self.project.class_definition(base)
+                if defined is not None:
+                    names.add(defined[0])
+                    names.update(self._ancestors(defined[0]))
+            found = self._bases_of[cls] = frozenset(names)
+        return found
+
+    def class_method(self, cls: str, method: str) -> Chain | None:
+        """The chain from calling `method` on an object declared as `cls`, when that runs a sync method
+        of a project class (not an installed library's) reaching a blocking call (`method_of`)."""
+        key = (cls, method)
+        if key not in self._declared:
+            if self._sync_names is None:
+                self._sync_names = frozenset(
+                    defined
+                    for info in self.project.modules.values()
+                    for entry in info.classes.values()
+                    for defined, kind in entry["methods"].items()
+                    if kind in SYNC_KINDS
+                )
+            found = self.method_of(cls, method) if method in self._sync_names else None
+            in_project = found is not None and found[0] in self.project.modules
+            self._declared[key] = self._from(found[0], found[1], self.options.depth) if found is not None and in_project else None
+        return self._declared[key]
 
     def _allowed(self, qualified: str) -> bool:
         return any(fnmatch.fnmatchcase(qualified, pattern) for pattern in self.options.nonblocking_helpers)

@@ -90,3 +90,17 @@ def identifiers(source: bytes | str) -> frozenset[str]:
     """
     data = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
     return frozenset(data.translate(_WORD_BYTES).decode("ascii").split())
+
+
+def flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from flatten(stmt.body)
+            yield from flatten(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
+                yield from flatten(block)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            yield from flatten(stmt.body)

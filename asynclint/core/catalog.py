@@ -46,6 +46,6 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo(code='ASL402', name='discarded-gather-exceptions', default_enabled=True, uses_project_index=False, screen='asynclint.rules.cancellation.screen:DiscardedGatherExceptionsScreen'),
     RuleInfo(code='ASL501', name='legacy-run-loop', default_enabled=True, uses_project_index=False, screen='asynclint.rules.event_loop.screen:LegacyRunLoopScreen'),
     RuleInfo(code='ASL502', name='get-event-loop-in-coroutine', default_enabled=True, uses_project_index=False, screen='asynclint.rules.event_loop.screen:GetEventLoopInCoroutineScreen'),
-    RuleInfo(code='ASL503', name='thread-lock-across-await', default_enabled=True, uses_project_index=False, screen='asynclint.rules.event_loop.screen:ThreadLockAcrossAwaitScreen'),
+    RuleInfo(code='ASL503', name='thread-lock-across-await', default_enabled=True, uses_project_index=True, screen='asynclint.rules.event_loop.screen:ThreadLockAcrossAwaitScreen'),
 )
 # END GENERATED

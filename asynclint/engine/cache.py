@@ -78,7 +78,9 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
         for name, entry in info.classes.items():
             note(name, f"class {module}.{name} {entry['bases']}{ambiguous}")
             for method, kind in entry["methods"].items():
-                note(method, f"method {module}.{name}.{method} {kind}{ambiguous}")
+                # (with the bases: a call through a declared receiver depends on them, ASL107's
+                # `Reach.method_of`: a `Protocol`, or a subclass making the method `async def`)
+                note(method, f"method {module}.{name}.{method} {kind} {entry['bases']}{ambiguous}")
         for key in info.idle:  # (ASL301-303: awaiting an `async def` that never suspends overlaps nothing)
             qualified = f"{module}.{key}"  # (what it awaits, in other modules too, decides both)
             known = f"{project.never_suspends(qualified)} {sorted(project.reaches(qualified))}"

@@ -190,15 +190,18 @@ class ReceiverTypes:
         return self.declared_tag(expr, site) if found is None and declared else found
 
     def declared_tag(self, expr: cst.BaseExpression, site: Site) -> str | None:
-        """The catalogue type a receiver is declared as: a parameter (`session: requests.Session`), or an
-        attribute declared so in its class (`self.transport.root`, `Transport.root: Path`), the two shapes
+        """The catalogue type a receiver is declared as: a parameter (`session: requests.Session`), an
+        attribute declared so in its class (`self.transport.root`, `Transport.root: Path`), or a
+        module-level name of another module (`from .net import session`, `net.session`), the shapes
         the pre-screens see (`Callee.declared`, `ProjectIndex.declared_members`)."""
         if isinstance(expr, cst.Name):
             found = declared_classes(self.rule, expr)
-            classes = _classes(self.rule.ctx.project, found) if found is not None else None
+            classes = _classes(self.rule.ctx.project, found) if found is not None else self.imported_value(expr)
         elif isinstance(expr, cst.Attribute):
-            owner = self.classes_of(expr.value, site)
-            classes = self.rule.ctx.project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
+            classes = self.imported_value(expr)
+            if classes is None:
+                owner = self.classes_of(expr.value, site)
+                classes = self.rule.ctx.project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
         else:
             return None
         return _names.CONSTRUCTORS.get(classes[0]) if classes is not None and len(classes) == 1 else None
@@ -282,9 +285,9 @@ class ReceiverTypes:
                 if len(values) != 1 or len(targets) != 1 or values[0] is None:
                     return None
                 return self.classes_of(values[0], site, depth + 1)
-            return self._imported_value(expr)
+            return self.imported_value(expr)
         if isinstance(expr, cst.Attribute):
-            imported = self._imported_value(expr)
+            imported = self.imported_value(expr)
             if imported is not None:
                 return imported
             owner = self.classes_of(expr.value, site, depth + 1)
@@ -298,8 +301,9 @@ class ReceiverTypes:
             return None
         return project.call_types(names[0])
 
-    def _imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
-        """A module-level name of another module (`from .globals import bot`, `config.client`)."""
+    def imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
+        """The declared classes of a module-level name of another module, `expr` naming it through an
+        import (`from .globals import bot`, `config.client`)."""
         names = self.rule.qualified_names(expr)
         if not names or len(names) != 1:
             return None

@@ -78,6 +78,8 @@ def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFa
     a constructor the file calls makes (`ReceiverTypes`), or one some annotation declares (`classes_of`)."""
     if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
         return True
-    # A parameter annotated with it, or an attribute some class declares as it (`ReceiverTypes.declared_tag`).
-    declared = callee.declared | project.declared_members().get(callee.before, frozenset()) if callee.before else callee.declared
+    # A parameter annotated with it, an attribute some class declares as it, or a module-level name
+    # some module declares or binds so (`from .net import session`; `ReceiverTypes.declared_tag`).
+    last = callee.before or callee.root
+    declared = callee.declared | project.declared_members().get(last, frozenset()) if last else callee.declared
     return bool(declared) and _names.may_be_typed(callee.attr, methods, declared)

@@ -27,7 +27,7 @@ import ast
 import functools
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from asynclint.analysis.callgraph import flatten
+from asynclint.analysis.modules import flatten
 from asynclint.analysis.names import CONSTRUCTORS
 
 if TYPE_CHECKING:
@@ -529,6 +529,29 @@ def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> froze
         found.update(method for method, kind in entry["methods"].items() if kind == "async")
         stack.extend((base, depth + 1) for base in entry["bases"])
     return frozenset(found)
+
+
+def derives(index: ProjectIndex, sub: str, cls: str, depth: int = 0) -> bool:
+    """Whether the class `sub` has `cls` (a defining class's name, `ProjectIndex.class_definition`)
+    among its bases, at any depth (re-exports followed; cycle-safe by depth)."""
+    found = index.class_definition(sub) if depth <= LOOKUP_DEPTH else None
+    if found is None:
+        return False
+    for base in found[1]["bases"]:
+        defined = index.class_definition(base)
+        if defined is not None and (defined[0] == cls or derives(index, base, cls, depth + 1)):
+            return True
+    return False
+
+
+def subclasses(index: ProjectIndex, cls: str) -> list[str]:
+    """The project's classes deriving from `cls` (a defining class's name), directly or not."""
+    return [
+        f"{module}.{name}"
+        for module, info in index.root.modules.items()
+        for name in info.classes
+        if derives(index, f"{module}.{name}", cls)
+    ]
 
 
 _PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})

@@ -6,7 +6,7 @@ import ast
 import json
 from typing import Any, Iterable
 
-from asynclint.analysis.callgraph import flatten as _flatten
+from asynclint.analysis.modules import flatten as _flatten
 from asynclint.analysis.callgraph import summarize
 from asynclint.analysis.index.declared import DeclaredReader
 from asynclint.analysis.modules import (
@@ -166,9 +166,11 @@ class _Indexer:
     def run(self, tree: ast.Module) -> ModuleInfo:
         self._imports(tree.body)
         self._body(tree.body, prefix="", functions=self.info.functions)
-        self.info._summaries = summarize(tree, self.module, self.info)
         methods = {name: entry["methods"] for name, entry in self.info.classes.items()}
-        self.info._declared = DeclaredReader(self._qualify_type, methods, self.info.functions).run(tree)
+        reader = DeclaredReader(self._qualify_type, methods, self.info.functions)
+        self.info._declared = reader.run(tree)
+        # (after the declared types: a summary reads its parameters' annotations as they do)
+        self.info._summaries = summarize(tree, self.module, self.info, reader.types)
         return self.info
 
     def _imports(self, body: Iterable[ast.stmt]) -> None:

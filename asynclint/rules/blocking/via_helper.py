@@ -15,7 +15,7 @@ from asynclint.core.diagnostic import FixSafety
 from asynclint.core.options import HelperOptions
 from asynclint.rules._coroutines import project_names
 from asynclint.rules._edits import to_thread
-from asynclint.rules._match import Site, site_for
+from asynclint.rules._match import ReceiverTypes, Site, bound_value, declared_classes, site_for
 from asynclint.rules.base import Finding, Invalid, Rule, Valid
 from asynclint.rules.blocking.via_helper_screen import (
     BlockingCallViaHelperScreen,
@@ -27,7 +27,9 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
     """Checks for calls in async code to sync functions of the project that block.
 
     A sync function or method of the linted project (found through imports, re-exports,
-    `self.`/`cls.` and base classes) that makes a blocking call of ASL101-105's catalogue
+    `self.`/`cls.`, base classes, and receivers declared as a project class: an annotated
+    parameter `store: Store`, an attribute `self._client: Client` or one `__init__` sets from a
+    constructor, a `@property` with a declared return) that makes a blocking call of ASL101-105's catalogue
     (`time.sleep`, `requests`, `subprocess`, `open`, ...), itself or through further sync
     functions of the project, blocks the event loop when async code calls it. The message
     names the chain of calls and where the blocking call is. A helper handed uncalled to
@@ -65,6 +67,7 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
         self._sites: list[Site] = []
         #: The chain of each report, in report order (for the findings' code flows).
         self._chains: list[Chain] = []
+        self._types: ReceiverTypes | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.in_async_code():
@@ -100,10 +103,27 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
             return reach.of_method(f"{self.ctx.module_name}.{site.cls.name.value}", func.attr.value)
         raw = self.qualified_names(func)
         names = project_names(self, func)
-        if not names or len(names) != len(raw or ()):
-            return None  # unresolved, or a builtin among the bindings
-        chains = {reach.of_name(name) for name in names}
-        return chains.pop() if len(chains) == 1 else None  # every binding must agree
+        chain = None
+        if names and len(names) == len(raw or ()):  # (else unresolved, or a builtin among the bindings)
+            chains = {reach.of_name(name) for name in names}
+            chain = chains.pop() if len(chains) == 1 else None  # every binding must agree
+        if chain is None and isinstance(func, cst.Attribute):
+            chain = self._declared_chain(func, site, reach)
+        return chain
+
+    def _declared_chain(self, func: cst.Attribute, site: Site, reach: Reach) -> Chain | None:
+        """The chain from `receiver.method()`, the receiver declared as one project class
+        (`ReceiverTypes.classes_of`: `store: Store`, `self._client`, a property) whose sync method it is."""
+        if self._types is None:
+            self._types = ReceiverTypes(self)
+        receiver = func.value
+        if isinstance(receiver, cst.Name) and declared_classes(self, receiver) is None and self._types.imported_value(receiver) is None:
+            if not isinstance(bound_value(self, receiver), cst.Call):
+                return None  # a local must be bound once, by a constructor (what the screen sees: `declared_receiver`)
+        classes = self._types.classes_of(receiver, site)
+        if classes is None or len(classes) != 1:
+            return None  # unknown, or a `Union`
+        return reach.class_method(classes[0], func.attr.value)
 
     def diagnostics(self, positions: Mapping[cst.CSTNode, CodeRange]) -> list[Finding]:
         found = super().diagnostics(positions)

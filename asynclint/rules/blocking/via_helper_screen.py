@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from asynclint.analysis.astwalk import FileFacts
+from asynclint.analysis.astwalk import Callee, FileFacts
 from asynclint.analysis.callgraph import Reach, reach_for, reach_options
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.rules.screen import Screen
@@ -14,6 +14,22 @@ from asynclint.rules.screen import Screen
 def reach_of(options: Mapping[type, Any], project: ProjectIndex) -> Reach:
     """The project-wide search ASL107 uses with these options."""
     return reach_for(project, reach_options(options))
+
+
+def declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex, reach: Reach) -> bool:
+    """Whether `callee` may be a blocking sync method of a receiver declared as a project class
+    (`BlockingCallViaHelper._declared_chain`): `a.b.m()` with `b` some class's declared attribute,
+    `p.m()` with `p` an annotated parameter or an imported module-level name, or a receiver bound
+    to (or being) a constructor call the file makes (`x = Store(); x.m()`, `Store().m()`)."""
+    types: set[str] = set(callee.declared)
+    types.update(project.declared_members().get(callee.before or callee.root, ()))
+    if not callee.before:
+        # (an imported module-level name: `callee.names` are `pkg.mod.name.m`, however it was imported)
+        for name in callee.names:
+            types.update(project.value_types(name.rpartition(".")[0]) or ())
+        if callee.typable:
+            types.update(facts.called_names)
+    return any(reach.class_method(cls, callee.attr) is not None for cls in types)
 
 
 class BlockingCallViaHelperScreen(Screen):
@@ -31,5 +47,7 @@ class BlockingCallViaHelperScreen(Screen):
                 continue
             on_self = callee.owner and callee.attr and reach.of_method(callee.owner, callee.attr) is not None
             if on_self or any(reach.of_name(name) is not None for name in callee.names):
+                blocks.add(block)
+            elif callee.attr and not callee.owner and declared_receiver(callee, facts, project, reach):
                 blocks.add(block)
         return blocks

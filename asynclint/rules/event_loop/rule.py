@@ -9,6 +9,7 @@ from libcst.metadata import Assignment, ScopeProvider
 
 from asynclint.analysis import names as _names
 from asynclint.analysis.cst.context import FileContext, self_name
+from asynclint.analysis.index.declared import subclasses
 from asynclint.core.diagnostic import FixSafety
 from asynclint.rules._flow import names_in, suspends
 from asynclint.rules._match import ReceiverTypes, Site, resolve
@@ -302,7 +303,11 @@ class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
     function, at module level, or as a `self.` attribute set in `__init__`, or a class
     attribute (`_lock = threading.Lock()` in the class body, or a base class's of the module)
     used as `self._lock`, `cls._lock` or `ClassName._lock`, that no method assigns and no
-    subclass in the module binds to something else.
+    subclass in the module binds to something else; or declared so: a parameter
+    `lock: threading.RLock`, an attribute annotated `threading.Lock` (in the class body or as
+    `self._lock: threading.Lock`, in any module of the project, `self.state.lock` too) that no
+    subclass of the project declares otherwise. `asyncio.Lock`, `Any`, a `Union` and a
+    `Protocol` are not thread locks.
 
     ## Why is this bad?
     A thread lock is held by the thread, and every task of the event loop runs in that one
@@ -344,6 +349,8 @@ class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
             kind = types.type_of(expr, site, set())
             if kind is None:
                 kind = self._class_attribute_type(types, expr, site)
+            if kind is None:
+                kind = self._declared_type(types, expr, site)
             if kind == _names.THREAD_LOCK:
                 self.report(with_node, lock=self.ctx.code_for(expr))
 
@@ -368,6 +375,25 @@ class ThreadLockAcrossAwait(ThreadLockAcrossAwaitScreen, Rule):
                 return None
             if any(types.type_of(value, site, set()) != kind for value in rebound):
                 return None
+        return kind
+
+    def _declared_type(self, types: ReceiverTypes, expr: cst.BaseExpression, site: Site) -> str | None:
+        """The lock a parameter (`lock: threading.RLock`) or an attribute (`self._lock: threading.Lock`,
+        `self.state.lock`, in any module) is declared as, when no subclass of the project declares it otherwise."""
+        kind = types.declared_tag(expr, site)
+        if kind is None or not isinstance(expr, cst.Attribute):
+            return kind
+        owner = types.classes_of(expr.value, site)
+        if not owner or len(owner) != 1:
+            return None
+        project = self.ctx.project
+        declared = project.attribute_types(owner[0], expr.attr.value)
+        definition = project.class_definition(owner[0])
+        if definition is None:
+            return kind  # (a library's class: its subclasses are not the project's)
+        for sub in subclasses(project, definition[0]):
+            if project.attribute_types(sub, expr.attr.value) != declared:
+                return None  # (what stands there may be that subclass's, an `asyncio.Lock`)
         return kind
 
     def _bound_in(self, types: ReceiverTypes, cls: cst.ClassDef, attr: str, site: Site, depth: int) -> str | None:

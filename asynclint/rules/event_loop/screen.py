@@ -114,19 +114,23 @@ def _binds(function: Function, name: str) -> bool:
 
 
 class WithAcrossAwait(Probe):
-    """ASL503: the blocks with a (sync) `with` in async code whose body can suspend."""
+    """ASL503: the blocks with a (sync) `with` in async code whose body can suspend, and whether
+    one of those `with`s has an item that is a name or an attribute (`with lock:`, `with self._lock:`):
+    what may be declared a thread lock anywhere in the project."""
 
     def __init__(self, walk: Any) -> None:
         super().__init__(walk)
         self.blocks: set[int] = set()
+        self.named = False
 
     @notes(ast.With)
     def with_(self, node: ast.With) -> None:
         if self.walk.in_async and suspends(node.body):
             self.blocks.add(self.walk.block)
+            self.named = self.named or any(isinstance(i.context_expr, (ast.Name, ast.Attribute)) for i in node.items)
 
-    def finish(self, resolve: Resolve) -> set[int]:
-        return self.blocks
+    def finish(self, resolve: Resolve) -> tuple[set[int], bool]:
+        return self.blocks, self.named
 
 
 
@@ -157,12 +161,17 @@ class GetEventLoopInCoroutineScreen(Screen):
 
 class ThreadLockAcrossAwaitScreen(Screen):
     requires_async_def = True
-    triggers = ("Lock",)  # `threading.Lock` / `RLock`, however imported, is spelled in the file
+    # (no trigger word: a lock declared in another module, `with self.state.lock:`, spells none here)
+    uses_project_index = True
     probes = (WithAcrossAwait,)
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A `with` across an await, and a thread lock made somewhere in the file. The whole file is
-        # read then: a class attribute's lock may be rebound by a subclass anywhere in it.
+        # A `with` across an await, and a thread lock made somewhere in the file, or an item that
+        # may be declared one (a name or an attribute: its annotation may be in any module). The
+        # whole file is read then: a class attribute's lock may be rebound by a subclass anywhere in it.
+        blocks, named = WithAcrossAwait.of(facts)
+        if not blocks:
+            return set()
         locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        return None if WithAcrossAwait.of(facts) and not facts.called_names.isdisjoint(locks) else set()
+        return None if named or not facts.called_names.isdisjoint(locks) else set()
