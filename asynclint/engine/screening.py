@@ -116,10 +116,21 @@ def screen_blocks(
     return Screened(kept, project, facts, keep)
 
 
+#: The last facts read here: (source, path, facts). `fix` screens its fixed code to know what is
+#: left, then, when the whole module must be checked, screens that same code again.
+_last_read: list[tuple[bytes | str, str, FileFacts | None]] = []
+
+
 def file_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
     """The pre-screen's facts of a file: kept from building the index, or read now (None: unreadable)."""
     kept = read_facts(source, path, project)
-    return kept or facts_of_source(source, module_name(path), is_package_init(path), all_probes())
+    if kept is not None:
+        return kept
+    if _last_read and _last_read[0][1] == path and (_last_read[0][0] is source or _last_read[0][0] == source):
+        return _last_read[0][2]
+    found = facts_of_source(source, module_name(path), is_package_init(path), all_probes())
+    _last_read[:] = [(source, path, found)]
+    return found
 
 
 def read_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
