@@ -23,7 +23,8 @@ _NAME = "_ASSIGNMENT_LIKE_NODES"
 
 def _with_subclasses(kind: type) -> set[type]:
     found = {kind}
-    for sub in kind.__subclasses__():
+    subclasses: list[type] = kind.__subclasses__()
+    for sub in subclasses:
         found |= _with_subclasses(sub)
     return found
 
