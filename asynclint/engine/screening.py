@@ -126,8 +126,9 @@ def file_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> 
     kept = read_facts(source, path, project)
     if kept is not None:
         return kept
-    if _last_read and _last_read[0][1] == path and (_last_read[0][0] is source or _last_read[0][0] == source):
-        return _last_read[0][2]
+    last = _last_read[0] if _last_read else None
+    if last is not None and last[1] == path and (last[0] is source or last[0] == source):
+        return last[2]
     found = facts_of_source(source, module_name(path), is_package_init(path), all_probes())
     _last_read[:] = [(source, path, found)]
     return found
