@@ -11,6 +11,7 @@ from asynclint.app.fixes.verify import untouched_lines_identical
 from asynclint.core.config import Config
 from asynclint.core.diagnostic import FixSafety
 from asynclint.rules.base import Edit, Fix
+from asynclint.rules.registry import rules_named
 
 BLOCK = """
 
@@ -102,3 +103,26 @@ def test_the_fixed_code_is_checked_as_check_does_and_what_is_left_is_a_whole_che
     line = screened.fixed.split(b"\n").index(b"    with open(path) as f:  # reported, no fix") + 1
     assert [(d.code, d.line, d.fix) for d in screened.remaining] == [("ASL104", line, None)]
     assert screened.remaining == whole.remaining
+
+
+def test_the_fixed_code_is_read_with_ast_once_when_the_whole_module_is_checked_again(monkeypatch):
+    """A rule that may fire anywhere (ASL503 here) makes the check of the fixed code read all of it with libcst:
+    the `ast` read its screen made is reused, not made again."""
+    from asynclint.engine import screening
+
+    source = (
+        "import asyncio\nimport threading\nimport time\n\nlock = threading.Lock()\n\n\n"
+        "async def held():\n    with lock:\n        await asyncio.sleep(0)\n\n\n"
+        "async def nap():\n    time.sleep(1)\n"
+    ).encode()
+    config = Config(select=("ASL101", "ASL503"))
+    reads: list[bytes | str] = []
+    real = screening.facts_of_source
+    monkeypatch.setattr(screening, "facts_of_source", lambda text, *a: reads.append(text) or real(text, *a))
+    outcome = fix_source(source, "m.py", config, unsafe=True)
+    assert outcome.error is None and outcome.applied["ASL101"] == 1
+    assert b"    await asyncio.sleep(1)\n" in outcome.fixed
+    assert [d.code for d in outcome.remaining] == ["ASL503"]
+    assert reads.count(outcome.fixed) == 1
+    # (The premise: the fixed code's screen cannot leave a block out.)
+    assert screening.screen_blocks(rules_named(config.codes_for("m.py")), outcome.fixed, "m.py", config, None).keep is None

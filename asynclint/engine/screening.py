@@ -116,10 +116,22 @@ def screen_blocks(
     return Screened(kept, project, facts, keep)
 
 
+#: The last facts read here: (source, path, facts). `fix` screens its fixed code to know what is
+#: left, then, when the whole module must be checked, screens that same code again.
+_last_read: list[tuple[bytes | str, str, FileFacts | None]] = []
+
+
 def file_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:
     """The pre-screen's facts of a file: kept from building the index, or read now (None: unreadable)."""
     kept = read_facts(source, path, project)
-    return kept or facts_of_source(source, module_name(path), is_package_init(path), all_probes())
+    if kept is not None:
+        return kept
+    last = _last_read[0] if _last_read else None
+    if last is not None and last[1] == path and (last[0] is source or last[0] == source):
+        return last[2]
+    found = facts_of_source(source, module_name(path), is_package_init(path), all_probes())
+    _last_read[:] = [(source, path, found)]
+    return found
 
 
 def read_facts(source: bytes | str, path: str, project: ProjectIndex | None) -> FileFacts | None:

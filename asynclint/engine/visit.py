@@ -16,6 +16,7 @@ from libcst.metadata import CodePosition, CodeRange, MetadataWrapper
 
 from asynclint.analysis import names as _names
 from asynclint.analysis.cst.context import FileContext, detect_library
+from asynclint.analysis.cst.scopes import quick_assignment_checks
 from asynclint.analysis.cst.walk import read_only_visits
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.modules import is_package_init, module_name
@@ -123,6 +124,7 @@ def _visit(
     # caches each provider, so the union of the rules' dependencies is computed once).
     with ExitStack() as stack:
         stack.enter_context(read_only_visits())
+        stack.enter_context(quick_assignment_checks())
         for instance in instances:
             stack.enter_context(instance.resolve(wrapper))
         cst.visit_batched(module, [ctx.tracker, *instances])

@@ -31,11 +31,18 @@ def binding_for(rule: Rule, site: cst.CSTNode, module: str, attr: str) -> tuple[
     scope = rule.get_metadata(ScopeProvider, site, None)
     if scope is None:
         return None
-    parts = attr.split(".")
-    for stmt, head, rest in _import_bindings(rule.ctx.imports, module, parts):
-        assignments = [a for a in scope[head] if isinstance(a, Assignment)]
-        if len(assignments) == len(scope[head]) == 1 and assignments[0].node is stmt:
-            return dotted_name(".".join([head, *rest])), ()
+    found = rule.ctx.import_bindings.get((module, attr))
+    if found is None:
+        found = tuple(_import_bindings(rule.ctx.imports, module, attr.split(".")))
+        rule.ctx.import_bindings[module, attr] = found
+    bound: dict[str, object] = {}  # name -> its one assignment at the site (None: not exactly one)
+    for stmt, head, rest in found:
+        if head not in bound:  # (a module may import the same name many times: look it up once)
+            assignments = scope[head]
+            bound[head] = next(iter(assignments)) if len(assignments) == 1 else None
+        only = bound[head]
+        if isinstance(only, Assignment) and only.node is stmt:
+            return dotted_name(".".join((head, *rest))), ()
     top = module.split(".")[0]
     if scope[top]:
         return None
@@ -44,7 +51,7 @@ def binding_for(rule: Rule, site: cst.CSTNode, module: str, attr: str) -> tuple[
 
 def _import_bindings(
     imports: Sequence[cst.Import | cst.ImportFrom], module: str, parts: Sequence[str]
-) -> Iterator[tuple[cst.CSTNode, str, list[str]]]:
+) -> Iterator[tuple[cst.CSTNode, str, tuple[str, ...]]]:
     """(import statement, the name it binds, the attribute path left) for each import of `module`."""
     for stmt in imports:
         if isinstance(stmt, cst.Import):
@@ -52,10 +59,10 @@ def _import_bindings(
                 name = dotted(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     if name == module:
-                        yield stmt, alias.asname.name.value, list(parts)
+                        yield stmt, alias.asname.name.value, tuple(parts)
                 elif name == module or name.startswith(module + "."):
                     # `import asyncio.subprocess` binds `asyncio` too.
-                    yield stmt, name.split(".")[0], [*module.split(".")[1:], *parts]
+                    yield stmt, name.split(".")[0], (*module.split(".")[1:], *parts)
         elif isinstance(stmt, cst.ImportFrom) and not stmt.relative and stmt.module is not None:
             if dotted(stmt.module) != module or isinstance(stmt.names, cst.ImportStar):
                 continue
@@ -63,7 +70,7 @@ def _import_bindings(
                 if dotted(alias.name) == parts[0]:
                     bound = alias.asname.name if alias.asname is not None else alias.name
                     if isinstance(bound, cst.Name):
-                        yield stmt, bound.value, list(parts[1:])
+                        yield stmt, bound.value, tuple(parts[1:])
 
 
 def add_imports(module: cst.Module, modules: Sequence[str]) -> cst.Module:

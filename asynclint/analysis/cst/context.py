@@ -323,6 +323,8 @@ class FileContext:
     project: ProjectIndex = field(default_factory=ProjectIndex)
     #: Qualified names computed so far, shared by the rules (see `Rule.qualified_names`).
     qualified: dict[cst.CSTNode, Collection[QualifiedName]] = field(default_factory=dict)
+    #: (module, attribute) -> the module-level imports that can name it (`rules/imports.py`), found once per file.
+    import_bindings: dict[tuple[str, str], tuple[tuple[cst.CSTNode, str, tuple[str, ...]], ...]] = field(default_factory=dict)
 
     def in_async_code(self) -> bool:
         """Whether the node being visited runs in async code."""
