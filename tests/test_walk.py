@@ -8,7 +8,8 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ScopeProvider
+from libcst.metadata import ExpressionContextProvider, MetadataWrapper, ParentNodeProvider, ScopeProvider
+from libcst.metadata.scope_provider import ScopeVisitor
 
 from asynclint.analysis.cst import walk
 from asynclint.analysis.cst.context import ScopeTracker
@@ -169,20 +170,31 @@ def test_a_transformer_still_rebuilds_the_tree():
 
 def test_libcst_visits_are_restored_afterwards_even_after_an_error():
     original = cst.CSTNode.visit
+    listed, left = cst.BatchableCSTVisitor.get_visitors, ScopeVisitor.on_leave
     with pytest.raises(ZeroDivisionError):
         with walk.read_only_visits():
             assert cst.CSTNode.visit is not original
             with walk.read_only_visits():  # nested: still on inside, not turned off on the way out
                 pass
             assert cst.CSTNode.visit is not original
+            assert ScopeVisitor.on_leave is not left
             1 / 0
     assert cst.CSTNode.visit is original
+    assert cst.BatchableCSTVisitor.get_visitors is listed and ScopeVisitor.on_leave is left
 
 
 @pytest.mark.parametrize("kind", [*all_rules(), ScopeTracker], ids=lambda c: c.__name__)
 def test_batchable_visitors_list_the_methods_libcst_would(kind):
     instance = kind.__new__(kind)
     assert walk.Batchable.get_visitors(instance).keys() == cst.BatchableCSTVisitor.get_visitors(instance).keys()
+
+
+@pytest.mark.parametrize("kind", [ScopeProvider, ExpressionContextProvider, ParentNodeProvider])
+def test_libcst_metadata_providers_list_while_checking_the_methods_libcst_would(kind):
+    instance = kind()
+    with walk.read_only_visits():
+        listed = instance.get_visitors()
+    assert listed == cst.BatchableCSTVisitor.get_visitors(instance) != {}
 
 
 def test_a_batched_traversal_acting_on_the_module_only_does_not_walk_its_children(monkeypatch):
