@@ -248,7 +248,7 @@ def read_only_visits() -> Iterator[None]:
     CSTNode.visit = _read_only_visit  # type: ignore[method-assign,assignment]
     # A batched metadata provider of libcst's (scopes, expression contexts) lists its visitor
     # methods with `inspect` once per file it resolves (about 2 ms each): once per class here.
-    BatchableCSTVisitor.get_visitors = _listed_once  # type: ignore[method-assign]
+    BatchableCSTVisitor.get_visitors = _listed_once  # type: ignore[method-assign,assignment]
     if _SCOPE_LEAVE_IS_KNOWN:
         _scope_provider.ScopeVisitor.on_leave = _scope_on_leave  # type: ignore[method-assign]
     try:
