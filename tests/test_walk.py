@@ -177,7 +177,7 @@ def test_libcst_visits_are_restored_afterwards_even_after_an_error():
             with walk.read_only_visits():  # nested: still on inside, not turned off on the way out
                 pass
             assert cst.CSTNode.visit is not original
-            assert ScopeVisitor.on_leave is not left
+            assert (ScopeVisitor.on_leave is not left) == walk._SCOPE_LEAVE_IS_KNOWN
             1 / 0
     assert cst.CSTNode.visit is original
     assert cst.BatchableCSTVisitor.get_visitors is listed and ScopeVisitor.on_leave is left

@@ -256,15 +256,20 @@ def read_only_visits() -> Iterator[None]:
     finally:
         CSTNode.visit = _LIBCST_VISIT  # type: ignore[method-assign]
         BatchableCSTVisitor.get_visitors = _LIBCST_GET_VISITORS  # type: ignore[method-assign]
-        _scope_provider.ScopeVisitor.on_leave = _LIBCST_SCOPE_LEAVE  # type: ignore[method-assign]
+        if _SCOPE_LEAVE_IS_KNOWN:
+            _scope_provider.ScopeVisitor.on_leave = _LIBCST_SCOPE_LEAVE  # type: ignore[method-assign]
         _INSTANCES.clear()
 
 
 #: What libcst's `ScopeVisitor.on_leave` refers to, as `_scope_on_leave` repeats it (another
 #: libcst's, if it differs, is left as it is).
-_SCOPE_LEAVE_NAMES = ("provider", "set_metadata", "scope", "isinstance", "_ASSIGNMENT_LIKE_NODES", "_assignment_count", "super", "on_leave")
-_SCOPE_LEAVE_IS_KNOWN = _LIBCST_SCOPE_LEAVE.__code__.co_names == _SCOPE_LEAVE_NAMES and isinstance(
-    getattr(_scope_provider, "_ASSIGNMENT_LIKE_NODES", None), tuple
+_SCOPE_LEAVE_NAMES = (
+    "provider", "set_metadata", "scope", "isinstance", "_ASSIGNMENT_LIKE_NODES", "_assignment_count", "super", "on_leave"
+)  # fmt: skip
+_SCOPE_LEAVE_IS_KNOWN = (
+    "on_leave" in vars(_scope_provider.ScopeVisitor)
+    and _LIBCST_SCOPE_LEAVE.__code__.co_names == _SCOPE_LEAVE_NAMES
+    and isinstance(getattr(_scope_provider, "_ASSIGNMENT_LIKE_NODES", None), tuple)
 )
 #: Node class -> whether its nodes are `_ASSIGNMENT_LIKE_NODES`.
 _ASSIGNMENT_LIKE: dict[type, bool] = {}
