@@ -175,3 +175,37 @@ def test_a_buffer_that_is_not_the_file_is_checked_from_its_text(tmp_path):
     )
     assert flake8_findings(run.stdout) == {("a.py", 5, 5, "ASL101")}, run.stderr
     assert os.path.getsize(tmp_path / "a.py") == 6
+
+
+PLUGIN_COLLECTOR = """
+import gc, json, sys
+from asynclint.app.flake8_plugin import Plugin
+from asynclint.engine import perfile
+
+seen = []
+original = perfile.check_one
+
+def recorded(job, path):
+    seen.append(gc.get_threshold())
+    return original(job, path)
+
+perfile.check_one = recorded
+gc.set_threshold(700, 10, 10)
+path = sys.argv[1]
+with open(path, encoding="utf-8") as handle:
+    lines = handle.readlines()
+found = [text.split()[0] for _, _, text, _ in Plugin(None, lines, path).run()]
+print(json.dumps({"during": seen, "after": gc.get_threshold(), "found": found}))
+"""
+
+
+def test_the_collector_runs_as_check_has_it_around_the_plugins_work_and_as_flake8_had_it_after(tmp_path):
+    from asynclint.engine.runner import GC_THRESHOLD
+
+    write(tmp_path, project_files(2))
+    run = subprocess.run([sys.executable, "-c", PLUGIN_COLLECTOR, "app/mod0.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["during"] == [[GC_THRESHOLD, 20, 100]]
+    assert out["after"] == [700, 10, 10]
+    assert "ASL101" in out["found"]

@@ -8,7 +8,7 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ScopeProvider
+from libcst.metadata import ExpressionContextProvider, MetadataWrapper, ParentNodeProvider, ScopeProvider
 
 from asynclint.analysis.cst import walk
 from asynclint.analysis.cst.context import ScopeTracker
@@ -169,6 +169,7 @@ def test_a_transformer_still_rebuilds_the_tree():
 
 def test_libcst_visits_are_restored_afterwards_even_after_an_error():
     original = cst.CSTNode.visit
+    listed = cst.BatchableCSTVisitor.get_visitors
     with pytest.raises(ZeroDivisionError):
         with walk.read_only_visits():
             assert cst.CSTNode.visit is not original
@@ -177,12 +178,21 @@ def test_libcst_visits_are_restored_afterwards_even_after_an_error():
             assert cst.CSTNode.visit is not original
             1 / 0
     assert cst.CSTNode.visit is original
+    assert cst.BatchableCSTVisitor.get_visitors is listed
 
 
 @pytest.mark.parametrize("kind", [*all_rules(), ScopeTracker], ids=lambda c: c.__name__)
 def test_batchable_visitors_list_the_methods_libcst_would(kind):
     instance = kind.__new__(kind)
     assert walk.Batchable.get_visitors(instance).keys() == cst.BatchableCSTVisitor.get_visitors(instance).keys()
+
+
+@pytest.mark.parametrize("kind", [ScopeProvider, ExpressionContextProvider, ParentNodeProvider])
+def test_libcst_metadata_providers_list_while_checking_the_methods_libcst_would(kind):
+    instance = kind()
+    with walk.read_only_visits():
+        listed = instance.get_visitors()
+    assert listed == cst.BatchableCSTVisitor.get_visitors(instance) != {}
 
 
 def test_a_batched_traversal_acting_on_the_module_only_does_not_walk_its_children(monkeypatch):

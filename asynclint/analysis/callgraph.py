@@ -444,13 +444,18 @@ class Reach:
         self._declared: dict[tuple[str, str], Chain | None] = {}
         #: Class -> the defining names of its bases at any depth (`overridden_async`).
         self._bases_of: dict[str, frozenset[str]] = {}
+        #: Qualified name -> `of_name` (ASL107's screen asks it for every name a call in async code may resolve to).
+        self._of_name: dict[str, Chain | None] = {}
         #: Module name -> real path of its file, made when first needed (`shown_path`).
         self._paths: dict[str, str] | None = None
 
     def of_name(self, qualified: str) -> Chain | None:
         """The chain from calling the function `qualified` names (through re-exports), or None."""
+        if qualified in self._of_name:
+            return self._of_name[qualified]
         found = self.definition(qualified)
-        return self._from(*found, self.options.depth) if found is not None else None
+        chain = self._of_name[qualified] = self._from(*found, self.options.depth) if found is not None else None
+        return chain
 
     def of_method(self, owner: str, method: str) -> Chain | None:
         """The chain from calling `self.method()` in a method of the class `owner`, or None."""

@@ -298,7 +298,11 @@ def library_of(imported: AbstractSet[str]) -> str | None:
 def project_library(project: ProjectIndex) -> str | None:
     """The async library of a project: asyncio when its modules import asyncio (or an asyncio-only
     package) and none imports trio or anyio; None when unknown or mixed."""
-    imported = project.imported_names()
+    return _library_importing(project.imported_names())
+
+
+@functools.lru_cache(maxsize=4)  # (asked for each file libcst reads: the project's imports are one set)
+def _library_importing(imported: frozenset[str]) -> str | None:
     if {name.split(".")[0] for name in imported} & {"trio", "anyio"}:
         return None
     return library_of(imported)

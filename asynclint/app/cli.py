@@ -26,7 +26,7 @@ from asynclint.core.config import Config, ConfigError, load_config, split_codes
 from asynclint.core.diagnostic import FileResult
 from asynclint.engine import interrupt
 from asynclint.engine.files import discover, ignore_skipped, path_problem
-from asynclint.engine.runner import check_files, check_text, default_jobs
+from asynclint.engine.runner import GC_THRESHOLD, check_files, check_text, default_jobs
 
 if TYPE_CHECKING:
     from asynclint.app.fixes.run import FixReport
@@ -430,12 +430,7 @@ def server() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    # A run allocates millions of short-lived nodes and keeps a large index: with the default
-    # threshold (700) the collector rescans that index thousands of times, about a third of a
-    # cold run. mypy does the same. Only the CLI does this; the flake8 plugin leaves flake8's
-    # process alone.
+    # (see `GC_THRESHOLD`: the flake8 plugin sets it only around its own work, `fewer_collections`)
     gc.set_threshold(GC_THRESHOLD, 20, 100)
     cli(prog_name="asynclint")
 
-
-GC_THRESHOLD = 50_000

@@ -27,6 +27,7 @@ from asynclint.core.paths import read_source
 from asynclint.engine.lint import lint_source
 from asynclint.engine.perfile import session_for
 from asynclint.engine.project import find_project_root
+from asynclint.engine.runner import fewer_collections
 from asynclint.engine.source import text_as_read
 
 
@@ -53,7 +54,8 @@ class Plugin:
         self.filename = filename
         # The work happens here: flake8 reports what goes wrong while it builds a plugin (a bad
         # [tool.asynclint]) in one line, without a traceback; it does not guard `run()`.
-        self.findings = self._findings()
+        with fewer_collections():  # (flake8's own work, between files, keeps its collector as it was)
+            self.findings = self._findings()
 
     @classmethod
     def parse_options(cls, option_manager: Any, options: argparse.Namespace, filenames: Sequence[str]) -> None:
@@ -77,10 +79,11 @@ class Plugin:
             config = _config_for(folder)
         except ConfigError:
             return  # reported for each file
-        session = session_for(root, config, jobs)
-        if all(os.path.isfile(name) for name in names) and session.all_cached(names):
-            return  # (pre-commit's changed files, unchanged since their last check: no index needed)
-        session.prepare()
+        with fewer_collections():  # (the processes reading the index are forked with it too)
+            session = session_for(root, config, jobs)
+            if all(os.path.isfile(name) for name in names) and session.all_cached(names):
+                return  # (pre-commit's changed files, unchanged since their last check: no index needed)
+            session.prepare()
         # As `engine/pool.py` does: a collection in a forked worker would otherwise walk (and so
         # copy) every object of the index it inherited, again and again.
         gc.freeze()

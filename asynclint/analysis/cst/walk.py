@@ -40,6 +40,7 @@ from libcst import (
 )
 
 _LIBCST_VISIT = CSTNode.visit
+_LIBCST_GET_VISITORS = BatchableCSTVisitor.get_visitors
 
 
 class _Placeholder:
@@ -139,13 +140,18 @@ def _visitor_method_names(kind: type) -> tuple[str, ...]:
     )
 
 
+def _listed_once(visitor: BatchableCSTVisitor) -> Mapping[str, Callable[[CSTNode], None]]:
+    """`BatchableCSTVisitor.get_visitors`, the methods listed once per class."""
+    return {name: getattr(visitor, name) for name in _visitor_method_names(type(visitor))}
+
+
 class Batchable(BatchableCSTVisitor):
     """A batchable visitor whose methods are listed once per class (libcst lists them per instance, with `inspect`)."""
 
     def get_visitors(self) -> Mapping[str, Callable[[CSTNode], None]]:
         if not walk_is_libcst():
             return super().get_visitors()
-        return {name: getattr(self, name) for name in _visitor_method_names(type(self))}
+        return _listed_once(self)
 
 
 @functools.lru_cache(maxsize=None)
@@ -237,10 +243,14 @@ def read_only_visits() -> Iterator[None]:
         yield
         return
     CSTNode.visit = _read_only_visit  # type: ignore[method-assign,assignment]
+    # A batched metadata provider of libcst's (scopes, expression contexts) lists its visitor
+    # methods with `inspect` once per file it resolves (about 2 ms each): once per class here.
+    BatchableCSTVisitor.get_visitors = _listed_once  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         CSTNode.visit = _LIBCST_VISIT  # type: ignore[method-assign]
+        BatchableCSTVisitor.get_visitors = _LIBCST_GET_VISITORS  # type: ignore[method-assign]
         _INSTANCES.clear()
 
 

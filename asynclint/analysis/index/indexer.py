@@ -264,10 +264,11 @@ def _returns(node: ast.FunctionDef) -> bool:
     stack: list[ast.AST] = list(node.body)
     while stack:
         child = stack.pop()
-        if isinstance(child, (ast.Return, ast.Yield, ast.YieldFrom)):
+        kind = type(child)
+        if kind is ast.Return or kind is ast.Yield or kind is ast.YieldFrom:
             return True
-        if type(child) not in _NESTED:
-            stack.extend(ast.iter_child_nodes(child))
+        if kind not in _NESTED and kind not in _LEAVES:
+            _push_children(stack, child, kind)
     return False
 
 
@@ -281,28 +282,48 @@ def _own_code(node: ast.AST, may_yield: bool) -> tuple[bool, list[str] | None]:
     and the dotted names it awaits calls of (`await helper(x)`, `await asyncio.sleep(1)`), sorted;
     None when it has an `async for`, an `async with`, or awaits anything else (a method, a task)."""
     found: set[str] | None = set()
-    stack = [node]
+    stack: list[ast.AST] = []
+    _push_children(stack, node, type(node))
     while stack:
-        for child in ast.iter_child_nodes(stack.pop()):
-            kind = type(child)
-            if kind is ast.Yield or kind is ast.YieldFrom:
-                if may_yield:
-                    return True, None
-            elif found is not None:
-                if kind is ast.AsyncFor or kind is ast.AsyncWith:
+        child = stack.pop()
+        kind = type(child)
+        if kind is ast.Yield or kind is ast.YieldFrom:
+            if may_yield:
+                return True, None
+        elif found is not None:
+            if kind is ast.AsyncFor or kind is ast.AsyncWith:
+                found = None
+            elif kind is ast.Await:
+                call = child.value  # type: ignore[attr-defined]
+                name = _dotted(call.func) if isinstance(call, ast.Call) else None
+                if name is None:
                     found = None
-                elif kind is ast.Await:
-                    call = child.value  # type: ignore[attr-defined]
-                    name = _dotted(call.func) if isinstance(call, ast.Call) else None
-                    if name is None:
-                        found = None
-                    else:
-                        found.add(name)
-            if found is None and not may_yield:
-                return False, None
-            if kind not in _NESTED and kind not in _LEAVES:
-                stack.append(child)
+                else:
+                    found.add(name)
+        if found is None and not may_yield:
+            return False, None
+        if kind not in _NESTED and kind not in _LEAVES:
+            _push_children(stack, child, kind)
     return False, sorted(found) if found is not None else None
+
+
+#: Node type -> its fields that may hold nodes (none for what is not a node: a `global` statement's names).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _push_children(stack: list[Any], node: Any, kind: type) -> None:
+    """Push what is right below `node` onto `stack` (`ast.iter_child_nodes`, without its two generators
+    per node; the walks here do not depend on the order)."""
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        names = getattr(kind, "_fields", ()) if issubclass(kind, ast.AST) else ()
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in names if f not in ("ctx", "type_comment"))
+    for field in fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            stack.extend(value)
+        elif isinstance(value, ast.AST):
+            stack.append(value)
 
 
 def _dotted(expr: ast.expr) -> str | None:

@@ -144,11 +144,14 @@ class ProjectIndex:
 
     def module(self, name: str) -> ModuleInfo | None:
         """What a module defines, unless the name is ambiguous (this file's own module always is known)."""
-        if self._own is not None and self._own[0] == name:
-            return self._own[1]
-        if name in self.ambiguous:
+        own = self._own
+        if own is not None and own[0] == name:
+            return own[1]
+        if self._pending is not None:  # (asked millions of times: the tables, not their properties)
+            self.load()
+        if name in self._ambiguous:
             return None
-        found = self.modules.get(name)
+        found = self._modules.get(name)
         if found is None and self.libraries is not None and name:
             if name.split(".")[0] not in self.root._tops():  # (a project module always wins)
                 found = self.libraries.module(name)
