@@ -6,7 +6,8 @@
 For each package (fetched as in real_code.py): lint a copy with `check --format json` to
 learn the fixable findings and their lines, run `fix --unsafe-fixes` on it, then check
 independently of the fixer's own verification that every file still parses and that every
-line that changed lies in a statement with a fixable finding (new `import` lines aside).
+line that changed lies in a statement with a fixable finding (new `import` lines aside, and
+the module-level set that ASL206's fix keeps its tasks in, `_background_tasks = set()`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from real_code import fetch, pinned  # noqa: E402
 
 DEFAULT = "aiohttp,redis,python-telegram-bot,discord.py,trio"
-IMPORT_OR_BLANK = re.compile(r"^(import [\w.]+)?\s*$")
+#: Lines a fix may insert outside the statement it fixes: an import, the ASL206 fix's task set, a blank.
+ADDED_ALONE = re.compile(r"^(import [\w.]+|_background_tasks = set\(\))?\s*$")
 
 
 def statement_lines(source: str, lines: set[int]) -> set[int]:
@@ -92,7 +94,7 @@ def main() -> int:
                 for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
                     if tag == "equal":
                         continue
-                    if tag == "insert" and all(IMPORT_OR_BLANK.match(line) for line in new_lines[j1:j2]):
+                    if tag == "insert" and all(ADDED_ALONE.match(line) for line in new_lines[j1:j2]):
                         continue
                     touched = range(i1 + 1, i2 + 1) if i2 > i1 else [i1, i1 + 1]
                     if not any(n in allowed for n in touched) or (tag != "insert" and not all(n in allowed for n in touched)):
