@@ -32,7 +32,7 @@ class IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 13 (idle awaits, raising defs, sync summaries, shapes, declared types)"
+    HEADER = b"asynclint project index 14 (idle awaits, raising defs, sync summaries, shapes, declared types, coroutine returns)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

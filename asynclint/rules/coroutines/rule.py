@@ -444,14 +444,14 @@ class UnscheduledCoroutines(UnscheduledCoroutinesScreen, CoroutineRule):
     def finish(self) -> None:
         advice = SCHEDULE_ADVICE[self.ctx.library]
         for collection, call, site in self._bare:
-            if self.resolver.call(call, site) is not None:
+            if self.resolver.call(call, site, declared=True) is not None:
                 self.report(collection, callee=callee_text(self, call.func), advice=advice)
         for target, collection, call, site in self._comprehensions:
-            if self.resolver.call(call, site) is not None and self._only_mutated(target) is not None:
+            if self.resolver.call(call, site, declared=True) is not None and self._only_mutated(target) is not None:
                 self.report(collection, callee=callee_text(self, call.func), advice=advice)
         for target, collection in self._empty:
             added = self._only_mutated(target)
-            coroutine = next((c for c, s in added or () if self.resolver.call(c, s) is not None), None)
+            coroutine = next((c for c, s in added or () if self.resolver.call(c, s, declared=True) is not None), None)
             if coroutine is not None:
                 self.report(collection, callee=callee_text(self, coroutine.func), advice=advice)
 
