@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from asynclint.analysis import names as _names
-from asynclint.analysis.index.declared import is_protocol, method_returns_coroutine
+from asynclint.analysis.index.declared import is_protocol
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.core.options import CoroutineOptions
 from asynclint.rules._match import ReceiverTypes, Site, absolute_names, resolve
@@ -94,7 +94,7 @@ class CoroutineResolver:
         project = self.ctx.project
         if project.method_kind(owner, expr.attr.value) == ASYNC:
             return Coroutine(f"{owner}.{expr.attr.value}", PROJECT)
-        if declared and not is_protocol(project, owner) and method_returns_coroutine(project, owner, expr.attr.value):
+        if declared and not is_protocol(project, owner) and project.method_returns_coroutine(owner, expr.attr.value):
             return Coroutine(f"{owner}.{expr.attr.value}", DECLARED)  # (a `Protocol`'s: what implements it may differ)
         return None
 

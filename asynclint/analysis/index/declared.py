@@ -115,8 +115,17 @@ class DeclaredReader:
 
     # --- annotations ------------------------------------------------------------------------
 
-    def types(self, node: ast.expr | None, depth: int = 0) -> list[str] | None:
-        """The classes an annotation names (`None` left out); None when its shape is not understood."""
+    def types(self, node: ast.expr | None, depth: int = 0, returns: bool = False) -> list[str] | None:
+        """The classes an annotation names (`None` left out); None when its shape is not understood.
+
+        `returns`: a return annotation, where another module's generic subscripted (`GENERIC`) is kept,
+        as it may be a coroutine's alias (elsewhere it is unknown, as any generic)."""
+        found = self._types(node, depth, returns)
+        if not returns and found and found[0].startswith(GENERIC):
+            return None
+        return found
+
+    def _types(self, node: ast.expr | None, depth: int, returns: bool) -> list[str] | None:
         if node is None or depth > _DEPTH:
             return None
         if isinstance(node, ast.Constant):
@@ -124,14 +133,24 @@ class DeclaredReader:
                 return []
             if isinstance(node.value, str):
                 parsed = _parse_annotation(node.value)
-                return self.types(parsed, depth + 1) if parsed is not None else None
+                return self.types(parsed, depth + 1, returns) if parsed is not None else None
             return None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             return _union([self.types(node.left, depth + 1), self.types(node.right, depth + 1)])
         if isinstance(node, ast.Subscript):
-            if self._is_coroutine(node.value):
+            value = node.value
+            if isinstance(value, ast.Name) and value.id in self._aliases:  # `Response[Channel]`, an alias here
+                return [COROUTINE] if self._aliases[value.id] == [COROUTINE] else None
+            qualified = self._resolve(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+            if qualified is None or qualified.startswith("builtins."):
+                return None
+            if qualified in _COROUTINE_TYPES:
                 return [COROUTINE]
-            generic = self._typing_name(node.value)
+            if not qualified.startswith(_TYPING):
+                # Another module's generic alias or class (`types.Response[Channel]`, `Box[T]`): followed
+                # only when it is a coroutine's alias (`normalize`); anything else generic is unknown.
+                return [GENERIC + qualified]
+            generic = qualified.rpartition(".")[2]
             elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             if generic == _OPTIONAL and len(elements) == 1:
                 return _union([self.types(elements[0], depth + 1), []])
@@ -139,33 +158,19 @@ class DeclaredReader:
                 return _union([self.types(element, depth + 1) for element in elements])
             if generic in _UNWRAPPED:
                 return self.types(elements[0], depth + 1)
-            return self._subscripted_alias(node.value)
+            return None
         if isinstance(node, (ast.Name, ast.Attribute)):
             if isinstance(node, ast.Name) and node.id in self._aliases:
                 return self._aliases[node.id]
             if isinstance(node, ast.Name) and node.id == "None":
                 return []
-            if self._is_coroutine(node):
-                return [COROUTINE]
             qualified = self._resolve(node)
+            if qualified in _COROUTINE_TYPES:
+                return [COROUTINE]  # (`Coroutine`, however imported: aliased, under `TYPE_CHECKING`)
             if qualified is None or qualified.startswith(_TYPING) or qualified.startswith("builtins."):
                 return None  # not a class of the code or a library (`Any`, a type variable, `int`)
             return [qualified]
         return None
-
-    def _is_coroutine(self, node: ast.expr) -> bool:
-        """`Coroutine`, `typing.Coroutine`, `abc.Coroutine`, however imported (aliased, under `TYPE_CHECKING`)."""
-        return isinstance(node, (ast.Name, ast.Attribute)) and self._resolve(node) in _COROUTINE_TYPES
-
-    def _subscripted_alias(self, node: ast.expr) -> list[str] | None:
-        """`Response[Channel]`: a generic alias subscripted where it is used, followed only when it
-        is a coroutine's (`Response = Coroutine[Any, Any, T]`); anything else generic is unknown."""
-        if isinstance(node, ast.Name) and node.id in self._aliases:
-            return [COROUTINE] if self._aliases[node.id] == [COROUTINE] else None
-        qualified = self._resolve(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
-        if qualified is None or qualified.startswith(_TYPING) or qualified.startswith("builtins."):
-            return None
-        return [GENERIC + qualified]  # (another module's: what it is, a look-up tells)
 
     def _typing_name(self, node: ast.expr) -> str | None:
         qualified = self._resolve(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
@@ -201,7 +206,7 @@ class DeclaredReader:
     def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef, key: str, kind: str | None) -> None:
         if kind not in ("sync", "async") or node.returns is None:
             return
-        types = self.types(node.returns)
+        types = self.types(node.returns, returns=kind == "sync")
         if types:
             self.found[key + (AWAITS if kind == "async" else RETURNS)] = types
 

@@ -383,18 +383,30 @@ class ProjectIndex:
         return self.kind(qualified) == ASYNC
 
     def returns_coroutine(self, qualified: str) -> bool:
-        """A sync function or method declared to return a coroutine (`-> Coroutine[...]`): its call makes one."""
-        return declared.returns_coroutine(self, qualified)
+        """A sync function or method declared to return a coroutine (`-> Coroutine[...]`): its call makes one.
+
+        Only names among `coroutine_names` (or of an installed library) are looked up: what the
+        pre-screens know, and the look-up is skipped for the many sync functions."""
+        return self._may_return_coroutine(qualified.rpartition(".")[2], qualified) and declared.returns_coroutine(self, qualified)
+
+    def method_returns_coroutine(self, class_qualified: str, method: str) -> bool:
+        """`returns_coroutine` for a method of a class, through its bases."""
+        return self._may_return_coroutine(method, class_qualified) and declared.method_returns_coroutine(
+            self, class_qualified, method
+        )
+
+    def _may_return_coroutine(self, name: str, qualified: str) -> bool:
+        return name in self.coroutine_names() or self.in_library(qualified)
 
     def makes_coroutine(self, qualified: str) -> bool:
         """Calling it makes a coroutine: an `async def`, or a sync def declared to return one (`returns_coroutine`)."""
         kind = self.kind(qualified)
-        return kind == ASYNC or (kind == SYNC and declared.returns_coroutine(self, qualified))
+        return kind == ASYNC or (kind == SYNC and self.returns_coroutine(qualified))
 
     def method_makes_coroutine(self, class_qualified: str, method: str) -> bool:
         """`makes_coroutine` for a method of a class, through its bases."""
         kind = self.method_kind(class_qualified, method)
-        return kind == ASYNC or (kind == SYNC and declared.method_returns_coroutine(self, class_qualified, method))
+        return kind == ASYNC or (kind == SYNC and self.method_returns_coroutine(class_qualified, method))
 
     def never_suspends(self, qualified: str, depth: int = 0) -> bool:
         """An `async def` of the project that never lets other tasks run (`ModuleInfo.idle`): its
@@ -456,6 +468,6 @@ def _async_names(info: ModuleInfo, index: ProjectIndex, aliases: frozenset[str])
     names.update(returners)
     for alias, target in info.aliases.items():
         kind = index.kind(target)
-        if kind == ASYNC or (kind == SYNC and alias != target.rpartition(".")[2] and index.returns_coroutine(target)):
+        if kind == ASYNC or (kind == SYNC and alias != target.rpartition(".")[2] and declared.returns_coroutine(index, target)):
             names.add(alias)  # (imported under its own name, a sync one is named by its module's names)
     return frozenset(names)
