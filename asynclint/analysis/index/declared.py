@@ -544,6 +544,7 @@ def normalize(index: ProjectIndex, types: list[str], depth: int) -> tuple[str, .
         return None
     found: list[str] = []
     for name in types:
+        made: tuple[str, ...] | None
         if name == COROUTINE:
             made = (COROUTINE,)
         elif name.startswith(GENERIC):  # (only a coroutine's alias is followed when subscripted)
