@@ -432,8 +432,11 @@ def _agreed(found: list[list[str] | None]) -> list[str] | None:
     kept = [types for types in found if types != []]
     if not kept or any(types is None for types in kept):
         return None
-    first = kept[0]
-    return first if all(types == first for types in kept) else None
+    # (`Optional[X]` and `X` agree: the classes are the same; a `Union`'s member marks are kept)
+    plain = [[name.removeprefix(MEMBER) for name in types] for types in kept]  # type: ignore[union-attr]
+    if any(types != plain[0] for types in plain):
+        return None
+    return next((types for types in kept if types != plain[0]), kept[0])
 
 
 # --- look-ups (run time, across the index) ---------------------------------------------------
