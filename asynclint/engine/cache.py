@@ -71,7 +71,7 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
         facts.setdefault(name, []).append(fact)
 
     libraries = project.library_modules()  # (an installed library's definitions count as the project's)
-    coroutine_aliases = declared.coroutine_aliases([*project.modules.values(), *libraries.values()])
+    coroutine_aliases = project.coroutine_aliases()
     for module, info in [*project.modules.items(), *libraries.items()]:
         ambiguous = "?" if module in project.ambiguous else ""
         note(module.rsplit(".", 1)[-1], f"module {module}{ambiguous}")

@@ -34,8 +34,8 @@ class ProjectIndex:
         self.stats: dict[str, list[int]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
-        #: The names of a coroutine's type aliases (`declared.coroutine_aliases`), set with `_names`.
-        self._coroutine_aliases: frozenset[str] = frozenset()
+        #: The names of a coroutine's type aliases (`coroutine_aliases`).
+        self._coroutine_aliases: frozenset[str] | None = None
         self._ascii: bool | None = None
         self._imported: frozenset[str] | None = None
         self._declared_methods: frozenset[str] | None = None
@@ -107,7 +107,7 @@ class ProjectIndex:
         """Add a module; a second file with the same module name makes the name ambiguous."""
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
-        self._names = self._ascii = self._imported = self._project_tops = None
+        self._names = self._ascii = self._imported = self._project_tops = self._coroutine_aliases = None
         self._declared_methods = self._declared_types = self._declared_members = None
         self._kinds = {}
 
@@ -341,20 +341,26 @@ class ProjectIndex:
             if self._parent is not None and self._own is not None:
                 # A file's view: the project's names and its own (an unsaved buffer may add some;
                 # usually it adds none, and the project's set is not copied).
-                names, aliases = self._parent.coroutine_names(), self._parent._coroutine_aliases
+                names, aliases = self._parent.coroutine_names(), self._parent.coroutine_aliases()
                 own = _async_names(self._own[1], self, aliases | declared.coroutine_aliases([self._own[1]]))
                 self._names = names if own <= names else names | own
             else:
                 found = self.library_modules()
-                infos = [*self.modules.values(), *found.values()]
                 # (names of functions declared to return a coroutine count: `-> Coroutine[...]`, through aliases)
-                self._coroutine_aliases = aliases = declared.coroutine_aliases(infos)
+                aliases = self.coroutine_aliases()
                 self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self, aliases))
                 if self.libraries is not None:  # (what a library defines as `async def`, a file may call)
                     self._names |= frozenset(n for info in found.values() for n in _async_names(info, self, aliases))
                     # A file that calls any other one imports its library by its top-level name.
                     self._names |= frozenset(self.libraries.tops())
         return self._names
+
+    def coroutine_aliases(self) -> frozenset[str]:
+        """The names of the project's and its libraries' type aliases of a coroutine (`declared.coroutine_aliases`)."""
+        root = self.root
+        if root._coroutine_aliases is None:
+            root._coroutine_aliases = declared.coroutine_aliases([*root.modules.values(), *root.library_modules().values()])
+        return root._coroutine_aliases
 
     def imported_names(self) -> frozenset[str]:
         """What the project's modules import (absolute dotted targets: `asyncio`, `aiohttp.web`), for
