@@ -303,3 +303,72 @@ def test_a_function_of_a_submodule_nothing_re_exports_passes_the_screen(setup):
     write(project, {"app/main.py": "import chatlib.extra.deep\n\n\ndef later():\n    chatlib.extra.deep.deep_call()\n"})
     assert lines(project, "--no-cache", env={"ASYNCLINT_NO_SCREEN": "1"}) == [5]
     assert lines(project, "--no-cache") == [5]
+
+
+CORO_LIBRARY = {
+    "wirelib/__init__.py": "from .http import HTTPClient, ping\n",
+    "wirelib/py.typed": "",
+    "wirelib/http.py": """\
+        from typing import TYPE_CHECKING, Any, Coroutine, Optional, TypeVar
+
+        if TYPE_CHECKING:
+            T = TypeVar("T")
+            Response = Coroutine[Any, Any, T]
+
+        class HTTPClient:
+            async def request(self, route): ...
+            def get_channel(self, channel_id: int) -> "Response[dict]":
+                return self.request(channel_id)
+            def maybe(self, route) -> Optional[Coroutine[Any, Any, None]]:
+                return None
+            def plain(self) -> dict:
+                return {}
+
+        def ping() -> Coroutine[Any, Any, None]:
+            return HTTPClient().request("/ping")
+        """,
+    "wirelib-2.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: wirelib\nVersion: 2.0\n",
+}
+
+CORO_APP = {
+    "pyproject.toml": '[tool.asynclint]\npython-path = ["../site"]\n',
+    "app/__init__.py": "",
+    "app/bot.py": """\
+        import wirelib
+        from wirelib import ping as beat
+        from wirelib.http import HTTPClient
+
+
+        class State:
+            http: HTTPClient
+
+
+        class Bot:
+            def __init__(self, state: State) -> None:
+                self._connection = state
+
+            async def run(self, client: HTTPClient) -> None:
+                self._connection.http.get_channel(1)  # error
+                client.get_channel(2)  # error
+                wirelib.ping()  # error
+                beat()  # error
+                client.maybe("/x")
+                client.plain()
+                await client.get_channel(3)
+        """,
+}
+
+
+def test_library_sync_functions_declared_to_return_coroutines(tmp_path):
+    """`def get_channel(...) -> Response[dict]` with `Response = Coroutine[Any, Any, T]` in an installed library."""
+    write(tmp_path / "site", CORO_LIBRARY)
+    write(tmp_path / "project", CORO_APP)
+    project = tmp_path / "project"
+    want = expected(project, "app/bot.py")
+    assert len(want) == 4
+    assert lines(project, "--no-cache", "--select", "ASL201") == want
+    assert lines(project, "--select", "ASL201") == want  # cold, with the caches
+    assert lines(project, "--select", "ASL201") == want  # warm
+    assert lines(project, "--no-cache", "--select", "ASL201", env={"ASYNCLINT_NO_SCREEN": "1"}) == want
+    (project / "pyproject.toml").write_text('[tool.asynclint]\npython-path = ["app"]\n')
+    assert lines(project, "--no-cache", "--select", "ASL201") == []  # not installed: silent

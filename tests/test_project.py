@@ -152,12 +152,12 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
     (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_bytes(b"asynclint project index 14 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers)\nnull\n1 16\n\xff\xfe\t1\t2\tpkg.a\t2\tx\n{}")  # not UTF-8
+    (cache / "index.txt").write_bytes(b"asynclint project index 15 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns)\nnull\n1 16\n\xff\xfe\t1\t2\tpkg.a\t2\tx\n{}")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.txt").write_text("asynclint project index 6\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
     lines = _index_lines(cache)
-    assert (cache / "index.txt").read_text().startswith("asynclint project index 14 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers)\n") and len(lines) == 2
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 15 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns)\n") and len(lines) == 2
     written = (cache / "index.txt").read_text()
     _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
     for malformed in ((cache / "index.txt").read_text(), written + "]", written[:-1]):  # no number; infos too long, short
@@ -465,3 +465,38 @@ def test_a_module_is_indexed_to_the_same_text_whatever_the_hash_seed(tmp_path):
         for seed in ("1", "2", "3", "4")
     }
     assert len(texts) == 1 and "Box.a39" in texts.pop()
+
+
+def test_declared_coroutine_returns_are_read_strictly():
+    """`-> Coroutine[...]` (any spelling, aliases) is a coroutine's return; a `Union` or `Optional` of one is
+    not; and marking a `Union`'s members keeps `Optional[X]` agreeing with `X` for an attribute."""
+    from asynclint.analysis.index.declared import COROUTINE
+    from asynclint.analysis.index.indexer import index_source
+    from asynclint.analysis.index.model import ProjectIndex
+
+    source = (
+        "from typing import Any, Coroutine, Optional, Union\n"
+        "import collections.abc as cabc\n"
+        "Response = Coroutine[Any, Any, int]\n"
+        "class Bot: ...\n"
+        "class C:\n"
+        "    def __init__(self, a: Optional[Bot], b: Bot) -> None:\n"
+        "        self.bot = a\n"
+        "    def again(self, b: Bot) -> None:\n"
+        "        self.bot = b\n"
+        "    def plain(self) -> Coroutine[Any, Any, None]: ...\n"
+        "    def spelled(self) -> 'cabc.Coroutine[Any, Any, None]': ...\n"
+        "    def aliased(self) -> Response: ...\n"
+        "    def optional(self) -> Optional[Coroutine[Any, Any, None]]: ...\n"
+        "    def union(self) -> Union[Response, int]: ...\n"
+        "    def piped(self) -> Response | None: ...\n"
+    )
+    name, info = index_source(source, "m.py")
+    index = ProjectIndex()
+    index.add(name, info, "m.py")
+    assert info.declared["Response="] == [COROUTINE]
+    for method in ("plain", "spelled", "aliased"):
+        assert index.method_makes_coroutine("m.C", method), method
+    for method in ("optional", "union", "piped", "again"):
+        assert not index.method_makes_coroutine("m.C", method), method
+    assert index.attribute_types("m.C", "bot") == ("m.Bot",)

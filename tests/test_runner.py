@@ -446,3 +446,23 @@ def test_positions_stopped_early_equal_libcst_positions():
         placed = positions_of(module, set(visitor.found))
         assert len(visitor.found) > 100
         assert all(placed[node] == full[node] for node in visitor.found)
+
+
+def test_changing_a_coroutine_alias_rechecks_the_files_that_call_through_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`http.get()` makes a coroutine because `Http.get` returns `Response[dict]`, an alias of
+    `Coroutine[...]` in a third module; making that alias an `Awaitable` re-checks the caller."""
+    project = _project(tmp_path / "p")
+    (project / "kinds.py").write_text("from typing import Any, Coroutine, TypeVar\n\nT = TypeVar('T')\nResponse = Coroutine[Any, Any, T]\n")
+    (project / "clients.py").write_text(
+        "from kinds import Response\n\n\nclass Http:\n    def get(self) -> Response[dict]:\n        return self.request()\n\n"
+        "    async def request(self):\n        return {}\n"
+    )
+    (project / "handler.py").write_text("from clients import Http\n\n\nasync def handle(http: Http):\n    http.get()\n")
+    cache = tmp_path / "cache"
+    found = {(Path(d.path).name, d.code) for d in _run(project, cache)}
+    assert ("handler.py", "ASL201") in found
+    (project / "kinds.py").write_text("from typing import Awaitable, TypeVar\n\nT = TypeVar('T')\nResponse = Awaitable[T]\n")
+    checked = record_checked(monkeypatch)
+    after = {(Path(d.path).name, d.code) for d in _run(project, cache)}
+    assert "handler.py" in checked and "other.py" not in checked
+    assert ("handler.py", "ASL201") not in after

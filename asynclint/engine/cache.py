@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 from asynclint import __version__
 from asynclint.analysis import names as _names
 from asynclint.analysis.callgraph import reach_facts, reach_for, reach_options
+from asynclint.analysis.index import declared
 from asynclint.analysis.index.indexer import ASYNC
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.index.positions import flow_digests, stale_entries
@@ -70,6 +71,7 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
         facts.setdefault(name, []).append(fact)
 
     libraries = project.library_modules()  # (an installed library's definitions count as the project's)
+    coroutine_aliases = project.coroutine_aliases()
     for module, info in [*project.modules.items(), *libraries.items()]:
         ambiguous = "?" if module in project.ambiguous else ""
         note(module.rsplit(".", 1)[-1], f"module {module}{ambiguous}")
@@ -86,7 +88,10 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
             known = f"{project.never_suspends(qualified)} {sorted(project.reaches(qualified))}"
             note(key.rsplit(".", 1)[-1], f"idle {qualified} {known}{ambiguous}")
         for key, types in info.declared.items():  # (`ctx.bot.http.send()` reads what `bot` and `http` are declared as)
-            note(_declared_name(key), f"declared {module}.{key} {types}{ambiguous}")
+            # (`-> Response[T]`: a coroutine or not as another module's alias says)
+            makes = key.endswith(declared.RETURNS) and declared.may_return_coroutine(types, coroutine_aliases)
+            coroutine = f" {project.returns_coroutine(f'{module}.{key[: -len(declared.RETURNS)]}')}" if makes else ""
+            note(_declared_name(key), f"declared {module}.{key} {types}{coroutine}{ambiguous}")
         for alias, target in info.aliases.items():
             resolved = project.kind(target) == ASYNC
             # (a file that uses a library imports it: a new version of it checks the file again)

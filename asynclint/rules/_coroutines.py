@@ -52,12 +52,14 @@ class CoroutineResolver:
     def reference(self, expr: cst.BaseExpression, site: Site, declared: bool = False) -> Coroutine | None:
         """The coroutine function `expr` names (uncalled), or None.
 
-        With `declared`, a method of a parameter annotated with a project class counts too.
+        With `declared`, what is known from declarations counts too: a method of a receiver declared as a
+        class (a parameter annotated with it, a declared attribute), and a sync function or method declared
+        to return a coroutine (`-> Coroutine[...]`, `ProjectIndex.returns_coroutine`).
         """
         found = (
-            self._self_method(expr, site)
+            self._self_method(expr, site, declared)
             or self._super_method(expr, site)
-            or self._qualified(expr)
+            or self._qualified(expr, declared)
             or self._receiver_method(expr, site)
             or (self._declared_method(expr, site) if declared else None)
         )
@@ -83,14 +85,17 @@ class CoroutineResolver:
     def _names(self, expr: cst.BaseExpression) -> list[str]:
         return project_names(self.rule, expr)
 
-    def _self_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
+    def _self_method(self, expr: cst.BaseExpression, site: Site, declared: bool = False) -> Coroutine | None:
         if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
             return None
         if site.cls is None or expr.value.value != site.self_name:
             return None
         owner = f"{self.ctx.module_name}.{site.cls.name.value}"
-        if self.ctx.project.method_kind(owner, expr.attr.value) == ASYNC:
+        project = self.ctx.project
+        if project.method_kind(owner, expr.attr.value) == ASYNC:
             return Coroutine(f"{owner}.{expr.attr.value}", PROJECT)
+        if declared and not is_protocol(project, owner) and project.method_returns_coroutine(owner, expr.attr.value):
+            return Coroutine(f"{owner}.{expr.attr.value}", DECLARED)  # (a `Protocol`'s: what implements it may differ)
         return None
 
     def _super_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:
@@ -137,26 +142,28 @@ class CoroutineResolver:
         if not classes or any(is_protocol(self.ctx.project, cls) for cls in classes):
             return None  # (a `Protocol` says what the code expects, not what stands there)
         method = expr.attr.value
-        if all(self.ctx.project.method_kind(cls, method) == ASYNC for cls in classes):
+        if all(self.ctx.project.method_makes_coroutine(cls, method) for cls in classes):
             return Coroutine(f"{classes[0]}.{method}", DECLARED)
         return None
 
-    def _qualified(self, expr: cst.BaseExpression) -> Coroutine | None:
+    def _qualified(self, expr: cst.BaseExpression, declared: bool = False) -> Coroutine | None:
         raw = self.rule.qualified_names(expr)
         names = self._names(expr)
         if not names or len(names) != len(raw or ()):
             return None  # unresolved, or a builtin among the bindings
         # Every binding of the name must agree (`try: from x import f` / `except: def f(): ...`).
-        found = {self._classify(name) for name in names}
+        found = {self._classify(name, declared) for name in names}
         return found.pop() if len(found) == 1 else None
 
-    def _classify(self, name: str) -> Coroutine | None:
+    def _classify(self, name: str, declared: bool = False) -> Coroutine | None:
         if name in _names.COROUTINE_FUNCTIONS:
             return Coroutine(name, CATALOGUE)
         if self.ctx.project.is_coroutine_function(name):
             return Coroutine(name, PROJECT)
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.options.coroutine_functions):
             return Coroutine(name, CONFIG)
+        if declared and self.ctx.project.returns_coroutine(name):
+            return Coroutine(name, DECLARED)  # `def get(...) -> Coroutine[...]`: the declaration may lie
         return None
 
     def _receiver_method(self, expr: cst.BaseExpression, site: Site) -> Coroutine | None:

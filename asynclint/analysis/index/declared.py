@@ -36,8 +36,20 @@ if TYPE_CHECKING:
 
 #: A call of what follows it: `()pkg.Client` is what `pkg.Client(...)` gives.
 CALLED = "()"
+SYNC = "sync"  # (`indexer.SYNC`: the indexer imports this module)
 #: Key suffixes: a sync def's return, an `async def`'s awaited result, a type alias.
 RETURNS, AWAITS, ALIAS = "()", " await", "="
+#: The type of a coroutine object (`Coroutine[Any, Any, T]`, any spelling): a sync function declared
+#: to return one makes a coroutine when called, as an `async def` does (`returns_coroutine`).
+COROUTINE = "typing.Coroutine"
+#: What follows it is an alias of another module, subscripted (`Response[Channel]`): a coroutine when
+#: that alias is one, else unknown (generics are not followed).
+GENERIC = "[]"
+#: What follows it is one member of a `Union` (or `Optional`): never a coroutine's alias, whatever it is.
+MEMBER = "|"
+_COROUTINE_TYPES = frozenset(
+    {"typing.Coroutine", "typing_extensions.Coroutine", "collections.abc.Coroutine", "types.CoroutineType"}
+)
 
 _TYPING = ("typing.", "typing_extensions.")
 _OPTIONAL, _UNION = "Optional", "Union"
@@ -103,8 +115,17 @@ class DeclaredReader:
 
     # --- annotations ------------------------------------------------------------------------
 
-    def types(self, node: ast.expr | None, depth: int = 0) -> list[str] | None:
-        """The classes an annotation names (`None` left out); None when its shape is not understood."""
+    def types(self, node: ast.expr | None, depth: int = 0, returns: bool = False) -> list[str] | None:
+        """The classes an annotation names (`None` left out); None when its shape is not understood.
+
+        `returns`: a return annotation, where another module's generic subscripted (`GENERIC`) is kept,
+        as it may be a coroutine's alias (elsewhere it is unknown, as any generic)."""
+        found = self._types(node, depth, returns)
+        if not returns and found and found[0].startswith(GENERIC):
+            return None
+        return found
+
+    def _types(self, node: ast.expr | None, depth: int, returns: bool) -> list[str] | None:
         if node is None or depth > _DEPTH:
             return None
         if isinstance(node, ast.Constant):
@@ -112,24 +133,29 @@ class DeclaredReader:
                 return []
             if isinstance(node.value, str):
                 parsed = _parse_annotation(node.value)
-                return self.types(parsed, depth + 1) if parsed is not None else None
+                return self.types(parsed, depth + 1, returns) if parsed is not None else None
             return None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            left, right = self.types(node.left, depth + 1), self.types(node.right, depth + 1)
-            return None if left is None or right is None else _unique(left + right)
+            return _union([self.types(node.left, depth + 1), self.types(node.right, depth + 1)])
         if isinstance(node, ast.Subscript):
-            generic = self._typing_name(node.value)
+            value = node.value
+            if isinstance(value, ast.Name) and value.id in self._aliases:  # `Response[Channel]`, an alias here
+                return [COROUTINE] if self._aliases[value.id] == [COROUTINE] else None
+            qualified = self._resolve(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+            if qualified is None or qualified.startswith("builtins."):
+                return None
+            if qualified in _COROUTINE_TYPES:
+                return [COROUTINE]
+            if not qualified.startswith(_TYPING):
+                # Another module's generic alias or class (`types.Response[Channel]`, `Box[T]`): followed
+                # only when it is a coroutine's alias (`normalize`); anything else generic is unknown.
+                return [GENERIC + qualified]
+            generic = qualified.rpartition(".")[2]
             elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             if generic == _OPTIONAL and len(elements) == 1:
-                return self.types(elements[0], depth + 1)
+                return _union([self.types(elements[0], depth + 1), []])
             if generic == _UNION:
-                found: list[str] = []
-                for element in elements:
-                    types = self.types(element, depth + 1)
-                    if types is None:
-                        return None
-                    found += types
-                return _unique(found)
+                return _union([self.types(element, depth + 1) for element in elements])
             if generic in _UNWRAPPED:
                 return self.types(elements[0], depth + 1)
             return None
@@ -139,6 +165,8 @@ class DeclaredReader:
             if isinstance(node, ast.Name) and node.id == "None":
                 return []
             qualified = self._resolve(node)
+            if qualified in _COROUTINE_TYPES:
+                return [COROUTINE]  # (`Coroutine`, however imported: aliased, under `TYPE_CHECKING`)
             if qualified is None or qualified.startswith(_TYPING) or qualified.startswith("builtins."):
                 return None  # not a class of the code or a library (`Any`, a type variable, `int`)
             return [qualified]
@@ -178,7 +206,7 @@ class DeclaredReader:
     def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef, key: str, kind: str | None) -> None:
         if kind not in ("sync", "async") or node.returns is None:
             return
-        types = self.types(node.returns)
+        types = self.types(node.returns, returns=kind == "sync")
         if types:
             self.found[key + (AWAITS if kind == "async" else RETURNS)] = types
 
@@ -386,13 +414,29 @@ def _unique(types: list[str]) -> list[str]:
     return list(dict.fromkeys(types))
 
 
+def _union(members: list[list[str] | None]) -> list[str] | None:
+    """The classes of a `Union` (`None` left out); None when a member is unknown, or when it holds a
+    coroutine beside anything else, `None` too (`Optional[Coroutine[...]]` may make no coroutine)."""
+    if any(types is None for types in members):
+        return None
+    found = _unique([name for types in members for name in types])  # type: ignore[union-attr]
+    if len(members) == 1:
+        return found
+    if any(name == COROUTINE or name.startswith(GENERIC) for name in found):
+        return None
+    return [name if name.startswith((MEMBER, CALLED)) else MEMBER + name for name in found]
+
+
 def _agreed(found: list[list[str] | None]) -> list[str] | None:
     """The types every binding gives (`None` values aside); None when one is unknown or they differ."""
     kept = [types for types in found if types != []]
     if not kept or any(types is None for types in kept):
         return None
-    first = kept[0]
-    return first if all(types == first for types in kept) else None
+    # (`Optional[X]` and `X` agree: the classes are the same; a `Union`'s member marks are kept)
+    plain = [[name.removeprefix(MEMBER) for name in types] for types in kept]  # type: ignore[union-attr]
+    if any(types != plain[0] for types in plain):
+        return None
+    return next((types for types in kept if types != plain[0]), kept[0])
 
 
 # --- look-ups (run time, across the index) ---------------------------------------------------
@@ -457,6 +501,34 @@ def return_types(index: ProjectIndex, qualified: str, awaited: bool = False, dep
     return normalize(index, types, depth + 1) if types is not None else None
 
 
+def returns_coroutine(index: ProjectIndex, qualified: str) -> bool:
+    """A sync function or method of the index declared to return a coroutine (`-> Coroutine[...]`, through
+    aliases): calling it makes one, as calling an `async def` does. Overloads and decorated functions are
+    not sync (`ProjectIndex.kind`), so never one."""
+    return index.kind(qualified) == SYNC and return_types(index, qualified) == (COROUTINE,)
+
+
+def method_returns_coroutine(index: ProjectIndex, cls: str, method: str) -> bool:
+    """`returns_coroutine` for a method of a class, looking through its bases (`ProjectIndex.method_kind`)."""
+    return index.method_kind(cls, method) == SYNC and member_types(index, cls, method + RETURNS) == (COROUTINE,)
+
+
+def may_return_coroutine(types: list[str], coroutine_aliases: frozenset[str]) -> bool:
+    """For the pre-screens: False only when a declared return (`ModuleInfo.declared`) is no coroutine's
+    whatever its names resolve to (`coroutine_aliases`: the final names of the aliases of one)."""
+    if len(types) != 1:
+        return False
+    name = types[0]
+    return name == COROUTINE or name.startswith(GENERIC) or name.rpartition(".")[2] in coroutine_aliases
+
+
+def coroutine_aliases(infos: Iterable[ModuleInfo]) -> frozenset[str]:
+    """The names of the type aliases of a coroutine these modules define (`Response = Coroutine[Any, Any, T]`)."""
+    return frozenset(
+        key[: -len(ALIAS)] for info in infos for key, types in info.declared.items() if key.endswith(ALIAS) and types == [COROUTINE]
+    )
+
+
 def call_types(index: ProjectIndex, qualified: str, depth: int = 0) -> tuple[str, ...] | None:
     """What `qualified(...)` gives: an instance of a class, or a function's declared return."""
     if qualified in CONSTRUCTORS:
@@ -475,7 +547,16 @@ def normalize(index: ProjectIndex, types: list[str], depth: int) -> tuple[str, .
         return None
     found: list[str] = []
     for name in types:
-        if name.startswith(CALLED):
+        made: tuple[str, ...] | None
+        if name == COROUTINE:
+            made = (COROUTINE,)
+        elif name.startswith(GENERIC):  # (only a coroutine's alias is followed when subscripted)
+            made = _alias(index, name[len(GENERIC) :], depth + 1)
+            made = made if made == (COROUTINE,) else None
+        elif name.startswith(MEMBER):  # (another module's alias of a coroutine, in a `Union`: unknown)
+            made = normalize(index, [name[len(MEMBER) :]], depth + 1)
+            made = None if made is None or COROUTINE in made else made
+        elif name.startswith(CALLED):
             made = call_types(index, name[len(CALLED) :], depth + 1)
         elif index.class_definition(name) is not None:
             made = (index.class_definition(name)[0],)  # type: ignore[index]
@@ -509,7 +590,7 @@ def declared_type_names(infos: Iterable[ModuleInfo], returns: bool = False) -> f
     for info in infos:
         for key, types in info.declared.items():
             if not returns or key.endswith(RETURNS) or key.endswith(AWAITS):
-                classes.update(name[len(CALLED) :] if name.startswith(CALLED) else name for name in types)
+                classes.update(name.lstrip(CALLED + MEMBER) for name in types)
     return frozenset(classes)
 
 
@@ -527,6 +608,13 @@ def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> froze
         seen.add(definition[0])
         entry = definition[1]
         found.update(method for method, kind in entry["methods"].items() if kind == "async")
+        module, _, local = definition[0].rpartition(".")
+        info = index.module(module)
+        for method, kind in entry["methods"].items() if info is not None else ():
+            if kind == SYNC:  # (declared to return a coroutine)
+                types = info.declared.get(f"{local}.{method}{RETURNS}")  # type: ignore[union-attr]
+                if types is not None and len(types) == 1 and normalize(index, types, 0) == (COROUTINE,):
+                    found.add(method)
         stack.extend((base, depth + 1) for base in entry["bases"])
     return frozenset(found)
 

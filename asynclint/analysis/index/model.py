@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from asynclint.analysis.index import declared
-from asynclint.analysis.index.indexer import ASYNC, ModuleInfo, index_source
+from asynclint.analysis.index.indexer import ASYNC, SYNC, ModuleInfo, index_source
 from asynclint.core.paths import real_path
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ class ProjectIndex:
         self.stats: dict[str, list[int]] = {}
         self._own: tuple[str, ModuleInfo] | None = None
         self._names: frozenset[str] | None = None
+        #: The names of a coroutine's type aliases (`coroutine_aliases`).
+        self._coroutine_aliases: frozenset[str] | None = None
         self._ascii: bool | None = None
         self._imported: frozenset[str] | None = None
         self._declared_methods: frozenset[str] | None = None
@@ -105,7 +107,7 @@ class ProjectIndex:
         """Add a module; a second file with the same module name makes the name ambiguous."""
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
-        self._names = self._ascii = self._imported = self._project_tops = None
+        self._names = self._ascii = self._imported = self._project_tops = self._coroutine_aliases = None
         self._declared_methods = self._declared_types = self._declared_members = None
         self._kinds = {}
 
@@ -342,16 +344,26 @@ class ProjectIndex:
             if self._parent is not None and self._own is not None:
                 # A file's view: the project's names and its own (an unsaved buffer may add some;
                 # usually it adds none, and the project's set is not copied).
-                names, own = self._parent.coroutine_names(), _async_names(self._own[1], self)
+                names, aliases = self._parent.coroutine_names(), self._parent.coroutine_aliases()
+                own = _async_names(self._own[1], self, aliases | declared.coroutine_aliases([self._own[1]]))
                 self._names = names if own <= names else names | own
             else:
-                self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self))
+                found = self.library_modules()
+                # (names of functions declared to return a coroutine count: `-> Coroutine[...]`, through aliases)
+                aliases = self.coroutine_aliases()
+                self._names = frozenset(n for info in self.modules.values() for n in _async_names(info, self, aliases))
                 if self.libraries is not None:  # (what a library defines as `async def`, a file may call)
-                    found = self.library_modules()
-                    self._names |= frozenset(n for info in found.values() for n in _async_names(info, self))
+                    self._names |= frozenset(n for info in found.values() for n in _async_names(info, self, aliases))
                     # A file that calls any other one imports its library by its top-level name.
                     self._names |= frozenset(self.libraries.tops())
         return self._names
+
+    def coroutine_aliases(self) -> frozenset[str]:
+        """The names of the project's and its libraries' type aliases of a coroutine (`declared.coroutine_aliases`)."""
+        root = self.root
+        if root._coroutine_aliases is None:
+            root._coroutine_aliases = declared.coroutine_aliases([*root.modules.values(), *root.library_modules().values()])
+        return root._coroutine_aliases
 
     def imported_names(self) -> frozenset[str]:
         """What the project's modules import (absolute dotted targets: `asyncio`, `aiohttp.web`), for
@@ -378,6 +390,32 @@ class ProjectIndex:
     def is_coroutine_function(self, qualified: str) -> bool:
         """Defined here as an `async def` (not a generator, no unknown decorator)."""
         return self.kind(qualified) == ASYNC
+
+    def returns_coroutine(self, qualified: str) -> bool:
+        """A sync function or method declared to return a coroutine (`-> Coroutine[...]`): its call makes one.
+
+        Only names among `coroutine_names` (or of an installed library) are looked up: what the
+        pre-screens know, and the look-up is skipped for the many sync functions."""
+        return self._may_return_coroutine(qualified.rpartition(".")[2], qualified) and declared.returns_coroutine(self, qualified)
+
+    def method_returns_coroutine(self, class_qualified: str, method: str) -> bool:
+        """`returns_coroutine` for a method of a class, through its bases."""
+        return self._may_return_coroutine(method, class_qualified) and declared.method_returns_coroutine(
+            self, class_qualified, method
+        )
+
+    def _may_return_coroutine(self, name: str, qualified: str) -> bool:
+        return name in self.coroutine_names() or self.in_library(qualified)
+
+    def makes_coroutine(self, qualified: str) -> bool:
+        """Calling it makes a coroutine: an `async def`, or a sync def declared to return one (`returns_coroutine`)."""
+        kind = self.kind(qualified)
+        return kind == ASYNC or (kind == SYNC and self.returns_coroutine(qualified))
+
+    def method_makes_coroutine(self, class_qualified: str, method: str) -> bool:
+        """`makes_coroutine` for a method of a class, through its bases."""
+        kind = self.method_kind(class_qualified, method)
+        return kind == ASYNC or (kind == SYNC and self.method_returns_coroutine(class_qualified, method))
 
     def never_suspends(self, qualified: str, depth: int = 0) -> bool:
         """An `async def` of the project that never lets other tasks run (`ModuleInfo.idle`): its
@@ -425,10 +463,20 @@ def _names_ascii(info: ModuleInfo) -> bool:
     return all(name.isascii() for names in (info.functions, info.aliases, methods) for name in names)
 
 
-def _async_names(info: ModuleInfo, index: ProjectIndex) -> frozenset[str]:
-    """A module's identifiers that name coroutine functions: defs, methods, import aliases."""
+def _async_names(info: ModuleInfo, index: ProjectIndex, aliases: frozenset[str]) -> frozenset[str]:
+    """A module's identifiers that name coroutine functions: defs, methods, import aliases; and sync
+    ones that may be declared to return a coroutine (`aliases`: the names of a coroutine's type aliases)."""
     names = {key.rsplit(".", 1)[-1] for key, kind in info.functions.items() if kind == ASYNC}
     for entry in info.classes.values():
         names.update(m for m, kind in entry["methods"].items() if kind == ASYNC)
-    names.update(alias for alias, target in info.aliases.items() if index.kind(target) == ASYNC)
+    returners = {
+        key[: -len(declared.RETURNS)].rsplit(".", 1)[-1]
+        for key, types in info.declared.items()
+        if key.endswith(declared.RETURNS) and declared.may_return_coroutine(types, aliases)
+    }
+    names.update(returners)
+    for alias, target in info.aliases.items():
+        kind = index.kind(target)
+        if kind == ASYNC or (kind == SYNC and alias != target.rpartition(".")[2] and declared.returns_coroutine(index, target)):
+            names.add(alias)  # (imported under its own name, a sync one is named by its module's names)
     return frozenset(names)

@@ -32,7 +32,7 @@ class IndexCache:
     every quote escaped: 0.13 s against 0.04 s on a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 14 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers)"
+    HEADER = b"asynclint project index 15 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

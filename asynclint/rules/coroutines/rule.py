@@ -52,6 +52,28 @@ class CoroutineRule(CoroutineScreen, Rule):
         super().__init__(ctx)
         self._resolver: CoroutineResolver | None = None
         self._line: cst.SimpleStatementLine | None = None
+        #: Per open `with`: the function around it when it expects an error (`pytest.raises`), else None.
+        self._raises: list[cst.FunctionDef | None] = []
+
+    def visit_With(self, node: cst.With) -> None:
+        expects = any(self._expects_error(item.item) for item in node.items)
+        self._raises.append(self.ctx.tracker.current_function() if expects else None)
+
+    def leave_With(self, node: cst.With) -> None:
+        self._raises.pop()
+
+    def _expects_error(self, item: cst.BaseExpression) -> bool:
+        if not isinstance(item, cst.Call):
+            return False
+        func = item.func
+        return resolve(self, func) in EXPECTS_ERROR or (isinstance(func, cst.Attribute) and func.attr.value in ASSERT_RAISES)
+
+    def expected_to_raise(self) -> bool:
+        """In the body of a `with pytest.raises(...)` (or `self.assertRaises(...)`) of the function around:
+        a call there is expected to raise before it returns (a test of a sync function declared to
+        return a coroutine, or of an `async def`'s arguments), so no coroutine is left behind."""
+        function = self.ctx.tracker.current_function()
+        return any(f is function for f in self._raises if f is not None)
 
     @property
     def resolver(self) -> CoroutineResolver:
@@ -149,6 +171,10 @@ class CoroutineRule(CoroutineScreen, Rule):
         return f"{base}_{id(at)}"
 
 
+#: Context managers that expect the code in their body to raise.
+EXPECTS_ERROR = frozenset({"pytest.raises"})
+ASSERT_RAISES = frozenset({"assertRaises", "assertRaisesRegex"})
+
 #: Values that are certainly no event loop (`self.loop = []`).
 NOT_LOOPS = (
     cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp, cst.SimpleString,
@@ -231,8 +257,11 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
     This includes `super().method()` in an override, when the method the bases of the class
     define (in the linted code, followed through imports) is an `async def`; a method of a
     parameter annotated with a class of the linted code whose method is an `async def`
-    (`db: QueueDB`, as ASL204 reads annotations); and, in async code, `asyncio.gather(...)`
-    (any alias) used as a statement.
+    (`db: QueueDB`, as ASL204 reads annotations); a sync function or method declared to return
+    a coroutine (`def get(self) -> Coroutine[Any, Any, T]`, or an alias of that such as
+    `Response[T]`; not `Awaitable`, nor a `Union` or `Optional` of one); and, in async code,
+    `asyncio.gather(...)` (any alias) used as a statement. A call in the body of
+    `with pytest.raises(...)` (or `self.assertRaises(...)`) is expected to raise: not reported.
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; its body runs when the
@@ -245,7 +274,7 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
     In async code the fix adds `await`, which is safe: the call could not have been working
     as written. It is unsafe when the function is known to be a coroutine function only through
     the `coroutine-functions` setting or only through the receiver's annotation (which the object
-    passed at run time may not honour), and for `asyncio.gather(...)`, whose work did run: awaiting
+    passed at run time may not honour) or a return annotation, and for `asyncio.gather(...)`, whose work did run: awaiting
     it makes the function wait for that work and raise its errors. In sync code there is no fix:
     the call must move to async code, or run through `asyncio.run(...)`.
     """
@@ -294,7 +323,7 @@ class UnawaitedCoroutine(UnawaitedCoroutineScreen, CoroutineRule):
     )
 
     def visit_Expr(self, node: cst.Expr) -> None:
-        if isinstance(node.value, cst.Call) and self.live():
+        if isinstance(node.value, cst.Call) and self.live() and not self.expected_to_raise():
             call = node.value
             self._calls.append((call, site_for(self, call.func, call), self.ctx.in_async_code()))
 
@@ -321,7 +350,8 @@ class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
     passed on, stored or scheduled, the body of `fetch` never runs.
 
     The coroutine function may also be a method of a parameter annotated with a class of the
-    linted code (`db: QueueDB`), as ASL204 reads annotations.
+    linted code (`db: QueueDB`), as ASL204 reads annotations, or a sync function declared to
+    return a coroutine (`-> Coroutine[...]`), as ASL201 reads them.
 
     ## Fix safety
     The fix awaits the call (`c = await fetch()`). It is unsafe: the variable may have been
@@ -356,7 +386,7 @@ class UnusedCoroutineObject(UnusedCoroutineObjectScreen, CoroutineRule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         target = _function_local_target(node)
-        if target is not None and isinstance(node.value, cst.Call) and self.live():
+        if target is not None and isinstance(node.value, cst.Call) and self.live() and not self.expected_to_raise():
             call = node.value
             self._assigned.append((target, call, site_for(self, call.func, call), self.ctx.in_async_code()))
 
@@ -377,7 +407,8 @@ class UnscheduledCoroutines(UnscheduledCoroutinesScreen, CoroutineRule):
 
     A comprehension of coroutine calls (`[fetch(u) for u in urls]`), a generator of them, or
     a list filled with `.append(fetch(u))`, that is never passed to `gather`, `wait`,
-    `as_completed`, a task group or anything else, never returned and never iterated.
+    `as_completed`, a task group or anything else, never returned and never iterated. The
+    coroutine functions are those ASL201 knows, declared receivers and `-> Coroutine[...]` included.
 
     ## Why is this bad?
     Building the coroutines runs none of them: the work silently never happens. Usually the
@@ -444,14 +475,14 @@ class UnscheduledCoroutines(UnscheduledCoroutinesScreen, CoroutineRule):
     def finish(self) -> None:
         advice = SCHEDULE_ADVICE[self.ctx.library]
         for collection, call, site in self._bare:
-            if self.resolver.call(call, site) is not None:
+            if self.resolver.call(call, site, declared=True) is not None:
                 self.report(collection, callee=callee_text(self, call.func), advice=advice)
         for target, collection, call, site in self._comprehensions:
-            if self.resolver.call(call, site) is not None and self._only_mutated(target) is not None:
+            if self.resolver.call(call, site, declared=True) is not None and self._only_mutated(target) is not None:
                 self.report(collection, callee=callee_text(self, call.func), advice=advice)
         for target, collection in self._empty:
             added = self._only_mutated(target)
-            coroutine = next((c for c, s in added or () if self.resolver.call(c, s) is not None), None)
+            coroutine = next((c for c, s in added or () if self.resolver.call(c, s, declared=True) is not None), None)
             if coroutine is not None:
                 self.report(collection, callee=callee_text(self, coroutine.func), advice=advice)
 
@@ -485,6 +516,7 @@ class CoroutineInCondition(CoroutineInConditionScreen, CoroutineRule):
     parameter annotated with a class of the linted code (`db: QueueDB`, `Optional[QueueDB]`,
     `"QueueDB"`, `QueueDB | None`) where that method is an `async def` (in every class of a
     `Union`); `Any`, protocols and classes from outside the linted code are not looked into.
+    A sync function declared to return a coroutine (`-> Coroutine[...]`) counts too, as in ASL201.
 
     ## Why is this bad?
     A coroutine object is always true: the condition never depends on what `f` would
@@ -494,7 +526,8 @@ class CoroutineInCondition(CoroutineInConditionScreen, CoroutineRule):
     In async code the fix adds `await`, which is safe: the condition could not have been
     working as written. It is unsafe when the function is known to be a coroutine function only
     through the `coroutine-functions` setting, or only through the annotation of the receiver
-    (`db: QueueDB`), which the object passed at run time may not honour. In sync code there is no fix.
+    (`db: QueueDB`) or a return annotation, which the code at run time may not honour. In sync code
+    there is no fix.
     """
 
     code = "ASL204"

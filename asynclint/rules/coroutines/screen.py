@@ -28,7 +28,6 @@ from asynclint.analysis.astwalk import (
     notes_calls,
 )
 from asynclint.analysis.index.declared import declared_async_methods
-from asynclint.analysis.index.indexer import ASYNC
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.core.options import CoroutineOptions
 from asynclint.rules.screen import Screen, typable
@@ -228,9 +227,9 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
     configured = options.get(CoroutineOptions)
     if configured is not None and configured.coroutine_functions:
         return True  # globs match qualified names the screen does not compute
-    if callee.owner and project.method_kind(callee.owner, callee.attr) == ASYNC:
+    if callee.owner and project.method_makes_coroutine(callee.owner, callee.attr):
         return True  # `self.method`, `super().method`
-    if callee.attr and any(project.method_kind(declared, callee.attr) == ASYNC for declared in callee.declared):
+    if callee.attr and any(project.method_makes_coroutine(declared, callee.attr) for declared in callee.declared):
         return True  # `db.method` with `db: ProjectClass`
     if callee.attr and callee.attr in project.coroutine_names() and _declared_receiver(callee, facts, project):
         return True  # `ctx.bot.http.method`: a receiver whose type may be declared (`ReceiverTypes.classes_of`)
@@ -242,8 +241,8 @@ def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, op
         if name in _names.COROUTINE_FUNCTIONS:
             return True
         # (an installed library's names are looked up: only the modules read so far gave their names)
-        if (name.rpartition(".")[2] in coroutine_names or project.in_library(name)) and project.kind(name) == ASYNC:
-            return True
+        if (name.rpartition(".")[2] in coroutine_names or project.in_library(name)) and project.makes_coroutine(name):
+            return True  # (an `async def`, or a sync def declared to return a coroutine)
     return False
 
 
@@ -267,7 +266,7 @@ def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) 
         return callee.attr in _constructed_async_methods(facts, project)
     # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
     name = callee.before or (callee.root if not callee.typable else "")
-    return any(project.method_kind(cls, callee.attr) == ASYNC for cls in project.declared_members().get(name, ()))
+    return any(project.method_makes_coroutine(cls, callee.attr) for cls in project.declared_members().get(name, ()))
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
