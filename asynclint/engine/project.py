@@ -15,7 +15,7 @@ from asynclint.analysis.astwalk import collect_facts
 from asynclint.analysis.index.indexer import ModuleInfo, _may_yield, index_tree
 from asynclint.analysis.index.libraries import Libraries
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.analysis.index.store import IndexCache
+from asynclint.analysis.index.store import Derived, IndexCache
 from asynclint.analysis.modules import is_package_init, module_names, parse_ast
 from asynclint.core.cachedir import Caches
 from asynclint.core.paths import forget, read_source, real_paths, stat_signature
@@ -96,9 +96,13 @@ def _fill(
         index._definitions_key = key = definitions.hexdigest()
         derived = cache.derived(key)
         if derived is not None:  # what the whole index yields, as computed when it last changed
-            index._names, index._ascii = derived
+            index._names, index._ascii = derived.coroutine_names, derived.ascii
+            index._declared_types, index._declared_methods = derived.declared_types, derived.declared_methods
+            index._declared_members = derived.declared_members
         else:
-            cache.derive(key, index.coroutine_names(), index.names_are_ascii())
+            names, ascii_names = index.coroutine_names(), index.names_are_ascii()
+            declared_types, declared_methods = index.declared_type_names(), index.declared_async_methods()
+            cache.derive(key, Derived(names, ascii_names, declared_types, declared_methods, index.declared_members()))
         if write:
             cache.save()
             if index.libraries is not None:
