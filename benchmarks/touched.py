@@ -13,6 +13,7 @@ and the touched/warm ratio of each. The corpus copy and the command line are ben
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench import TOUCHED, copy_corpus, corpus_files, outside_any_project  # noqa: E402
+from real_code import CORPUS  # noqa: E402
 
 
 def run(command: list[str]) -> float:
@@ -42,23 +44,29 @@ def main() -> int:
     work = Path(args.work)
     if not outside_any_project(work):
         raise SystemExit(f"{work} is inside a project: choose another --work")
-    corpus = work / "corpus"
-    if not corpus.is_dir():
+    first = work / "corpus-0"
+    if not first.is_dir():
         work.mkdir(parents=True, exist_ok=True)
         copy_corpus(corpus_files(False), work)
-    (corpus / "pyproject.toml").write_text('[project]\nname = "asynclint-bench-corpus"\n')
+        (work / "corpus").rename(first)
     settings = work / "settings"
     settings.mkdir(exist_ok=True)
     config = settings / "pyproject.toml"
     config.write_text("[tool.asynclint]\n")
-    folders = sorted(str(p) for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("."))
-    touched = corpus / TOUCHED
-    original = touched.read_bytes()
+    original = (CORPUS / TOUCHED).read_bytes()
+
+    def corpus(i: int) -> Path:
+        """Each install's own copy (mtimes kept): one's touched run leaves nothing changed for another's warm run."""
+        copy = work / f"corpus-{i}"
+        if not copy.is_dir():
+            shutil.copytree(first, copy, symlinks=True)
+        (copy / "pyproject.toml").write_text('[project]\nname = "asynclint-bench-corpus"\n')
+        return copy
 
     def command(python: str, i: int) -> list[str]:
-        cache = work / f"cache-{i}"
+        folders = sorted(str(p) for p in corpus(i).iterdir() if p.is_dir() and not p.name.startswith("."))
         return [python, "-m", "asynclint", "check", "--config", str(config), "-q", "--exit-zero",
-                "--cache-dir", str(cache), *folders]  # fmt: skip
+                "--cache-dir", str(work / f"cache-{i}"), *folders]  # fmt: skip
 
     times: dict[int, dict[str, list[float]]] = {i: {"warm": [], "touched": []} for i in range(len(args.pythons))}
     try:
@@ -70,13 +78,14 @@ def main() -> int:
         for n in range(args.runs):
             for i, python in enumerate(args.pythons):
                 warm = run(command(python, i))
-                touched.write_bytes(original + f"\n# touched {time.time()}\n".encode())
+                (corpus(i) / TOUCHED).write_bytes(original + f"\n# touched {time.time()}\n".encode())
                 hit = run(command(python, i))
                 times[i]["warm"].append(warm)
                 times[i]["touched"].append(hit)
                 print(f"run {n + 1} {python}: warm {warm:.2f} s, touched {hit:.2f} s", flush=True)
     finally:
-        touched.write_bytes(original)
+        for i in range(len(args.pythons)):
+            (corpus(i) / TOUCHED).write_bytes(original)
     print()
     for i, python in enumerate(args.pythons):
         warm, hit = statistics.median(times[i]["warm"]), statistics.median(times[i]["touched"])

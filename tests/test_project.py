@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 import subprocess
@@ -223,11 +224,59 @@ def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path
     (tmp_path / "a.py").write_text("def go():\n    pass\n")
     assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
     header, names, *lines = (cache / "index.txt").read_text().split("\n")
-    stored = json.loads(names)
+    key, check, text = names.split(" ", 2)
+    stored = json.loads(text)
     stored["coroutine_names"] = ["go"]  # not what was written for these definitions
-    (cache / "index.txt").write_text("\n".join([header, json.dumps(stored), *lines]))
+    (cache / "index.txt").write_text("\n".join([header, f"{key} {check} {json.dumps(stored)}", *lines]))
     (tmp_path / "b.py").write_text("from a import go as run  # touched\n")
     assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
+    header, names, *lines = (cache / "index.txt").read_text().split("\n")
+    key, check, text = names.split(" ", 2)
+    for malformed in ({**json.loads(text), "ascii": "yes"}, {**json.loads(text), "declared_members": {"x": [1]}}, [], "text"):
+        text = json.dumps(malformed)  # checked as written, but not what `derive` writes
+        (cache / "index.txt").write_text("\n".join([header, f"{key} {hashlib.sha1(text.encode()).hexdigest()} {text}", *lines]))
+        (tmp_path / "b.py").write_text(f"from a import go as run  # touched {text}\n")
+        assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
+
+
+def test_declared_sets_are_stored_with_the_definitions_they_come_from(tmp_path, monkeypatch):
+    """What every module declares (the pre-screens' project-wide sets) is computed when definitions
+    change, and read back as it was when only bodies or lines changed: never decoded from every module."""
+    from asynclint.analysis.index import declared
+
+    write(
+        tmp_path,
+        {
+            "bot.py": "class Bot:\n    async def send(self):\n        pass\n",
+            "app.py": "from bot import Bot\n\nclass App:\n    bot: Bot\n\n    def make(self) -> Bot:\n        return Bot()\n",
+        },
+    )
+    files = [str(tmp_path / "bot.py"), str(tmp_path / "app.py")]
+    cache = tmp_path / ".asynclint_cache"
+
+    def sets(index):  # type: ignore[no-untyped-def]
+        return index.declared_type_names(), index.declared_async_methods(), index.declared_members()
+
+    cold = sets(build_index(files, cache_dir=cache))
+    assert cold == sets(build_index(files))  # as computed without a cache
+    assert cold[1] == {"send"} and cold[2]["bot"] == {"bot.Bot"}
+
+    def computing(*args):  # type: ignore[no-untyped-def]
+        raise AssertionError("computed again")
+
+    with monkeypatch.context() as patched:
+        for name in ("declared_type_names", "declared_async_methods", "declared_members"):
+            patched.setattr(declared, name, computing)
+        (tmp_path / "app.py").write_text((tmp_path / "app.py").read_text().replace("return Bot()", "return Bot()  # same"))
+        assert sets(build_index(files, cache_dir=cache)) == cold
+        (tmp_path / "bot.py").write_text("\n\n" + (tmp_path / "bot.py").read_text())  # lines moved
+        assert sets(build_index(files, cache_dir=cache)) == cold
+    (tmp_path / "bot.py").write_text("class Bot:\n    def send(self):\n        pass\n")  # no longer `async def`
+    changed = sets(build_index(files, cache_dir=cache))
+    assert changed == sets(build_index(files)) and changed[1] == frozenset()
+    (tmp_path / "app.py").write_text("from bot import Bot\n\nclass App:\n    robot: Bot\n")
+    renamed = sets(build_index(files, cache_dir=cache))
+    assert renamed == sets(build_index(files)) and "bot" not in renamed[2] and renamed[2]["robot"] == {"bot.Bot"}
 
 
 def test_index_cache_remembers_unreadable_files_and_renamed_modules(tmp_path):

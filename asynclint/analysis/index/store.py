@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from asynclint.analysis.index.indexer import ModuleInfo
 from asynclint.analysis.index.positions import shape
@@ -38,35 +38,41 @@ class IndexCache:
         self.folder = folder
         self.file = folder / "index.txt"
         #: Real path -> ([size, mtime], module name, info or None, shape of the info: "" for none).
-        self.entries: dict[str, tuple[list[int], str, bytes | None, str]] = {}
-        self.names: Any = None
+        self.entries: dict[str, tuple[list[int], str, bytes | memoryview | None, str]] = {}
+        #: What the whole index yields (`Derived`), as its line is stored: `definitions_key check JSON`.
+        self.names = b""
         self.dirty = False
         #: Files read again whose definitions were as stored (only their size or mtime changed).
         self.refreshed = 0
         try:
             self._read(self.file.read_bytes())
         except (OSError, ValueError, IndexError):
-            self.entries, self.names = {}, None  # missing, corrupt or foreign: rebuilt
+            self.entries, self.names = {}, b""  # missing, corrupt or foreign: rebuilt
 
     def _read(self, data: bytes) -> None:
-        header, names, sizes, rest = data.split(b"\n", 3)  # (the rest is copied once, not split)
-        if header != self.HEADER:
+        first = data.index(b"\n")
+        if data[:first] != self.HEADER:
             return
-        self.names = json.loads(names)
-        count, head = (int(n) for n in sizes.split())
-        lines = rest[:head].decode("utf-8").split("\n") if count else []
+        second = data.index(b"\n", first + 1)
+        third = data.index(b"\n", second + 1)
+        self.names = data[first + 1 : second]  # (checked and decoded by `derived`, when it is for these definitions)
+        count, head = (int(n) for n in data[second + 1 : third].split())
+        start = third + 1
+        lines = data[start : start + head].decode("utf-8").split("\n") if count else []
         if len(lines) != count:
             raise ValueError("not the number of lines the header says")
-        at = head + 1
+        # Each info is a view of the file's bytes (never copied: most are never used).
+        infos = memoryview(data)
+        at = start + head + 1
         entries = self.entries
         for line in lines:
             real, size, mtime, module, length, shaped = line.split("\t")
             cut = int(length)
             if cut < -1:
                 raise ValueError(length)
-            entries[real] = ([int(size), int(mtime)], module, rest[at : at + cut] if cut >= 0 else None, shaped)
+            entries[real] = ([int(size), int(mtime)], module, infos[at : at + cut] if cut >= 0 else None, shaped)
             at += max(cut, 0)
-        if at != len(rest):
+        if at != len(data):
             raise ValueError("the infos are not the length the lines say")
 
     def get(self, real: str, stat: list[int], module: str) -> tuple[tuple[str, ModuleInfo] | None] | None:
@@ -87,14 +93,20 @@ class IndexCache:
 
     def derived(self, definitions_key: str) -> Derived | None:
         """What the whole index yields, stored for these definitions, if they are the stored ones."""
-        stored = self.names
-        if not isinstance(stored, dict) or stored.get("key") != definitions_key:
-            return None
-        body = {name: value for name, value in stored.items() if name != "check"}
-        if stored.get("check") != _names_check(body):
+        key, _, rest = self.names.partition(b" ")
+        if key != definitions_key.encode():
+            return None  # (not even decoded: the definitions changed)
+        check, _, text = rest.partition(b" ")
+        if check != hashlib.sha1(text).hexdigest().encode():
             return None  # not what was written
-        names, ascii_names = body.get("coroutine_names"), body.get("ascii")
-        types, methods, members = body.get("declared_types"), body.get("declared_methods"), body.get("declared_members")
+        try:
+            stored = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(stored, dict):
+            return None
+        names, ascii_names = stored.get("coroutine_names"), stored.get("ascii")
+        types, methods, members = stored.get("declared_types"), stored.get("declared_methods"), stored.get("declared_members")
         if not (_strings(names) and isinstance(ascii_names, bool) and _strings(types) and _strings(methods)):
             return None
         if not (isinstance(members, dict) and all(_strings(v) for v in members.values())):
@@ -105,15 +117,14 @@ class IndexCache:
     def derive(self, definitions_key: str, derived: Derived) -> None:
         """Remember what `derived` gives for these definitions."""
         stored: dict[str, Any] = {
-            "key": definitions_key,
             "coroutine_names": sorted(derived.coroutine_names),
             "ascii": derived.ascii,
             "declared_types": sorted(derived.declared_types),
             "declared_methods": sorted(derived.declared_methods),
             "declared_members": {attr: sorted(types) for attr, types in sorted(derived.declared_members.items())},
         }
-        stored["check"] = _names_check(stored)
-        self.names = stored
+        text = json.dumps(stored, separators=(",", ":")).encode()
+        self.names = b"%s %s %s" % (definitions_key.encode(), hashlib.sha1(text).hexdigest().encode(), text)
         self.dirty = True
 
     def put(self, real: str, stat: list[int], module: str, entry: tuple[str, ModuleInfo] | None) -> None:
@@ -142,9 +153,8 @@ class IndexCache:
             f"{real}\t{stat[0]}\t{stat[1]}\t{module}\t{-1 if info is None else len(info)}\t{shaped}"
             for real, (stat, module, info, shaped) in kept
         ).encode()
-        names = json.dumps(self.names, separators=(",", ":")).encode()
         infos = b"".join(info for _, (_, _, info, _) in kept if info is not None)
-        write_cache_file(self.file, b"\n".join([self.HEADER, names, b"%d %d" % (len(kept), len(rows)), rows, infos]))
+        write_cache_file(self.file, b"\n".join([self.HEADER, self.names, b"%d %d" % (len(kept), len(rows)), rows, infos]))
         with contextlib.suppress(OSError):
             (self.folder / "index.json").unlink(missing_ok=True)  # the format before this one
 
@@ -157,12 +167,7 @@ _UNSAFE_FIELD = re.compile("[\t\n\r\ud800-\udfff]")
 _REWRITE_PER_REFRESHED = 300
 
 
-def _names_check(stored: dict[str, Any]) -> str:
-    """A digest of what is stored for some definitions (without its own `check`)."""
-    return hashlib.sha1(json.dumps(stored, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _strings(value: object) -> bool:
+def _strings(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
