@@ -514,3 +514,20 @@ def test_a_module_is_indexed_to_the_same_text_whatever_the_hash_seed(tmp_path):
         for seed in ("1", "2", "3", "4")
     }
     assert len(texts) == 1 and "Box.a39" in texts.pop()
+
+
+def test_index_cache_infos_are_read_when_used_from_the_file_that_was_read(tmp_path):
+    """A warm index reads each module's info from its cache file only when first used; another run
+    that rewrites that file meanwhile (atomically) leaves what this index reads unchanged."""
+    write(tmp_path, {"a.py": "async def go():\n    pass\n", "b.py": "def stay():\n    pass\n"})
+    files = [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
+    cache = tmp_path / ".asynclint_cache"
+    build_index(files, cache_dir=cache).load()
+    warm = build_index(files, cache_dir=cache).load()
+    assert not warm.facts  # nothing read again
+    (tmp_path / "a.py").write_text("def go():\n    pass\n\n\ndef more():\n    pass\n")
+    assert build_index(files, cache_dir=cache).kind("a.go") == "sync"  # the cache file rewritten
+    assert warm.kind("a.go") == "async" and warm.kind("a.more") is None  # as it was read
+    assert warm.kind("b.stay") == "sync"
+    again = build_index(files, cache_dir=cache)
+    assert again.kind("a.go") == "sync" and again.kind("a.more") == "sync" and not again.load().facts

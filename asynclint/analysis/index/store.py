@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
@@ -38,31 +39,39 @@ class IndexCache:
         self.folder = folder
         self.file = folder / "index.txt"
         #: Real path -> ([size, mtime], module name, info or None, shape of the info: "" for none).
-        self.entries: dict[str, tuple[list[int], str, bytes | memoryview | None, str]] = {}
+        self.entries: dict[str, tuple[list[int], str, bytes | _Info | None, str]] = {}
         #: What the whole index yields (`Derived`), as its line is stored: `definitions_key check JSON`.
         self.names = b""
         self.dirty = False
         #: Files read again whose definitions were as stored (only their size or mtime changed).
         self.refreshed = 0
+        self._file: _File | None = None
         try:
-            self._read(self.file.read_bytes())
+            self._file = _File(self.file)
+            self._read(self._file)
         except (OSError, ValueError, IndexError):
             self.entries, self.names = {}, b""  # missing, corrupt or foreign: rebuilt
 
-    def _read(self, data: bytes) -> None:
-        first = data.index(b"\n")
-        if data[:first] != self.HEADER:
-            return
+    def _read(self, file: _File) -> None:
+        """Read the header, the derived sets' line and the files' lines: not the infos after them."""
+        data = file.read(0, min(file.size, 1 << 16))
+        if not data.startswith(self.HEADER + b"\n"):
+            return  # another version's (or not an index)
+        while data.count(b"\n") < 3:
+            if len(data) >= file.size:
+                raise ValueError("cut short")
+            data += file.read(len(data), min(file.size, 2 * len(data)))
+        first = len(self.HEADER)
         second = data.index(b"\n", first + 1)
         third = data.index(b"\n", second + 1)
         self.names = data[first + 1 : second]  # (checked and decoded by `derived`, when it is for these definitions)
         count, head = (int(n) for n in data[second + 1 : third].split())
         start = third + 1
+        if len(data) < start + head + 1:
+            data += file.read(len(data), start + head + 1)
         lines = data[start : start + head].decode("utf-8").split("\n") if count else []
-        if len(lines) != count:
+        if len(lines) != count or data[start + head : start + head + 1] != b"\n":
             raise ValueError("not the number of lines the header says")
-        # Each info is a view of the file's bytes (never copied: most are never used).
-        infos = memoryview(data)
         at = start + head + 1
         entries = self.entries
         for line in lines:
@@ -70,9 +79,9 @@ class IndexCache:
             cut = int(length)
             if cut < -1:
                 raise ValueError(length)
-            entries[real] = ([int(size), int(mtime)], module, infos[at : at + cut] if cut >= 0 else None, shaped)
+            entries[real] = ([int(size), int(mtime)], module, _Info(file, at, at + cut) if cut >= 0 else None, shaped)
             at += max(cut, 0)
-        if at != len(data):
+        if at != file.size:
             raise ValueError("the infos are not the length the lines say")
 
     def get(self, real: str, stat: list[int], module: str) -> tuple[tuple[str, ModuleInfo] | None] | None:
@@ -130,7 +139,7 @@ class IndexCache:
     def put(self, real: str, stat: list[int], module: str, entry: tuple[str, ModuleInfo] | None) -> None:
         info = entry[1].to_text().encode() if entry is not None else None
         before = self.entries.get(real)
-        if before is not None and before[1] == module and before[2] == info:
+        if before is not None and before[1] == module and (bytes(before[2]) if before[2] is not None else None) == info:
             self.refreshed += 1  # read again (touched, saved unchanged): only its stat is new
             shaped = before[3]
         else:
@@ -148,7 +157,13 @@ class IndexCache:
         """
         if not (self.dirty or self.refreshed * _REWRITE_PER_REFRESHED > len(self.entries)):
             return
-        kept = [(real, entry) for real, entry in self.entries.items() if not _UNSAFE_FIELD.search(real + entry[1])]
+        if self._file is not None:
+            self._file.load()  # (every info is written again; and the file is closed before it is replaced)
+        kept = [
+            (real, (stat, module, bytes(info) if info is not None else None, shaped))
+            for real, (stat, module, info, shaped) in self.entries.items()
+            if not _UNSAFE_FIELD.search(real + module)
+        ]
         rows = "\n".join(
             f"{real}\t{stat[0]}\t{stat[1]}\t{module}\t{-1 if info is None else len(info)}\t{shaped}"
             for real, (stat, module, info, shaped) in kept
@@ -157,6 +172,74 @@ class IndexCache:
         write_cache_file(self.file, b"\n".join([self.HEADER, self.names, b"%d %d" % (len(kept), len(rows)), rows, infos]))
         with contextlib.suppress(OSError):
             (self.folder / "index.json").unlink(missing_ok=True)  # the format before this one
+
+
+class _File:
+    """An index file, open: its bytes are read when asked for (`os.pread`; read whole where there is none).
+
+    It stays open while an info of it may be read (`_Info`): a file that replaces it (written
+    atomically, by another run) is another file, and leaves what this one reads unchanged.
+    """
+
+    __slots__ = ("fd", "size", "data")
+
+    def __init__(self, path: Path) -> None:
+        self.data: bytes | None = None
+        self.fd = -1
+        self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            self.size = os.fstat(self.fd).st_size
+            if not hasattr(os, "pread"):
+                self.load()
+        except OSError:
+            self.close()
+            raise
+
+    def read(self, start: int, end: int) -> bytes:
+        """The bytes from `start` to `end` (fewer when the file is shorter)."""
+        if self.data is not None:
+            return self.data[start:end]
+        if self.fd < 0:
+            return b""
+        parts = []
+        while start < end:
+            part = os.pread(self.fd, end - start, start)
+            if not part:
+                break
+            parts.append(part)
+            start += len(part)
+        return b"".join(parts)
+
+    def load(self) -> None:
+        """Read the whole file, and close it."""
+        if self.data is None:
+            with contextlib.suppress(OSError):
+                self.data = self.read(0, self.size)
+            self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class _Info:
+    """One file's info in an index file (`ModuleInfo.stored`), read when first used."""
+
+    __slots__ = ("file", "start", "end")
+
+    def __init__(self, file: _File, start: int, end: int) -> None:
+        self.file, self.start, self.end = file, start, end
+
+    def __bytes__(self) -> bytes:
+        return self.file.read(self.start, self.end)
+
+    def __len__(self) -> int:
+        return self.end - self.start
 
 
 #: What a field of an index line cannot hold (surrogates: a file name that is not UTF-8).
