@@ -26,9 +26,10 @@ from bench import TOUCHED, copy_corpus, corpus_files, outside_any_project  # noq
 from real_code import CORPUS  # noqa: E402
 
 
-def run(command: list[str]) -> float:
+def run(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # (not from a checkout: `python -m` would import the asynclint found in the current folder, whichever the Python)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
@@ -41,6 +42,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", default="/tmp/asynclint-touched", help="where the corpus copy and caches are kept")
     args = parser.parse_args()
+    args.pythons = [str(Path(python).absolute()) for python in args.pythons]  # (run from `--work`)
     work = Path(args.work)
     if not outside_any_project(work):
         raise SystemExit(f"{work} is inside a project: choose another --work")
@@ -73,13 +75,13 @@ def main() -> int:
         for i, python in enumerate(args.pythons):
             if not (work / f"cache-{i}").is_dir():
                 print(f"cold run of {python} ...", flush=True)
-                run(command(python, i))
-            run(command(python, i))
+                run(command(python, i), work)
+            run(command(python, i), work)
         for n in range(args.runs):
             for i, python in enumerate(args.pythons):
-                warm = run(command(python, i))
+                warm = run(command(python, i), work)
                 (corpus(i) / TOUCHED).write_bytes(original + f"\n# touched {time.time()}\n".encode())
-                hit = run(command(python, i))
+                hit = run(command(python, i), work)
                 times[i]["warm"].append(warm)
                 times[i]["touched"].append(hit)
                 print(f"run {n + 1} {python}: warm {warm:.2f} s, touched {hit:.2f} s", flush=True)
