@@ -283,6 +283,43 @@ def test_changing_a_declared_type_rechecks_the_files_that_follow_it(tmp_path: Pa
     assert ("handler.py", "ASL201") not in after
 
 
+def test_a_touched_file_is_screened_with_the_declared_sets_the_index_cache_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """After edits that change no definition (a comment, a body), the pre-screens' project-wide sets of
+    declared types come from the index cache, not computed again, and the touched file still reports
+    through its declared receiver; declaring another class, and back, re-checks it each time."""
+    from asynclint.analysis.index import declared
+
+    project = _project(tmp_path / "p")
+    clients = "class Http:\n    async def fetch(self):\n        pass\n\n\nclass SyncHttp:\n    def fetch(self):\n        pass\n"
+    (project / "clients.py").write_text(clients)
+    (project / "context.py").write_text("from clients import Http\n\n\nclass Context:\n    http: Http\n")
+    handler = "from context import Context\n\n\nasync def handle(ctx: Context):\n    ctx.http.fetch()\n"
+    (project / "handler.py").write_text(handler)
+    cache = tmp_path / "cache"
+    first = _run(project, cache)
+    assert ("handler.py", "ASL201") in {(Path(d.path).name, d.code) for d in first}
+
+    def computing(*args: Any) -> Any:
+        raise AssertionError("computed again")
+
+    with monkeypatch.context() as patched:
+        for name in ("declared_type_names", "declared_async_methods", "declared_members"):
+            patched.setattr(declared, name, computing)
+        (project / "handler.py").write_text(handler + "# touched\n")
+        (project / "clients.py").write_text("\n" + clients.replace("        pass\n", "        return None\n", 1))
+        checked = record_checked(patched)
+        touched = _run(project, cache)
+        assert sorted(checked) == ["clients.py", "handler.py"]
+    assert touched == _run(project, None)
+    assert [(Path(d.path).name, d.line) for d in touched if d.code == "ASL201"] == [("caller.py", 5), ("handler.py", 5)]
+    for declared_as, reported in (("SyncHttp", False), ("Http", True)):
+        (project / "context.py").write_text(f"from clients import {declared_as}\n\n\nclass Context:\n    http: {declared_as}\n")
+        checked = record_checked(monkeypatch)
+        after = _run(project, cache)
+        assert "handler.py" in checked and after == _run(project, None)
+        assert (("handler.py", "ASL201") in {(Path(d.path).name, d.code) for d in after}) is reported
+
+
 def test_a_changed_file_is_checked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     project = _project(tmp_path / "p")
     cache = tmp_path / "cache"
