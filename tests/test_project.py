@@ -531,3 +531,19 @@ def test_index_cache_infos_are_read_when_used_from_the_file_that_was_read(tmp_pa
     assert warm.kind("b.stay") == "sync"
     again = build_index(files, cache_dir=cache)
     assert again.kind("a.go") == "sync" and again.kind("a.more") == "sync" and not again.load().facts
+
+
+def test_a_stored_info_pickles_as_its_text(tmp_path):
+    """A worker that is not forked gets the index pickled: an info still in the cache's file travels as its text."""
+    import pickle
+
+    write(tmp_path, {"a.py": "async def go():\n    pass\n\n\nclass C:\n    def m(self):\n        pass\n"})
+    files = [str(tmp_path / "a.py")]
+    cache = tmp_path / ".asynclint_cache"
+    build_index(files, cache_dir=cache).load()
+    warm = build_index(files, cache_dir=cache).load()
+    (_, stored) = warm.by_path[str((tmp_path / "a.py").resolve())]
+    copy = pickle.loads(pickle.dumps(stored))
+    assert copy.to_text() == stored.to_text() and copy == stored and copy.functions == {"go": "async"}
+    decoded = pickle.loads(pickle.dumps(copy))  # (decoded: its tables travel)
+    assert decoded.classes == {"C": {"bases": [], "methods": {"m": "sync"}}}
