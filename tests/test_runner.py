@@ -483,3 +483,22 @@ def test_positions_stopped_early_equal_libcst_positions():
         placed = positions_of(module, set(visitor.found))
         assert len(visitor.found) > 100
         assert all(placed[node] == full[node] for node in visitor.found)
+
+
+def test_the_stored_digest_table_is_looked_up_in_its_text_as_the_decoded_table():
+    """A run that checks a few changed files makes their entries from the stored table's text (`DigestTable`):
+    the same digests, so the same dependency keys, as from the decoded table."""
+    from asynclint.engine.cache import DigestTable, _digests_text, _text_version, depends_on
+
+    digests = {"a": "1", "ab": "2", "a_b": "3", "A": "4", "b9": "5", "zz": "6", "_": "7", "my-script": "8"}
+    text = _digests_text(digests)
+    table = DigestTable.of(text, _text_version(text))
+    assert table is not None and dict(table) == digests
+    for name in ["a", "ab", "a_b", "A", "b", "abc", "zz", "zzz", "_", "my", "a b"]:
+        assert table.get(name) == digests.get(name), name
+    source = b"a ab b a_b zz x _ q\nmy = script\n"
+    assert depends_on(source, table) == depends_on(source, digests)
+    assert DigestTable.of(text, "another version") is None  # not the text of the version it claims
+    for odd in ({**digests, "a b": "9"}, {**digests, "a\x01": "9"}):  # lines that would not sort as their names
+        text = _digests_text(odd)
+        assert DigestTable.of(text, _text_version(text)) is None
