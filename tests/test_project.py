@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 import subprocess
@@ -152,12 +153,12 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
     (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_bytes(b"asynclint project index 15 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns)\nnull\n1 16\n\xff\xfe\t1\t2\tpkg.a\t2\tx\n{}")  # not UTF-8
+    (cache / "index.txt").write_bytes(b"asynclint project index 16 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets)\nnull\n1 16\n\xff\xfe\t1\t2\tpkg.a\t2\tx\n{}")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.txt").write_text("asynclint project index 6\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
     lines = _index_lines(cache)
-    assert (cache / "index.txt").read_text().startswith("asynclint project index 15 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns)\n") and len(lines) == 2
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 16 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets)\n") and len(lines) == 2
     written = (cache / "index.txt").read_text()
     _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
     for malformed in ((cache / "index.txt").read_text(), written + "]", written[:-1]):  # no number; infos too long, short
@@ -223,11 +224,59 @@ def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path
     (tmp_path / "a.py").write_text("def go():\n    pass\n")
     assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
     header, names, *lines = (cache / "index.txt").read_text().split("\n")
-    stored = json.loads(names)
+    key, check, text = names.split(" ", 2)
+    stored = json.loads(text)
     stored["coroutine_names"] = ["go"]  # not what was written for these definitions
-    (cache / "index.txt").write_text("\n".join([header, json.dumps(stored), *lines]))
+    (cache / "index.txt").write_text("\n".join([header, f"{key} {check} {json.dumps(stored)}", *lines]))
     (tmp_path / "b.py").write_text("from a import go as run  # touched\n")
     assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
+    header, names, *lines = (cache / "index.txt").read_text().split("\n")
+    key, check, text = names.split(" ", 2)
+    for malformed in ({**json.loads(text), "ascii": "yes"}, {**json.loads(text), "declared_members": {"x": [1]}}, [], "text"):
+        text = json.dumps(malformed)  # checked as written, but not what `derive` writes
+        (cache / "index.txt").write_text("\n".join([header, f"{key} {hashlib.sha1(text.encode()).hexdigest()} {text}", *lines]))
+        (tmp_path / "b.py").write_text(f"from a import go as run  # touched {text}\n")
+        assert build_index(files, cache_dir=cache).coroutine_names() == frozenset()
+
+
+def test_declared_sets_are_stored_with_the_definitions_they_come_from(tmp_path, monkeypatch):
+    """What every module declares (the pre-screens' project-wide sets) is computed when definitions
+    change, and read back as it was when only bodies or lines changed: never decoded from every module."""
+    from asynclint.analysis.index import declared
+
+    write(
+        tmp_path,
+        {
+            "bot.py": "class Bot:\n    async def send(self):\n        pass\n",
+            "app.py": "from bot import Bot\n\nclass App:\n    bot: Bot\n\n    def make(self) -> Bot:\n        return Bot()\n",
+        },
+    )
+    files = [str(tmp_path / "bot.py"), str(tmp_path / "app.py")]
+    cache = tmp_path / ".asynclint_cache"
+
+    def sets(index):  # type: ignore[no-untyped-def]
+        return index.declared_type_names(), index.declared_async_methods(), index.declared_members()
+
+    cold = sets(build_index(files, cache_dir=cache))
+    assert cold == sets(build_index(files))  # as computed without a cache
+    assert cold[1] == {"send"} and cold[2]["bot"] == {"bot.Bot"}
+
+    def computing(*args):  # type: ignore[no-untyped-def]
+        raise AssertionError("computed again")
+
+    with monkeypatch.context() as patched:
+        for name in ("declared_type_names", "declared_async_methods", "declared_members"):
+            patched.setattr(declared, name, computing)
+        (tmp_path / "app.py").write_text((tmp_path / "app.py").read_text().replace("return Bot()", "return Bot()  # same"))
+        assert sets(build_index(files, cache_dir=cache)) == cold
+        (tmp_path / "bot.py").write_text("\n\n" + (tmp_path / "bot.py").read_text())  # lines moved
+        assert sets(build_index(files, cache_dir=cache)) == cold
+    (tmp_path / "bot.py").write_text("class Bot:\n    def send(self):\n        pass\n")  # no longer `async def`
+    changed = sets(build_index(files, cache_dir=cache))
+    assert changed == sets(build_index(files)) and changed[1] == frozenset()
+    (tmp_path / "app.py").write_text("from bot import Bot\n\nclass App:\n    robot: Bot\n")
+    renamed = sets(build_index(files, cache_dir=cache))
+    assert renamed == sets(build_index(files)) and "bot" not in renamed[2] and renamed[2]["robot"] == {"bot.Bot"}
 
 
 def test_index_cache_remembers_unreadable_files_and_renamed_modules(tmp_path):
@@ -500,3 +549,36 @@ def test_declared_coroutine_returns_are_read_strictly():
     for method in ("optional", "union", "piped", "again"):
         assert not index.method_makes_coroutine("m.C", method), method
     assert index.attribute_types("m.C", "bot") == ("m.Bot",)
+
+
+def test_index_cache_infos_are_read_when_used_from_the_file_that_was_read(tmp_path):
+    """A warm index reads each module's info from its cache file only when first used; another run
+    that rewrites that file meanwhile (atomically) leaves what this index reads unchanged."""
+    write(tmp_path, {"a.py": "async def go():\n    pass\n", "b.py": "def stay():\n    pass\n"})
+    files = [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
+    cache = tmp_path / ".asynclint_cache"
+    build_index(files, cache_dir=cache).load()
+    warm = build_index(files, cache_dir=cache).load()
+    assert not warm.facts  # nothing read again
+    (tmp_path / "a.py").write_text("def go():\n    pass\n\n\ndef more():\n    pass\n")
+    assert build_index(files, cache_dir=cache).kind("a.go") == "sync"  # the cache file rewritten
+    assert warm.kind("a.go") == "async" and warm.kind("a.more") is None  # as it was read
+    assert warm.kind("b.stay") == "sync"
+    again = build_index(files, cache_dir=cache)
+    assert again.kind("a.go") == "sync" and again.kind("a.more") == "sync" and not again.load().facts
+
+
+def test_a_stored_info_pickles_as_its_text(tmp_path):
+    """A worker that is not forked gets the index pickled: an info still in the cache's file travels as its text."""
+    import pickle
+
+    write(tmp_path, {"a.py": "async def go():\n    pass\n\n\nclass C:\n    def m(self):\n        pass\n"})
+    files = [str(tmp_path / "a.py")]
+    cache = tmp_path / ".asynclint_cache"
+    build_index(files, cache_dir=cache).load()
+    warm = build_index(files, cache_dir=cache).load()
+    (_, stored) = warm.by_path[str((tmp_path / "a.py").resolve())]
+    copy = pickle.loads(pickle.dumps(stored))
+    assert copy.to_text() == stored.to_text() and copy == stored and copy.functions == {"go": "async"}
+    decoded = pickle.loads(pickle.dumps(copy))  # (decoded: its tables travel)
+    assert decoded.classes == {"C": {"bases": [], "methods": {"m": "sync"}}}

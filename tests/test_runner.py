@@ -283,6 +283,43 @@ def test_changing_a_declared_type_rechecks_the_files_that_follow_it(tmp_path: Pa
     assert ("handler.py", "ASL201") not in after
 
 
+def test_a_touched_file_is_screened_with_the_declared_sets_the_index_cache_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """After edits that change no definition (a comment, a body), the pre-screens' project-wide sets of
+    declared types come from the index cache, not computed again, and the touched file still reports
+    through its declared receiver; declaring another class, and back, re-checks it each time."""
+    from asynclint.analysis.index import declared
+
+    project = _project(tmp_path / "p")
+    clients = "class Http:\n    async def fetch(self):\n        pass\n\n\nclass SyncHttp:\n    def fetch(self):\n        pass\n"
+    (project / "clients.py").write_text(clients)
+    (project / "context.py").write_text("from clients import Http\n\n\nclass Context:\n    http: Http\n")
+    handler = "from context import Context\n\n\nasync def handle(ctx: Context):\n    ctx.http.fetch()\n"
+    (project / "handler.py").write_text(handler)
+    cache = tmp_path / "cache"
+    first = _run(project, cache)
+    assert ("handler.py", "ASL201") in {(Path(d.path).name, d.code) for d in first}
+
+    def computing(*args: Any) -> Any:
+        raise AssertionError("computed again")
+
+    with monkeypatch.context() as patched:
+        for name in ("declared_type_names", "declared_async_methods", "declared_members"):
+            patched.setattr(declared, name, computing)
+        (project / "handler.py").write_text(handler + "# touched\n")
+        (project / "clients.py").write_text("\n" + clients.replace("        pass\n", "        return None\n", 1))
+        checked = record_checked(patched)
+        touched = _run(project, cache)
+        assert sorted(checked) == ["clients.py", "handler.py"]
+    assert touched == _run(project, None)
+    assert [(Path(d.path).name, d.line) for d in touched if d.code == "ASL201"] == [("caller.py", 5), ("handler.py", 5)]
+    for declared_as, reported in (("SyncHttp", False), ("Http", True)):
+        (project / "context.py").write_text(f"from clients import {declared_as}\n\n\nclass Context:\n    http: {declared_as}\n")
+        checked = record_checked(monkeypatch)
+        after = _run(project, cache)
+        assert "handler.py" in checked and after == _run(project, None)
+        assert (("handler.py", "ASL201") in {(Path(d.path).name, d.code) for d in after}) is reported
+
+
 def test_a_changed_file_is_checked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     project = _project(tmp_path / "p")
     cache = tmp_path / "cache"
@@ -466,3 +503,22 @@ def test_changing_a_coroutine_alias_rechecks_the_files_that_call_through_it(tmp_
     after = {(Path(d.path).name, d.code) for d in _run(project, cache)}
     assert "handler.py" in checked and "other.py" not in checked
     assert ("handler.py", "ASL201") not in after
+
+
+def test_the_stored_digest_table_is_looked_up_in_its_text_as_the_decoded_table():
+    """A run that checks a few changed files makes their entries from the stored table's text (`DigestTable`):
+    the same digests, so the same dependency keys, as from the decoded table."""
+    from asynclint.engine.cache import DigestTable, _digests_text, _text_version, depends_on
+
+    digests = {"a": "1", "ab": "2", "a_b": "3", "A": "4", "b9": "5", "zz": "6", "_": "7", "my-script": "8"}
+    text = _digests_text(digests)
+    table = DigestTable.of(text, _text_version(text))
+    assert table is not None and dict(table) == digests
+    for name in ["a", "ab", "a_b", "A", "b", "abc", "zz", "zzz", "_", "my", "a b"]:
+        assert table.get(name) == digests.get(name), name
+    source = b"a ab b a_b zz x _ q\nmy = script\n"
+    assert depends_on(source, table) == depends_on(source, digests)
+    assert DigestTable.of(text, "another version") is None  # not the text of the version it claims
+    for odd in ({**digests, "a b": "9"}, {**digests, "a\x01": "9"}):  # lines that would not sort as their names
+        text = _digests_text(odd)
+        assert DigestTable.of(text, _text_version(text)) is None

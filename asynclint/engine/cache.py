@@ -12,13 +12,15 @@ ignored and rebuilt, never trusted; a cache that cannot be written only costs ti
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from asynclint import __version__
 from asynclint.analysis import names as _names
@@ -126,6 +128,43 @@ def _digests_from_text(text: str, version: str) -> dict[str, str] | None:
         return None
     words = text.split()  # (names and digests hold no spaces: the version vouches for the text)
     return dict(zip(words[0::2], words[1::2])) if len(words) % 2 == 0 else None
+
+
+class DigestTable(Mapping[str, str]):
+    """The stored digest table (`_digests_text`: `name digest` lines sorted by name), looked up by
+    name in its lines without building a dict of every name."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    @classmethod
+    def of(cls, text: str, version: str) -> DigestTable | None:
+        """The table of a stored text, when it is the text of `version` and its lines sort as their names do
+        (one space each, no control character: else None, and the text is decoded as a whole)."""
+        if not text or _text_version(text) != version:
+            return None
+        lines = text.split("\n")
+        if text.count(" ") != len(lines) or _CONTROL.search(text):
+            return None
+        return cls(lines)
+
+    def __getitem__(self, name: str) -> str:
+        key = name + " "
+        lines = self._lines
+        at = bisect.bisect_left(lines, key)
+        if at < len(lines) and lines[at].startswith(key):
+            return lines[at][len(key) :]
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (line.partition(" ")[0] for line in self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+
+#: What a name in the digest table never holds if its lines sort as the names do.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
 
 
 def _encode(diagnostic: Diagnostic) -> list[Any]:
@@ -337,8 +376,19 @@ class ResultCache:
             self.dirty = True
 
     def keys(self) -> EntryKeys:
-        """What a worker needs to make entries: the index digests, when the findings depend on them."""
-        return EntryKeys(dict(self.digests), self.version) if self.uses_index else EntryKeys(None)
+        """What a worker needs to make entries: the index digests, when the findings depend on them.
+
+        While the stored table has not been decoded (a run that checks a few changed files),
+        they are looked up in its text (`DigestTable`): a file's entry needs the digests of
+        the names it mentions, not the table of every name of the project.
+        """
+        if not self.uses_index:
+            return EntryKeys(None)
+        if self._digests is None:
+            table = DigestTable.of(self._stored_digests, self.version or "")
+            if table is not None:
+                return EntryKeys(table, self.version)
+        return EntryKeys(dict(self.digests), self.version)
 
     def save(self) -> None:
         """Write the cache atomically, with a `.gitignore` in its folder."""

@@ -15,7 +15,7 @@ from asynclint.analysis.astwalk import collect_facts
 from asynclint.analysis.index.indexer import ModuleInfo, _may_yield, index_tree
 from asynclint.analysis.index.libraries import Libraries
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.analysis.index.store import IndexCache
+from asynclint.analysis.index.store import Derived, IndexCache
 from asynclint.analysis.modules import is_package_init, module_names, parse_ast
 from asynclint.core.cachedir import Caches
 from asynclint.core.paths import forget, read_source, real_paths, stat_signature
@@ -75,7 +75,10 @@ def _fill(
         found = cache.get(real, stat, module) if cache is not None and stat is not None else None
         planned.append((path, real, stat, module, found))
     read = _read_all([(path, module) for path, _, _, module, found in planned if found is None], jobs)
-    definitions = hashlib.sha1(index.libraries_key.encode())  # (what the libraries say is part of what is defined)
+    # What the files define (without line numbers: analysis/index/positions.py), and what the libraries say.
+    defined: list[str] = []
+    entries = cache.entries if cache is not None else {}
+    enter = index._enter
     for path, real, stat, module, found in planned:
         if found is None:
             if path not in read:
@@ -88,17 +91,22 @@ def _fill(
         else:
             entry = found[0]
         if cache is not None and stat is not None:
-            definitions.update(f"{real}\0{module}\0".encode())
-            definitions.update(cache.shape(real) + b"\n")  # (without line numbers: analysis/index/positions.py)
+            stored = entries.get(real)
+            defined.append(f"{real}\0{module}\0{stored[3] if stored is not None else ''}\n")
         if entry is not None:
-            index._enter(entry[0], entry[1], real)
+            enter(entry[0], entry[1], real)
     if cache is not None:
-        index._definitions_key = key = definitions.hexdigest()
+        key = hashlib.sha1(index.libraries_key.encode() + "".join(defined).encode()).hexdigest()
+        index._definitions_key = key
         derived = cache.derived(key)
         if derived is not None:  # what the whole index yields, as computed when it last changed
-            index._names, index._ascii = derived
+            index._names, index._ascii = derived.coroutine_names, derived.ascii
+            index._declared_types, index._declared_methods = derived.declared_types, derived.declared_methods
+            index._declared_members = derived.declared_members
         else:
-            cache.derive(key, index.coroutine_names(), index.names_are_ascii())
+            names, ascii_names = index.coroutine_names(), index.names_are_ascii()
+            declared_types, declared_methods = index.declared_type_names(), index.declared_async_methods()
+            cache.derive(key, Derived(names, ascii_names, declared_types, declared_methods, index.declared_members()))
         if write:
             cache.save()
             if index.libraries is not None:

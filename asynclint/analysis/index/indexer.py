@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, SupportsBytes
 
 from asynclint.analysis.modules import flatten as _flatten
 from asynclint.analysis.callgraph import summarize
@@ -61,20 +61,29 @@ class ModuleInfo:
         self._idle = {} if idle is None else idle
         self._summaries = {} if summaries is None else summaries
         self._declared = {} if declared is None else declared
-        self._stored: tuple[str | bytes, str, str] | None = None
+        self._stored: tuple[str | bytes | SupportsBytes, str, str] | None = None
 
     @classmethod
-    def stored(cls, text: str | bytes, path: str, module: str) -> ModuleInfo:
-        """The info `to_text` wrote for the file at `path`, decoded when first used (read again if malformed)."""
+    def stored(cls, text: str | bytes | SupportsBytes, path: str, module: str) -> ModuleInfo:
+        """The info `to_text` wrote for the file at `path`, decoded when first used (read again if malformed).
+
+        `text` may be a part of the index cache's file (`store.py`), read only when used.
+        """
         info = cls.__new__(cls)  # (the fields are set when decoded)
         info._stored = (text, path, module)
         return info
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (pickled for a worker process that is not forked: a part of the cache's file cannot be)
+        if self._stored is not None:
+            return (ModuleInfo.stored, (self.to_text(), *self._stored[1:]))
+        return (ModuleInfo, (self._functions, self._classes, self._aliases, self._idle, self._summaries, self._declared))
 
     def to_text(self) -> str:
         """The info as compact JSON text (the text it was read from, while not decoded)."""
         if self._stored is not None:
             text = self._stored[0]
-            return text if isinstance(text, str) else text.decode()
+            return text if isinstance(text, str) else (text if isinstance(text, bytes) else bytes(text)).decode()
         tables = [self.functions, self.classes, self.aliases, self.idle, self.summaries, self.declared]
         return json.dumps(tables, separators=(",", ":"))
 
@@ -128,7 +137,7 @@ class ModuleInfo:
         text, path, module = self._stored
         self._stored = None
         try:
-            functions, classes, aliases, idle, summaries, declared = json.loads(text)
+            functions, classes, aliases, idle, summaries, declared = json.loads(text if isinstance(text, (str, bytes)) else bytes(text))
             if not all(isinstance(table, dict) for table in (functions, classes, aliases, summaries, declared)):
                 raise ValueError(text)
             if not (isinstance(idle, dict) and all(isinstance(v, list) for v in idle.values())):

@@ -300,7 +300,7 @@ class ProjectIndex:
 
     def declared_type_names(self) -> frozenset[str]:
         """Every type some module declares an attribute, a return or a name as (`analysis/index/declared.py`)."""
-        root = self.root
+        root = self.root.load()  # (which may set them, from the cache)
         if root._declared_types is None:
             root._declared_types = declared.declared_type_names(root.modules.values())
         if self._own is not None and root.module(self._own[0]) is not self._own[1]:
@@ -309,7 +309,7 @@ class ProjectIndex:
 
     def declared_members(self) -> dict[str, frozenset[str]]:
         """Attribute name -> the types some class declares an attribute of that name as (`analysis/index/declared.py`)."""
-        root = self.root
+        root = self.root.load()  # (which may set them, from the cache)
         if root._declared_members is None:
             root._declared_members = declared.declared_members(root, root.modules.values())
         if self._own is not None and self.root.module(self._own[0]) is not self._own[1]:  # (an unsaved buffer)
@@ -322,7 +322,7 @@ class ProjectIndex:
 
     def declared_async_methods(self) -> frozenset[str]:
         """Names of the `async def` methods of the classes some module declares a type as (`analysis/index/declared.py`)."""
-        root = self.root
+        root = self.root.load()  # (which may set them, from the cache)
         if root._declared_methods is None:
             root._declared_methods = declared.declared_async_methods(root, root.declared_type_names())
         if self._own is not None and self.root.module(self._own[0]) is not self._own[1]:
