@@ -242,12 +242,13 @@ def test_coroutine_names_are_stored_with_the_definitions_they_come_from(tmp_path
 def test_declared_sets_are_stored_with_the_definitions_they_come_from(tmp_path, monkeypatch):
     """What every module declares (the pre-screens' project-wide sets) is computed when definitions
     change, and read back as it was when only bodies or lines changed: never decoded from every module."""
-    from asynclint.analysis.index import declared
+    from asynclint.analysis.index import declared, model
 
     write(
         tmp_path,
         {
-            "bot.py": "class Bot:\n    async def send(self):\n        pass\n",
+            "bot.py": "from typing import Any, Coroutine\n\nReply = Coroutine[Any, Any, None]\n\n"
+            "class Bot:\n    async def send(self):\n        pass\n\n    def close(self):\n        pass\n",
             "app.py": "from bot import Bot\n\nclass App:\n    bot: Bot\n\n    def make(self) -> Bot:\n        return Bot()\n",
         },
     )
@@ -255,25 +256,35 @@ def test_declared_sets_are_stored_with_the_definitions_they_come_from(tmp_path, 
     cache = tmp_path / ".asynclint_cache"
 
     def sets(index):  # type: ignore[no-untyped-def]
-        return index.declared_type_names(), index.declared_async_methods(), index.declared_members()
+        return (
+            index.declared_type_names(),
+            index.declared_async_methods(),
+            index.declared_members(),
+            index.coroutine_aliases(),
+            index.sync_method_names(),
+            index.async_method_classes(),
+        )
 
     cold = sets(build_index(files, cache_dir=cache))
     assert cold == sets(build_index(files))  # as computed without a cache
-    assert cold[1] == {"send"} and cold[2]["bot"] == {"bot.Bot"}
+    assert cold[1] == {"send"} and cold[2]["bot"] == {"bot.Bot"} and cold[3] and cold[4] == {"close", "make"}
+    assert cold[5] == {"send": {"bot.Bot"}}
 
     def computing(*args):  # type: ignore[no-untyped-def]
         raise AssertionError("computed again")
 
     with monkeypatch.context() as patched:
-        for name in ("declared_type_names", "declared_async_methods", "declared_members"):
+        for name in ("declared_type_names", "declared_async_methods", "declared_members", "coroutine_aliases"):
             patched.setattr(declared, name, computing)
+        patched.setattr(model, "_sync_method_names", computing)
         (tmp_path / "app.py").write_text((tmp_path / "app.py").read_text().replace("return Bot()", "return Bot()  # same"))
         assert sets(build_index(files, cache_dir=cache)) == cold
         (tmp_path / "bot.py").write_text("\n\n" + (tmp_path / "bot.py").read_text())  # lines moved
         assert sets(build_index(files, cache_dir=cache)) == cold
     (tmp_path / "bot.py").write_text("class Bot:\n    def send(self):\n        pass\n")  # no longer `async def`
     changed = sets(build_index(files, cache_dir=cache))
-    assert changed == sets(build_index(files)) and changed[1] == frozenset()
+    assert changed == sets(build_index(files)) and changed[1] == frozenset() and changed[3] == frozenset()
+    assert changed[4] == {"send", "make"} and changed[5] == {}
     (tmp_path / "app.py").write_text("from bot import Bot\n\nclass App:\n    robot: Bot\n")
     renamed = sets(build_index(files, cache_dir=cache))
     assert renamed == sets(build_index(files)) and "bot" not in renamed[2] and renamed[2]["robot"] == {"bot.Bot"}

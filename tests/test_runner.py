@@ -287,7 +287,7 @@ def test_a_touched_file_is_screened_with_the_declared_sets_the_index_cache_store
     """After edits that change no definition (a comment, a body), the pre-screens' project-wide sets of
     declared types come from the index cache, not computed again, and the touched file still reports
     through its declared receiver; declaring another class, and back, re-checks it each time."""
-    from asynclint.analysis.index import declared
+    from asynclint.analysis.index import declared, model
 
     project = _project(tmp_path / "p")
     clients = "class Http:\n    async def fetch(self):\n        pass\n\n\nclass SyncHttp:\n    def fetch(self):\n        pass\n"
@@ -305,6 +305,7 @@ def test_a_touched_file_is_screened_with_the_declared_sets_the_index_cache_store
     with monkeypatch.context() as patched:
         for name in ("declared_type_names", "declared_async_methods", "declared_members"):
             patched.setattr(declared, name, computing)
+        patched.setattr(model, "_sync_method_names", computing)
         (project / "handler.py").write_text(handler + "# touched\n")
         (project / "clients.py").write_text("\n" + clients.replace("        pass\n", "        return None\n", 1))
         checked = record_checked(patched)

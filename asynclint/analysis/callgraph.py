@@ -437,10 +437,7 @@ class Reach:
         self.project = project
         self.options = options
         self._memo: dict[tuple[str, str, int], Chain | None] = {}
-        #: Method name -> the project classes defining it `async def` (`overridden_async`), made when first needed.
-        self._async_methods: dict[str, list[str]] | None = None
-        #: The names of the project classes' sync methods, and (class, method) -> its chain (`class_method`).
-        self._sync_names: frozenset[str] | None = None
+        #: (class, method) -> its chain (`class_method`).
         self._declared: dict[tuple[str, str], Chain | None] = {}
         #: Class -> the defining names of its bases at any depth (`overridden_async`).
         self._bases_of: dict[str, frozenset[str]] = {}
@@ -532,14 +529,7 @@ class Reach:
 
     def overridden_async(self, cls: str, method: str) -> bool:
         """Whether a class of the project derived from `cls` defines `method` as `async def`."""
-        if self._async_methods is None:
-            self._async_methods = {}
-            for module, info in self.project.modules.items():
-                for name, entry in info.classes.items():
-                    for defined, kind in entry["methods"].items():
-                        if kind == "async":
-                            self._async_methods.setdefault(defined, []).append(f"{module}.{name}")
-        subs = self._async_methods.get(method)
+        subs = self.project.async_method_classes().get(method)
         if not subs:
             return False
         defined = self.project.class_definition(cls)
@@ -565,15 +555,7 @@ class Reach:
         of a project class (not an installed library's) reaching a blocking call (`method_of`)."""
         key = (cls, method)
         if key not in self._declared:
-            if self._sync_names is None:
-                self._sync_names = frozenset(
-                    defined
-                    for info in self.project.modules.values()
-                    for entry in info.classes.values()
-                    for defined, kind in entry["methods"].items()
-                    if kind in SYNC_KINDS
-                )
-            found = self.method_of(cls, method) if method in self._sync_names else None
+            found = self.method_of(cls, method) if method in self.project.sync_method_names() else None
             in_project = found is not None and found[0] in self.project.modules
             self._declared[key] = self._from(found[0], found[1], self.options.depth) if found is not None and in_project else None
         return self._declared[key]

@@ -103,10 +103,16 @@ def _fill(
             index._names, index._ascii = derived.coroutine_names, derived.ascii
             index._declared_types, index._declared_methods = derived.declared_types, derived.declared_methods
             index._declared_members = derived.declared_members
+            index._coroutine_aliases, index._sync_methods = derived.coroutine_aliases, derived.sync_method_names
+            index._async_methods = derived.async_method_classes
         else:
             names, ascii_names = index.coroutine_names(), index.names_are_ascii()
             declared_types, declared_methods = index.declared_type_names(), index.declared_async_methods()
-            cache.derive(key, Derived(names, ascii_names, declared_types, declared_methods, index.declared_members()))
+            members, aliases, sync_methods = index.declared_members(), index.coroutine_aliases(), index.sync_method_names()
+            derived = Derived(
+                names, ascii_names, declared_types, declared_methods, members, aliases, sync_methods, index.async_method_classes()
+            )
+            cache.derive(key, derived)
         if write:
             cache.save()
             if index.libraries is not None:

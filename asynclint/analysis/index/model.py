@@ -9,8 +9,9 @@ is ever reported on. Lookups follow re-exports and base classes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from asynclint.analysis.callgraph import SYNC_KINDS
 from asynclint.analysis.index import declared
 from asynclint.analysis.index.indexer import ASYNC, SYNC, ModuleInfo, index_source
 from asynclint.core.paths import real_path
@@ -41,6 +42,10 @@ class ProjectIndex:
         self._declared_methods: frozenset[str] | None = None
         self._declared_types: frozenset[str] | None = None
         self._declared_members: dict[str, frozenset[str]] | None = None
+        #: The names of the project classes' sync methods (`sync_method_names`).
+        self._sync_methods: frozenset[str] | None = None
+        #: Method name -> the project classes defining it `async def` (`async_method_classes`).
+        self._async_methods: dict[str, frozenset[str]] | None = None
         #: A file's view: the above with its own module's (`declared_async_methods`, `declared_members`).
         self._own_declared: frozenset[str] | None = None
         self._own_members: dict[str, frozenset[str]] | None = None
@@ -108,7 +113,7 @@ class ProjectIndex:
         self.load()
         self._enter(name, info, real_path(path) if path is not None else None)
         self._names = self._ascii = self._imported = self._project_tops = self._coroutine_aliases = None
-        self._declared_methods = self._declared_types = self._declared_members = None
+        self._declared_methods = self._declared_types = self._declared_members = self._sync_methods = self._async_methods = None
         self._kinds = {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
@@ -320,6 +325,28 @@ class ProjectIndex:
             return self._own_members
         return root._declared_members
 
+    def sync_method_names(self) -> frozenset[str]:
+        """The names of the project classes' sync methods (what ASL107 may follow through a declared receiver)."""
+        root = self.root.load()  # (which may set them, from the cache)
+        if root._sync_methods is None:
+            root._sync_methods = _sync_method_names(root.modules.values())
+        if self._own is not None and root.module(self._own[0]) is not self._own[1]:  # (an unsaved buffer)
+            return root._sync_methods | _sync_method_names([self._own[1]])
+        return root._sync_methods
+
+    def async_method_classes(self) -> dict[str, frozenset[str]]:
+        """Method name -> the project classes (qualified) that define it `async def`."""
+        root = self.root.load()  # (which may set them, from the cache)
+        if root._async_methods is None:
+            owners: dict[str, set[str]] = {}
+            for module, info in root.modules.items():
+                for name, entry in info.classes.items():
+                    for defined, kind in entry["methods"].items():
+                        if kind == ASYNC:
+                            owners.setdefault(defined, set()).add(f"{module}.{name}")
+            root._async_methods = {method: frozenset(classes) for method, classes in owners.items()}
+        return root._async_methods
+
     def declared_async_methods(self) -> frozenset[str]:
         """Names of the `async def` methods of the classes some module declares a type as (`analysis/index/declared.py`)."""
         root = self.root.load()  # (which may set them, from the cache)
@@ -480,3 +507,9 @@ def _async_names(info: ModuleInfo, index: ProjectIndex, aliases: frozenset[str])
         if kind == ASYNC or (kind == SYNC and alias != target.rpartition(".")[2] and declared.returns_coroutine(index, target)):
             names.add(alias)  # (imported under its own name, a sync one is named by its module's names)
     return frozenset(names)
+
+
+def _sync_method_names(infos: Iterable[ModuleInfo]) -> frozenset[str]:
+    return frozenset(
+        defined for info in infos for entry in info.classes.values() for defined, kind in entry["methods"].items() if kind in SYNC_KINDS
+    )

@@ -118,8 +118,23 @@ class IndexCache:
             return None
         if not (isinstance(members, dict) and all(_strings(v) for v in members.values())):
             return None
+        aliases, sync_methods = stored.get("coroutine_aliases"), stored.get("sync_method_names")
+        if not (_strings(aliases) and _strings(sync_methods)):
+            return None
+        owners = stored.get("async_method_classes")
+        if not (isinstance(owners, dict) and all(_strings(v) for v in owners.values())):
+            return None
         found = {attr: frozenset(classes) for attr, classes in members.items()}
-        return Derived(frozenset(names), ascii_names, frozenset(types), frozenset(methods), found)
+        return Derived(
+            frozenset(names),
+            ascii_names,
+            frozenset(types),
+            frozenset(methods),
+            found,
+            frozenset(aliases),
+            frozenset(sync_methods),
+            {method: frozenset(classes) for method, classes in owners.items()},
+        )
 
     def derive(self, definitions_key: str, derived: Derived) -> None:
         """Remember what `derived` gives for these definitions."""
@@ -129,6 +144,9 @@ class IndexCache:
             "declared_types": sorted(derived.declared_types),
             "declared_methods": sorted(derived.declared_methods),
             "declared_members": {attr: sorted(types) for attr, types in sorted(derived.declared_members.items())},
+            "coroutine_aliases": sorted(derived.coroutine_aliases),
+            "sync_method_names": sorted(derived.sync_method_names),
+            "async_method_classes": {method: sorted(classes) for method, classes in sorted(derived.async_method_classes.items())},
         }
         text = json.dumps(stored, separators=(",", ":")).encode()
         self.names = b"%s %s %s" % (definitions_key.encode(), hashlib.sha1(text).hexdigest().encode(), text)
@@ -268,3 +286,6 @@ class Derived(NamedTuple):
     declared_types: frozenset[str]
     declared_methods: frozenset[str]
     declared_members: dict[str, frozenset[str]]
+    coroutine_aliases: frozenset[str]
+    sync_method_names: frozenset[str]
+    async_method_classes: dict[str, frozenset[str]]
