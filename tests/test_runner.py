@@ -264,23 +264,32 @@ def test_a_new_async_def_rechecks_the_files_that_mention_its_name(tmp_path: Path
     assert ("late.py", "ASL201") in {(Path(d.path).name, d.code) for d in after}
 
 
-def test_changing_a_declared_type_rechecks_the_files_that_follow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """`ctx.http.fetch()` is reported through `Context.http`'s annotation in another module; declaring it
-    another (sync) class re-checks the file, and the finding goes."""
+def _handler_rechecked_when(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], changed: str, text: str) -> None:
+    """`handler.py` reports ASL201 through what `files` declare; writing `text` to `changed` re-checks it
+    (and not `other.py`, which names none of it), and the finding goes."""
     project = _project(tmp_path / "p")
-    (project / "clients.py").write_text(
-        "class Http:\n    async def fetch(self):\n        pass\n\n\nclass SyncHttp:\n    def fetch(self):\n        pass\n"
-    )
-    (project / "context.py").write_text("from clients import Http\n\n\nclass Context:\n    http: Http\n")
-    (project / "handler.py").write_text("from context import Context\n\n\nasync def handle(ctx: Context):\n    ctx.http.fetch()\n")
+    for name, source in files.items():
+        (project / name).write_text(source)
     cache = tmp_path / "cache"
     found = {(Path(d.path).name, d.code) for d in _run(project, cache)}
     assert ("handler.py", "ASL201") in found
-    (project / "context.py").write_text("from clients import SyncHttp\n\n\nclass Context:\n    http: SyncHttp\n")
+    (project / changed).write_text(text)
     checked = record_checked(monkeypatch)
     after = {(Path(d.path).name, d.code) for d in _run(project, cache)}
     assert "handler.py" in checked and "other.py" not in checked
     assert ("handler.py", "ASL201") not in after
+
+
+def test_changing_a_declared_type_rechecks_the_files_that_follow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`ctx.http.fetch()` is reported through `Context.http`'s annotation in another module; declaring it
+    another (sync) class re-checks the file, and the finding goes."""
+    files = {
+        "clients.py": "class Http:\n    async def fetch(self):\n        pass\n\n\nclass SyncHttp:\n    def fetch(self):\n        pass\n",
+        "context.py": "from clients import Http\n\n\nclass Context:\n    http: Http\n",
+        "handler.py": "from context import Context\n\n\nasync def handle(ctx: Context):\n    ctx.http.fetch()\n",
+    }
+    declared_sync = "from clients import SyncHttp\n\n\nclass Context:\n    http: SyncHttp\n"
+    _handler_rechecked_when(tmp_path, monkeypatch, files, "context.py", declared_sync)
 
 
 def test_a_touched_file_is_screened_with_the_declared_sets_the_index_cache_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -489,21 +498,14 @@ def test_positions_stopped_early_equal_libcst_positions():
 def test_changing_a_coroutine_alias_rechecks_the_files_that_call_through_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """`http.get()` makes a coroutine because `Http.get` returns `Response[dict]`, an alias of
     `Coroutine[...]` in a third module; making that alias an `Awaitable` re-checks the caller."""
-    project = _project(tmp_path / "p")
-    (project / "kinds.py").write_text("from typing import Any, Coroutine, TypeVar\n\nT = TypeVar('T')\nResponse = Coroutine[Any, Any, T]\n")
-    (project / "clients.py").write_text(
-        "from kinds import Response\n\n\nclass Http:\n    def get(self) -> Response[dict]:\n        return self.request()\n\n"
-        "    async def request(self):\n        return {}\n"
-    )
-    (project / "handler.py").write_text("from clients import Http\n\n\nasync def handle(http: Http):\n    http.get()\n")
-    cache = tmp_path / "cache"
-    found = {(Path(d.path).name, d.code) for d in _run(project, cache)}
-    assert ("handler.py", "ASL201") in found
-    (project / "kinds.py").write_text("from typing import Awaitable, TypeVar\n\nT = TypeVar('T')\nResponse = Awaitable[T]\n")
-    checked = record_checked(monkeypatch)
-    after = {(Path(d.path).name, d.code) for d in _run(project, cache)}
-    assert "handler.py" in checked and "other.py" not in checked
-    assert ("handler.py", "ASL201") not in after
+    files = {
+        "kinds.py": "from typing import Any, Coroutine, TypeVar\n\nT = TypeVar('T')\nResponse = Coroutine[Any, Any, T]\n",
+        "clients.py": "from kinds import Response\n\n\nclass Http:\n    def get(self) -> Response[dict]:\n        return self.request()\n\n"
+        "    async def request(self):\n        return {}\n",
+        "handler.py": "from clients import Http\n\n\nasync def handle(http: Http):\n    http.get()\n",
+    }
+    awaitable = "from typing import Awaitable, TypeVar\n\nT = TypeVar('T')\nResponse = Awaitable[T]\n"
+    _handler_rechecked_when(tmp_path, monkeypatch, files, "kinds.py", awaitable)
 
 
 def test_the_stored_digest_table_is_looked_up_in_its_text_as_the_decoded_table():
