@@ -553,9 +553,11 @@ class Reach:
     def class_method(self, cls: str, method: str) -> Chain | None:
         """The chain from calling `method` on an object declared as `cls`, when that runs a sync method
         of a project class (not an installed library's) reaching a blocking call (`method_of`)."""
+        if method not in self.project.sync_method_names() or self.project.class_definition(cls) is None:
+            return None  # (asked for every name a file calls and every method name: kept only for classes)
         key = (cls, method)
         if key not in self._declared:
-            found = self.method_of(cls, method) if method in self.project.sync_method_names() else None
+            found = self.method_of(cls, method)
             in_project = found is not None and found[0] in self.project.modules
             self._declared[key] = self._from(found[0], found[1], self.options.depth) if found is not None and in_project else None
         return self._declared[key]
