@@ -277,6 +277,7 @@ def test_declared_sets_are_stored_with_the_definitions_they_come_from(tmp_path, 
         for name in ("declared_type_names", "declared_async_methods", "declared_members", "coroutine_aliases"):
             patched.setattr(declared, name, computing)
         patched.setattr(model, "_sync_method_names", computing)
+        patched.setattr(model, "_async_method_classes", computing)
         (tmp_path / "app.py").write_text((tmp_path / "app.py").read_text().replace("return Bot()", "return Bot()  # same"))
         assert sets(build_index(files, cache_dir=cache)) == cold
         (tmp_path / "bot.py").write_text("\n\n" + (tmp_path / "bot.py").read_text())  # lines moved

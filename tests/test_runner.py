@@ -315,6 +315,7 @@ def test_a_touched_file_is_screened_with_the_declared_sets_the_index_cache_store
         for name in ("declared_type_names", "declared_async_methods", "declared_members"):
             patched.setattr(declared, name, computing)
         patched.setattr(model, "_sync_method_names", computing)
+        patched.setattr(model, "_async_method_classes", computing)
         (project / "handler.py").write_text(handler + "# touched\n")
         (project / "clients.py").write_text("\n" + clients.replace("        pass\n", "        return None\n", 1))
         checked = record_checked(patched)

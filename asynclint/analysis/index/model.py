@@ -338,13 +338,7 @@ class ProjectIndex:
         """Method name -> the project classes (qualified) that define it `async def`."""
         root = self.root.load()  # (which may set them, from the cache)
         if root._async_methods is None:
-            owners: dict[str, set[str]] = {}
-            for module, info in root.modules.items():
-                for name, entry in info.classes.items():
-                    for defined, kind in entry["methods"].items():
-                        if kind == ASYNC:
-                            owners.setdefault(defined, set()).add(f"{module}.{name}")
-            root._async_methods = {method: frozenset(classes) for method, classes in owners.items()}
+            root._async_methods = _async_method_classes(root.modules)
         return root._async_methods
 
     def declared_async_methods(self) -> frozenset[str]:
@@ -513,3 +507,13 @@ def _sync_method_names(infos: Iterable[ModuleInfo]) -> frozenset[str]:
     return frozenset(
         defined for info in infos for entry in info.classes.values() for defined, kind in entry["methods"].items() if kind in SYNC_KINDS
     )
+
+
+def _async_method_classes(modules: dict[str, ModuleInfo]) -> dict[str, frozenset[str]]:
+    owners: dict[str, set[str]] = {}
+    for module, info in modules.items():
+        for name, entry in info.classes.items():
+            for defined, kind in entry["methods"].items():
+                if kind == ASYNC:
+                    owners.setdefault(defined, set()).add(f"{module}.{name}")
+    return {method: frozenset(classes) for method, classes in owners.items()}
