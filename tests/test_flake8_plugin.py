@@ -199,7 +199,8 @@ print(json.dumps({"during": seen, "after": gc.get_threshold(), "found": found}))
 """
 
 
-def test_the_collector_runs_as_check_has_it_around_the_plugins_work_and_as_flake8_had_it_after(tmp_path):
+def test_the_collector_runs_as_check_has_it_once_the_plugin_has_worked_in_the_process(tmp_path):
+    # (flake8's own work on later files would otherwise rescan the index the plugin keeps)
     from asynclint.engine.runner import GC_THRESHOLD
 
     write(tmp_path, project_files(2))
@@ -207,5 +208,5 @@ def test_the_collector_runs_as_check_has_it_around_the_plugins_work_and_as_flake
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["during"] == [[GC_THRESHOLD, 20, 100]]
-    assert out["after"] == [700, 10, 10]
+    assert out["after"] == [GC_THRESHOLD, 20, 100]
     assert "ASL101" in out["found"]

@@ -8,7 +8,6 @@ that describe the rules import them when they run; the engine does when a file n
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import os
 import sys
@@ -26,7 +25,7 @@ from asynclint.core.config import Config, ConfigError, load_config, split_codes
 from asynclint.core.diagnostic import FileResult
 from asynclint.engine import interrupt
 from asynclint.engine.files import discover, ignore_skipped, path_problem
-from asynclint.engine.runner import GC_THRESHOLD, check_files, check_text, default_jobs
+from asynclint.engine.runner import check_files, check_text, collect_less, default_jobs
 
 if TYPE_CHECKING:
     from asynclint.app.fixes.run import FixReport
@@ -430,7 +429,6 @@ def server() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    # (see `GC_THRESHOLD`: the flake8 plugin sets it only around its own work, `fewer_collections`)
-    gc.set_threshold(GC_THRESHOLD, 20, 100)
+    collect_less()
     cli(prog_name="asynclint")
 

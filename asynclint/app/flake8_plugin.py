@@ -27,7 +27,7 @@ from asynclint.core.paths import read_source
 from asynclint.engine.lint import lint_source
 from asynclint.engine.perfile import session_for
 from asynclint.engine.project import find_project_root
-from asynclint.engine.runner import fewer_collections
+from asynclint.engine.runner import collect_less
 from asynclint.engine.source import text_as_read
 
 
@@ -54,13 +54,14 @@ class Plugin:
         self.filename = filename
         # The work happens here: flake8 reports what goes wrong while it builds a plugin (a bad
         # [tool.asynclint]) in one line, without a traceback; it does not guard `run()`.
-        with fewer_collections():  # (flake8's own work, between files, keeps its collector as it was)
-            self.findings = self._findings()
+        collect_less()  # (a process flake8 did not give `parse_options`)
+        self.findings = self._findings()
 
     @classmethod
     def parse_options(cls, option_manager: Any, options: argparse.Namespace, filenames: Sequence[str]) -> None:
         """In the flake8 parent, before it forks its workers: read the project index once, for all of them."""
         cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+        collect_less()  # (for flake8's own work too: see the function; the workers forked inherit it)
         cls.run_root = None
         names = list(filenames) or ["."]
         if "-" in names:
@@ -79,11 +80,10 @@ class Plugin:
             config = _config_for(folder)
         except ConfigError:
             return  # reported for each file
-        with fewer_collections():  # (the processes reading the index are forked with it too)
-            session = session_for(root, config, jobs)
-            if all(os.path.isfile(name) for name in names) and session.all_cached(names):
-                return  # (pre-commit's changed files, unchanged since their last check: no index needed)
-            session.prepare()
+        session = session_for(root, config, jobs)
+        if all(os.path.isfile(name) for name in names) and session.all_cached(names):
+            return  # (pre-commit's changed files, unchanged since their last check: no index needed)
+        session.prepare()
         # As `engine/pool.py` does: a collection in a forked worker would otherwise walk (and so
         # copy) every object of the index it inherited, again and again.
         gc.freeze()
