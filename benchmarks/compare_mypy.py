@@ -68,7 +68,8 @@ def top_level_packages(root: Path) -> list[str]:
 
 def mypy_findings(root: Path, targets: list[str] | None = None, python: str | None = None) -> set[tuple[str, int]]:
     """mypy's `unused-coroutine` lines in `targets` (default: every top-level package of `root`),
-    with the libraries of the interpreter `python` (default: none beyond mypy's own)."""
+    with the libraries of the interpreter `python` (default: none beyond mypy's own; when given, module
+    names are taken from the paths below `root`, so that namespace packages such as `dapr` resolve)."""
     targets = top_level_packages(root) if targets is None else targets
     if not targets:
         return set()
@@ -77,10 +78,12 @@ def mypy_findings(root: Path, targets: list[str] | None = None, python: str | No
             sys.executable, "-m", "mypy", "--check-untyped-defs", "--ignore-missing-imports",
             "--follow-imports=silent", "--no-error-summary", "--hide-error-context", "--no-color-output",
             "--show-column-numbers", "--no-incremental", "--python-version", "3.11",
-            *(["--python-executable", python] if python else []), *targets,
+            *(["--python-executable", python, "--explicit-package-bases"] if python else []), *targets,
         ],
         cwd=root, capture_output=True, text=True,
     )
+    if "errors prevented further checking" in result.stdout + result.stderr or result.returncode > 1:
+        raise SystemExit(f"mypy failed on {root}:\n{result.stdout}{result.stderr}")
     found = set()
     for line in result.stdout.splitlines():
         match = MYPY_LINE.match(line)
