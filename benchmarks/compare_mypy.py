@@ -10,6 +10,14 @@ mypy-clean, so the lines their maintainers silenced are exactly where mypy's che
 mypy runs with `--check-untyped-defs` (without it, it never looks inside unannotated
 functions), imports it cannot find ignored. Prints, per package, what each tool reports
 and every line where they differ.
+
+With `--bugs`, each line of the file names a release on PyPI with a bug its maintainers fixed
+later (`package==version<TAB>path:line<TAB>fix reference<TAB>shape`). The release is downloaded
+and installed with its dependencies in a virtualenv of its own (kept under `--cache`); mypy
+reads the libraries through `--python-executable` (module names from the paths, so that
+namespace packages resolve) and asynclint through a `venv` setting, and asynclint's ASL201-204
+run as well as ASL201. Prints, per bug, whether each tool reports its line, then anything else
+either reports in those files.
 """
 
 from __future__ import annotations

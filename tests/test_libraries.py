@@ -375,7 +375,10 @@ def test_library_sync_functions_declared_to_return_coroutines(tmp_path):
 
 
 CHANNEL_LIBRARY = {
-    "chanlib/__init__.py": "from ._channel import insecure_channel, secure_channel, sync_channel, loose_channel, any_channel, coro_channel\n",
+    "chanlib/__init__.py": (
+        "from ._channel import insecure_channel, secure_channel, sync_channel, loose_channel, any_channel, coro_channel,"
+        " proto_channel, either_channel\n"
+    ),
     "chanlib/_base.py": """\
         import abc
 
@@ -385,7 +388,7 @@ CHANNEL_LIBRARY = {
             async def close(self) -> None: ...
         """,
     "chanlib/_channel.py": """\
-        from typing import Any, Coroutine
+        from typing import Any, Coroutine, Protocol, overload
 
         from . import _base
 
@@ -420,6 +423,22 @@ CHANNEL_LIBRARY = {
 
         def coro_channel(target: str) -> Coroutine[Any, Any, None]:
             return _Channel().close()
+
+
+        class ChannelLike(Protocol):
+            async def close(self) -> None: ...
+
+
+        def proto_channel(target: str) -> ChannelLike:
+            return _Channel()
+
+
+        @overload
+        def either_channel(target: str) -> _base.Channel: ...
+        @overload
+        def either_channel(target: bytes) -> SyncChannel: ...
+        def either_channel(target):
+            return _Channel()
         """,
     "chanlib-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: chanlib\nVersion: 1.0\n",
 }
@@ -495,6 +514,28 @@ CHANNEL_APP = {
 
             async def close(self) -> None:
                 self._channel.close()  # (a coroutine object, not a channel, may stand there)
+
+
+        class Structural:
+            def __init__(self, target: str, other: bool) -> None:
+                if other:
+                    self._channel = chanlib.proto_channel(target)
+                else:
+                    self._channel = chanlib.proto_channel(target + "/2")
+
+            async def close(self) -> None:
+                self._channel.close()  # (a `Protocol`: what stands there may differ)
+
+
+        class Overloaded:
+            def __init__(self, target: str, other: bool) -> None:
+                if other:
+                    self._channel = chanlib.either_channel(target)
+                else:
+                    self._channel = chanlib.insecure_channel(target)
+
+            async def close(self) -> None:
+                self._channel.close()  # (an overload with a sync variant declares nothing)
 
 
         class Rebound:
