@@ -15,9 +15,9 @@ With `--bugs`, each line of the file names a release on PyPI with a bug its main
 later (`package==version<TAB>path:line<TAB>fix reference<TAB>shape`). The release is downloaded
 and installed with its dependencies in a virtualenv of its own (kept under `--cache`); mypy
 reads the libraries through `--python-executable` (module names from the paths, so that
-namespace packages resolve) and asynclint through a `venv` setting, and asynclint's ASL201-204
-run as well as ASL201. Prints, per bug, whether each tool reports its line, then anything else
-either reports in those files.
+namespace packages resolve) and asynclint through a `venv` setting; asynclint runs ASL201-204,
+not only ASL201. Prints, per bug, whether each tool reports its line, then anything else either
+reports in those files, and a table.
 """
 
 from __future__ import annotations
