@@ -372,3 +372,197 @@ def test_library_sync_functions_declared_to_return_coroutines(tmp_path):
     assert lines(project, "--no-cache", "--select", "ASL201", env={"ASYNCLINT_NO_SCREEN": "1"}) == want
     (project / "pyproject.toml").write_text('[tool.asynclint]\npython-path = ["app"]\n')
     assert lines(project, "--no-cache", "--select", "ASL201") == []  # not installed: silent
+
+
+CHANNEL_LIBRARY = {
+    "chanlib/__init__.py": (
+        "from ._channel import insecure_channel, secure_channel, sync_channel, loose_channel, any_channel, coro_channel,"
+        " proto_channel, either_channel\n"
+    ),
+    "chanlib/_base.py": """\
+        import abc
+
+
+        class Channel(abc.ABC):
+            @abc.abstractmethod
+            async def close(self) -> None: ...
+        """,
+    "chanlib/_channel.py": """\
+        from typing import Any, Coroutine, Protocol, overload
+
+        from . import _base
+
+
+        class _Channel(_base.Channel):
+            async def close(self) -> None: ...
+
+
+        class SyncChannel:
+            def close(self) -> None: ...
+
+
+        def insecure_channel(target: str) -> _base.Channel:
+            return _Channel()
+
+
+        def secure_channel(target: str, creds: object) -> _base.Channel:
+            return _Channel()
+
+
+        def sync_channel(target: str) -> SyncChannel:
+            return SyncChannel()
+
+
+        def loose_channel(target):
+            return _Channel()
+
+
+        def any_channel(target: str) -> Any:
+            return _Channel()
+
+
+        def coro_channel(target: str) -> Coroutine[Any, Any, None]:
+            return _Channel().close()
+
+
+        class ChannelLike(Protocol):
+            async def close(self) -> None: ...
+
+
+        def proto_channel(target: str) -> ChannelLike:
+            return _Channel()
+
+
+        @overload
+        def either_channel(target: str) -> _base.Channel: ...
+        @overload
+        def either_channel(target: bytes) -> SyncChannel: ...
+        def either_channel(target):
+            return _Channel()
+        """,
+    "chanlib-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: chanlib\nVersion: 1.0\n",
+}
+
+CHANNEL_APP = {
+    "pyproject.toml": '[tool.asynclint]\npython-path = ["../site"]\n',
+    "app/__init__.py": "",
+    "app/clients.py": """\
+        import chanlib
+        from chanlib import insecure_channel as plain
+
+
+        class One:
+            def __init__(self, target: str) -> None:
+                self._channel = chanlib.insecure_channel(target)
+
+            async def close(self) -> None:
+                self._channel.close()  # error
+
+
+        class Either:
+            def __init__(self, target: str, creds: object = None) -> None:
+                self._channel = None
+                if creds is not None:
+                    self._channel = chanlib.secure_channel(target, creds)
+                else:
+                    self._channel = plain(target)
+
+            async def close(self) -> None:
+                if self._channel:
+                    self._channel.close()  # error
+
+
+        class Mixed:
+            def __init__(self, target: str, fast: bool) -> None:
+                if fast:
+                    self._channel = chanlib.sync_channel(target)
+                else:
+                    self._channel = chanlib.insecure_channel(target)
+
+            async def close(self) -> None:
+                self._channel.close()  # (a `SyncChannel` may stand there: its `close` is sync)
+
+
+        class Untyped:
+            def __init__(self, target: str, loose: bool) -> None:
+                if loose:
+                    self._channel = chanlib.loose_channel(target)
+                else:
+                    self._channel = chanlib.insecure_channel(target)
+
+            async def close(self) -> None:
+                self._channel.close()  # (`loose_channel` declares nothing)
+
+
+        class Anything:
+            def __init__(self, target: str, other: bool) -> None:
+                if other:
+                    self._channel = chanlib.any_channel(target)
+                else:
+                    self._channel = chanlib.insecure_channel(target)
+
+            async def close(self) -> None:
+                self._channel.close()  # (`Any`)
+
+
+        class Coro:
+            def __init__(self, target: str, other: bool) -> None:
+                if other:
+                    self._channel = chanlib.coro_channel(target)
+                else:
+                    self._channel = chanlib.insecure_channel(target)
+
+            async def close(self) -> None:
+                self._channel.close()  # (a coroutine object, not a channel, may stand there)
+
+
+        class Structural:
+            def __init__(self, target: str, other: bool) -> None:
+                if other:
+                    self._channel = chanlib.proto_channel(target)
+                else:
+                    self._channel = chanlib.proto_channel(target + "/2")
+
+            async def close(self) -> None:
+                self._channel.close()  # (a `Protocol`: what stands there may differ)
+
+
+        class Overloaded:
+            def __init__(self, target: str, other: bool) -> None:
+                if other:
+                    self._channel = chanlib.either_channel(target)
+                else:
+                    self._channel = chanlib.insecure_channel(target)
+
+            async def close(self) -> None:
+                self._channel.close()  # (an overload with a sync variant declares nothing)
+
+
+        class Rebound:
+            def __init__(self, target: str, channel) -> None:
+                self._channel = chanlib.insecure_channel(target)
+
+            def swap(self, channel) -> None:
+                self._channel = channel
+
+            async def close(self) -> None:
+                self._channel.close()  # (an unannotated parameter is assigned too)
+        """,
+}
+
+
+def test_attributes_assigned_from_library_functions_declared_to_return_a_class(tmp_path):
+    """`self._channel = grpc.aio.secure_channel(...)` in one branch and `insecure_channel(...)` in the other:
+    both declared `-> Channel`, whose `close` is `async def` (the shape of dapr/python-sdk#642). Differing
+    assignments are a `Union`, reported only when the method is `async def` in every member."""
+    write(tmp_path / "site", CHANNEL_LIBRARY)
+    write(tmp_path / "project", CHANNEL_APP)
+    project = tmp_path / "project"
+    want = expected(project, "app/clients.py")
+    assert len(want) == 2
+    assert lines(project, "--no-cache", "--select", "ASL201") == want
+    assert lines(project, "--select", "ASL201") == want  # cold, with the caches
+    assert lines(project, "--select", "ASL201") == want  # warm
+    assert lines(project, "--no-cache", "--select", "ASL201", env={"ASYNCLINT_NO_SCREEN": "1"}) == want
+    (project / "pyproject.toml").write_text('[tool.asynclint]\npython-path = ["app"]\n')
+    assert lines(project, "--no-cache", "--select", "ASL201") == []  # not installed: silent

@@ -6,7 +6,9 @@ class names, stored with the module's index entry (`ModuleInfo.declared`):
 - `Class.attr`: an attribute's type: a class-level annotation (dataclass fields too), a
   `self.attr: X` annotation in a method, a `@property`'s return annotation; without any
   annotation, what every `self.attr = ...` of the class's methods assigns when they all agree
-  (a constructor call, or a parameter annotated `X`; `None` is left out);
+  (a constructor call, or a parameter annotated `X`; `None` is left out), or a `Union` of them
+  when they differ (`grpc.aio.secure_channel(...)` in one branch, `insecure_channel(...)` in
+  another);
 - `Class.method()` / `func()`: a sync method's or function's return annotation;
   `Class.method await` / `func await`: an `async def`'s (what awaiting its call gives);
 - `name`: a module-level name: its annotation, or the one constructor call that binds it;
@@ -231,7 +233,7 @@ class DeclaredReader:
         for attr in {**explicit, **assigned}:  # (a dict: source order, the same text every run)
             if attr in methods and attr not in explicit:
                 continue
-            found = _agreed(explicit[attr]) if attr in explicit else _agreed(assigned[attr])
+            found = _agreed(explicit[attr]) if attr in explicit else _agreed(assigned[attr], differing=_either)
             if found:
                 self.found[f"{cls.name}.{attr}"] = found
 
@@ -427,15 +429,27 @@ def _union(members: list[list[str] | None]) -> list[str] | None:
     return [name if name.startswith((MEMBER, CALLED)) else MEMBER + name for name in found]
 
 
-def _agreed(found: list[list[str] | None]) -> list[str] | None:
-    """The types every binding gives (`None` values aside); None when one is unknown or they differ."""
+def _either(kept: list[list[str] | None]) -> list[str] | None:
+    """What differing assignments of a class's attribute give: the `Union` of their types, each a
+    member (a member that is a coroutine makes the whole unknown, as in `_union`)."""
+    names = [name for types in kept for name in types or ()]
+    if any(name == COROUTINE or name.startswith(GENERIC) for name in names):
+        return None
+    return _unique([name if name.startswith(MEMBER) else MEMBER + name for name in names])
+
+
+def _agreed(
+    found: list[list[str] | None], differing: Callable[[list[list[str] | None]], list[str] | None] | None = None
+) -> list[str] | None:
+    """The types every binding gives (`None` values aside); None when one is unknown, or when they differ
+    (unless `differing` says what they give then: for what a class assigns, the `Union` of them)."""
     kept = [types for types in found if types != []]
     if not kept or any(types is None for types in kept):
         return None
     # (`Optional[X]` and `X` agree: the classes are the same; a `Union`'s member marks are kept)
     plain = [[name.removeprefix(MEMBER) for name in types] for types in kept]  # type: ignore[union-attr]
     if any(types != plain[0] for types in plain):
-        return None
+        return differing(kept) if differing is not None else None
     return next((types for types in kept if types != plain[0]), kept[0])
 
 
@@ -603,6 +617,11 @@ def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> froze
     while stack:
         name, depth = stack.pop()
         definition = index.class_definition(name) if depth <= LOOKUP_DEPTH else None
+        if definition is None and depth <= LOOKUP_DEPTH and name not in seen and index.kind(name) == SYNC:
+            seen.add(name)  # a function (`()pkg.make`): the classes it is declared to return
+            made = return_types(index, name, False, depth)
+            stack.extend((cls, depth + 1) for cls in made or () if cls != COROUTINE)
+            continue
         if definition is None or definition[0] in seen:
             continue
         seen.add(definition[0])

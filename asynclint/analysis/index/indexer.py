@@ -207,6 +207,8 @@ class _Indexer:
                 for item in _flatten(stmt.body):
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         _define(methods, item.name, self._kind(item, f"{stmt.name}.{item.name}"))
+                        # (a function nested in a method: `Class.method.<locals>.inner`)
+                        self._body(item.body, f"{stmt.name}.{item.name}.<locals>.", functions)
                 bases = [self._resolve(b) for b in stmt.bases]
                 entry = {"bases": [b for b in bases if b], "methods": methods}
                 if stmt.name in self.info.classes or stmt.name in functions:
