@@ -124,8 +124,10 @@ def recheck(
         if old is not None and new is not None:
             if changed.isdisjoint(links.tops(old | new)):
                 continue
-            keep |= new
             take[rule.code] = None
+            if not new:
+                continue  # (it cannot fire in the fixed code)
+            keep |= new
         else:
             if not rule.links_by_name:
                 return None
@@ -136,10 +138,11 @@ def recheck(
             sites = links.tops(old_sites | new_sites)
             if changed.isdisjoint(sites) and not any(links.linked(block, sites | {MODULE}) for block in changed):
                 continue
-            mine = links.tops(new_sites)
+            mine = take[rule.code] = links.tops(new_sites)
+            if not mine:
+                continue  # (it cannot fire in the fixed code)
             context = {block for block in links.top_blocks if links.linked(block, mine | {MODULE})}
             keep |= links.whole(mine | context) | (new_sites & {MODULE})
-            take[rule.code] = mine
         again.append(rule)
     codes = {rule.code for rule in rules}
     found: list[Finding] = []
