@@ -17,11 +17,14 @@ on a changed block. What a rule's finding depends on, the screens tell (`engine/
   name, its findings are carried over. Else it is checked again, on the blocks where it may
   report and every block linked to them by name.
 
-Anything else makes the whole module needed (None): a module-level line, a block's name or
-its methods changed; a changed block holds a `global` statement; a rule answers None and does
-not read by name; the code is not bytes, or the project index is the file's own (it would be
-indexed again from the fixed code). The index is the one the first pass used, as for the
-whole-module check of the fixed code.
+Module-level lines may only be added, and only assignments of names (the set ASL206's fix keeps
+its tasks in): the module-level code counts as changed then, and so does every block naming one
+of those names. Anything else makes the whole module needed (None): a module-level line changed
+or an import was added (it may change the library the module runs under), a block's name or its
+methods changed; a changed block holds a `global` statement; a rule answers None and does not
+read by name; the code is not bytes, or the project index is the file's own (it would be indexed
+again from the fixed code). The index is the one the first pass used, as for the whole-module
+check of the fixed code. `tests/test_fix_carry.py` checks each case against that check.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 
 from asynclint.analysis.astwalk import MODULE, Block, FileFacts
 from asynclint.analysis.index.model import ProjectIndex
+from asynclint.analysis.modules import identifiers
 from asynclint.analysis.reduce import reduced_source
 from asynclint.core.config import Config
 from asynclint.core.diagnostic import Diagnostic
@@ -43,8 +47,7 @@ from asynclint.engine.source import ParseFailure, parse
 from asynclint.engine.visit import findings_of
 from asynclint.rules.base import Finding, Rule
 
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_CLASS = re.compile(rb"\bclass\s+([A-Za-z_][A-Za-z0-9_]*)")
+_CLASS = re.compile(r"\bclass\s+([A-Za-z_][A-Za-z0-9_]*)")
 _STUB = re.compile(r"(?:def|class) ([A-Za-z_][A-Za-z0-9_]*)")
 
 #: `recheck`'s answer when the fixed code has a finding whose edit is to be applied: the
@@ -183,7 +186,7 @@ class _Layout(NamedTuple):
     #: Each block number before the edits -> its number in the fixed code.
     renumbered: dict[int, int]
     #: The names the added module-level lines bind.
-    bound: frozenset[bytes]
+    bound: frozenset[str]
     old_lines: list[bytes]
     new_lines: list[bytes]
 
@@ -255,7 +258,7 @@ def _inserted(
     return True
 
 
-def _bound(added: list[bytes]) -> frozenset[bytes] | None:
+def _bound(added: list[bytes]) -> frozenset[str] | None:
     """The names added module-level lines bind, when they are only assignments of names (None: else)."""
     if not any(line.strip() for line in added):
         return frozenset()
@@ -263,12 +266,12 @@ def _bound(added: list[bytes]) -> frozenset[bytes] | None:
         tree = ast.parse(b"".join(line.rstrip(b"\r\n") + b"\n" for line in added))
     except (SyntaxError, ValueError):
         return None
-    names: set[bytes] = set()
+    names: set[str] = set()
     for stmt in tree.body:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else None
         if targets is None or not all(isinstance(t, ast.Name) for t in targets):
             return None
-        names.update(t.id.encode("utf-8") for t in targets)  # type: ignore[attr-defined]
+        names.update(t.id for t in targets)  # type: ignore[attr-defined]
     return frozenset(names)
 
 
@@ -309,8 +312,8 @@ class _Links:
         for number, block in facts.blocks.items():
             if block.parent != MODULE:
                 self._methods.setdefault(block.parent, set()).add(number)
-        self._words: dict[int, frozenset[bytes]] = {}
-        self._classes: dict[int, frozenset[bytes]] = {}
+        self._words: dict[int, frozenset[str]] = {}
+        self._classes: dict[int, frozenset[str]] = {}
 
     def tops(self, numbers: set[int]) -> set[int]:
         """The top-level blocks of these blocks (a method's class; MODULE stays)."""
@@ -329,12 +332,12 @@ class _Links:
                 return number
         return MODULE
 
-    def names(self, number: int) -> frozenset[bytes]:
+    def names(self, number: int) -> frozenset[str]:
         """The names a top-level block binds at its top: its own, and its methods' (the module: what added lines bind)."""
         if number == MODULE:
             return self.bound
         stubs = [self.blocks[number].stub, *(self.blocks[m].stub for m in self._methods.get(number, ()))]
-        return frozenset(match.group(1).encode("ascii") for stub in stubs if (match := _STUB.match(stub)))
+        return frozenset(match.group(1) for stub in stubs if (match := _STUB.match(stub)))
 
     def text(self, number: int) -> bytes:
         if number == MODULE:
@@ -350,15 +353,15 @@ class _Links:
             text += b"\n" + b"".join(self.old_lines[old.first - 1 : old.last])
         return text
 
-    def words(self, number: int) -> frozenset[bytes]:
+    def words(self, number: int) -> frozenset[str]:
         if number not in self._words:
-            self._words[number] = frozenset(_WORD.findall(self.text(number)))
+            self._words[number] = identifiers(self.text(number))
         return self._words[number]
 
-    def classes(self, number: int) -> frozenset[bytes]:
+    def classes(self, number: int) -> frozenset[str]:
         """Every class name a block defines, at any depth."""
         if number not in self._classes:
-            self._classes[number] = frozenset(_CLASS.findall(self.text(number)))
+            self._classes[number] = frozenset(_CLASS.findall(self.text(number).decode("utf-8", "replace")))
         return self._classes[number]
 
     def linked(self, number: int, others: set[int]) -> bool:
