@@ -29,12 +29,20 @@ def _shown(outcome: FixOutcome) -> list[tuple[Any, ...]]:
     return [(d.line, d.col, d.code, d.end_line, d.end_col, d.message, d.fix, d.text_edit, d.flow) for d in outcome.remaining]
 
 
-def both(monkeypatch: pytest.MonkeyPatch, source: str, *, config: Config = ALL, unsafe: bool = True, carried: bool = True) -> FixOutcome:
+def both(
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    *,
+    config: Config = ALL,
+    unsafe: bool = True,
+    carried: bool = True,
+    newline: str = "\n",
+) -> FixOutcome:
     """Fix `source` as `fix` does, and with the whole fixed module checked again; assert they agree.
 
     `carried`: whether the findings must have been carried over (else the whole module was checked).
     """
-    source = textwrap.dedent(source)
+    source = textwrap.dedent(source).replace("\n", newline)
     answers: list[object] = []
     real = apply.recheck
 
@@ -54,7 +62,8 @@ def both(monkeypatch: pytest.MonkeyPatch, source: str, *, config: Config = ALL, 
     return outcome
 
 
-def test_a_finding_below_the_edits_moves_with_the_lines_they_add(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_finding_below_the_edits_moves_with_the_lines_they_add(monkeypatch: pytest.MonkeyPatch, newline: str) -> None:
     # ASL206's fix adds two lines in `start` and a module-level set: `Store`'s finding (no fix)
     # is carried over, four lines further down.
     outcome = both(
@@ -80,8 +89,10 @@ def test_a_finding_below_the_edits_moves_with_the_lines_they_add(monkeypatch: py
                 with self.lock:
                     await asyncio.sleep(0)
         """,
+        newline=newline,
     )
     assert outcome.applied == {"ASL206": 1}
+    assert isinstance(outcome.fixed, bytes) and outcome.fixed.count(b"\r\n") == outcome.fixed.count(b"\n") * (newline == "\r\n")
     assert [(d.code, d.line) for d in outcome.remaining] == [("ASL503", 18 + 4)]
 
 
@@ -245,3 +256,46 @@ def test_the_default_rules_on_a_file_of_many_blocks(monkeypatch: pytest.MonkeyPa
         for i in range(30)
     )
     both(monkeypatch, "import asyncio\nimport subprocess\nimport time\n" + blocks, config=Config(), unsafe=False)
+
+
+def test_a_rule_that_may_fire_anywhere_and_reads_other_blocks_unnamed_checks_the_whole_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ASL303 (preview) has no screen by block and does not read by name: the whole module is checked.
+    both(
+        monkeypatch,
+        """\
+        import asyncio
+        import time
+
+
+        async def fetch_all(urls):
+            return await asyncio.gather(*(fetch(u) for u in urls))
+
+
+        async def fetch(url):
+            time.sleep(1)
+        """,
+        carried=False,
+    )
+
+
+def test_a_file_without_a_final_newline(monkeypatch: pytest.MonkeyPatch) -> None:
+    outcome = both(
+        monkeypatch,
+        """\
+        import asyncio
+        import threading
+        import time
+
+
+        async def nap():
+            time.sleep(1)
+
+
+        lock = threading.Lock()
+
+
+        async def held():
+            with lock:
+                await asyncio.sleep(0)""",
+    )
+    assert [(d.code, d.line) for d in outcome.remaining] == [("ASL503", 14)]
