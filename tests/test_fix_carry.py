@@ -6,21 +6,23 @@ the fixed code and what is left must be the same, on the same lines."""
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
 import asynclint.app.fixes.apply as apply
 from asynclint.app.fixes.apply import FixOutcome, fix_source
 from asynclint.core.config import Config
+from asynclint.core.diagnostic import Diagnostic
 from asynclint.engine.screening import single_file_index
 
 ALL = Config(select=("ALL",))
 
 
-def _fix(source: str, config: Config, unsafe: bool) -> FixOutcome:
+def _fix(source: str, config: Config, unsafe: bool, only: Callable[[Diagnostic], bool] | None = None) -> FixOutcome:
     data = source.encode()
-    outcome = fix_source(data, "t.py", config, unsafe=unsafe, raise_errors=True, project=single_file_index(data, "t.py"))
+    project = single_file_index(data, "t.py")
+    outcome = fix_source(data, "t.py", config, unsafe=unsafe, raise_errors=True, project=project, only=only)
     assert outcome.error is None, outcome.error
     return outcome
 
@@ -37,6 +39,7 @@ def both(
     unsafe: bool = True,
     carried: bool = True,
     newline: str = "\n",
+    only: Callable[[Diagnostic], bool] | None = None,
 ) -> FixOutcome:
     """Fix `source` as `fix` does, and with the whole fixed module checked again; assert they agree.
 
@@ -51,9 +54,9 @@ def both(
         return answers[-1]
 
     monkeypatch.setattr(apply, "recheck", spy)
-    outcome = _fix(source, config, unsafe)
+    outcome = _fix(source, config, unsafe, only)
     monkeypatch.setattr(apply, "recheck", lambda *args, **kwargs: None)
-    whole = _fix(source, config, unsafe)
+    whole = _fix(source, config, unsafe, only)
     assert outcome.fixed == whole.fixed
     assert outcome.applied == whole.applied
     assert _shown(outcome) == _shown(whole)
@@ -299,3 +302,29 @@ def test_a_file_without_a_final_newline(monkeypatch: pytest.MonkeyPatch) -> None
                 await asyncio.sleep(0)""",
     )
     assert [(d.code, d.line) for d in outcome.remaining] == [("ASL503", 14)]
+
+
+def test_one_finding_fixed_alone_leaves_the_others_carried_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An editor's quick fix for one ASL206 finding: the other block's finding (its edit not
+    # wanted) is carried over, though its fix could now use the module-level set the first added.
+    outcome = both(
+        monkeypatch,
+        """\
+        import asyncio
+
+
+        async def one():
+            asyncio.create_task(work())
+
+
+        async def two():
+            asyncio.create_task(work())
+
+
+        async def work():
+            pass
+        """,
+        only=lambda d: d.line == 5,
+    )
+    assert outcome.applied == {"ASL206": 1}
+    assert [(d.code, d.line) for d in outcome.remaining] == [("ASL206", 13)]
