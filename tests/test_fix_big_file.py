@@ -91,8 +91,8 @@ def test_the_fixed_code_is_checked_as_check_does_and_what_is_left_is_a_whole_che
         + "\n\ndef plain():\n    return 1  # nothing to check here\n"
     ).encode()
     whole_module_checks = []
-    real = apply.lint_module
-    monkeypatch.setattr(apply, "lint_module", lambda *a, **k: whole_module_checks.append(1) or real(*a, **k))
+    real = apply._whole
+    monkeypatch.setattr(apply, "_whole", lambda *a, **k: whole_module_checks.append(1) or real(*a, **k))
     screened = fix_source(source, "big.py", Config(select=("ALL",)), unsafe=True)
     assert len(whole_module_checks) == 1  # the first pass's; what is left came from the reduced check
     monkeypatch.setenv("ASYNCLINT_NO_SCREEN", "1")  # every pass reads the whole module

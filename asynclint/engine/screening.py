@@ -11,7 +11,7 @@ import importlib
 import os
 import pickle
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Sequence, TypeVar
 
 from asynclint.analysis.astwalk import FileFacts, Probe, facts_of_source
@@ -60,6 +60,8 @@ class Screened(Generic[S]):
     facts: FileFacts | None = None
     #: The blocks (functions, classes, methods) where some rule may fire; None: the whole file is needed.
     keep: set[int] | None = None
+    #: Each rule in `rules` -> its screen's answer (the blocks where it may fire; None: anywhere).
+    where: dict[S, set[int] | None] = field(default_factory=dict)
 
 
 def screen(
@@ -104,6 +106,7 @@ def screen_blocks(
     view = project.for_file(path) if project is not None else ProjectIndex()
     kept: list[S] = []
     keep: set[int] | None = set()
+    each: dict[S, set[int] | None] = {}
     for rule in candidates:
         where = rule.screen(facts, view, config.rule_options)
         if where is None:
@@ -113,7 +116,8 @@ def screen_blocks(
         elif keep is not None:
             keep |= where
         kept.append(rule)
-    return Screened(kept, project, facts, keep)
+        each[rule] = where
+    return Screened(kept, project, facts, keep, each)
 
 
 #: The last facts read here: (source, path, facts). `fix` screens its fixed code to know what is

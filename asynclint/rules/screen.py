@@ -30,6 +30,12 @@ class Screen:
     uses_project_index: ClassVar[bool] = False
     #: The probes of the `ast` walk whose facts `screen` reads (`asynclint.analysis.astwalk.Probe`).
     probes: ClassVar[tuple[type[Probe], ...]] = ()
+    #: For a rule whose `screen` answers None because a finding reads other blocks than its own:
+    #: True when it reads them only by name (a top-level `def` or `class`, or a method of such a
+    #: class, that the finding's block or the module-level code names; a class that names the
+    #: finding's class, a subclass), and `reports_in` tells where it may report. `fix` then
+    #: checks such a rule's findings again only when a block it may read that way changed.
+    links_by_name: ClassVar[bool] = False
 
     @classmethod
     def could_fire(cls, data: bytes | str, async_def: bool | None = None) -> bool:
@@ -60,6 +66,12 @@ class Screen:
         from the file (its own definitions included).
         """
         return None
+
+    @classmethod
+    def reports_in(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        """The blocks where the rule may report: `screen`'s, unless that answers None only because
+        the rule reads other blocks (`links_by_name`). None: anywhere."""
+        return cls.screen(facts, project, options)
 
 
 _ASYNC_DEF = re.compile(r"\basync(?:[ \t\f]|\\\r?\n)+def\b")

@@ -10,6 +10,7 @@ import libcst as cst
 
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.reduce import reduced_source
+from asynclint.app.fixes.carry import Checked, checked, recheck
 from asynclint.app.fixes.splice import spliceable, spliced_code
 from asynclint.app.fixes.verify import untouched_lines_identical
 from asynclint.core.config import Config
@@ -18,7 +19,7 @@ from asynclint.core.errors import TOO_DEEP, RuleCrash, TooDeep
 from asynclint.engine.lint import parse_error
 from asynclint.engine.screening import screen_blocks
 from asynclint.engine.source import ParseFailure, parse, syntax_check
-from asynclint.engine.visit import findings_of, lint_module
+from asynclint.engine.visit import findings_of
 from asynclint.rules.base import Edit, Finding, Rule
 from asynclint.rules.imports import add_imports, add_module_statements
 from asynclint.rules.registry import rules_named
@@ -82,21 +83,26 @@ def fix_source(
         text = text_before = source.decode(encoding) if isinstance(source, bytes) else source
         codes = ""
         del parsed  # (`module` holds the tree, and lets it go after the first pass)
+        wanted: Callable[[Finding], bool] = lambda f: _wanted(f, unsafe, only)
+        before: Checked | None = None  # what the last whole-module check left for the next pass
         for passes in range(MAX_PASSES + 1):
             if module is None:
                 # After a pass's edits: most often nothing is left to fix, which a check that
-                # reads with libcst only the blocks where a rule may fire tells (the whole
-                # file is parsed only when something is left).
+                # reads with libcst only the blocks the edits changed (and what depends on
+                # them, `fixes/carry.py`), or else only the blocks where a rule may fire,
+                # tells (the whole file is parsed only when something is left).
                 data = text.encode(encoding) if isinstance(source, bytes) else text
-                found = _settled(data, path, config, chosen_rules, project, lambda f: _wanted(f, unsafe, only))
-                if found is None:
+                rechecked = recheck(before, data, path, config, chosen_rules, project, wanted) if before is not None else None
+                before = None
+                found = _settled(data, path, config, chosen_rules, project, wanted) if rechecked is None else rechecked
+                if found is None or isinstance(found, str):
                     reparsed = parse(data)
                     if isinstance(reparsed, ParseFailure):
                         return _failed(path, source, f"fix for {codes} produced code that does not parse")
                     module = reparsed
-                    found = lint_module(module, path, config, chosen_rules, project=project, source=data, text=text)
+                    found, before = _whole(module, path, config, chosen_rules, project, data, text, wanted)
             else:  # (the source as read: the screen reuses what the index learnt of it)
-                found = lint_module(module, path, config, chosen_rules, project=project, source=source, text=text)
+                found, before = _whole(module, path, config, chosen_rules, project, source, text, wanted)
             diagnostics = [f.diagnostic for f in found]
             counts = Counter(d.code for d in diagnostics)
             if pending is not None:
@@ -129,6 +135,22 @@ def fix_source(
             raise
         return FixOutcome(path, source, source, error=str(crash))
     raise AssertionError("unreachable: every pass returns or continues")
+
+
+def _whole(
+    module: cst.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]],
+    project: ProjectIndex | None,
+    source: bytes | str,
+    text: str,
+    wanted: Callable[[Finding], bool],
+) -> tuple[list[Finding], Checked | None]:
+    """The findings of the whole module, as `lint_module` finds them, and what the next pass needs of this check."""
+    screened = screen_blocks(rules, source, path, config, project)
+    found = findings_of(module, path, config, screened.rules, screened.project, True, text) if screened.rules else []
+    return found, checked(source, path, config, screened, found, wanted)
 
 
 def _wanted(finding: Finding, unsafe: bool, only: Callable[[Diagnostic], bool] | None) -> bool:

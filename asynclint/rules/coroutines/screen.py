@@ -319,4 +319,11 @@ class TaskNeverAwaitedScreen(CoroutineScreen):
         found = super().screen(facts, project, options)
         return None if found else found
 
+    #: (It reads the coroutine function its task's call names: `fix` re-checks by name.)
+    links_by_name = True
+
+    @classmethod
+    def reports_in(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return super().screen(facts, project, options)
+
 

@@ -175,3 +175,10 @@ class ThreadLockAcrossAwaitScreen(Screen):
             return set()
         locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
         return None if named or not facts.called_names.isdisjoint(locks) else set()
+
+    #: (It reads the classes its lock's class names, and their subclasses: `fix` re-checks by name.)
+    links_by_name = True
+
+    @classmethod
+    def reports_in(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        return set(WithAcrossAwait.of(facts)[0])
