@@ -359,19 +359,25 @@ CORO_APP = {
 }
 
 
-def test_library_sync_functions_declared_to_return_coroutines(tmp_path):
-    """`def get_channel(...) -> Response[dict]` with `Response = Coroutine[Any, Any, T]` in an installed library."""
-    write(tmp_path / "site", CORO_LIBRARY)
-    write(tmp_path / "project", CORO_APP)
+def assert_found_through_the_library(tmp_path, library, app, path, count):
+    """The ASL201 findings marked in `path` of `app`, with `library` installed: without caches, cold,
+    warm and without the screen; none when the library is not on the path."""
+    write(tmp_path / "site", library)
+    write(tmp_path / "project", app)
     project = tmp_path / "project"
-    want = expected(project, "app/bot.py")
-    assert len(want) == 4
+    want = expected(project, path)
+    assert len(want) == count
     assert lines(project, "--no-cache", "--select", "ASL201") == want
     assert lines(project, "--select", "ASL201") == want  # cold, with the caches
     assert lines(project, "--select", "ASL201") == want  # warm
     assert lines(project, "--no-cache", "--select", "ASL201", env={"ASYNCLINT_NO_SCREEN": "1"}) == want
     (project / "pyproject.toml").write_text('[tool.asynclint]\npython-path = ["app"]\n')
     assert lines(project, "--no-cache", "--select", "ASL201") == []  # not installed: silent
+
+
+def test_library_sync_functions_declared_to_return_coroutines(tmp_path):
+    """`def get_channel(...) -> Response[dict]` with `Response = Coroutine[Any, Any, T]` in an installed library."""
+    assert_found_through_the_library(tmp_path, CORO_LIBRARY, CORO_APP, "app/bot.py", 4)
 
 
 CHANNEL_LIBRARY = {
@@ -555,14 +561,4 @@ def test_attributes_assigned_from_library_functions_declared_to_return_a_class(t
     """`self._channel = grpc.aio.secure_channel(...)` in one branch and `insecure_channel(...)` in the other:
     both declared `-> Channel`, whose `close` is `async def` (the shape of dapr/python-sdk#642). Differing
     assignments are a `Union`, reported only when the method is `async def` in every member."""
-    write(tmp_path / "site", CHANNEL_LIBRARY)
-    write(tmp_path / "project", CHANNEL_APP)
-    project = tmp_path / "project"
-    want = expected(project, "app/clients.py")
-    assert len(want) == 2
-    assert lines(project, "--no-cache", "--select", "ASL201") == want
-    assert lines(project, "--select", "ASL201") == want  # cold, with the caches
-    assert lines(project, "--select", "ASL201") == want  # warm
-    assert lines(project, "--no-cache", "--select", "ASL201", env={"ASYNCLINT_NO_SCREEN": "1"}) == want
-    (project / "pyproject.toml").write_text('[tool.asynclint]\npython-path = ["app"]\n')
-    assert lines(project, "--no-cache", "--select", "ASL201") == []  # not installed: silent
+    assert_found_through_the_library(tmp_path, CHANNEL_LIBRARY, CHANNEL_APP, "app/clients.py", 2)
