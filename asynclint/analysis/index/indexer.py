@@ -197,10 +197,12 @@ class _Indexer:
                     if alias.name != "*":
                         self.info.aliases[alias.asname or alias.name] = f"{source}.{alias.name}".lstrip(".")
 
-    def _body(self, body: Iterable[ast.stmt], prefix: str, functions: dict[str, str]) -> None:
+    def _body(self, body: list[ast.stmt], prefix: str, functions: dict[str, str]) -> None:
+        defined: list[str] = []
         for stmt in _flatten(body):
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 _define(functions, prefix + stmt.name, self._kind(stmt, prefix + stmt.name))
+                defined.append(stmt.name)
                 self._body(stmt.body, f"{prefix}{stmt.name}.<locals>.", functions)
             elif isinstance(stmt, ast.ClassDef) and not prefix:
                 methods: dict[str, str] = {}
@@ -209,11 +211,13 @@ class _Indexer:
                         _define(methods, item.name, self._kind(item, f"{stmt.name}.{item.name}"))
                         # (a function nested in a method: `Class.method.<locals>.inner`)
                         self._body(item.body, f"{stmt.name}.{item.name}.<locals>.", functions)
+                _unknown_if_rebound(methods, "", list(methods), stmt.body)
                 bases = [self._resolve(b) for b in stmt.bases]
                 entry = {"bases": [b for b in bases if b], "methods": methods}
                 if stmt.name in self.info.classes or stmt.name in functions:
                     functions[stmt.name] = UNKNOWN
                 self.info.classes[stmt.name] = entry
+        _unknown_if_rebound(functions, prefix, defined, body)
 
     def _kind(self, node: ast.FunctionDef | ast.AsyncFunctionDef, key: str) -> str:
         if not all(self._keeps_coroutine(d) for d in node.decorator_list):
@@ -255,6 +259,40 @@ class _Indexer:
             local = f"{self.module}.{node.id}"
             head = local if node.id in self.info.classes or node.id in self.info.functions else node.id
         return ".".join([head, *parts])
+
+
+def _unknown_if_rebound(table: dict[str, str], prefix: str, names: list[str], body: list[ast.stmt]) -> None:
+    """A coroutine function whose name the same scope also assigns (`fetch = wrap(fetch)`,
+    `inner = lambda: None`) may not be one where it is called: not known for sure."""
+    coroutines = {name for name in names if table.get(prefix + name) == ASYNC}
+    if coroutines:
+        for name in coroutines & _assigned_names(body):
+            table[prefix + name] = UNKNOWN
+
+
+def _assigned_names(body: list[ast.stmt]) -> set[str]:
+    """The names the statements of one scope bind by assignment (`=`, `+=`, an annotated value,
+    a `for` or `with` target), in any of its blocks; not in nested functions and classes."""
+    found: set[str] = set()
+    stack: list[ast.AST] = list(body)
+    while stack:
+        stmt = stack.pop()
+        targets: list[ast.expr] = []
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+            targets = [stmt.target] if not isinstance(stmt, ast.AnnAssign) or stmt.value is not None else []
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            targets = [stmt.target]
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+        for target in targets:
+            found.update(node.id for node in ast.walk(target) if isinstance(node, ast.Name))
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(stmt, field, ()))
+    return found
 
 
 def _define(table: dict[str, str], name: str, kind: str) -> None:
