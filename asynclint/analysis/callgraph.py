@@ -441,6 +441,8 @@ class Reach:
         self._declared: dict[tuple[str, str], Chain | None] = {}
         #: Class -> the defining names of its bases at any depth (`overridden_async`).
         self._bases_of: dict[str, frozenset[str]] = {}
+        #: Qualified name -> whether it names a project class (`class_method`: asked for every name a file calls).
+        self._is_class: dict[str, bool] = {}
         #: Qualified name -> `of_name` (ASL107's screen asks it for every name a call in async code may resolve to).
         self._of_name: dict[str, Chain | None] = {}
         #: Module name -> real path of its file, made when first needed (`shown_path`).
@@ -550,10 +552,17 @@ class Reach:
             found = self._bases_of[cls] = frozenset(names)
         return found
 
+    def is_class(self, qualified: str) -> bool:
+        """Whether a qualified name is a project class (`ProjectIndex.class_definition`), memoized."""
+        found = self._is_class.get(qualified)
+        if found is None:
+            found = self._is_class[qualified] = self.project.class_definition(qualified) is not None
+        return found
+
     def class_method(self, cls: str, method: str) -> Chain | None:
         """The chain from calling `method` on an object declared as `cls`, when that runs a sync method
         of a project class (not an installed library's) reaching a blocking call (`method_of`)."""
-        if method not in self.project.sync_method_names() or self.project.class_definition(cls) is None:
+        if method not in self.project.sync_method_names() or not self.is_class(cls):
             return None  # (asked for every name a file calls and every method name: kept only for classes)
         key = (cls, method)
         if key not in self._declared:
