@@ -301,6 +301,8 @@ class FactWalk:
         dispatch = _dispatch(self.probe_types)
         self.plain = dispatch.plain
         self.handlers = dispatch.handlers
+        #: Whether no probe is told of attributes (then `visit` follows their chains itself).
+        self.plain_attributes = ast.Attribute not in self.handlers
         self.calls = dispatch.calls
         self.body_notes = self.handlers[BODY][0] if BODY in self.handlers else ()
 
@@ -330,11 +332,27 @@ class FactWalk:
     def visit(self, node: ast.AST) -> None:
         """Walk a node and what is below it."""
         kind = type(node)
-        if kind is ast.Name:  # the most frequent node first
-            if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+        if kind is ast.Name:  # the most frequent node first (`children` reads those below a node itself)
+            if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
                 self.scopes[self.scope][0].add(node.id)  # type: ignore[attr-defined]
             else:
                 self.reads.add(node.id)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Attribute and self.plain_attributes:  # the next most frequent: down its chain
+            while True:
+                if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    self.setters.setdefault(self.block, set()).add(node.attr)  # type: ignore[attr-defined]
+                node = node.value  # type: ignore[attr-defined]
+                kind = type(node)
+                if kind is not ast.Attribute:
+                    break
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    self.scopes[self.scope][0].add(node.id)  # type: ignore[attr-defined]
+                else:
+                    self.reads.add(node.id)  # type: ignore[attr-defined]
+            elif kind not in _LEAVES:
+                self.visit(node)
             return
         if kind in self.plain:  # most of the rest: nothing to note but what is below
             self.children(node)
@@ -401,20 +419,34 @@ class FactWalk:
         return walker is not None and bool(walker[1](self.probes[walker[0]], node))
 
     def children(self, node: ast.AST) -> None:
-        """Walk what is below `node`."""
+        """Walk what is below `node` (a name is noted here, as `visit` would: a call less for each)."""
         fields = _FIELDS.get(type(node))
         if fields is None:
             fields = _FIELDS[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
         for name in fields:
             value = getattr(node, name, None)
-            if type(value) is list:
-                if value and isinstance(value[0], ast.stmt):
-                    self.visit_body(value)
+            kind = type(value)
+            if kind is ast.Name:
+                if type(value.ctx) is ast.Store:  # type: ignore[union-attr]
+                    self.scopes[self.scope][0].add(value.id)  # type: ignore[union-attr]
                 else:
-                    for item in value:
-                        if isinstance(item, ast.AST) and type(item) not in _LEAVES:
-                            self.visit(item)
-            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                    self.reads.add(value.id)  # type: ignore[union-attr]
+            elif kind is list:
+                if not value:
+                    continue
+                if isinstance(value[0], ast.stmt):
+                    self.visit_body(value)
+                    continue
+                for item in value:
+                    kind = type(item)
+                    if kind is ast.Name:
+                        if type(item.ctx) is ast.Store:
+                            self.scopes[self.scope][0].add(item.id)
+                        else:
+                            self.reads.add(item.id)
+                    elif kind not in _SKIPPED:  # (a node: the items of a list of nodes are nodes, None or names)
+                        self.visit(item)
+            elif kind not in _SKIPPED and isinstance(value, ast.AST):
                 self.visit(value)
 
     def enter(self) -> list[object]:
@@ -623,6 +655,8 @@ _LEAF_FIELDS = frozenset(
 )
 #: Node types with nothing below them the walk needs.
 _LEAVES = frozenset({ast.Constant, ast.Pass, ast.Break, ast.Continue})
+#: What `children` passes over: those nodes, and what a field or list of nodes holds that is no node.
+_SKIPPED = _LEAVES | {type(None), str}
 #: Node type -> its fields that may hold nodes (filled as types are met).
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
