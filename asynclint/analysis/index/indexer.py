@@ -312,7 +312,16 @@ def _own_code(node: ast.AST, may_yield: bool) -> tuple[bool, list[str] | None]:
         if found is None and not may_yield:
             return False, None
         if kind not in _NESTED and kind not in _LEAVES:
-            _push_children(stack, child, kind)
+            fields = _CHILD_FIELDS.get(kind)  # (`_push_children`, inlined: this walks every `async def` of the project)
+            if fields is None:
+                _push_children(stack, child, kind)
+                continue
+            for field in fields:
+                value = getattr(child, field, None)
+                if type(value) is list:
+                    stack.extend(value)
+                elif isinstance(value, ast.AST):
+                    stack.append(value)
     return False, sorted(found) if found is not None else None
 
 
