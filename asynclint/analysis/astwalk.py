@@ -604,7 +604,8 @@ class FactWalk:
         facts = FileFacts(module_names=self.module_names)
         facts.blocks, facts.always = self.blocks, self.always
         facts.async_calls = {(callee(r), block) for r, block in self.async_calls}
-        facts.called_names = {name for r in set(self.all_calls) for name in callee(r).names}
+        names = self.names
+        facts.called_names = {name for r in set(self.all_calls) for name in names(r)}  # (as `callee(r).names`)
         facts.found = {type(probe): probe.finish(callee) for probe in self.probes}
         # Each probe refers to the walk, which refers to the probes and the whole tree: let go of
         # the probes, so that the walk and its tree are freed now, not by a cyclic collection
