@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence, TypeVar
 
-from asynclint.analysis.modules import absolutize, parse_ast
+from asynclint.analysis.modules import LEAF_FIELDS, absolutize, parse_ast
 
 
 class Callee(NamedTuple):
@@ -422,7 +422,7 @@ class FactWalk:
         """Walk what is below `node` (a name is noted here, as `visit` would: a call less for each)."""
         fields = _FIELDS.get(type(node))
         if fields is None:
-            fields = _FIELDS[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
+            fields = _FIELDS[type(node)] = tuple(f for f in node._fields if f not in LEAF_FIELDS)
         for name in fields:
             value = getattr(node, name, None)
             kind = type(value)
@@ -650,10 +650,6 @@ class Reads:
         return self.bound
 
 
-#: Fields that never hold a node the walk needs: names, contexts, operators, flags.
-_LEAF_FIELDS = frozenset(
-    {"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment", "is_async", "conversion", "op", "ops"}
-)
 #: Node types with nothing below them the walk needs.
 _LEAVES = frozenset({ast.Constant, ast.Pass, ast.Break, ast.Continue})
 #: What `children` passes over: those nodes, and what a field or list of nodes holds that is no node.

@@ -92,6 +92,12 @@ def identifiers(source: bytes | str) -> frozenset[str]:
     return frozenset(data.translate(_WORD_BYTES).decode("ascii").split())
 
 
+#: Fields of `ast` nodes that never hold a node the walks look for: names, contexts, operators, flags.
+LEAF_FIELDS = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment", "is_async", "conversion", "op", "ops"}
+)
+
+
 def flatten(body: Iterable[ast.stmt]) -> list[ast.stmt]:
     """Statements of a block, looking into `if`/`try`/`with` (definitions there still count), in order."""
     found: list[ast.stmt] = []

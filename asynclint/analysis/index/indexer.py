@@ -10,6 +10,7 @@ from asynclint.analysis.modules import flatten as _flatten
 from asynclint.analysis.callgraph import summarize
 from asynclint.analysis.index.declared import DeclaredReader
 from asynclint.analysis.modules import (
+    LEAF_FIELDS,
     absolutize,
     is_package_init,
     module_name,
@@ -335,7 +336,7 @@ def _push_children(stack: list[Any], node: Any, kind: type) -> None:
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
         names = getattr(kind, "_fields", ()) if issubclass(kind, ast.AST) else ()
-        fields = _CHILD_FIELDS[kind] = tuple(f for f in names if f not in ("ctx", "type_comment"))
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in names if f not in LEAF_FIELDS)
     for field in fields:
         value = getattr(node, field, None)
         if type(value) is list:
