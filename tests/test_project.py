@@ -594,3 +594,25 @@ def test_a_stored_info_pickles_as_its_text(tmp_path):
     assert copy.to_text() == stored.to_text() and copy == stored and copy.functions == {"go": "async"}
     decoded = pickle.loads(pickle.dumps(copy))  # (decoded: its tables travel)
     assert decoded.classes == {"C": {"bases": [], "methods": {"m": "sync"}}}
+
+
+def test_reading_files_for_the_index_leaves_no_cyclic_garbage():
+    # The collector is off while the index reads files (`_read_batch`): that is only sound while
+    # reading makes no reference cycles, which would then pile up until the index is built.
+    from asynclint.engine.project import _read_batch
+
+    files = sorted(str(p) for p in (Path(__file__).parent.parent / "fixtures").glob("*/*.py"))
+    assert len(files) > 50
+    gc.collect()
+    saved = gc.get_debug()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # (what the collector finds is kept in gc.garbage, to be counted)
+    try:
+        read = _read_batch([(path, module_name(path)) for path in files])
+        assert gc.isenabled()  # (back on after reading)
+        gc.collect()
+        cyclic = len(gc.garbage)
+    finally:
+        gc.set_debug(saved)
+        gc.garbage.clear()
+    assert len(read) == len(files) and all(facts is not None for _, _, facts in read.values())
+    assert cyclic == 0

@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence, TypeVar
 
-from asynclint.analysis.modules import absolutize, parse_ast
+from asynclint.analysis.modules import LEAF_FIELDS, absolutize, parse_ast
 
 
 class Callee(NamedTuple):
@@ -301,6 +301,8 @@ class FactWalk:
         dispatch = _dispatch(self.probe_types)
         self.plain = dispatch.plain
         self.handlers = dispatch.handlers
+        #: Whether no probe is told of attributes (then `visit` follows their chains itself).
+        self.plain_attributes = ast.Attribute not in self.handlers
         self.calls = dispatch.calls
         self.body_notes = self.handlers[BODY][0] if BODY in self.handlers else ()
 
@@ -330,11 +332,27 @@ class FactWalk:
     def visit(self, node: ast.AST) -> None:
         """Walk a node and what is below it."""
         kind = type(node)
-        if kind is ast.Name:  # the most frequent node first
-            if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+        if kind is ast.Name:  # the most frequent node first (`children` reads those below a node itself)
+            if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
                 self.scopes[self.scope][0].add(node.id)  # type: ignore[attr-defined]
             else:
                 self.reads.add(node.id)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Attribute and self.plain_attributes:  # the next most frequent: down its chain
+            while True:
+                if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    self.setters.setdefault(self.block, set()).add(node.attr)  # type: ignore[attr-defined]
+                node = node.value  # type: ignore[attr-defined]
+                kind = type(node)
+                if kind is not ast.Attribute:
+                    break
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    self.scopes[self.scope][0].add(node.id)  # type: ignore[attr-defined]
+                else:
+                    self.reads.add(node.id)  # type: ignore[attr-defined]
+            elif kind not in _LEAVES:
+                self.visit(node)
             return
         if kind in self.plain:  # most of the rest: nothing to note but what is below
             self.children(node)
@@ -401,20 +419,34 @@ class FactWalk:
         return walker is not None and bool(walker[1](self.probes[walker[0]], node))
 
     def children(self, node: ast.AST) -> None:
-        """Walk what is below `node`."""
+        """Walk what is below `node` (a name is noted here, as `visit` would: a call less for each)."""
         fields = _FIELDS.get(type(node))
         if fields is None:
-            fields = _FIELDS[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
+            fields = _FIELDS[type(node)] = tuple(f for f in node._fields if f not in LEAF_FIELDS)
         for name in fields:
             value = getattr(node, name, None)
-            if type(value) is list:
-                if value and isinstance(value[0], ast.stmt):
-                    self.visit_body(value)
+            kind = type(value)
+            if kind is ast.Name:
+                if type(value.ctx) is ast.Store:  # type: ignore[union-attr]
+                    self.scopes[self.scope][0].add(value.id)  # type: ignore[union-attr]
                 else:
-                    for item in value:
-                        if isinstance(item, ast.AST) and type(item) not in _LEAVES:
-                            self.visit(item)
-            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                    self.reads.add(value.id)  # type: ignore[union-attr]
+            elif kind is list:
+                if not value:
+                    continue
+                if isinstance(value[0], ast.stmt):
+                    self.visit_body(value)
+                    continue
+                for item in value:
+                    kind = type(item)
+                    if kind is ast.Name:
+                        if type(item.ctx) is ast.Store:
+                            self.scopes[self.scope][0].add(item.id)
+                        else:
+                            self.reads.add(item.id)
+                    elif kind not in _SKIPPED:  # (a node: the items of a list of nodes are nodes, None or names)
+                        self.visit(item)
+            elif kind not in _SKIPPED and isinstance(value, ast.AST):
                 self.visit(value)
 
     def enter(self) -> list[object]:
@@ -572,7 +604,8 @@ class FactWalk:
         facts = FileFacts(module_names=self.module_names)
         facts.blocks, facts.always = self.blocks, self.always
         facts.async_calls = {(callee(r), block) for r, block in self.async_calls}
-        facts.called_names = {name for r in set(self.all_calls) for name in callee(r).names}
+        names = self.names
+        facts.called_names = {name for r in set(self.all_calls) for name in names(r)}  # (as `callee(r).names`)
         facts.found = {type(probe): probe.finish(callee) for probe in self.probes}
         # Each probe refers to the walk, which refers to the probes and the whole tree: let go of
         # the probes, so that the walk and its tree are freed now, not by a cyclic collection
@@ -617,12 +650,10 @@ class Reads:
         return self.bound
 
 
-#: Fields that never hold a node the walk needs: names, contexts, operators, flags.
-_LEAF_FIELDS = frozenset(
-    {"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment", "is_async", "conversion", "op", "ops"}
-)
 #: Node types with nothing below them the walk needs.
 _LEAVES = frozenset({ast.Constant, ast.Pass, ast.Break, ast.Continue})
+#: What `children` passes over: those nodes, and what a field or list of nodes holds that is no node.
+_SKIPPED = _LEAVES | {type(None), str}
 #: Node type -> its fields that may hold nodes (filled as types are met).
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -644,21 +675,38 @@ _GENERIC = frozenset(
 
 def below(nodes: Iterable[ast.AST], leaving: tuple[type, ...] = _SCOPES) -> Iterable[ast.AST]:
     """These nodes and every node under them, leaving out nested functions, lambdas and classes
-    (or the `leaving` kinds of node)."""
+    (or the `leaving` kinds of node), and the contexts of names and attributes (`Load`, `Store`)."""
     stack = [node for node in nodes if not isinstance(node, leaving)]
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, leaving))
+        _push_below(stack, node, leaving)
 
 
 def own_code(function: Function) -> Iterable[ast.AST]:
-    """The nodes of the function's own scope: not those of nested functions, classes or comprehensions."""
-    stack: list[ast.AST] = [stmt for stmt in function.body if not isinstance(stmt, OWN_SCOPES)]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, OWN_SCOPES))
+    """The nodes of the function's own scope: not those of nested functions, classes or comprehensions
+    (nor contexts, as `below`)."""
+    return below(function.body, OWN_SCOPES)
+
+
+#: Node type -> its fields but the context (`ctx`) of names and attributes (`_push_below`).
+_BELOW_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _push_below(stack: list[ast.AST], node: ast.AST, leaving: tuple[type, ...]) -> None:
+    """Push the nodes right below `node` but those of the `leaving` kinds (`ast.iter_child_nodes`, in
+    its order, without the contexts: a third of a module's nodes, which no reader of `below` asks for)."""
+    fields = _BELOW_FIELDS.get(type(node))
+    if fields is None:
+        fields = _BELOW_FIELDS[type(node)] = tuple(f for f in node._fields if f != "ctx")
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, ast.AST) and not isinstance(item, leaving):
+                    stack.append(item)
+        elif isinstance(value, ast.AST) and not isinstance(value, leaving):
+            stack.append(value)
 
 
 def uses(function: Function, name: str, contexts: tuple[type, ...]) -> bool:

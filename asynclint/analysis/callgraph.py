@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
 from asynclint.analysis import names as _names
 from asynclint.analysis.index.declared import is_protocol, normalize
-from asynclint.analysis.modules import flatten
+from asynclint.analysis.modules import LEAF_FIELDS, flatten
 from asynclint.core.options import BlockingCallOptions, HelperOptions
 
 if TYPE_CHECKING:
@@ -341,7 +341,7 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
             binders.append(node)
         fields = _CHILD_FIELDS.get(kind)
         if fields is None:
-            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in LEAF_FIELDS)
         for field in fields:  # (`ast.iter_child_nodes`, inlined: this walk reads every sync function of the project)
             value = getattr(node, field, None)
             if type(value) is list:
@@ -441,6 +441,10 @@ class Reach:
         self._declared: dict[tuple[str, str], Chain | None] = {}
         #: Class -> the defining names of its bases at any depth (`overridden_async`).
         self._bases_of: dict[str, frozenset[str]] = {}
+        #: Qualified name -> whether it names a project class (`class_method`: asked for every name a file calls).
+        self._is_class: dict[str, bool] = {}
+        #: Class -> the method names it and its bases define (`class_method`).
+        self._reached: dict[str, frozenset[str]] = {}
         #: Qualified name -> `of_name` (ASL107's screen asks it for every name a call in async code may resolve to).
         self._of_name: dict[str, Chain | None] = {}
         #: Module name -> real path of its file, made when first needed (`shown_path`).
@@ -550,11 +554,40 @@ class Reach:
             found = self._bases_of[cls] = frozenset(names)
         return found
 
+    def is_class(self, qualified: str) -> bool:
+        """Whether a qualified name is a project class (`ProjectIndex.class_definition`), memoized."""
+        found = self._is_class.get(qualified)
+        if found is None:
+            found = self._is_class[qualified] = self.project.class_definition(qualified) is not None
+        return found
+
+    def _methods_reached(self, cls: str) -> frozenset[str]:
+        """The method names a class and its bases at any depth define (re-exports followed, as
+        `method_definition` follows them but without its depth limit: it finds no method left out)."""
+        found = self._reached.get(cls)
+        if found is None:
+            names: set[str] = set()
+            seen: set[str] = set()
+            stack = [cls]
+            while stack:
+                name = stack.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                defined = self._class(name, 0)
+                if defined is not None:
+                    names.update(defined[2]["methods"])
+                    stack.extend(defined[2]["bases"])
+            found = self._reached[cls] = frozenset(names)
+        return found
+
     def class_method(self, cls: str, method: str) -> Chain | None:
         """The chain from calling `method` on an object declared as `cls`, when that runs a sync method
         of a project class (not an installed library's) reaching a blocking call (`method_of`)."""
-        if method not in self.project.sync_method_names() or self.project.class_definition(cls) is None:
+        if method not in self.project.sync_method_names() or not self.is_class(cls):
             return None  # (asked for every name a file calls and every method name: kept only for classes)
+        if method not in self._methods_reached(cls):
+            return None  # (asked for every method name a file calls on anything: `method_definition` finds none)
         key = (cls, method)
         if key not in self._declared:
             found = self.method_of(cls, method)

@@ -92,15 +92,32 @@ def identifiers(source: bytes | str) -> frozenset[str]:
     return frozenset(data.translate(_WORD_BYTES).decode("ascii").split())
 
 
-def flatten(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
-    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count)."""
+#: Fields of `ast` nodes that never hold a node the walks look for: names, contexts, operators, flags.
+LEAF_FIELDS = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment", "is_async", "conversion", "op", "ops"}
+)
+
+
+def flatten(body: Iterable[ast.stmt]) -> list[ast.stmt]:
+    """Statements of a block, looking into `if`/`try`/`with` (definitions there still count), in order."""
+    found: list[ast.stmt] = []
+    _flatten_into(body, found)
+    return found
+
+
+def _flatten_into(body: Iterable[ast.stmt], found: list[ast.stmt]) -> None:
+    # (a list, not nested generators: the index flattens every module's body four times)
     for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from flatten(stmt.body)
-            yield from flatten(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
-                yield from flatten(block)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            yield from flatten(stmt.body)
+        found.append(stmt)
+        kind = type(stmt)
+        if kind is ast.If:
+            _flatten_into(stmt.body, found)  # type: ignore[attr-defined]
+            _flatten_into(stmt.orelse, found)  # type: ignore[attr-defined]
+        elif kind is ast.Try:
+            _flatten_into(stmt.body, found)  # type: ignore[attr-defined]
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                _flatten_into(handler.body, found)
+            _flatten_into(stmt.orelse, found)  # type: ignore[attr-defined]
+            _flatten_into(stmt.finalbody, found)  # type: ignore[attr-defined]
+        elif kind is ast.With or kind is ast.AsyncWith:
+            _flatten_into(stmt.body, found)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ taken from the on-disk store (`analysis/index/`), with the pre-screen's facts of
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import pickle
@@ -155,18 +156,34 @@ def _read_packed(files: list[tuple[str, str]]) -> dict[str, _Read]:
 
 
 def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
-    """Read, parse with `ast`, index and collect the pre-screen's facts of each file."""
+    """Read, parse with `ast`, index and collect the pre-screen's facts of each file.
+
+    The cyclic garbage collector is off meanwhile: reading makes no reference cycles (`ast` trees
+    have none, `FactWalk.finish` breaks the walk's own), so each collection would only scan again
+    the tree being read and everything read so far.
+    """
     probes = all_probes()
     found: dict[str, _Read] = {}
-    for path, module in files:
-        try:
-            data = read_source(path)[1]  # (never a FIFO or device: reading one may block forever)
-        except OSError:
-            continue
-        tree = parse_ast(data)
-        entry = index_tree(tree, path, module, may_yield=_may_yield(data)) if tree is not None else None
-        facts = collect_facts(tree, module, is_package_init(path), probes) if entry is not None and tree is not None else None
-        found[path] = (zlib.crc32(data), entry, facts)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for path, module in files:
+            try:
+                data = read_source(path)[1]  # (never a FIFO or device: reading one may block forever)
+            except OSError:
+                continue
+            tree = parse_ast(data)
+            entry = index_tree(tree, path, module, may_yield=_may_yield(data)) if tree is not None else None
+            facts = collect_facts(tree, module, is_package_init(path), probes) if entry is not None and tree is not None else None
+            found[path] = (zlib.crc32(data), entry, facts)
+    finally:
+        if collecting:
+            if not gc.get_freeze_count():  # (a forked worker's frozen objects stay where they are)
+                # What was read lives as long as the index: it goes to the oldest generation now,
+                # unscanned, where two collections (the youngest, the middle one) would move it.
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
     return found
 
 

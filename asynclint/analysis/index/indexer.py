@@ -10,6 +10,7 @@ from asynclint.analysis.modules import flatten as _flatten
 from asynclint.analysis.callgraph import summarize
 from asynclint.analysis.index.declared import DeclaredReader
 from asynclint.analysis.modules import (
+    LEAF_FIELDS,
     absolutize,
     is_package_init,
     module_name,
@@ -352,7 +353,16 @@ def _own_code(node: ast.AST, may_yield: bool) -> tuple[bool, list[str] | None]:
         if found is None and not may_yield:
             return False, None
         if kind not in _NESTED and kind not in _LEAVES:
-            _push_children(stack, child, kind)
+            fields = _CHILD_FIELDS.get(kind)  # (`_push_children`, inlined: this walks every `async def` of the project)
+            if fields is None:
+                _push_children(stack, child, kind)
+                continue
+            for field in fields:
+                value = getattr(child, field, None)
+                if type(value) is list:
+                    stack.extend(value)
+                elif isinstance(value, ast.AST):
+                    stack.append(value)
     return False, sorted(found) if found is not None else None
 
 
@@ -366,7 +376,7 @@ def _push_children(stack: list[Any], node: Any, kind: type) -> None:
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
         names = getattr(kind, "_fields", ()) if issubclass(kind, ast.AST) else ()
-        fields = _CHILD_FIELDS[kind] = tuple(f for f in names if f not in ("ctx", "type_comment"))
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in names if f not in LEAF_FIELDS)
     for field in fields:
         value = getattr(node, field, None)
         if type(value) is list:

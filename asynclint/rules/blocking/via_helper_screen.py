@@ -21,6 +21,8 @@ def declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex, r
     (`BlockingCallViaHelper._declared_chain`): `a.b.m()` with `b` some class's declared attribute,
     `p.m()` with `p` an annotated parameter or an imported module-level name, or a receiver bound
     to (or being) a constructor call the file makes (`x = Store(); x.m()`, `Store().m()`)."""
+    if callee.attr not in reach.project.sync_method_names():
+        return False  # (`class_method` finds nothing for any class)
     types: set[str] = set(callee.declared)
     types.update(project.declared_members().get(callee.before or callee.root, ()))
     if not callee.before:
@@ -28,8 +30,21 @@ def declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex, r
         for name in callee.names:
             types.update(project.value_types(name.rpartition(".")[0]) or ())
         if callee.typable:
-            types.update(facts.called_names)
+            types.update(_called_classes(facts, reach))
     return any(reach.class_method(cls, callee.attr) is not None for cls in types)
+
+
+#: The last file's (facts, search, the project classes among the names it calls): asked per callee.
+_called: list[tuple[FileFacts, Reach, frozenset[str]]] = []
+
+
+def _called_classes(facts: FileFacts, reach: Reach) -> frozenset[str]:
+    """The names a file calls that are project classes (of the others, `class_method` finds nothing)."""
+    if _called and _called[0][0] is facts and _called[0][1] is reach:
+        return _called[0][2]
+    found = frozenset(name for name in facts.called_names if reach.is_class(name))
+    _called[:] = [(facts, reach, found)]
+    return found
 
 
 class BlockingCallViaHelperScreen(Screen):
