@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -231,6 +232,18 @@ def test_bad_settings_are_one_line_errors(tmp_path, setting, message):
         load_config([str(tmp_path)])
     result = CliRunner().invoke(cli, ["check", str(tmp_path)])
     assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_environment_path_leaves_out_the_folder_of_the_running_program(tmp_path, monkeypatch):
+    # (`asynclint` and `flake8` run from their console scripts' folder, `python -m` from the current
+    # one: were it read, each would find the libraries changed after the other ran)
+    scripts, installed = tmp_path / "bin", tmp_path / "site"
+    scripts.mkdir()
+    installed.mkdir()
+    monkeypatch.setattr(sys, "argv", [str(scripts / "flake8"), "x.py"])
+    monkeypatch.setattr(sys, "path", [str(scripts), str(installed), *sys.path])
+    assert str(scripts) not in environment_path()
+    assert str(installed.resolve()) in environment_path()
 
 
 def test_environment_path_leaves_out_the_standard_library():
