@@ -40,7 +40,7 @@ from real_code import fetch, pinned  # noqa: E402
 
 DEFAULT = (
     "httpx,httpcore,starlette,anyio,uvicorn,websockets,aiofiles,redis,discord.py,aiogram,motor,"
-    "python-telegram-bot,pymongo,trio,sqlalchemy"
+    "python-telegram-bot,pymongo,trio,sqlalchemy,aiohttp,asyncpg,fastapi,textual"
 )
 IGNORE = re.compile(r"#\s*type:\s*ignore\[(?P<codes>[^\]]*)\]")
 
