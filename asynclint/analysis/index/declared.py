@@ -277,7 +277,7 @@ class DeclaredReader:
                         if sub is target:
                             if isinstance(node.value, ast.Name) and node.value.id in annotations:
                                 if rebound is None:
-                                    rebound = _rebound(method)
+                                    rebound = rebound_names(method.body)
                                 if node.value.id not in rebound:
                                     value = self.types(annotations[node.value.id])
                             else:
@@ -366,15 +366,17 @@ def _is_staticmethod(decorator: ast.expr) -> bool:
     return isinstance(decorator, ast.Name) and decorator.id == "staticmethod"
 
 
-def _rebound(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names the method's statements bind again (a parameter rebound holds anything; a nested
-    function's or a walrus's binding aside)."""
+def rebound_names(body: list[ast.stmt], definitions: bool = True) -> set[str]:
+    """Names the statements of one scope bind, in any of its blocks (for a method: a parameter
+    rebound holds anything): assignments, `del`, `for`/`with` targets, and with `definitions`
+    the names of the `def`s and classes in it; what nested functions and a walrus bind aside."""
     found: set[str] = set()
-    stack: list[Any] = list(method.body)
+    stack: list[Any] = list(body)
     while stack:
         stmt = stack.pop()
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found.add(stmt.name)
+            if definitions:
+                found.add(stmt.name)
             continue
         targets = stmt.targets if isinstance(stmt, (ast.Assign, ast.Delete)) else _binding_targets(stmt)
         if isinstance(stmt, ast.AnnAssign):

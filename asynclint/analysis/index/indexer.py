@@ -8,7 +8,7 @@ from typing import Any, Iterable, SupportsBytes
 
 from asynclint.analysis.modules import flatten as _flatten
 from asynclint.analysis.callgraph import summarize
-from asynclint.analysis.index.declared import DeclaredReader
+from asynclint.analysis.index.declared import DeclaredReader, rebound_names
 from asynclint.analysis.modules import (
     LEAF_FIELDS,
     absolutize,
@@ -267,33 +267,8 @@ def _unknown_if_rebound(table: dict[str, str], prefix: str, names: list[str], bo
     `inner = lambda: None`) may not be one where it is called: not known for sure."""
     coroutines = {name for name in names if table.get(prefix + name) == ASYNC}
     if coroutines:
-        for name in coroutines & _assigned_names(body):
+        for name in coroutines & rebound_names(body, definitions=False):
             table[prefix + name] = UNKNOWN
-
-
-def _assigned_names(body: list[ast.stmt]) -> set[str]:
-    """The names the statements of one scope bind by assignment (`=`, `+=`, an annotated value,
-    a `for` or `with` target), in any of its blocks; not in nested functions and classes."""
-    found: set[str] = set()
-    stack: list[ast.AST] = list(body)
-    while stack:
-        stmt = stack.pop()
-        targets: list[ast.expr] = []
-        if isinstance(stmt, ast.Assign):
-            targets = stmt.targets
-        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
-            targets = [stmt.target] if not isinstance(stmt, ast.AnnAssign) or stmt.value is not None else []
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-            targets = [stmt.target]
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            targets = [item.optional_vars for item in stmt.items if item.optional_vars is not None]
-        for target in targets:
-            found.update(node.id for node in ast.walk(target) if isinstance(node, ast.Name))
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            stack.extend(getattr(stmt, field, ()))
-    return found
 
 
 def _define(table: dict[str, str], name: str, kind: str) -> None:
