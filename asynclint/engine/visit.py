@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from contextlib import ExitStack, contextmanager
-from typing import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from typing import Mapping, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -189,22 +189,34 @@ class _PlacingState(CodegenState):
         if not self.left and not self.recording:
             raise _AllPlaced
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
-    ) -> Iterator[None]:
-        start = self.offset
-        self.recording += 1
-        try:
-            yield
-        finally:
-            self.recording -= 1
-            end = self.offset
-            if start_node is not None:
-                start = self.spans[id(start_node)][0]
-            if end_node is not None:
-                end = self.spans[id(end_node)][1]
-            self.spans[id(node)] = (start, end)
+    ) -> _Recording:
+        return _Recording(self, node, start_node, end_node)
+
+
+class _Recording:
+    """`_PlacingState.record_syntactic_position`: a context manager of its own, not a generator's
+    (`contextlib.contextmanager` made a generator and a wrapper per node generated)."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _PlacingState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = self.state.offset
+        self.state.recording += 1
+
+    def __exit__(self, *exc: object) -> None:
+        state = self.state
+        state.recording -= 1
+        start, end = self.start, state.offset
+        if self.start_node is not None:
+            start = state.spans[id(self.start_node)][0]
+        if self.end_node is not None:
+            end = state.spans[id(self.end_node)][1]
+        state.spans[id(self.node)] = (start, end)
 
 
 _BREAK = re.compile(r"\r\n?|\n")  # libcst's (and the tokenizer's) line breaks
