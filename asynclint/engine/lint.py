@@ -94,9 +94,10 @@ def cycles_collected_after() -> Iterator[None]:
 
     Parsing and checking with libcst allocate millions of objects that live as long as the
     check (the tree, its metadata); each collection the allocations trigger meanwhile scans
-    them again, to find no garbage: about 7% of a check of a file of megabytes. The cycles it
-    makes (libcst's scopes and assignments) are collected once it is over, as the collector
-    goes on.
+    them again, to find no garbage: about 7% of a check of a file of megabytes. Once it is
+    over, what it allocated goes to the oldest generation unscanned (as the index read does,
+    `engine/project.py`), where those collections would have moved what lived that long: the
+    cycles it leaves (libcst's scopes hold the tree) are collected with that generation.
     """
     if not gc.isenabled():
         yield  # (nested, or off already)
@@ -105,6 +106,9 @@ def cycles_collected_after() -> Iterator[None]:
     try:
         yield
     finally:
+        if not gc.get_freeze_count():  # (a forked worker's frozen objects stay where they are)
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 
