@@ -557,3 +557,35 @@ def test_the_stored_digest_table_is_looked_up_in_its_text_as_the_decoded_table()
     for odd in ({**digests, "a b": "9"}, {**digests, "a\x01": "9"}):  # lines that would not sort as their names
         text = _digests_text(odd)
         assert DigestTable.of(text, _text_version(text)) is None
+
+
+def test_the_collector_is_off_while_libcst_checks_a_file_and_as_it_was_afterwards(monkeypatch: pytest.MonkeyPatch):
+    """libcst's work on a file runs with the cyclic collector off; after it, the collector is on (or off, if it was), nothing frozen."""
+    import gc
+
+    from asynclint.app.fixes.apply import fix_source
+    from asynclint.engine import lint, visit
+
+    states: list[bool] = []
+    real_findings_of = visit.findings_of
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        states.append(gc.isenabled())
+        return real_findings_of(*args, **kwargs)
+
+    monkeypatch.setattr(visit, "findings_of", noting)
+    monkeypatch.setattr("asynclint.app.fixes.apply.findings_of", noting)
+    source = b"import asyncio\nimport time\n\n\nasync def f():\n    time.sleep(1)\n"
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            result = lint.lint_source(source, "m.py", Config())
+            assert [d.code for d in result.diagnostics] == ["ASL101"]
+            outcome = fix_source(source, "m.py", Config(), unsafe=True)
+            assert outcome.changed and outcome.error is None
+            assert gc.isenabled() is enabled
+            assert gc.get_freeze_count() == 0
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert states and not any(states)
