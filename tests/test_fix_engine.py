@@ -397,3 +397,41 @@ def test_no_statement_fix_for_a_call_in_a_compound_statement_header():
     assert outcome.error is None
     assert outcome.fixed == source
     assert [(d.code, d.fix) for d in outcome.remaining] == [("ASL207", None)]
+
+
+# ASL206's task set: looked for among the module's simple statement lines.
+
+
+def test_the_task_set_a_module_already_has_is_reused_and_not_added_again():
+    source = """\
+        import asyncio
+
+        _background_tasks = set()
+
+
+        class Worker:
+            async def run(self):
+                pass
+
+
+        async def start(worker):
+            asyncio.create_task(worker.run())
+        """
+    result = fixed(source)
+    assert result.count("_background_tasks = set()") == 1
+    assert "_background_tasks.add(" in result
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        "_background_tasks = []",  # the name means something else
+        "if True:\n    _background_tasks = set()",  # a compound statement is not the set's own line
+    ],
+)
+def test_the_task_set_name_bound_otherwise_gets_no_fix(binding: str):
+    source = f"import asyncio\n\n{binding}\n\n\nasync def start(job):\n    asyncio.create_task(job())\n"
+    outcome = fix_source(source, "t.py", ALL, unsafe=True, raise_errors=True)
+    assert outcome.error is None
+    assert outcome.fixed == source
+    assert [d.code for d in outcome.remaining if d.code == "ASL206"] == ["ASL206"]

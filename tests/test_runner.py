@@ -496,6 +496,37 @@ def test_positions_stopped_early_equal_libcst_positions():
         assert all(placed[node] == full[node] for node in visitor.found)
 
 
+def test_positions_fall_back_to_every_span_when_a_needed_child_was_not_watched(monkeypatch: pytest.MonkeyPatch):
+    """A statement's position is made of its children's spans: when one was not kept, every span is kept and the positions are libcst's."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from asynclint.engine import visit
+
+    module = cst.parse_module("def f():\n    x = 1\n    return x\n\nclass C:\n    y = 2\n")
+    full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    statements = [module.body[0], module.body[1], module.body[0].body.body[0]]
+    made: list[bool] = []
+    real_init = visit._PlacingState.__init__
+
+    def init(self, module, wanted, everything=False):  # type: ignore[no-untyped-def]
+        made.append(everything)
+        real_init(self, module, wanted, everything)
+        if not everything:
+            self.watch = frozenset(self.watch)  # (an `add` fails: nothing more is watched)
+
+    def enter(self) -> None:  # type: ignore[no-untyped-def]
+        self.state.recording += 1
+        self.start = self.state.offset
+        self.watched = id(self.node) in self.state.watch
+
+    monkeypatch.setattr(visit._PlacingState, "__init__", init)
+    monkeypatch.setattr(visit._Recording, "__enter__", enter)
+    placed = visit.positions_of(module, set(statements))
+    assert made == [False, True]
+    assert all(placed[node] == full[node] for node in statements)
+
+
 def test_changing_a_coroutine_alias_rechecks_the_files_that_call_through_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """`http.get()` makes a coroutine because `Http.get` returns `Response[dict]`, an alias of
     `Coroutine[...]` in a third module; making that alias an `Awaitable` re-checks the caller."""
@@ -526,3 +557,35 @@ def test_the_stored_digest_table_is_looked_up_in_its_text_as_the_decoded_table()
     for odd in ({**digests, "a b": "9"}, {**digests, "a\x01": "9"}):  # lines that would not sort as their names
         text = _digests_text(odd)
         assert DigestTable.of(text, _text_version(text)) is None
+
+
+def test_the_collector_is_off_while_libcst_checks_a_file_and_as_it_was_afterwards(monkeypatch: pytest.MonkeyPatch):
+    """libcst's work on a file runs with the cyclic collector off; after it, the collector is on (or off, if it was), nothing frozen."""
+    import gc
+
+    from asynclint.app.fixes.apply import fix_source
+    from asynclint.engine import lint, visit
+
+    states: list[bool] = []
+    real_findings_of = visit.findings_of
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        states.append(gc.isenabled())
+        return real_findings_of(*args, **kwargs)
+
+    monkeypatch.setattr(visit, "findings_of", noting)
+    monkeypatch.setattr("asynclint.app.fixes.apply.findings_of", noting)
+    source = b"import asyncio\nimport time\n\n\nasync def f():\n    time.sleep(1)\n"
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            result = lint.lint_source(source, "m.py", Config())
+            assert [d.code for d in result.diagnostics] == ["ASL101"]
+            outcome = fix_source(source, "m.py", Config(), unsafe=True)
+            assert outcome.changed and outcome.error is None
+            assert gc.isenabled() is enabled
+            assert gc.get_freeze_count() == 0
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert states and not any(states)

@@ -207,9 +207,9 @@ def test_a_batched_traversal_acting_on_the_module_only_does_not_walk_its_childre
     walked: list[cst.CSTNode] = []
     real_walk = walk._walk
 
-    def counting(node, visitor, handlers, child):
+    def counting(node, visitor, handlers, child, hooks):
         walked.append(node)
-        real_walk(node, visitor, handlers, child)
+        real_walk(node, visitor, handlers, child, hooks)
 
     monkeypatch.setattr(walk, "_walk", counting)
     module = cst.parse_module("x = y\n")

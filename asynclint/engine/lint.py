@@ -7,8 +7,10 @@ imported when a file needs it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from typing import TYPE_CHECKING, Callable, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.modules import is_package_init, module_name
@@ -66,23 +68,48 @@ def lint_source(
         known = reuse(digest) if reuse is not None else None
         if known is not None:
             return FileResult(path, known, input_digest=digest)
-    module = parse(source)
-    if isinstance(module, ParseFailure):
-        return FileResult(path, (parse_error(path, module),), input_digest=digest)
-    from asynclint.engine.visit import lint_parsed  # libcst, and the rules
-    from asynclint.rules.registry import rules_named
+    with cycles_collected_after():  # (libcst's tree and scopes: millions of objects)
+        module = parse(source)
+        if isinstance(module, ParseFailure):
+            return FileResult(path, (parse_error(path, module),), input_digest=digest)
+        from asynclint.engine.visit import lint_parsed  # libcst, and the rules
+        from asynclint.rules.registry import rules_named
 
-    candidates = rules_named(kept) if rules is None else [rule for rule in rules if rule.code in kept]
+        candidates = rules_named(kept) if rules is None else [rule for rule in rules if rule.code in kept]
+        try:
+            text = source.decode(module.encoding) if isinstance(source, bytes) else source
+            diagnostics = lint_parsed(module, path, config, candidates, project, noqa, text)
+        except (TooDeep, RecursionError):  # the walk, or libcst's code generator for noqa
+            return FileResult(path, (parse_error(path, ParseFailure(TOO_DEEP)),))
+        except RuleCrash as crash:
+            if raise_errors:
+                raise
+            return FileResult(path, (), error=str(crash))
+        return FileResult(path, tuple(diagnostics), input_digest=digest)
+
+
+@contextmanager
+def cycles_collected_after() -> Iterator[None]:
+    """The cyclic garbage collector off while it lasts: for libcst's work on a file.
+
+    Parsing and checking with libcst allocate millions of objects that live as long as the
+    check (the tree, its metadata); each collection the allocations trigger meanwhile scans
+    them again, to find no garbage: about 7% of a check of a file of megabytes. Once it is
+    over, what it allocated goes to the oldest generation unscanned (as the index read does,
+    `engine/project.py`), where those collections would have moved what lived that long: the
+    cycles it leaves (libcst's scopes hold the tree) are collected with that generation.
+    """
+    if not gc.isenabled():
+        yield  # (nested, or off already)
+        return
+    gc.disable()
     try:
-        text = source.decode(module.encoding) if isinstance(source, bytes) else source
-        diagnostics = lint_parsed(module, path, config, candidates, project, noqa, text)
-    except (TooDeep, RecursionError):  # the walk, or libcst's code generator for noqa
-        return FileResult(path, (parse_error(path, ParseFailure(TOO_DEEP)),))
-    except RuleCrash as crash:
-        if raise_errors:
-            raise
-        return FileResult(path, (), error=str(crash))
-    return FileResult(path, tuple(diagnostics), input_digest=digest)
+        yield
+    finally:
+        if not gc.get_freeze_count():  # (a forked worker's frozen objects stay where they are)
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
 
 
 def input_digest(source: bytes, path: str, codes: Sequence[str], project: ProjectIndex | None) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from contextlib import ExitStack, contextmanager
-from typing import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from typing import Mapping, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -142,6 +142,20 @@ class _AllPlaced(Exception):
     """Every node asked for has its position: the rest of the module need not be generated."""
 
 
+class _Unplaced(Exception):
+    """A node whose span a position needs was not watched when it was generated (see `_PlacingState`)."""
+
+
+class _Everything:
+    """The watch of the fallback: every node."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def add(self, key: object) -> None:
+        pass
+
+
 class _PlacingState(CodegenState):
     """libcst's code generator, placing nodes as `PositionProvider` does, stopped once the nodes asked for are placed.
 
@@ -149,17 +163,22 @@ class _PlacingState(CodegenState):
     span of all it generates; `start_node`/`end_node` hoisted from a child), but counted in
     characters from the start of the module and turned into lines and columns only for the
     nodes asked for: libcst's own splits every token on line breaks and makes two objects per
-    node, which took a third of a check of a big file. Nodes are keyed by `id` (their hash
-    is a Python call) while the module keeps them alive. It stops between nodes, never inside
-    `record_syntactic_position` (whose exit reads the positions of nodes after the one just placed).
+    node, which took a third of a check of a big file. Only the spans of the nodes watched are
+    kept: those asked for, and the children whose spans a watched node's syntactic span is
+    made of (`start_node`/`end_node`, watched when the node's recording starts, before they
+    are generated); should one not be (a node met twice), every span is kept instead
+    (`_Unplaced`). Nodes are keyed by `id` (their hash is a Python call) while the module keeps
+    them alive. It stops between nodes, never inside `record_syntactic_position` (whose exit
+    reads the positions of nodes after the one just placed).
     """
 
-    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode]) -> None:
+    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode], everything: bool = False) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.left = {id(node) for node in wanted}
+        self.watch: set[int] | _Everything = _Everything() if everything else set(self.left)
         self.offset = 0
         self.spans: dict[int, tuple[int, int]] = {}
-        self.starts: list[int] = []
+        self.starts: list[tuple[int, int]] = []  # (id, offset) of each watched node being generated
         self.recording = 0
         self.popped = ""
 
@@ -178,33 +197,62 @@ class _PlacingState(CodegenState):
         super().pop_trailing_newline()
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        self.starts.append(self.offset)
+        key = id(node)
+        if key in self.watch:
+            self.starts.append((key, self.offset))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self.starts.pop()
         key = id(node)
-        if key not in self.spans:  # (a syntactic span, recorded inside, stands)
-            self.spans[key] = (start, self.offset)
-        self.left.discard(key)
+        if key in self.watch:
+            if not self.starts or self.starts[-1][0] != key:
+                raise _Unplaced  # (watched after its generation began)
+            start = self.starts.pop()[1]
+            if key not in self.spans:  # (a syntactic span, recorded inside, stands)
+                self.spans[key] = (start, self.offset)
+            self.left.discard(key)
         if not self.left and not self.recording:
             raise _AllPlaced
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
-    ) -> Iterator[None]:
-        start = self.offset
-        self.recording += 1
+    ) -> _Recording:
+        return _Recording(self, node, start_node, end_node)
+
+
+class _Recording:
+    """`_PlacingState.record_syntactic_position`: a context manager of its own, not a generator's
+    (`contextlib.contextmanager` made a generator and a wrapper per node generated)."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start", "watched")
+
+    def __init__(self, state: _PlacingState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        state = self.state
+        self.start = state.offset
+        state.recording += 1
+        self.watched = id(self.node) in state.watch
+        if self.watched:
+            if self.start_node is not None:
+                state.watch.add(id(self.start_node))
+            if self.end_node is not None:
+                state.watch.add(id(self.end_node))
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        state = self.state
+        state.recording -= 1
+        if not self.watched or kind is not None:
+            return
+        start, end = self.start, state.offset
         try:
-            yield
-        finally:
-            self.recording -= 1
-            end = self.offset
-            if start_node is not None:
-                start = self.spans[id(start_node)][0]
-            if end_node is not None:
-                end = self.spans[id(end_node)][1]
-            self.spans[id(node)] = (start, end)
+            if self.start_node is not None:
+                start = state.spans[id(self.start_node)][0]
+            if self.end_node is not None:
+                end = state.spans[id(self.end_node)][1]
+        except KeyError:
+            raise _Unplaced from None
+        state.spans[id(self.node)] = (start, end)
 
 
 _BREAK = re.compile(r"\r\n?|\n")  # libcst's (and the tokenizer's) line breaks
@@ -217,6 +265,12 @@ def positions_of(module: cst.Module, wanted: set[cst.CSTNode]) -> Mapping[cst.CS
         module._codegen(state)
     except _AllPlaced:
         pass
+    except _Unplaced:
+        state = _PlacingState(module, wanted, everything=True)
+        try:
+            module._codegen(state)
+        except _AllPlaced:
+            pass
     text = "".join(state.tokens) + state.popped
     line_starts = [0] + [match.end() for match in _BREAK.finditer(text)]
 

@@ -51,7 +51,7 @@ class Fix:
     imports: tuple[str, ...] = ()
     #: Set when this edit is less safe than the rule's usual fix (never more).
     safety: FixSafety | None = None
-    #: Module-level statements the edit relies on (`_background_tasks = set()`), added after the imports.
+    #: Module-level statements the edit relies on (`_background_tasks = set()`: each a simple statement), added after the imports.
     module_statements: tuple[str, ...] = ()
 
 

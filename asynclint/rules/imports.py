@@ -163,11 +163,21 @@ def _insertion_index(body: Sequence[cst.BaseStatement], name: str) -> int:
     return index
 
 
+def simple_statements(module: cst.Module) -> set[str]:
+    """The code of each simple statement line of the module's body, stripped.
+
+    What a module statement (`Fix.module_statements`, one simple statement) is compared with:
+    a compound statement (a `def`, a `class`) cannot be one, and generating its code would
+    generate most of a big module.
+    """
+    return {module.code_for_node(stmt).strip() for stmt in module.body if isinstance(stmt, cst.SimpleStatementLine)}
+
+
 def add_module_statements(module: cst.Module, statements: Sequence[str]) -> cst.Module:
     """Add each module-level statement not already there, after the leading imports."""
     if not statements:
         return module  # (below, every statement's code is generated)
-    present = {module.code_for_node(stmt).strip() for stmt in module.body}
+    present = simple_statements(module)
     wanted = [text for text in dict.fromkeys(statements) if text not in present]
     if not wanted:
         return module

@@ -11,12 +11,15 @@ same order, children in the order `_visit_and_replace_children` visits them (rec
 that very method, see `_class_info`). A transformer, and any visitor that is not a
 `CSTVisitor`, goes through libcst's own `visit`. Calls that cannot do anything are left
 out: an attribute visit the visitor has no method for, and the children of a module whose
-batched visitor acts on Module nodes only (a batched metadata provider's traversal).
+batched visitor acts on Module nodes only (a batched metadata provider's traversal). Where
+`on_visit`/`on_leave` are libcst's own (which look the visitor's method up by name per node,
+or in the batched visitor's table), the walk calls the method they would call, looked up
+once per node class (`_hooks_for`).
 
 This leans on libcst internals (`_visit_and_replace_children`, the name and fields of its
 `_BatchedCSTVisitor`, the `_is_no_op` mark of its stub methods), so at first use a self-check
-(`walk_is_libcst`) replays a module of many kinds of node both ways, plain, pruned and
-batched: on any difference, libcst's own `visit` is used instead, with a one-line warning.
+(`walk_is_libcst`) replays a module of many kinds of node both ways, plain, pruned, through
+libcst's own `on_visit` and batched: on any difference, libcst's own `visit` is used instead, with a one-line warning.
 A node class whose visit order cannot be recorded cleanly (an error while a field is
 visited) is visited by libcst's own `visit` (its children still by the walk).
 """
@@ -190,6 +193,70 @@ def _instance_handlers(visitor: CSTVisitor) -> tuple[frozenset[str] | None, bool
     return known[1], known[2]
 
 
+#: What the walk calls on a node of one class: its visit (None: none, the children are visited;
+#: else the children are visited when it answers true) and its leave (None: none).
+_Hooks = tuple[Callable[[CSTNode], Any] | None, Callable[[CSTNode], Any] | None]
+
+#: id of a visitor -> (the visitor, each node class -> its hooks), filled as the walk meets the classes.
+_HOOKS: dict[int, tuple[object, dict[type, _Hooks]]] = {}
+
+
+def _calling_each(methods: tuple[Callable[[CSTNode], Any], ...], answer: bool | None) -> Callable[[CSTNode], Any] | None:
+    """One hook calling these methods in turn (None: no method), answering `answer`."""
+    if not methods:
+        return None
+    if len(methods) == 1 and answer is None:
+        return methods[0]
+
+    def each(node: CSTNode) -> bool | None:
+        for method in methods:
+            method(node)
+        return answer
+
+    return each
+
+
+def _own(visitor: CSTVisitor, name: str) -> Callable[[CSTNode], Any] | None:
+    """The visitor's method of this name, as `CSTVisitor.on_visit`/`on_leave` finds it (None: none, or libcst's empty stub)."""
+    method = getattr(visitor, name, None)
+    return None if method is None or getattr(method, "_is_no_op", False) else method
+
+
+def _hooks_for(visitor: CSTVisitor, kind: type) -> _Hooks:
+    """The hooks of a node class: the calls `on_visit`/`on_leave` would make, looked up once per class.
+
+    libcst's `on_visit` and `on_leave` find the methods by name per node (an f-string and a
+    lookup each); its batched visitor's, in its table of methods. A visitor that overrides
+    them, or a batched one with callbacks, is called through them.
+    """
+    name = kind.__name__
+    visitor_kind = type(visitor)
+    methods = getattr(visitor, "visitor_methods", None)
+    if (
+        visitor_kind.__name__ == "_BatchedCSTVisitor"
+        and isinstance(methods, dict)
+        and getattr(visitor, "before_visit", True) is None
+        and getattr(visitor, "after_leave", True) is None
+    ):
+        # (its `on_visit` calls each method and answers True whatever they answer)
+        visit = _calling_each(tuple(methods.get(f"visit_{name}", ())), True)
+        return (visit, _calling_each(tuple(methods.get(f"leave_{name}", ())), None))
+    if visitor_kind.on_visit is CSTVisitor.on_visit:
+        method = _own(visitor, f"visit_{name}")
+        visit = None if method is None else (lambda node, method=method: method(node) is not False)
+    else:
+        visit = visitor.on_visit
+    leave = _own(visitor, f"leave_{name}") if visitor_kind.on_leave is CSTVisitor.on_leave else visitor.on_leave
+    return (visit, leave)
+
+
+def _hooks_of(visitor: CSTVisitor) -> dict[type, _Hooks]:
+    known = _HOOKS.get(id(visitor))
+    if known is None or known[0] is not visitor:
+        known = _HOOKS[id(visitor)] = (visitor, {})
+    return known[1]
+
+
 def _read_only_visit(node: CSTNode, visitor: Any) -> Any:
     """`CSTNode.visit` for a `CSTVisitor`: the same calls, the nodes left as they are."""
     kind: type = type(visitor)
@@ -202,11 +269,11 @@ def _read_only_visit(node: CSTNode, visitor: Any) -> Any:
             visitor.on_visit(node)
             visitor.on_leave(node)
             return node
-    _walk(node, visitor, handlers, False)
+    _walk(node, visitor, handlers, False, _hooks_of(visitor))
     return node
 
 
-def _walk(node: CSTNode, visitor: CSTVisitor, handlers: frozenset[str] | None, child: bool) -> None:
+def _walk(node: CSTNode, visitor: CSTVisitor, handlers: frozenset[str] | None, child: bool, hooks: dict[type, _Hooks]) -> None:
     """Visit `node` and its children (a child whose class has its own `visit` goes through it)."""
     kind = type(node)
     known = _CLASSES.get(kind)
@@ -217,7 +284,11 @@ def _walk(node: CSTNode, visitor: CSTVisitor, handlers: frozenset[str] | None, c
     if fields is None:
         _LIBCST_VISIT(node, visitor)  # (its children come back here through `CSTNode.visit`)
         return
-    if visitor.on_visit(node):
+    calls = hooks.get(kind)
+    if calls is None:
+        calls = hooks[kind] = _hooks_for(visitor, kind)
+    visit, leave = calls
+    if visit is None or visit(node):
         for name, when_none, handled in fields:
             value = getattr(node, name)
             if value is None and not when_none:
@@ -227,12 +298,13 @@ def _walk(node: CSTNode, visitor: CSTVisitor, handlers: frozenset[str] | None, c
                 visitor.on_visit_attribute(node, name)
             if isinstance(value, (tuple, list)):
                 for item in value:
-                    _walk(item, visitor, handlers, True)
+                    _walk(item, visitor, handlers, True, hooks)
             elif value is not None and value is not _DEFAULT:
-                _walk(value, visitor, handlers, True)
+                _walk(value, visitor, handlers, True, hooks)
             if announce:
                 visitor.on_leave_attribute(node, name)
-    visitor.on_leave(node)
+    if leave is not None:
+        leave(node)
 
 
 @contextmanager
@@ -252,6 +324,7 @@ def read_only_visits() -> Iterator[None]:
         CSTNode.visit = _LIBCST_VISIT  # type: ignore[method-assign]
         BatchableCSTVisitor.get_visitors = _LIBCST_GET_VISITORS  # type: ignore[method-assign]
         _INSTANCES.clear()
+        _HOOKS.clear()
 
 
 # --- The self-check ------------------------------------------------------------------------------
@@ -337,10 +410,18 @@ class _Noted(BatchableCSTVisitor):
         self.seen: list[tuple[str, int]] = []
 
     def get_visitors(self) -> Mapping[str, Callable[[CSTNode], None]]:  # (libcst's lists them with `inspect`: slow)
-        return {name: getattr(self, name) for name in ("visit_Name", "visit_If_orelse", "leave_FunctionDef_body", "visit_Try_handlers")}
+        names = ("visit_Name", "leave_Name", "visit_FunctionDef", "visit_If_orelse", "leave_FunctionDef_body", "visit_Try_handlers")
+        return {name: getattr(self, name) for name in names}
 
     def visit_Name(self, node: CSTNode) -> None:
         self.seen.append(("name", id(node)))
+
+    def leave_Name(self, node: CSTNode) -> None:
+        self.seen.append(("left name", id(node)))
+
+    def visit_FunctionDef(self, node: CSTNode) -> bool:
+        self.seen.append(("def", id(node)))
+        return False  # (batched: its children are visited all the same)
 
     def visit_If_orelse(self, node: CSTNode) -> None:
         self.seen.append(("orelse", id(node)))
@@ -350,6 +431,31 @@ class _Noted(BatchableCSTVisitor):
 
     def visit_Try_handlers(self, node: CSTNode) -> None:
         self.seen.append(("handlers", id(node)))
+
+
+class _Dispatched(CSTVisitor):
+    """A visitor with libcst's `on_visit` and `on_leave` (which find its methods by name): pruning a `def`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, int]] = []
+
+    def visit_Name(self, node: CSTNode) -> None:
+        self.seen.append(("name", id(node)))
+
+    def leave_Name(self, node: CSTNode) -> None:
+        self.seen.append(("left name", id(node)))
+
+    def visit_FunctionDef(self, node: CSTNode) -> bool:
+        self.seen.append(("def", id(node)))
+        return False
+
+    def leave_FunctionDef(self, node: CSTNode) -> None:
+        self.seen.append(("left def", id(node)))
+
+    def visit_Call(self, node: CSTNode) -> bool:
+        self.seen.append(("call", id(node)))
+        return True
 
 
 class _ModuleOnly(BatchableCSTVisitor):
@@ -365,8 +471,9 @@ class _ModuleOnly(BatchableCSTVisitor):
 
 
 def _same_calls() -> bool:
-    """Whether the walk makes libcst's calls, in its order, on `_SAMPLE`: plain, pruned, batched
-    (and libcst still marks its visitors' stub methods, which `Batchable` leaves out)."""
+    """Whether the walk makes libcst's calls, in its order, on `_SAMPLE`: plain, pruned, through
+    libcst's own `on_visit`/`on_leave`, batched (and libcst still marks its visitors' stub methods,
+    which `Batchable` and the walk leave out)."""
     if not getattr(CSTVisitor.visit_Name, "_is_no_op", False) or "visit_Name" in _visitor_method_names(_Calls):
         return False
     module = parse_module(_SAMPLE)
@@ -376,6 +483,11 @@ def _same_calls() -> bool:
         _read_only_visit(module, got)
         if got.calls != expected.calls or not expected.calls:
             return False
+    expected_dispatch, got_dispatch = _Dispatched(), _Dispatched()
+    _LIBCST_VISIT(module, expected_dispatch)
+    _read_only_visit(module, got_dispatch)
+    if got_dispatch.seen != expected_dispatch.seen or not expected_dispatch.seen:
+        return False
     if any(fields is None for fields, _ in _CLASSES.values()):
         return False
     if _visitor_method_names(_Noted) != tuple(sorted(_Noted().get_visitors())):
@@ -391,6 +503,7 @@ def _same_calls() -> bool:
     finally:
         CSTNode.visit = _LIBCST_VISIT  # type: ignore[method-assign]
         _INSTANCES.clear()
+        _HOOKS.clear()
     return got_batch.seen == expected_batch.seen != [] and got_only.seen == only.seen + 1 == 2
 
 

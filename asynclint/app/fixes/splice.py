@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from contextlib import nullcontext
 from typing import Mapping, Sequence
 
 import libcst as cst
@@ -36,6 +37,9 @@ def spliceable(module: cst.Module, edits: Sequence[Edit]) -> bool:
     return all(_generated_alone(type(edit.fix.node)) and id(edit.fix.node) not in top for edit in edits)
 
 
+_NOT_RECORDED = nullcontext()
+
+
 class _SplicingState(CodegenState):
     """libcst's code generator, generating each replaced node's replacement instead of the node."""
 
@@ -54,6 +58,11 @@ class _SplicingState(CodegenState):
     def add_token(self, value: str) -> None:
         if self.replaced is None:
             self.tokens.append(value)
+
+    def record_syntactic_position(  # type: ignore[override]
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> nullcontext[None]:
+        return _NOT_RECORDED  # (libcst's is a generator's context manager, made per node generated, for nothing)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         if self.replaced is None and not self.replacing and id(node) in self.replacements:

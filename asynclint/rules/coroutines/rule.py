@@ -34,6 +34,7 @@ from asynclint.rules.coroutines.screen import (
     UnscheduledCoroutinesScreen,
     UnusedCoroutineObjectScreen,
 )
+from asynclint.rules.imports import simple_statements
 
 SCHEDULE_ADVICE = {
     "asyncio": "`await asyncio.gather(*...)` or a `TaskGroup`",
@@ -817,7 +818,7 @@ class DanglingTask(DanglingTaskScreen, CoroutineRule):
         store = f"{self.TASKS} = set()"
         scope = self.get_metadata(ScopeProvider, call, None)
         bound = scope[self.TASKS] if scope is not None else set()
-        if bound and store not in {self.ctx.code_for(s).strip() for s in self.ctx.module.body}:
+        if bound and store not in simple_statements(self.ctx.module):
             return None  # the name means something else in this module
         task = self.fresh_name(call, "task")
         keep = line.with_changes(body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(task))], value=call)])
