@@ -616,3 +616,25 @@ def test_reading_files_for_the_index_leaves_no_cyclic_garbage():
         gc.garbage.clear()
     assert len(read) == len(files) and all(facts is not None for _, _, facts in read.values())
     assert cyclic == 0
+
+
+def test_class_look_ups_kept_for_the_run_follow_a_changed_index_and_a_file_s_own_view():
+    """`class_definition` answers are kept (asked about a million times a cold run), but never past a
+    change of the index (`add`: the server, a fix), nor from the project's answers in a view whose
+    own module differs from the project's (an unsaved buffer)."""
+    from asynclint.analysis.index.indexer import index_source
+    from asynclint.analysis.index.model import ProjectIndex
+
+    index = ProjectIndex()
+    index.add(*index_source("from b import Store as Kept\n", "a.py"), "a.py")
+    index.add(*index_source("def Store():\n    pass\n", "b.py"), "b.py")
+    assert index.class_definition("a.Kept") is None and index.class_entry("b.Store") is None
+    index.add(*index_source("class Store:\n    async def get(self):\n        pass\n", "b.py"), "b.py")
+    assert index.class_definition("a.Kept") == ("b.Store", {"bases": [], "methods": {"get": "async"}})
+    assert index.method_kind("a.Kept", "get") == "async"
+    saved = index.for_file("b.py")
+    assert saved.class_definition("b.Store") is not None
+    buffer = index.for_source("b.py", "class Other:\n    pass\n")
+    assert buffer.class_definition("b.Store") is None and buffer.class_definition("a.Kept") is None
+    assert buffer.class_definition("b.Other") is not None and index.class_definition("b.Other") is None
+    assert index.class_definition("a.Kept") is not None  # (the project's answers are its own still)

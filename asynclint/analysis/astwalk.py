@@ -309,6 +309,8 @@ class FactWalk:
     # Callees.
     def raw(self, expr: ast.expr) -> Raw:
         """The callee `expr` spells, where it stands."""
+        if type(expr) is ast.Name:  # (a plain name, the most common callee: no parts, no owner, no declared type)
+            return Raw(expr.id, (), "", self.scope, ())
         parts: list[str] = []
         while isinstance(expr, ast.Attribute):
             parts.append(expr.attr)

@@ -88,6 +88,9 @@ def has_async_def(data: bytes | str) -> bool:
 def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFacts, project: ProjectIndex) -> bool:
     """Whether the receiver of `callee.attr` may have a type of `methods` that has a method of that name: one
     a constructor the file calls makes (`ReceiverTypes`), or one some annotation declares (`classes_of`)."""
+    attr = callee.attr
+    if not any(attr in names for names in methods.values()):
+        return False  # (no type of `methods` has a method of that name: `may_be_typed` says no either way)
     if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
         return True
     # A parameter annotated with it, an attribute some class declares as it, or a module-level name

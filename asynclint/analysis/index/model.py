@@ -51,6 +51,8 @@ class ProjectIndex:
         self._own_members: dict[str, frozenset[str]] | None = None
         #: Qualified name -> `kind`, as resolved so far (the cache's digests ask for every import's target).
         self._kinds: dict[str, str | None] = {}
+        #: Qualified name -> `class_definition`, as resolved so far (asked about a million times a cold run).
+        self._class_definitions: dict[str, tuple[str, dict[str, Any]] | None] = {}
         self._parent: ProjectIndex | None = None
         #: What was indexed, when it was built with a cache (each file's path, size and mtime).
         self.content_key: str | None = None
@@ -114,7 +116,7 @@ class ProjectIndex:
         self._enter(name, info, real_path(path) if path is not None else None)
         self._names = self._ascii = self._imported = self._project_tops = self._coroutine_aliases = None
         self._declared_methods = self._declared_types = self._declared_members = self._sync_methods = self._async_methods = None
-        self._kinds = {}
+        self._kinds, self._class_definitions = {}, {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
         """`add`, for a table being filled (nothing derived from it yet)."""
@@ -141,7 +143,7 @@ class ProjectIndex:
         view.libraries = self.libraries
         if self.module(own[0]) is own[1]:
             # The file's module is the project's entry for it: every name resolves as it does there.
-            view._kinds = self._kinds
+            view._kinds, view._class_definitions = self._kinds, self._class_definitions
         return view
 
     def for_source(self, path: str, source: bytes | str) -> ProjectIndex:
@@ -251,6 +253,15 @@ class ProjectIndex:
 
     def _class(self, qualified: str, depth: int) -> tuple[str, dict[str, Any]] | None:
         """The defining class of a qualified class name, following re-exports."""
+        if depth == 0:  # (the answer does not depend on the depth but for the limit: kept from the first ask)
+            memo = self._class_definitions
+            if qualified in memo:
+                return memo[qualified]
+            found = memo[qualified] = self._follow_class(qualified, 0)
+            return found
+        return self._follow_class(qualified, depth)
+
+    def _follow_class(self, qualified: str, depth: int) -> tuple[str, dict[str, Any]] | None:
         if depth > 8:
             return None
         module, _, name = qualified.rpartition(".")
@@ -260,7 +271,7 @@ class ProjectIndex:
         if name in info.classes:
             return qualified, info.classes[name]
         if name in info.aliases and info.aliases[name] != qualified:
-            return self._class(info.aliases[name], depth + 1)
+            return self._follow_class(info.aliases[name], depth + 1)
         return None
 
     def class_entry(self, qualified: str) -> dict[str, Any] | None:

@@ -29,21 +29,27 @@ def declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex, r
         # (an imported module-level name: `callee.names` are `pkg.mod.name.m`, however it was imported)
         for name in callee.names:
             types.update(project.value_types(name.rpartition(".")[0]) or ())
-        if callee.typable:
-            types.update(_called_classes(facts, reach))
+        if callee.typable and _called_class_method(facts, reach, callee.attr):
+            return True
     return any(reach.class_method(cls, callee.attr) is not None for cls in types)
 
 
-#: The last file's (facts, search, the project classes among the names it calls): asked per callee.
-_called: list[tuple[FileFacts, Reach, frozenset[str]]] = []
+#: The last file's (facts, search, the project classes among the names it calls, method name ->
+#: whether one of them has it reaching a blocking call): asked per callee.
+_called: list[tuple[FileFacts, Reach, frozenset[str], dict[str, bool]]] = []
 
 
-def _called_classes(facts: FileFacts, reach: Reach) -> frozenset[str]:
-    """The names a file calls that are project classes (of the others, `class_method` finds nothing)."""
-    if _called and _called[0][0] is facts and _called[0][1] is reach:
-        return _called[0][2]
-    found = frozenset(name for name in facts.called_names if reach.is_class(name))
-    _called[:] = [(facts, reach, found)]
+def _called_class_method(facts: FileFacts, reach: Reach, method: str) -> bool:
+    """Whether `method` of a project class the file calls (constructs) reaches a blocking call (`class_method`)."""
+    if not (_called and _called[0][0] is facts and _called[0][1] is reach):
+        # (the names a file calls that are project classes: of the others, `class_method` finds nothing)
+        classes = frozenset(name for name in facts.called_names if reach.is_class(name))
+        _called[:] = [(facts, reach, classes, {})]
+        return _called_class_method(facts, reach, method)
+    _, _, classes, known = _called[0]
+    found = known.get(method)
+    if found is None:
+        found = known[method] = any(reach.class_method(cls, method) is not None for cls in classes)
     return found
 
 

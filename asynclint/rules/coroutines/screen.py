@@ -222,8 +222,25 @@ class CoroutineScreen(Screen):
         return may_be_coroutine(callee, facts, project, options)
 
 
+#: The last file's (facts, index, options, callee -> `may_be_coroutine`): the screens of a file ask of
+#: the same callee at several positions, and of one callee called in several places.
+_may_be: list[tuple[FileFacts, ProjectIndex, Mapping[type, Any], dict[Callee, bool]]] = []
+
+
 def may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
     """The pre-screen's side of `CoroutineResolver.reference`: False only when `callee` cannot resolve to one."""
+    if _may_be and _may_be[0][0] is facts and _may_be[0][1] is project and _may_be[0][2] is options:
+        known = _may_be[0][3]
+    else:
+        known = {}
+        _may_be[:] = [(facts, project, options, known)]
+    found = known.get(callee)
+    if found is None:
+        found = known[callee] = _may_be_coroutine(callee, facts, project, options)
+    return found
+
+
+def _may_be_coroutine(callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
     configured = options.get(CoroutineOptions)
     if configured is not None and configured.coroutine_functions:
         return True  # globs match qualified names the screen does not compute
