@@ -262,6 +262,11 @@ def _constructed_async_methods(facts: FileFacts, project: ProjectIndex) -> froze
 def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) -> bool:
     """Whether `callee.attr` may be an `async def` of a declared receiver: a method of a class that some
     module declares a type as (an attribute, a return, a module name), or of one the file calls (a constructor)."""
+    if callee.self_class:
+        # `self.x.m` in a method: `x` is what the class (or a base) declares it as, and every one of
+        # those classes must make `m` a coroutine (`CoroutineResolver._declared_method`).
+        classes = project.attribute_types(callee.self_class, callee.before)
+        return bool(classes) and all(project.method_makes_coroutine(cls, callee.attr) for cls in classes)
     if callee.attr not in project.declared_async_methods():
         return callee.attr in _constructed_async_methods(facts, project)
     # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
