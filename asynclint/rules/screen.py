@@ -92,6 +92,15 @@ def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFa
         return True
     # A parameter annotated with it, an attribute some class declares as it, or a module-level name
     # some module declares or binds so (`from .net import session`; `ReceiverTypes.declared_tag`).
-    last = callee.before or callee.root
-    declared = callee.declared | project.declared_members().get(last, frozenset()) if last else callee.declared
+    declared = callee.declared | declared_receiver_types(callee, project)
     return bool(declared) and _names.may_be_typed(callee.attr, methods, declared)
+
+
+def declared_receiver_types(callee: Callee, project: ProjectIndex) -> frozenset[str]:
+    """The classes the receiver of `callee.attr` may be declared as (`ReceiverTypes.classes_of`): for
+    `self.x.m` in a method, what the method's class (or a base) declares `x` as; else what any class
+    declares an attribute of that name as, or a module declares a module-level name so (by name)."""
+    if callee.self_class:
+        return frozenset(project.attribute_types(callee.self_class, callee.before) or ())
+    last = callee.before or callee.root
+    return project.declared_members().get(last, frozenset()) if last else frozenset()

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from asynclint.analysis.astwalk import Callee, FileFacts
 from asynclint.analysis.callgraph import Reach, reach_for, reach_options
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.rules.screen import Screen
+from asynclint.rules.screen import Screen, declared_receiver_types
 
 
 def reach_of(options: Mapping[type, Any], project: ProjectIndex) -> Reach:
@@ -24,7 +24,7 @@ def declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex, r
     if callee.attr not in reach.project.sync_method_names():
         return False  # (`class_method` finds nothing for any class)
     types: set[str] = set(callee.declared)
-    types.update(project.declared_members().get(callee.before or callee.root, ()))
+    types.update(declared_receiver_types(callee, project))
     if not callee.before:
         # (an imported module-level name: `callee.names` are `pkg.mod.name.m`, however it was imported)
         for name in callee.names:
