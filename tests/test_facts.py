@@ -122,6 +122,12 @@ def kept(source: str, code: str) -> bool:
             "import time\n\nclass Store:\n    def load(self):\n        time.sleep(1)\n\nclass C:\n    store: Store\n\n"
             "    async def f(self):\n        self.store.load()\n",
         ),
+        # A class the file constructs, though some module also declares an attribute as it.
+        (
+            "ASL201",
+            "class Client:\n    async def close(self):\n        pass\n\nclass Holder:\n    client: Client\n\n"
+            "async def f():\n    x = Client()\n    x.close()\n",
+        ),
         # No thread lock made in the file, but one declared: a parameter, an attribute, a name of another module.
         ("ASL503", "import threading\n\nasync def f(db, lock: threading.RLock):\n    with lock:\n        await db.write()\n"),
         ("ASL503", "from threading import Lock as L\n\nasync def f(db, *locks: 'L'):\n    with locks:\n        await db.write()\n"),
@@ -235,6 +241,13 @@ def test_kept_where_the_rule_may_fire(code, source):
             "import time\n\nclass Store:\n    def load(self):\n        time.sleep(1)\n\nclass Other:\n    store: Store\n\n"
             "class C:\n    store: int\n\n    async def f(self):\n        self.store.load()\n",
         ),
+        # A parameter nothing declares, named as some class's declared attribute; `gather` in sync code.
+        (
+            "ASL201",
+            "class Client:\n    async def close(self):\n        pass\n\nclass Holder:\n    conn: Client\n\n"
+            "async def f(conn):\n    conn.close()\n",
+        ),
+        ("ASL201", "import asyncio\n\ndef f(js):\n    asyncio.gather(*js)\n\nasync def g():\n    pass\n"),
         # No thread lock made in the file, and none declared as what the `with` holds.
         ("ASL503", "import asyncio\n\nasync def f(db, lock: asyncio.Lock):\n    with lock:\n        await db.write()\n"),
         (
