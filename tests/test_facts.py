@@ -248,6 +248,12 @@ def test_kept_where_the_rule_may_fire(code, source):
             "async def f(conn):\n    conn.close()\n",
         ),
         ("ASL201", "import asyncio\n\ndef f(js):\n    asyncio.gather(*js)\n\nasync def g():\n    pass\n"),
+        # A local variable named as some class's declared attribute: not a declared receiver.
+        (
+            "ASL102",
+            "import requests\n\nclass Holder:\n    session: requests.Session\n\n"
+            "async def f(hass, u):\n    session = hass.session()\n    return session.get(u)\n",
+        ),
         # No thread lock made in the file, and none declared as what the `with` holds.
         ("ASL503", "import asyncio\n\nasync def f(db, lock: asyncio.Lock):\n    with lock:\n        await db.write()\n"),
         (

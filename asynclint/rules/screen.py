@@ -88,19 +88,24 @@ def has_async_def(data: bytes | str) -> bool:
 def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFacts, project: ProjectIndex) -> bool:
     """Whether the receiver of `callee.attr` may have a type of `methods` that has a method of that name: one
     a constructor the file calls makes (`ReceiverTypes`), or one some annotation declares (`classes_of`)."""
+    if not any(callee.attr in names for names in methods.values()):
+        return False
     if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
         return True
-    # A parameter annotated with it, an attribute some class declares as it, or a module-level name
-    # some module declares or binds so (`from .net import session`; `ReceiverTypes.declared_tag`).
+    # A parameter annotated with it, an attribute declared as it, or a module-level name some module
+    # declares or binds so (`from .net import session`; `ReceiverTypes.declared_tag`).
     declared = callee.declared | declared_receiver_types(callee, project)
     return bool(declared) and _names.may_be_typed(callee.attr, methods, declared)
 
 
 def declared_receiver_types(callee: Callee, project: ProjectIndex) -> frozenset[str]:
-    """The classes the receiver of `callee.attr` may be declared as (`ReceiverTypes.classes_of`): for
-    `self.x.m` in a method, what the method's class (or a base) declares `x` as; else what any class
-    declares an attribute of that name as, or a module declares a module-level name so (by name)."""
+    """The classes the receiver of `callee.attr` may be declared as in another module or a class
+    (`ReceiverTypes.declared_tag`, `classes_of`; a parameter's annotation is `callee.declared`): for
+    `self.x.m` in a method, what the method's class (or a base) declares `x` as; for another `a.x.m`,
+    what any class declares an attribute `x` as (by name); for `x.m`, what the module-level name `x`
+    imports is declared or bound as (`ProjectIndex.value_types`, re-exports followed)."""
     if callee.self_class:
         return frozenset(project.attribute_types(callee.self_class, callee.before) or ())
-    last = callee.before or callee.root
-    return project.declared_members().get(last, frozenset()) if last else frozenset()
+    if callee.before:
+        return project.declared_members().get(callee.before, frozenset())
+    return frozenset(found for name in callee.names for found in project.value_types(name.rpartition(".")[0]) or ())

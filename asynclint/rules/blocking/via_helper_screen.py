@@ -24,13 +24,9 @@ def declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex, r
     if callee.attr not in reach.project.sync_method_names():
         return False  # (`class_method` finds nothing for any class)
     types: set[str] = set(callee.declared)
-    types.update(declared_receiver_types(callee, project))
-    if not callee.before:
-        # (an imported module-level name: `callee.names` are `pkg.mod.name.m`, however it was imported)
-        for name in callee.names:
-            types.update(project.value_types(name.rpartition(".")[0]) or ())
-        if callee.typable:
-            types.update(_called_classes(facts, reach))
+    types.update(declared_receiver_types(callee, project))  # (an imported module-level name too)
+    if not callee.before and callee.typable:
+        types.update(_called_classes(facts, reach))
     return any(reach.class_method(cls, callee.attr) is not None for cls in types)
 
 

@@ -30,7 +30,7 @@ from asynclint.analysis.astwalk import (
 from asynclint.analysis.index.declared import declared_async_methods
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.core.options import CoroutineOptions
-from asynclint.rules.screen import Screen, typable
+from asynclint.rules.screen import Screen, declared_receiver_types, typable
 
 #: Positions of callees the coroutine rules (ASL2xx) look at.
 STATEMENT, ASSIGNED, COLLECTED, CONDITION, CALLBACK, RUN_ARGUMENT = (
@@ -275,11 +275,8 @@ def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) 
         return True  # `x = Store(); x.m()`, `Store().m()` (whatever else declares the method's class)
     if callee.attr not in project.declared_async_methods():
         return False
-    if callee.before:  # `a.b.m()`: `b` declared as a class whose `m` is async (by name: some class's `b`)
-        declared = project.declared_members().get(callee.before, ())
-    else:  # `bot.m()`: an imported module-level name declared so (`ReceiverTypes.imported_value`)
-        declared = frozenset(c for name in callee.names for c in project.value_types(name.rpartition(".")[0]) or ())
-    return any(project.method_makes_coroutine(cls, callee.attr) for cls in declared)
+    # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: an imported module-level name declared so.
+    return any(project.method_makes_coroutine(cls, callee.attr) for cls in declared_receiver_types(callee, project))
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
