@@ -271,8 +271,8 @@ def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) 
         # those classes must make `m` a coroutine (`CoroutineResolver._declared_method`).
         classes = project.attribute_types(callee.self_class, callee.before)
         return bool(classes) and all(project.method_makes_coroutine(cls, callee.attr) for cls in classes)
-    if callee.attr in _constructed_async_methods(facts, project):
-        return True  # `x = Store(); x.m()`, `Store().m()` (whatever else declares the method's class)
+    if not callee.before and callee.typable and callee.attr in _constructed_async_methods(facts, project):
+        return True  # `x = Store(); x.m()`, `Store().m()`: a receiver bound to (or being) a constructor call
     if callee.attr not in project.declared_async_methods():
         return False
     # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: an imported module-level name declared so.
