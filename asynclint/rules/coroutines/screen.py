@@ -269,7 +269,7 @@ def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) 
     if callee.self_class:
         # `self.x.m` in a method: `x` is what the class (or a base) declares it as, and every one of
         # those classes must make `m` a coroutine (`CoroutineResolver._declared_method`).
-        classes = project.attribute_types(callee.self_class, callee.before)
+        classes = project.attribute_types(callee.self_class, callee.before) or ()
         return bool(classes) and all(project.method_makes_coroutine(cls, callee.attr) for cls in classes)
     if not callee.before and callee.typable and callee.attr in _constructed_async_methods(facts, project):
         return True  # `x = Store(); x.m()`, `Store().m()`: a receiver bound to (or being) a constructor call
