@@ -107,6 +107,35 @@ def kept(source: str, code: str) -> bool:
         ("ASL402", "import asyncio\n\nasync def f(js):\n    await asyncio.gather(*(run(j) for j in js), return_exceptions=True)\n"),
         ("ASL402", "from asyncio import gather\n\nasync def f(js):\n    r = await gather(*map(run, js), return_exceptions=True)\n    return [r for r in js]\n"),
         ("ASL402", "import asyncio\n\nasync def f(a):\n    r = await asyncio.gather(a(), return_exceptions=True)\n    def g():\n        return r\n"),
+        # `self.x.m()`: what the method's class declares `x` as; in a `staticmethod` the first
+        # parameter is no `self` (here annotated with another class, whose `chan` is a `Chan`).
+        ("ASL201", "class Chan:\n    async def close(self):\n        pass\n\nclass C:\n    chan: Chan\n\n    async def f(self):\n        self.chan.close()\n"),
+        (
+            "ASL201",
+            "class Chan:\n    async def close(self):\n        pass\n\nclass Other:\n    chan: Chan\n\nclass C:\n    chan: int\n\n"
+            "    @staticmethod\n    async def f(self: Other):\n        self.chan.close()\n",
+        ),
+        # `self.x.m()` with `x` declared in the method's class: a blocking method, a sync helper that blocks.
+        ("ASL102", "import requests\n\nclass C:\n    s: requests.Session\n\n    async def f(self, u):\n        return self.s.get(u)\n"),
+        (
+            "ASL107",
+            "import time\n\nclass Store:\n    def load(self):\n        time.sleep(1)\n\nclass C:\n    store: Store\n\n"
+            "    async def f(self):\n        self.store.load()\n",
+        ),
+        # A class the file constructs, though some module also declares an attribute as it.
+        (
+            "ASL201",
+            "class Client:\n    async def close(self):\n        pass\n\nclass Holder:\n    client: Client\n\n"
+            "async def f():\n    x = Client()\n    x.close()\n",
+        ),
+        # No thread lock made in the file, but one declared: a parameter, an attribute, a name of another module.
+        ("ASL503", "import threading\n\nasync def f(db, lock: threading.RLock):\n    with lock:\n        await db.write()\n"),
+        ("ASL503", "from threading import Lock as L\n\nasync def f(db, *locks: 'L'):\n    with locks:\n        await db.write()\n"),
+        (
+            "ASL503",
+            "import threading\n\nclass C:\n    _lock: threading.Lock\n\n    async def f(self, db):\n        with self._lock:\n"
+            "            await db.write()\n",
+        ),
     ],
 )
 def test_kept_where_the_rule_may_fire(code, source):
@@ -195,6 +224,43 @@ def test_kept_where_the_rule_may_fire(code, source):
         ("ASL401", "import sys\n\nasync def f(q, g):\n    try:\n        await q.get()\n    except BaseException:\n        g.throw(*sys.exc_info())\n"),
         ("ASL401", "async def f(q):\n    def g():\n        try:\n            q.get()\n        except:\n            log()\n    return g\n"),
         ("ASL502", "import asyncio\n\ndef f():\n    return asyncio.get_event_loop()\n\nasync def g():\n    pass\n"),
+        # Another class declares `chan` as a class with an `async def close`, not this method's class.
+        (
+            "ASL201",
+            "class Chan:\n    async def close(self):\n        pass\n\nclass Other:\n    chan: Chan\n\nclass C:\n    chan: int\n\n"
+            "    async def f(self):\n        self.chan.close()\n",
+        ),
+        # Only another class declares `s` (`store`) so: not what `self.s` is in this method.
+        (
+            "ASL102",
+            "import requests\n\nclass Other:\n    s: requests.Session\n\nclass C:\n    s: int\n\n"
+            "    async def f(self, u):\n        return self.s.get(u)\n",
+        ),
+        (
+            "ASL107",
+            "import time\n\nclass Store:\n    def load(self):\n        time.sleep(1)\n\nclass Other:\n    store: Store\n\n"
+            "class C:\n    store: int\n\n    async def f(self):\n        self.store.load()\n",
+        ),
+        # A parameter nothing declares, named as some class's declared attribute; `gather` in sync code.
+        (
+            "ASL201",
+            "class Client:\n    async def close(self):\n        pass\n\nclass Holder:\n    conn: Client\n\n"
+            "async def f(conn):\n    conn.close()\n",
+        ),
+        ("ASL201", "import asyncio\n\ndef f(js):\n    asyncio.gather(*js)\n\nasync def g():\n    pass\n"),
+        # A local variable named as some class's declared attribute: not a declared receiver.
+        (
+            "ASL102",
+            "import requests\n\nclass Holder:\n    session: requests.Session\n\n"
+            "async def f(hass, u):\n    session = hass.session()\n    return session.get(u)\n",
+        ),
+        # No thread lock made in the file, and none declared as what the `with` holds.
+        ("ASL503", "import asyncio\n\nasync def f(db, lock: asyncio.Lock):\n    with lock:\n        await db.write()\n"),
+        (
+            "ASL503",
+            "import threading\n\nclass D:\n    _other: threading.Lock\n\nclass C:\n    async def f(self, db):\n"
+            "        with self._lock:\n            await db.write()\n",
+        ),
     ],
 )
 def test_skipped_where_the_rule_cannot_fire(code, source):
@@ -401,3 +467,28 @@ def test_asl401_keeps_the_methods_of_the_class_that_cancel_the_task_a_handler_re
     lines = reduced_source(source, facts, blocks).decode().splitlines()
     assert lines[5] == "        self._reader.cancel()"  # kept: it makes `await self._reader` a reap
     assert lines[7] == "    def other(): pass"
+
+
+def _where(source: str, code: str) -> set[int] | None:
+    from asynclint.engine.screening import screen_blocks
+
+    rules = [rule for rule in all_rules() if rule.code == code]
+    screened = screen_blocks(rules, source.encode(), "example.py", Config(select=("ALL",)), None)
+    assert screened.rules, "the rule must be kept"
+    return screened.where[screened.rules[0]]
+
+
+def test_asl503_without_a_lock_made_in_the_file_keeps_only_the_blocks_of_declared_locks():
+    declared = (
+        "import threading\n\nclass C:\n    _lock: threading.Lock\n\n    def other(self):\n        pass\n\n"
+        "    async def f(self, db):\n        with self._lock:\n            await db.write()\n\n"
+        "async def g(db, lock):\n    with lock:\n        await db.write()\n"
+    )
+    facts = facts_of_source(declared, "example", False)
+    assert facts is not None
+    method = next(n for n, b in facts.blocks.items() if b.stub == "def f(): pass")
+    assert _where(declared, "ASL503") == {method}
+    # A class attribute of another type may hide the declared one, from any class of the file; a
+    # lock made in the file may be a class attribute rebound anywhere: the whole file is read.
+    assert _where(declared.replace("    def other", "    _lock = make()\n\n    def other"), "ASL503") is None
+    assert _where(declared.replace("async def g(db, lock)", "L = threading.Lock()\n\nasync def g(db, lock)"), "ASL503") is None

@@ -47,6 +47,9 @@ class Callee(NamedTuple):
     #: For a method of a parameter annotated with a class (`db: QueueDB`, `Optional["QueueDB"]`),
     #: the qualified names that class may resolve to (ASL2xx: a project class's `async def`).
     declared: frozenset[str] = frozenset()
+    #: For `self.x.m` directly in a method (not a `staticmethod`) of a class, the qualified name of
+    #: the class: `x` is then what the class declares it as (`ProjectIndex.attribute_types`); else empty.
+    self_class: str = ""
 
     @property
     def final(self) -> str:
@@ -128,6 +131,7 @@ class Raw(NamedTuple):
     scope: int  # where it stands: an index in `FactWalk.scopes`
     #: The spellings (root, attributes) of the classes its root parameter is annotated with.
     declared: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    self_class: str = ""  # (see `Callee.self_class`)
 
 
 Site = tuple[Raw, int]  # a callee as spelled, and its block
@@ -321,6 +325,8 @@ class FactWalk:
         if not root and len(parts) == 1 and _is_super(expr):
             owner = self.owner  # `super().method`: a method of a base of the class
         declared = self.annotated.get(root, ()) if root and len(parts) == 1 else ()
+        if len(parts) == 2 and root and root == self.self_name and not _is_static(self.function_node):
+            return Raw(root, tuple(parts), owner, self.scope, declared, self.owner)
         return Raw(root, tuple(parts), owner, self.scope, declared)
 
     # Traversal.
@@ -600,7 +606,9 @@ class FactWalk:
                 typable = len(raw.parts) > 1 and raw.parts[0] in attributes or self.assigned_around(raw)
                 before = raw.parts[-2] if len(raw.parts) > 1 else ""
                 declared = frozenset(n for root, parts in raw.declared for n in self.names(Raw(root, parts, "", 0)))
-                found = made[raw] = Callee(self.names(raw), attr, raw.owner, raw.root, typable, before, declared)
+                found = made[raw] = Callee(
+                    self.names(raw), attr, raw.owner, raw.root, typable, before, declared, raw.self_class
+                )
             return found
 
         facts = FileFacts(module_names=self.module_names)
@@ -778,6 +786,13 @@ def bound_names(nodes: Iterable[ast.AST]) -> set[str]:
 def _is_super(expr: ast.expr) -> bool:
     """`super()` (or `super(C, self)`)."""
     return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
+
+
+def _is_static(function: Function | None) -> bool:
+    """A `@staticmethod` (its first parameter is no `self`: `rules/_match.py`'s `self_name`)."""
+    return function is not None and any(
+        isinstance(decorator, ast.Name) and decorator.id == "staticmethod" for decorator in function.decorator_list
+    )
 
 
 def _annotated_parameters(args: ast.arguments) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:

@@ -93,8 +93,20 @@ def typable(callee: Callee, methods: Mapping[str, frozenset[str]], facts: FileFa
         return False  # (no type of `methods` has a method of that name: `may_be_typed` says no either way)
     if callee.typable and _names.may_be_typed(callee.attr, methods, facts.called_names):
         return True
-    # A parameter annotated with it, an attribute some class declares as it, or a module-level name
-    # some module declares or binds so (`from .net import session`; `ReceiverTypes.declared_tag`).
-    last = callee.before or callee.root
-    declared = callee.declared | project.declared_members().get(last, frozenset()) if last else callee.declared
+    # A parameter annotated with it, an attribute declared as it, or a module-level name some module
+    # declares or binds so (`from .net import session`; `ReceiverTypes.declared_tag`).
+    declared = callee.declared | declared_receiver_types(callee, project)
     return bool(declared) and _names.may_be_typed(callee.attr, methods, declared)
+
+
+def declared_receiver_types(callee: Callee, project: ProjectIndex) -> frozenset[str]:
+    """The classes the receiver of `callee.attr` may be declared as in another module or a class
+    (`ReceiverTypes.declared_tag`, `classes_of`; a parameter's annotation is `callee.declared`): for
+    `self.x.m` in a method, what the method's class (or a base) declares `x` as; for another `a.x.m`,
+    what any class declares an attribute `x` as (by name); for `x.m`, what the module-level name `x`
+    imports is declared or bound as (`ProjectIndex.value_types`, re-exports followed)."""
+    if callee.self_class:
+        return frozenset(project.attribute_types(callee.self_class, callee.before) or ())
+    if callee.before:
+        return project.declared_members().get(callee.before, frozenset())
+    return frozenset(found for name in callee.names for found in project.value_types(name.rpartition(".")[0]) or ())

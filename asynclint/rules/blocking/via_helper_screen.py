@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from asynclint.analysis.astwalk import Callee, FileFacts
 from asynclint.analysis.callgraph import Reach, reach_for, reach_options
 from asynclint.analysis.index.model import ProjectIndex
-from asynclint.rules.screen import Screen
+from asynclint.rules.screen import Screen, declared_receiver_types
 
 
 def reach_of(options: Mapping[type, Any], project: ProjectIndex) -> Reach:
@@ -24,13 +24,9 @@ def declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex, r
     if callee.attr not in reach.project.sync_method_names():
         return False  # (`class_method` finds nothing for any class)
     types: set[str] = set(callee.declared)
-    types.update(project.declared_members().get(callee.before or callee.root, ()))
-    if not callee.before:
-        # (an imported module-level name: `callee.names` are `pkg.mod.name.m`, however it was imported)
-        for name in callee.names:
-            types.update(project.value_types(name.rpartition(".")[0]) or ())
-        if callee.typable and _called_class_method(facts, reach, callee.attr):
-            return True
+    types.update(declared_receiver_types(callee, project))  # (an imported module-level name too)
+    if not callee.before and callee.typable and _called_class_method(facts, reach, callee.attr):
+        return True
     return any(reach.class_method(cls, callee.attr) is not None for cls in types)
 
 

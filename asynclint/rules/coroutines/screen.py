@@ -30,12 +30,14 @@ from asynclint.analysis.astwalk import (
 from asynclint.analysis.index.declared import declared_async_methods
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.core.options import CoroutineOptions
-from asynclint.rules.screen import Screen, typable
+from asynclint.rules.screen import Screen, declared_receiver_types, typable
 
 #: Positions of callees the coroutine rules (ASL2xx) look at.
 STATEMENT, ASSIGNED, COLLECTED, CONDITION, CALLBACK, RUN_ARGUMENT = (
     "statement", "assigned", "collected", "condition", "callback", "run-argument",
 )  # fmt: skip
+#: A statement's callee in async code (ASL201 reports a dropped `gather` there only).
+ASYNC_STATEMENT = "async-statement"
 
 #: Calls that call a function argument synchronously (ASL205): final names, resolved by the rule.
 CALLBACK_APIS = frozenset(
@@ -95,6 +97,8 @@ class CoroutineSites(Probe):
         value = node.value
         if isinstance(value, ast.Call):
             self.site(STATEMENT, value.func)
+            if self.walk.in_async:
+                self.site(ASYNC_STATEMENT, value.func)
         elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and isinstance(value.elt, ast.Call):
             self.site(COLLECTED, value.elt.func)
 
@@ -279,20 +283,27 @@ def _constructed_async_methods(facts: FileFacts, project: ProjectIndex) -> froze
 def _declared_receiver(callee: Callee, facts: FileFacts, project: ProjectIndex) -> bool:
     """Whether `callee.attr` may be an `async def` of a declared receiver: a method of a class that some
     module declares a type as (an attribute, a return, a module name), or of one the file calls (a constructor)."""
+    if callee.self_class:
+        # `self.x.m` in a method: `x` is what the class (or a base) declares it as, and every one of
+        # those classes must make `m` a coroutine (`CoroutineResolver._declared_method`).
+        classes = project.attribute_types(callee.self_class, callee.before) or ()
+        return bool(classes) and all(project.method_makes_coroutine(cls, callee.attr) for cls in classes)
+    if not callee.before and callee.typable and callee.attr in _constructed_async_methods(facts, project):
+        return True  # `x = Store(); x.m()`, `Store().m()`: a receiver bound to (or being) a constructor call
     if callee.attr not in project.declared_async_methods():
-        return callee.attr in _constructed_async_methods(facts, project)
-    # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: a module name declared so.
-    name = callee.before or (callee.root if not callee.typable else "")
-    return any(project.method_makes_coroutine(cls, callee.attr) for cls in project.declared_members().get(name, ()))
+        return False
+    # `a.b.m()`: `b` declared as a class whose `m` is async; `bot.m()`: an imported module-level name declared so.
+    return any(project.method_makes_coroutine(cls, callee.attr) for cls in declared_receiver_types(callee, project))
 
 
 class UnawaitedCoroutineScreen(CoroutineScreen):
     positions = (STATEMENT,)
 
     @classmethod
-    def screen_callee(cls, callee: Callee, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> bool:
-        # A coroutine function's call, or `asyncio.gather(...)` whose future is dropped.
-        return not callee.names.isdisjoint(_names.GATHER) or may_be_coroutine(callee, facts, project, options)
+    def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
+        # A coroutine function's call, or, in async code, `asyncio.gather(...)` whose future is dropped.
+        found = super().screen(facts, project, options) or set()
+        return found | {b for c, b in sites(facts, ASYNC_STATEMENT) if not c.names.isdisjoint(_names.GATHER)}
 
 
 class UnusedCoroutineObjectScreen(CoroutineScreen):

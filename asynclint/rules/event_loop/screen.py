@@ -19,6 +19,7 @@ from asynclint.analysis.astwalk import (
     FileFacts,
     Function,
     Probe,
+    Raw,
     Resolve,
     final_name,
     notes,
@@ -27,6 +28,7 @@ from asynclint.analysis.astwalk import (
     suspends,
     uses,
 )
+from asynclint.analysis.index import declared
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.rules.screen import Screen
 
@@ -114,24 +116,88 @@ def _binds(function: Function, name: str) -> bool:
 
 
 class WithAcrossAwait(Probe):
-    """ASL503: the blocks with a (sync) `with` in async code whose body can suspend, and whether
-    one of those `with`s has an item that is a name or an attribute (`with lock:`, `with self._lock:`):
-    what may be declared a thread lock anywhere in the project."""
+    """ASL503: the blocks with a (sync) `with` in async code whose body can suspend, and those
+    `with`s' items that are a name or an attribute (`with lock:`, `with self._lock:`): what may be
+    made a thread lock in the file, or declared one (an annotation in any module, or a parameter's)."""
 
     def __init__(self, walk: Any) -> None:
         super().__init__(walk)
         self.blocks: set[int] = set()
-        self.named = False
+        #: (block, the item as spelled, its final name, the spellings of the classes of its parameter's
+        #: annotation: `()` when it is no annotated parameter, None when the walk does not read the shape).
+        self.items: list[tuple[int, Raw, str, tuple[tuple[str, tuple[str, ...]], ...] | None]] = []
 
     @notes(ast.With)
     def with_(self, node: ast.With) -> None:
-        if self.walk.in_async and suspends(node.body):
-            self.blocks.add(self.walk.block)
-            self.named = self.named or any(isinstance(i.context_expr, (ast.Name, ast.Attribute)) for i in node.items)
+        walk = self.walk
+        if walk.in_async and suspends(node.body):
+            self.blocks.add(walk.block)
+            for item in node.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Attribute):
+                    self.items.append((walk.block, walk.raw(expr), expr.attr, ()))
+                elif isinstance(expr, ast.Name):
+                    annotated = walk.annotated.get(expr.id) if _annotated(walk.function_node, expr.id) else ()
+                    self.items.append((walk.block, walk.raw(expr), "", annotated))
 
-    def finish(self, resolve: Resolve) -> tuple[set[int], bool]:
-        return self.blocks, self.named
+    def finish(self, resolve: Resolve) -> WithFacts:
+        items = [
+            WithItem(block, resolve(raw).names, attr, None if spelled is None else _spelled_names(spelled, resolve))
+            for block, raw, attr, spelled in self.items
+        ]
+        attrs = {item.attr for item in items if item.attr}
+        return WithFacts(self.blocks, items, _class_bound(self.walk.tree, attrs) if attrs else frozenset())
 
+
+class WithItem(NamedTuple):
+    """A `with` item that is a name or an attribute, in a `with` across an await."""
+
+    block: int
+    #: What it may resolve to (an imported module-level name: `ProjectIndex.value_types`).
+    names: frozenset[str]
+    #: For an attribute, its name (what some class may declare it as); "" for a name.
+    attr: str
+    #: For a parameter of the function around, the classes its annotation may name (None: any).
+    annotation: frozenset[str] | None
+
+
+class WithFacts(NamedTuple):
+    """ASL503's facts of a file (see `WithAcrossAwait`)."""
+
+    blocks: set[int]
+    items: list[WithItem]
+    #: The items' attribute names some class body of the file assigns (`name = ...`): a class attribute's
+    #: type (`ThreadLockAcrossAwait._class_attribute_type`) may come from there.
+    class_bound: frozenset[str]
+
+
+def _class_bound(tree: ast.Module, attrs: set[str]) -> frozenset[str]:
+    """Which of `attrs` a class body (not its methods) of the module assigns."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign):
+                    targets = statement.targets
+                elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                    targets = [statement.target]
+                else:
+                    continue
+                found.update(t.id for t in targets if isinstance(t, ast.Name) and t.id in attrs)
+    return frozenset(found)
+
+
+def _spelled_names(spelled: tuple[tuple[str, tuple[str, ...]], ...], resolve: Resolve) -> frozenset[str]:
+    return frozenset(name for root, parts in spelled for name in resolve(Raw(root, parts, "", 0)).names)
+
+
+def _annotated(function: Function | None, name: str) -> bool:
+    """Whether `name` is an annotated parameter of the function (`*args` and `**kwargs` too)."""
+    if function is None:
+        return False
+    args = function.args
+    params = (*args.posonlyargs, *args.args, *args.kwonlyargs, *filter(None, (args.vararg, args.kwarg)))
+    return any(a.arg == name and a.annotation is not None for a in params)
 
 
 class LegacyRunLoopScreen(Screen):
@@ -167,18 +233,48 @@ class ThreadLockAcrossAwaitScreen(Screen):
 
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        # A `with` across an await, and a thread lock made somewhere in the file, or an item that
-        # may be declared one (a name or an attribute: its annotation may be in any module). The
-        # whole file is read then: a class attribute's lock may be rebound by a subclass anywhere in it.
-        blocks, named = WithAcrossAwait.of(facts)
-        if not blocks:
+        # A `with` across an await, and a thread lock made somewhere in the file: the whole file is
+        # read then (a class attribute's lock may be rebound by a subclass anywhere in it). Else only
+        # a declared lock can be found (`ThreadLockAcrossAwait._declared_type`), which the rule reads
+        # from the index and the `with`'s own function: the blocks of the items that may be declared one.
+        facts_of = WithAcrossAwait.of(facts)
+        if not facts_of.blocks:
             return set()
-        locks = _names.constructors_of(frozenset({_names.THREAD_LOCK}))
-        return None if named or not facts.called_names.isdisjoint(locks) else set()
+        if not facts.called_names.isdisjoint(_names.constructors_of(frozenset({_names.THREAD_LOCK}))):
+            return None
+        found = {item.block for item in facts_of.items if _may_be_declared_lock(item, project)}
+        if found and any(item.attr in facts_of.class_bound for item in facts_of.items):
+            # A class attribute of another type hides a declared lock (`_class_attribute_type` comes
+            # first): what stands in a class body, a base's or a subclass's, is read wherever it is.
+            return None
+        return found
 
     #: (It reads the classes its lock's class names, and their subclasses: `fix` re-checks by name.)
     links_by_name = True
 
     @classmethod
     def reports_in(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
-        return set(WithAcrossAwait.of(facts)[0])
+        return set(WithAcrossAwait.of(facts).blocks)
+
+
+#: The thread locks a declaration may name (`ReceiverTypes.declared_tag`: a catalogue constructor).
+_THREAD_LOCKS = frozenset(name for name, made in _names.CONSTRUCTORS.items() if made == _names.THREAD_LOCK)
+
+
+def _may_be_declared_lock(item: WithItem, project: ProjectIndex) -> bool:
+    """Whether `ReceiverTypes.declared_tag` may find a thread lock for the item: a parameter annotated
+    with one, an imported module-level name some module declares (or binds) as one, or an attribute of
+    that name some class declares as one (`ProjectIndex.declared_members`, by name)."""
+    if item.annotation is None or not _THREAD_LOCKS.isdisjoint(_normalized(project, item.annotation)):
+        return True
+    if item.attr and not _THREAD_LOCKS.isdisjoint(project.declared_members().get(item.attr, ())):
+        return True
+    return any(not _THREAD_LOCKS.isdisjoint(project.value_types(name) or ()) for name in item.names)
+
+
+def _normalized(project: ProjectIndex, names: frozenset[str]) -> set[str]:
+    """The classes an annotation's names may be, as `declared.normalize` follows them."""
+    found: set[str] = set()
+    for name in names:
+        found.update(declared.normalize(project, [name], 0) or ())
+    return found
