@@ -21,6 +21,7 @@ from asynclint.analysis.astwalk import (
     Probe,
     Raw,
     Resolve,
+    below,
     final_name,
     notes,
     notes_calls,
@@ -76,7 +77,7 @@ def _mentions(tree: ast.Module, names: set[str], blocks: dict[int, Block]) -> di
     """Name -> the blocks where it occurs: the innermost block whose lines hold it, or MODULE."""
     spans = sorted(((b.first, b.last, n) for n, b in blocks.items()), key=lambda s: s[1] - s[0])
     found: dict[str, set[int]] = {}
-    for node in ast.walk(tree):
+    for node in below([tree], ()):  # (every node: `ast.walk` without its generator per node)
         if isinstance(node, ast.Name) and node.id in names:
             line = node.lineno
             block = next((n for first, last, n in spans if first <= line <= last), MODULE)
@@ -174,7 +175,7 @@ class WithFacts(NamedTuple):
 def _class_bound(tree: ast.Module, attrs: set[str]) -> frozenset[str]:
     """Which of `attrs` a class body (not its methods) of the module assigns."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in below([tree], (ast.expr,)):  # (statements only: no class stands in an expression)
         if isinstance(node, ast.ClassDef):
             for statement in node.body:
                 if isinstance(statement, ast.Assign):
