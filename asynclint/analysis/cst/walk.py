@@ -402,16 +402,12 @@ class _Calls(CSTVisitor):
         self.calls.append(("leave_attribute", id(original_node), attribute))
 
 
-class _Noted(BatchableCSTVisitor):
-    """A batched visitor acting on a few attributes: what it sees, as libcst batches it."""
+class _Seeing:
+    """What a self-check visitor sees of names and `def`s, in order (it prunes each `def`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.seen: list[tuple[str, int]] = []
-
-    def get_visitors(self) -> Mapping[str, Callable[[CSTNode], None]]:  # (libcst's lists them with `inspect`: slow)
-        names = ("visit_Name", "leave_Name", "visit_FunctionDef", "visit_If_orelse", "leave_FunctionDef_body", "visit_Try_handlers")
-        return {name: getattr(self, name) for name in names}
 
     def visit_Name(self, node: CSTNode) -> None:
         self.seen.append(("name", id(node)))
@@ -423,6 +419,14 @@ class _Noted(BatchableCSTVisitor):
         self.seen.append(("def", id(node)))
         return False  # (batched: its children are visited all the same)
 
+
+class _Noted(_Seeing, BatchableCSTVisitor):
+    """A batched visitor acting on a few attributes: what it sees, as libcst batches it."""
+
+    def get_visitors(self) -> Mapping[str, Callable[[CSTNode], None]]:  # (libcst's lists them with `inspect`: slow)
+        names = ("visit_Name", "leave_Name", "visit_FunctionDef", "visit_If_orelse", "leave_FunctionDef_body", "visit_Try_handlers")
+        return {name: getattr(self, name) for name in names}
+
     def visit_If_orelse(self, node: CSTNode) -> None:
         self.seen.append(("orelse", id(node)))
 
@@ -433,22 +437,8 @@ class _Noted(BatchableCSTVisitor):
         self.seen.append(("handlers", id(node)))
 
 
-class _Dispatched(CSTVisitor):
+class _Dispatched(_Seeing, CSTVisitor):
     """A visitor with libcst's `on_visit` and `on_leave` (which find its methods by name): pruning a `def`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[tuple[str, int]] = []
-
-    def visit_Name(self, node: CSTNode) -> None:
-        self.seen.append(("name", id(node)))
-
-    def leave_Name(self, node: CSTNode) -> None:
-        self.seen.append(("left name", id(node)))
-
-    def visit_FunctionDef(self, node: CSTNode) -> bool:
-        self.seen.append(("def", id(node)))
-        return False
 
     def leave_FunctionDef(self, node: CSTNode) -> None:
         self.seen.append(("left def", id(node)))
