@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence, TypeVar
 
-from asynclint.analysis.modules import LEAF_FIELDS, absolutize, parse_ast
+from asynclint.analysis.modules import LEAF_FIELDS, absolutize, is_staticmethod, parse_ast
 
 
 class Callee(NamedTuple):
@@ -325,7 +325,8 @@ class FactWalk:
         if not root and len(parts) == 1 and _is_super(expr):
             owner = self.owner  # `super().method`: a method of a base of the class
         declared = self.annotated.get(root, ()) if root and len(parts) == 1 else ()
-        if len(parts) == 2 and root and root == self.self_name and not _is_static(self.function_node):
+        function = self.function_node
+        if len(parts) == 2 and root and root == self.self_name and (function is None or not is_staticmethod(function)):
             return Raw(root, tuple(parts), owner, self.scope, declared, self.owner)
         return Raw(root, tuple(parts), owner, self.scope, declared)
 
@@ -786,13 +787,6 @@ def bound_names(nodes: Iterable[ast.AST]) -> set[str]:
 def _is_super(expr: ast.expr) -> bool:
     """`super()` (or `super(C, self)`)."""
     return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
-
-
-def _is_static(function: Function | None) -> bool:
-    """A `@staticmethod` (its first parameter is no `self`: `rules/_match.py`'s `self_name`)."""
-    return function is not None and any(
-        isinstance(decorator, ast.Name) and decorator.id == "staticmethod" for decorator in function.decorator_list
-    )
 
 
 def _annotated_parameters(args: ast.arguments) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:

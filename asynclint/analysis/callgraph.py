@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
 from asynclint.analysis import names as _names
 from asynclint.analysis.index.declared import is_protocol, normalize
-from asynclint.analysis.modules import LEAF_FIELDS, flatten
+from asynclint.analysis.modules import LEAF_FIELDS, flatten, is_staticmethod
 from asynclint.core.options import BlockingCallOptions, HelperOptions
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class _Summarizer:
         for extra in (node.args.vararg, node.args.kwarg):
             if extra is not None:
                 params.append(extra.arg)
-        self_name = params[0] if owner and params and not _is_static(node) else ""
+        self_name = params[0] if owner and params and not is_staticmethod(node) else ""
         own_calls, bound_here, binders, defs = _own_code(node)
         #: Parameter -> its annotation, for those never rebound (declared receivers).
         annotated = {
@@ -294,10 +294,6 @@ class _Summarizer:
                     else:
                         return None
         return found.pop() if len(found) == 1 else None
-
-
-def _is_static(node: ast.FunctionDef) -> bool:
-    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
 
 
 def _stored(target: ast.AST) -> set[str]:

@@ -98,6 +98,11 @@ LEAF_FIELDS = frozenset(
 )
 
 
+def is_staticmethod(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A `@staticmethod` (its first parameter is no `self`)."""
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+
+
 def flatten(body: Iterable[ast.stmt]) -> list[ast.stmt]:
     """Statements of a block, looking into `if`/`try`/`with` (definitions there still count), in order."""
     found: list[ast.stmt] = []

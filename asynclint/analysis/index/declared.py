@@ -29,7 +29,7 @@ import ast
 import functools
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from asynclint.analysis.modules import flatten
+from asynclint.analysis.modules import flatten, is_staticmethod
 from asynclint.analysis.names import CONSTRUCTORS
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ class DeclaredReader:
         """`self.x: X = ...` and `self.x = value` in a method's own code (not nested functions)."""
         args = method.args
         params = [*args.posonlyargs, *args.args]
-        if not params or any(_is_staticmethod(d) for d in method.decorator_list):
+        if not params or is_staticmethod(method):
             return
         me = params[0].arg
         annotations = {
@@ -360,10 +360,6 @@ def _names_in(target: ast.expr) -> list[str]:
 
 def _is_self_attr(node: ast.expr, me: str) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me
-
-
-def _is_staticmethod(decorator: ast.expr) -> bool:
-    return isinstance(decorator, ast.Name) and decorator.id == "staticmethod"
 
 
 def rebound_names(body: list[ast.stmt], definitions: bool = True) -> set[str]:

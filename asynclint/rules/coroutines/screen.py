@@ -302,8 +302,9 @@ class UnawaitedCoroutineScreen(CoroutineScreen):
     @classmethod
     def screen(cls, facts: FileFacts, project: ProjectIndex, options: Mapping[type, Any]) -> set[int] | None:
         # A coroutine function's call, or, in async code, `asyncio.gather(...)` whose future is dropped.
-        found = super().screen(facts, project, options) or set()
-        return found | {b for c, b in sites(facts, ASYNC_STATEMENT) if not c.names.isdisjoint(_names.GATHER)}
+        found = super().screen(facts, project, options)
+        gathers = {b for c, b in sites(facts, ASYNC_STATEMENT) if not c.names.isdisjoint(_names.GATHER)}
+        return None if found is None else found | gathers
 
 
 class UnusedCoroutineObjectScreen(CoroutineScreen):
