@@ -201,7 +201,7 @@ print(json.dumps({"during": seen, "after": gc.get_threshold(), "found": found}))
 
 def test_the_collector_runs_as_check_has_it_once_the_plugin_has_worked_in_the_process(tmp_path):
     # (flake8's own work on later files would otherwise rescan the index the plugin keeps)
-    from asynclint.engine.runner import GC_THRESHOLD
+    from asynclint.engine.collector import GC_THRESHOLD
 
     write(tmp_path, project_files(2))
     run = subprocess.run([sys.executable, "-c", PLUGIN_COLLECTOR, "app/mod0.py"], cwd=tmp_path, capture_output=True, text=True)

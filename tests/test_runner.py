@@ -589,3 +589,27 @@ def test_the_collector_is_off_while_libcst_checks_a_file_and_as_it_was_afterward
     finally:
         (gc.enable if was else gc.disable)()
     assert states and not any(states)
+
+
+def test_objects_frozen_for_forked_workers_stay_frozen_through_a_check_and_thaw_with_the_last_holder():
+    """A check in a process whose objects are frozen (a forked worker, the flake8 parent) moves
+    nothing out of the frozen generation; the pool's freeze is undone only when nothing else holds one."""
+    import gc
+
+    from asynclint.engine import collector, lint
+
+    source = b"import time\n\n\nasync def f():\n    time.sleep(1)\n"
+    assert gc.get_freeze_count() == 0
+    with collector.frozen():
+        kept = gc.get_freeze_count()
+        assert kept > 0
+        with collector.frozen():  # (a second pool, nested)
+            pass
+        assert 0 < gc.get_freeze_count() <= kept  # still held by the outer one (frozen objects may be freed)
+        result = lint.lint_source(source, "m.py", Config())
+        assert [d.code for d in result.diagnostics] == ["ASL101"]
+        assert 0 < gc.get_freeze_count() <= kept  # the check froze nothing more, thawed nothing
+    assert gc.get_freeze_count() == 0
+    with collector.paused():
+        made = [[] for _ in range(1000)]
+    assert gc.get_freeze_count() == 0 and made  # (nothing frozen here: what it made was only moved along)

@@ -24,8 +24,9 @@ from asynclint.core.cachedir import Caches
 from asynclint.core.config import Config, ConfigError, load_config, split_codes
 from asynclint.core.diagnostic import FileResult
 from asynclint.engine import interrupt
+from asynclint.engine.collector import collect_less
 from asynclint.engine.files import discover, ignore_skipped, path_problem
-from asynclint.engine.runner import check_files, check_text, collect_less, default_jobs
+from asynclint.engine.runner import check_files, check_text, default_jobs
 
 if TYPE_CHECKING:
     from asynclint.app.fixes.run import FixReport

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import io
 import os
 import sys
@@ -24,10 +23,10 @@ from asynclint import __version__
 from asynclint.core.config import Config, ConfigError, load_config
 from asynclint.core.diagnostic import FileResult
 from asynclint.core.paths import read_source
+from asynclint.engine.collector import collect_less, freeze_for_workers
 from asynclint.engine.lint import lint_source
 from asynclint.engine.perfile import session_for
 from asynclint.engine.project import find_project_root
-from asynclint.engine.runner import collect_less
 from asynclint.engine.source import text_as_read
 
 
@@ -86,7 +85,7 @@ class Plugin:
         session.prepare()
         # As `engine/pool.py` does: a collection in a forked worker would otherwise walk (and so
         # copy) every object of the index it inherited, again and again.
-        gc.freeze()
+        freeze_for_workers()
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         return iter(self.findings)

@@ -7,10 +7,8 @@ imported when a file needs it.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.analysis.modules import is_package_init, module_name
@@ -19,6 +17,7 @@ from asynclint.core.config import Config
 from asynclint.core.diagnostic import Diagnostic, FileResult
 from asynclint.core.errors import TOO_DEEP, RuleCrash, TooDeep
 from asynclint.core.paths import real_path
+from asynclint.engine import collector
 from asynclint.engine.screening import screen_blocks, screens_named, was_read
 from asynclint.engine.source import ParseFailure, parse, syntax_check
 from asynclint.rules.screen import Screen
@@ -68,7 +67,7 @@ def lint_source(
         known = reuse(digest) if reuse is not None else None
         if known is not None:
             return FileResult(path, known, input_digest=digest)
-    with cycles_collected_after():  # (libcst's tree and scopes: millions of objects)
+    with collector.paused():  # (libcst's tree and scopes: millions of objects)
         module = parse(source)
         if isinstance(module, ParseFailure):
             return FileResult(path, (parse_error(path, module),), input_digest=digest)
@@ -86,30 +85,6 @@ def lint_source(
                 raise
             return FileResult(path, (), error=str(crash))
         return FileResult(path, tuple(diagnostics), input_digest=digest)
-
-
-@contextmanager
-def cycles_collected_after() -> Iterator[None]:
-    """The cyclic garbage collector off while it lasts: for libcst's work on a file.
-
-    Parsing and checking with libcst allocate millions of objects that live as long as the
-    check (the tree, its metadata); each collection the allocations trigger meanwhile scans
-    them again, to find no garbage: about 7% of a check of a file of megabytes. Once it is
-    over, what it allocated goes to the oldest generation unscanned (as the index read does,
-    `engine/project.py`), where those collections would have moved what lived that long: the
-    cycles it leaves (libcst's scopes hold the tree) are collected with that generation.
-    """
-    if not gc.isenabled():
-        yield  # (nested, or off already)
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if not gc.get_freeze_count():  # (a forked worker's frozen objects stay where they are)
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
 
 
 def input_digest(source: bytes, path: str, codes: Sequence[str], project: ProjectIndex | None) -> str:

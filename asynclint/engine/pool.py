@@ -11,7 +11,6 @@ Importing this module loads `multiprocessing` (30 ms): its users import it when 
 from __future__ import annotations
 
 import ctypes
-import gc
 import multiprocessing
 import os
 import signal
@@ -23,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from asynclint.engine import interrupt
+from asynclint.engine import collector, interrupt
 
 __all__ = ["BrokenProcessPool", "process_pool"]
 
@@ -47,8 +46,7 @@ def process_pool(
     """
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
-    gc.freeze()
-    try:
+    with collector.frozen():
         pool = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), initializer, initargs)
         )
@@ -59,8 +57,6 @@ def process_pool(
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        gc.unfreeze()
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

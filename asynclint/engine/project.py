@@ -4,7 +4,6 @@ taken from the on-disk store (`analysis/index/`), with the pre-screen's facts of
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import os
 import pickle
@@ -20,6 +19,7 @@ from asynclint.analysis.index.store import Derived, IndexCache
 from asynclint.analysis.modules import is_package_init, module_names, parse_ast
 from asynclint.core.cachedir import Caches
 from asynclint.core.paths import forget, read_source, real_paths, stat_signature
+from asynclint.engine import collector
 from asynclint.engine.files import discover
 from asynclint.engine.screening import all_probes
 
@@ -164,9 +164,7 @@ def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
     """
     probes = all_probes()
     found: dict[str, _Read] = {}
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():  # (what was read lives as long as the index: see `paused`)
         for path, module in files:
             try:
                 data = read_source(path)[1]  # (never a FIFO or device: reading one may block forever)
@@ -176,14 +174,6 @@ def _read_batch(files: list[tuple[str, str]]) -> dict[str, _Read]:
             entry = index_tree(tree, path, module, may_yield=_may_yield(data)) if tree is not None else None
             facts = collect_facts(tree, module, is_package_init(path), probes) if entry is not None and tree is not None else None
             found[path] = (zlib.crc32(data), entry, facts)
-    finally:
-        if collecting:
-            if not gc.get_freeze_count():  # (a forked worker's frozen objects stay where they are)
-                # What was read lives as long as the index: it goes to the oldest generation now,
-                # unscanned, where two collections (the youngest, the middle one) would move it.
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
     return found
 
 

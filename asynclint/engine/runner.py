@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,22 +38,6 @@ T = TypeVar("T")
 
 #: Fewer files than this are checked in this process: starting workers would cost more.
 IN_PROCESS_BELOW = 8
-
-#: The collector's first threshold while asynclint works. A run allocates millions of
-#: short-lived nodes and keeps a large index: with the default (700) the collector rescans that
-#: index thousands of times, about a third of a cold run. mypy does the same.
-GC_THRESHOLD = 50_000
-
-
-def collect_less() -> None:
-    """Have the collector run as asynclint runs it (`GC_THRESHOLD`), for the rest of this process.
-
-    The flake8 plugin calls it too: flake8's own work on each file (its tokens, its `ast` tree)
-    allocates as much as ours, and under the default each collection it triggers would rescan
-    the index the plugin keeps (on 2,454 corpus files with `--jobs 1`, flake8's `ast` pass took
-    11.5 s of CPU beside the plugin against 4.8 s with this)."""
-    gc.set_threshold(GC_THRESHOLD, 20, 100)
-
 
 def default_jobs() -> int:
     """The CPUs this process may use."""

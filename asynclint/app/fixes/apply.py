@@ -16,7 +16,8 @@ from asynclint.app.fixes.verify import untouched_lines_identical
 from asynclint.core.config import Config
 from asynclint.core.diagnostic import Diagnostic, FixSafety
 from asynclint.core.errors import TOO_DEEP, RuleCrash, TooDeep
-from asynclint.engine.lint import cycles_collected_after, parse_error
+from asynclint.engine import collector
+from asynclint.engine.lint import parse_error
 from asynclint.engine.screening import screen_blocks
 from asynclint.engine.source import ParseFailure, parse, syntax_check
 from asynclint.engine.visit import findings_of
@@ -67,7 +68,7 @@ def fix_source(
 
     `only`: fix just the findings it accepts (an editor's quick fix for one finding).
     """
-    with cycles_collected_after():  # (libcst's trees and scopes: millions of objects)
+    with collector.paused():  # (libcst's trees and scopes: millions of objects)
         return _fixed(source, path, config, unsafe, rules, raise_errors, project, only)
 
 
