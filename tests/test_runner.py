@@ -211,6 +211,24 @@ def test_editing_an_async_def_rechecks_its_callers_and_nothing_else(tmp_path: Pa
     assert {d.code for d in after} == {"ASL101"}
 
 
+@pytest.mark.parametrize("select, rechecked", [(("ASL301",), ["a.py", "b.py"]), (("ASL101",), ["b.py"])])
+def test_an_async_def_that_stops_suspending_rechecks_its_callers_only_for_the_rules_that_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, select: tuple[str, ...], rechecked: list[str]
+):
+    """Whether an `async def` ever suspends is part of the index digests only when ASL301-303 read it."""
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "b.py").write_text("import asyncio\n\n\nasync def fetch(x):\n    await asyncio.sleep(1)\n    return x\n")
+    (tmp_path / "a.py").write_text("from b import fetch\n\n\nasync def main(xs):\n    return [await fetch(x) for x in xs]\n")
+    config, cache = Config(select=select, root=tmp_path), tmp_path / "cache"
+    files = [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
+    before = [d.code for r in check_files(files, config, cache_dir=cache) for d in r.diagnostics]
+    assert before == (["ASL301"] if select == ("ASL301",) else [])
+    (tmp_path / "b.py").write_text("import asyncio\n\n\nasync def fetch(x):\n    return x\n")  # never suspends now
+    checked = record_checked(monkeypatch)
+    after = [d.code for r in check_files(files, config, cache_dir=cache) for d in r.diagnostics]
+    assert after == [] and sorted(os.path.basename(p) for p in checked) == rechecked
+
+
 def test_an_index_change_seen_by_a_partial_run_still_rechecks_the_other_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -64,10 +64,18 @@ def config_key(config: Config) -> str:
     return hashlib.sha1(f"{code_signature()}\n{settings}".encode()).hexdigest()[:20]
 
 
-def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[str, str]:
+#: The rules that ask whether an `async def` never suspends (`ProjectIndex.never_suspends`, `reaches`).
+IDLE_READERS = frozenset({"ASL301", "ASL302", "ASL303"})
+
+
+def index_digests(project: ProjectIndex, config: Config) -> dict[str, str]:
     """Identifier -> a digest of every index entry reachable by that name (definitions, methods, aliases;
-    with ASL107 enabled, the blocking calls a sync function reaches)."""
+    with ASL107 enabled, the blocking calls a sync function reaches; with ASL301-303, which
+    `async def`s never suspend). A fact only a rule not enabled reads is left out: computing it is
+    a cost of every cold run, and no finding depends on it."""
     facts: dict[str, list[str]] = {}
+    enabled = {rule.code for rule in config.enabled_rules()}
+    idle_read = not enabled.isdisjoint(IDLE_READERS)
 
     def note(name: str, fact: str) -> None:
         facts.setdefault(name, []).append(fact)
@@ -85,7 +93,7 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
                 # (with the bases: a call through a declared receiver depends on them, ASL107's
                 # `Reach.method_of`: a `Protocol`, or a subclass making the method `async def`)
                 note(method, f"method {module}.{name}.{method} {kind} {entry['bases']}{ambiguous}")
-        for key in info.idle:  # (ASL301-303: awaiting an `async def` that never suspends overlaps nothing)
+        for key in info.idle if idle_read else ():  # (ASL301-303: awaiting an `async def` that never suspends overlaps nothing)
             qualified = f"{module}.{key}"  # (what it awaits, in other modules too, decides both)
             known = f"{project.never_suspends(qualified)} {sorted(project.reaches(qualified))}"
             note(key.rsplit(".", 1)[-1], f"idle {qualified} {known}{ambiguous}")
@@ -101,7 +109,7 @@ def index_digests(project: ProjectIndex, config: Config | None = None) -> dict[s
             note(alias, f"alias {module}.{alias} {target} {resolved}{ambiguous} {library}")
     # ASL101's fix is safe or not by the project's async library; every file it fires in mentions `sleep`.
     note("sleep", f"library {_names.project_library(project)}")
-    if config is not None and any(rule.code == "ASL107" for rule in config.enabled_rules()):
+    if "ASL107" in enabled:
         for name, fact in reach_facts(reach_for(project, reach_options(config.rule_options))):
             note(name, fact)
     return {name: hashlib.sha1("\n".join(sorted(lines)).encode()).hexdigest()[:16] for name, lines in facts.items()}
