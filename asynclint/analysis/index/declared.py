@@ -8,7 +8,11 @@ class names, stored with the module's index entry (`ModuleInfo.declared`):
   annotation, what every `self.attr = ...` of the class's methods assigns when they all agree
   (a constructor call, or a parameter annotated `X`; `None` is left out), or a `Union` of them
   when they differ (`grpc.aio.secure_channel(...)` in one branch, `insecure_channel(...)` in
-  another);
+  another); `await X(...)` (`AWAITED`), and a local bound once (a call, an awaited call, or the
+  target of `async with X(...) as ws`, `ENTERED`), functions nested in the method included;
+- `Class.__await__ await`: what awaiting an instance gives (`-> Generator[Any, None, T]`, or an
+  unannotated `return self.impl().__await__()` of an annotated `async def impl`); a method
+  declared `-> Self`, or unannotated and returning `self`, gives `SELF` (the class looked up);
 - `Class.method()` / `func()`: a sync method's or function's return annotation;
   `Class.method await` / `func await`: an `async def`'s (what awaiting its call gives);
 - `name`: a module-level name: its annotation, or the one constructor call that binds it;
