@@ -17,6 +17,7 @@ from libcst.metadata import (
 from asynclint.analysis import names as _names
 from asynclint.analysis.cst.context import self_name
 from asynclint.analysis.index.declared import normalize
+from asynclint.analysis.index.indexer import SYNC
 from asynclint.analysis.modules import absolutize
 from asynclint.rules.base import Rule
 
@@ -294,10 +295,13 @@ class ReceiverTypes:
             return project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
         if not isinstance(expr, cst.Call):
             return None
-        # A constructor (of a class of the index, or of the catalogue). Not yet a function's or a
-        # method's declared return (`ProjectIndex.return_types`): the pre-screens cannot see it cheaply.
+        # A constructor (of a class of the index, or of the catalogue), or a sync function's declared
+        # return (`redis.asyncio.from_url(...)`, `-> Redis`: the pre-screen follows it too,
+        # `declared_async_methods` of the names a file calls). Not yet a method's declared return.
         names = _project_names(self.rule, expr.func)
-        if len(names) != 1 or (project.class_definition(names[0]) is None and names[0] not in _names.CONSTRUCTORS):
+        if len(names) != 1:
+            return None
+        if project.class_definition(names[0]) is None and names[0] not in _names.CONSTRUCTORS and project.kind(names[0]) != SYNC:
             return None
         return project.call_types(names[0])
 
