@@ -637,6 +637,14 @@ SOCKET_APP = {
 
             def ack(self):
                 self.websocket.send("ack")  # error
+
+        async def once(uri):
+            ws = await socklib.connect(uri)
+            ws.close()  # error
+            async with socklib.connect(uri) as entered:
+                entered.send("x")  # error
+            async with loose() as other:
+                other.close()
         """,
 }
 
@@ -644,6 +652,6 @@ SOCKET_APP = {
 def test_receivers_awaited_or_entered_from_library_classes(tmp_path):
     """`self._ws = await socklib.connect(...)` (the class's `__await__` declared `Generator[Any, None,
     Connection]`) and a closure's `async with socklib.connect(...) as ws: self.websocket = ws` (its
-    `__aenter__` declared `-> Connection`): the shapes of fastapi_websocket_rpc#43 and webex_bot#6. An
-    unannotated `__await__` gives nothing known."""
-    assert_found_through_the_library(tmp_path, SOCKET_LIBRARY, SOCKET_APP, "app/rpc.py", 2)
+    `__aenter__` declared `-> Connection`): the shapes of fastapi_websocket_rpc#43 and webex_bot#6; locals
+    bound so too. An unannotated `__await__` or `__aenter__` gives nothing known."""
+    assert_found_through_the_library(tmp_path, SOCKET_LIBRARY, SOCKET_APP, "app/rpc.py", 4)

@@ -862,9 +862,10 @@ def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> froze
                 stack.extend((cls, depth + 1) for cls in normalize(index, [name], depth) or ())
             continue
         definition = index.class_definition(name) if depth <= LOOKUP_DEPTH else None
-        if definition is None and depth <= LOOKUP_DEPTH and name not in seen and index.kind(name) == SYNC:
-            seen.add(name)  # a function (`()pkg.make`): the classes it is declared to return
-            made = return_types(index, name, False, depth)
+        kind = index.kind(name) if definition is None and depth <= LOOKUP_DEPTH and name not in seen else None
+        if kind == SYNC or kind == "async":
+            seen.add(name)  # a function (`()pkg.make`): the classes it is declared to return (awaited: give)
+            made = return_types(index, name, kind == "async", depth)
             stack.extend((cls, depth + 1) for cls in made or () if cls != COROUTINE)
             continue
         if definition is None or definition[0] in seen:
@@ -872,6 +873,9 @@ def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> froze
         seen.add(definition[0])
         entry = definition[1]
         found.update(method for method, kind in entry["methods"].items() if kind == "async")
+        for key in (AWAIT_KEY, AENTER_KEY):  # (`await connect(...)`, `async with connect(...) as ws`: what they give)
+            if key.partition(" ")[0] in entry["methods"]:
+                stack.extend((cls, depth + 1) for cls in member_types(index, definition[0], key) or () if cls != COROUTINE)
         module, _, local = definition[0].rpartition(".")
         info = index.module(module)
         for method, kind in entry["methods"].items() if info is not None else ():
