@@ -575,3 +575,83 @@ def test_attributes_assigned_from_library_functions_declared_to_return_a_class(t
     both declared `-> Channel`, whose `close` is `async def` (the shape of dapr/python-sdk#642). Differing
     assignments are a `Union`, reported only when the method is `async def` in every member."""
     assert_found_through_the_library(tmp_path, CHANNEL_LIBRARY, CHANNEL_APP, "app/clients.py", 2)
+
+
+SOCKET_LIBRARY = {
+    # Re-exported for type checkers only (the shape of `websockets`' lazy imports).
+    "socklib/__init__.py": """\
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            from .client import connect, Connection
+        """,
+    "socklib/client.py": """\
+        from collections.abc import Generator
+        from typing import Any
+        from typing_extensions import Self
+
+        class Connection:
+            async def send(self, data): ...
+            async def close(self): ...
+            async def __aenter__(self) -> Self: return self
+
+        class connect:
+            def __init__(self, uri): ...
+            def __await__(self) -> Generator[Any, None, Connection]: ...
+            async def __aenter__(self) -> Connection: ...
+
+        class loose:
+            def __await__(self): ...
+            async def __aenter__(self): ...
+        """,
+}
+
+SOCKET_APP = {
+    "pyproject.toml": '[tool.asynclint]\npython-path = ["../site"]\n',
+    "app/__init__.py": "",
+    "app/rpc.py": """\
+        import socklib
+        from socklib.client import loose
+
+        class Client:
+            def __init__(self):
+                self._ws = None
+                self._loose = None
+
+            async def connect(self, uri):
+                self._ws = await socklib.connect(uri)
+                self._loose = await loose()
+
+            async def close(self):
+                self._ws.close()  # error
+                self._loose.close()
+
+        class Bot:
+            def __init__(self):
+                self.websocket = None
+
+            def run(self, uri):
+                async def listen():
+                    async with socklib.connect(uri) as ws:
+                        self.websocket = ws
+                return listen
+
+            def ack(self):
+                self.websocket.send("ack")  # error
+
+        async def once(uri):
+            ws = await socklib.connect(uri)
+            ws.close()  # error
+            async with socklib.connect(uri) as entered:
+                entered.send("x")  # error
+            async with loose() as other:
+                other.close()
+        """,
+}
+
+
+def test_receivers_awaited_or_entered_from_library_classes(tmp_path):
+    """`self._ws = await socklib.connect(...)` (the class's `__await__` declared `Generator[Any, None,
+    Connection]`) and a closure's `async with socklib.connect(...) as ws: self.websocket = ws` (its
+    `__aenter__` declared `-> Connection`): the shapes of fastapi_websocket_rpc#43 and webex_bot#6; locals
+    bound so too. An unannotated `__await__` or `__aenter__` gives nothing known."""
+    assert_found_through_the_library(tmp_path, SOCKET_LIBRARY, SOCKET_APP, "app/rpc.py", 4)

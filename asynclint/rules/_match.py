@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Collection
+from typing import Callable, Collection
 
 import libcst as cst
 from libcst.metadata import (
@@ -16,7 +16,8 @@ from libcst.metadata import (
 
 from asynclint.analysis import names as _names
 from asynclint.analysis.cst.context import self_name
-from asynclint.analysis.index.declared import normalize
+from asynclint.analysis.index.declared import awaited_types, entered_types, normalize
+from asynclint.analysis.index.indexer import SYNC
 from asynclint.analysis.modules import absolutize
 from asynclint.rules.base import Rule
 
@@ -281,11 +282,15 @@ class ReceiverTypes:
                 return _classes(project, declared)
             targets = bindings(self.rule, expr)
             if targets is not None:
-                values = [self.tracker.values.get(t) for t in targets if t not in self.tracker.entered]
-                if len(values) != 1 or len(targets) != 1 or values[0] is None:
+                if len(targets) != 1 or self.tracker.values.get(targets[0]) is None:
                     return None
-                return self.classes_of(values[0], site, depth + 1)
+                value = self.tracker.values[targets[0]]
+                if targets[0] in self.tracker.entered:  # (`async with connect(...) as ws`: what `__aenter__` gives)
+                    return self._through(value, entered_types) if targets[0] in self.tracker.async_entered else None
+                return self.classes_of(value, site, depth + 1)
             return self.imported_value(expr)
+        if isinstance(expr, cst.Await):  # (`await connect(...)`: what `__await__`, or an `async def`, gives)
+            return self._through(expr.expression, awaited_types)
         if isinstance(expr, cst.Attribute):
             imported = self.imported_value(expr)
             if imported is not None:
@@ -294,12 +299,22 @@ class ReceiverTypes:
             return project.attribute_types(owner[0], expr.attr.value) if owner and len(owner) == 1 else None
         if not isinstance(expr, cst.Call):
             return None
-        # A constructor (of a class of the index, or of the catalogue). Not yet a function's or a
-        # method's declared return (`ProjectIndex.return_types`): the pre-screens cannot see it cheaply.
+        # A constructor (of a class of the index, or of the catalogue), or a sync function's declared
+        # return (`redis.asyncio.from_url(...)`, `-> Redis`: the pre-screen follows it too,
+        # `declared_async_methods` of the names a file calls). Not yet a method's declared return.
         names = _project_names(self.rule, expr.func)
-        if len(names) != 1 or (project.class_definition(names[0]) is None and names[0] not in _names.CONSTRUCTORS):
+        if len(names) != 1:
+            return None
+        if project.class_definition(names[0]) is None and names[0] not in _names.CONSTRUCTORS and project.kind(names[0]) != SYNC:
             return None
         return project.call_types(names[0])
+
+    def _through(self, call: cst.BaseExpression, types: Callable[..., tuple[str, ...] | None]) -> tuple[str, ...] | None:
+        """What awaiting (`awaited_types`) or entering (`entered_types`) a call of one resolved name gives."""
+        if not isinstance(call, cst.Call):
+            return None
+        names = _project_names(self.rule, call.func)
+        return types(self.rule.ctx.project, names[0]) if len(names) == 1 else None
 
     def imported_value(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
         """The declared classes of a module-level name of another module, `expr` naming it through an

@@ -35,6 +35,8 @@ class ScopeTracker(Batchable):
         self.values: dict[cst.Name, cst.BaseExpression] = {}
         #: Names bound by `with X as name` (the value is X, the name is `X.__enter__()`).
         self.entered: set[cst.Name] = set()
+        #: Those of them an `async with` binds (the name is `await X.__aenter__()`).
+        self.async_entered: set[cst.Name] = set()
         #: Class -> attribute -> [(method name, assigned expression or None when unknown)].
         self.self_attrs: dict[cst.ClassDef, dict[str, list[tuple[str, cst.BaseExpression | None]]]] = {}
         #: Module-level names bound once, to a bool literal (`_IS_SYNC = False`).
@@ -131,6 +133,12 @@ class ScopeTracker(Batchable):
 
     def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
         self._generators[-1] -= 1
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            for item in node.items:
+                if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                    self.async_entered.add(item.asname.name)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         self.with_items.add(node.item)

@@ -8,7 +8,11 @@ class names, stored with the module's index entry (`ModuleInfo.declared`):
   annotation, what every `self.attr = ...` of the class's methods assigns when they all agree
   (a constructor call, or a parameter annotated `X`; `None` is left out), or a `Union` of them
   when they differ (`grpc.aio.secure_channel(...)` in one branch, `insecure_channel(...)` in
-  another);
+  another); `await X(...)` (`AWAITED`), and a local bound once (a call, an awaited call, or the
+  target of `async with X(...) as ws`, `ENTERED`), functions nested in the method included;
+- `Class.__await__ await`: what awaiting an instance gives (`-> Generator[Any, None, T]`, or an
+  unannotated `return self.impl().__await__()` of an annotated `async def impl`); a method
+  declared `-> Self`, or unannotated and returning `self`, gives `SELF` (the class looked up);
 - `Class.method()` / `func()`: a sync method's or function's return annotation;
   `Class.method await` / `func await`: an `async def`'s (what awaiting its call gives);
 - `name`: a module-level name: its annotation, or the one constructor call that binds it;
@@ -49,6 +53,17 @@ COROUTINE = "typing.Coroutine"
 GENERIC = "[]"
 #: What follows it is one member of a `Union` (or `Optional`): never a coroutine's alias, whatever it is.
 MEMBER = "|"
+#: What `await pkg.connect(...)` gives (`await pkg.connect`): an `async def`'s declared result, or what the
+#: `__await__` of the class the call makes is declared to give (`Generator[Any, None, T]`: `T`).
+AWAITED = "await "
+#: What `async with pkg.connect(...) as x` binds (`async with pkg.connect`): what the `__aenter__` of the
+#: class the call makes is declared to return.
+ENTERED = "async with "
+#: A method's declared `Self` (or, unannotated, `return self` on every path): the class it is looked up on.
+SELF = "Self"
+#: Keys of what awaiting an instance gives (`Class.__await__ await`) and what `async with` enters.
+AWAIT_KEY, AENTER_KEY = "__await__" + " await", "__aenter__" + " await"
+_GENERATORS = frozenset({"typing.Generator", "typing_extensions.Generator", "collections.abc.Generator"})
 _COROUTINE_TYPES = frozenset(
     {"typing.Coroutine", "typing_extensions.Coroutine", "collections.abc.Coroutine", "types.CoroutineType"}
 )
@@ -205,12 +220,20 @@ class DeclaredReader:
 
     # --- definitions ------------------------------------------------------------------------
 
-    def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef, key: str, kind: str | None) -> None:
-        if kind not in ("sync", "async") or node.returns is None:
+    def _returns(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, key: str, kind: str | None, method: bool = False
+    ) -> None:
+        if kind not in ("sync", "async"):
+            return
+        suffix = AWAITS if kind == "async" else RETURNS
+        if method and (self._is_self_type(node.returns) or (node.returns is None and _returns_self(node))):
+            self.found[key + suffix] = [SELF]  # (`-> Self`, `return self`: the class it is called on)
+            return
+        if node.returns is None:
             return
         types = self.types(node.returns, returns=kind == "sync")
         if types:
-            self.found[key + (AWAITS if kind == "async" else RETURNS)] = types
+            self.found[key + suffix] = types
 
     def _class(self, cls: ast.ClassDef) -> None:
         methods = self._classes[cls.name]
@@ -228,8 +251,13 @@ class DeclaredReader:
                 if self._is_property(item):
                     explicit.setdefault(item.name, []).append(self.types(item.returns) if item.returns else None)
                     continue
-                self._returns(item, f"{cls.name}.{item.name}", methods.get(item.name))
+                self._returns(item, f"{cls.name}.{item.name}", methods.get(item.name), method=not is_staticmethod(item))
                 self._self_attributes(item, explicit, assigned)
+        awaits = [item for item in _flatten(cls.body) if isinstance(item, ast.FunctionDef) and item.name == "__await__"]
+        if len(awaits) == 1 and methods.get("__await__") == SYNC:
+            result = self._await_result(awaits[0], cls)
+            if result:
+                self.found[f"{cls.name}.{AWAIT_KEY}"] = result
         for attr in {**explicit, **assigned}:  # (a dict: source order, the same text every run)
             if attr in methods and attr not in explicit:
                 continue
@@ -250,17 +278,34 @@ class DeclaredReader:
         explicit: dict[str, list[list[str] | None]],
         assigned: dict[str, list[list[str] | None]],
     ) -> None:
-        """`self.x: X = ...` and `self.x = value` in a method's own code (not nested functions)."""
+        """`self.x: X = ...` and `self.x = value` in a method's code, and in the functions nested in it
+        that see the same `self` (a closure: `async def listen(): self.ws = ws` inside `run`)."""
         args = method.args
         params = [*args.posonlyargs, *args.args]
         if not params or is_staticmethod(method):
             return
-        me = params[0].arg
+        self._scope_attributes(method, params[0].arg, explicit, assigned, method=True)
+
+    def _scope_attributes(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        me: str,
+        explicit: dict[str, list[list[str] | None]],
+        assigned: dict[str, list[list[str] | None]],
+        method: bool,
+    ) -> None:
+        args = function.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         annotations = {
-            a.arg: a.annotation for a in [*params[1:], *args.kwonlyargs] if a.annotation is not None and a.arg != me
+            a.arg: a.annotation for a in params[1 if method else 0 :] if a.annotation is not None and a.arg != me
+        }
+        unannotated = {a.arg for a in params if a.annotation is None} | {
+            a.arg for a in (args.vararg, args.kwarg) if a is not None
         }
         rebound: set[str] | None = None
-        stack: list[Any] = list(method.body)
+        local: dict[str, list[Any]] | None = None
+        nested: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        stack: list[Any] = list(function.body)
         while stack:  # (statements only: an expression binds no attribute)
             node = stack.pop()
             kind = type(node)
@@ -277,23 +322,88 @@ class DeclaredReader:
                         if sub is target:
                             if isinstance(node.value, ast.Name) and node.value.id in annotations:
                                 if rebound is None:
-                                    rebound = rebound_names(method.body)
+                                    rebound = rebound_names(function.body)
                                 if node.value.id not in rebound:
                                     value = self.types(annotations[node.value.id])
+                            elif isinstance(node.value, ast.Name):
+                                # A local bound once, to what can be typed (`async with connect() as ws`).
+                                if local is None:
+                                    local = _local_bindings(function.body)
+                                bound = local.get(node.value.id)
+                                if node.value.id not in unannotated and bound is not None and len(bound) == 1:
+                                    value = self._bound_type(bound[0])
                             else:
-                                value = _call_type(node.value, self._resolve)
+                                value = _value_type(node.value, self._resolve)
                         assigned.setdefault(sub.attr, []).append(value)  # type: ignore[attr-defined]
             elif isinstance(node, (ast.AugAssign, ast.Delete, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
                 for target in _binding_targets(node):
                     for sub in _targets(target):
                         if _is_self_attr(sub, me):
                             assigned.setdefault(sub.attr, []).append(None)  # type: ignore[attr-defined]
-            if kind in _SIMPLE or kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                nested.append(node)
+                continue
+            if kind in _SIMPLE or kind is ast.ClassDef:
                 continue
             for field in _BLOCKS:
                 block = getattr(node, field, None)
                 if block:
                     stack.extend(block)
+        for inner in nested:
+            # (the same `self` unless the nested function names its own: a parameter, a local)
+            inner_args = inner.args
+            names = {a.arg for a in [*inner_args.posonlyargs, *inner_args.args, *inner_args.kwonlyargs]}
+            names |= {a.arg for a in (inner_args.vararg, inner_args.kwarg) if a is not None}
+            if me not in names and me not in rebound_names(inner.body):
+                self._scope_attributes(inner, me, explicit, assigned, method=False)
+
+    def _bound_type(self, binding: Any) -> list[str] | None:
+        """What a local's one binding (`_local_bindings`) gives: `x = Client(...)`, `x = await connect(...)`,
+        `async with connect(...) as x` (what its class's `__aenter__` is declared to return)."""
+        if isinstance(binding, tuple):
+            made = _call_type(binding[1], self._resolve)
+            return [ENTERED + made[0][len(CALLED) :]] if made else None
+        if binding is None or (isinstance(binding, ast.Constant) and binding.value is None):
+            return None
+        return _value_type(binding, self._resolve)
+
+    def _is_self_type(self, node: ast.expr | None) -> bool:
+        """`Self` (`typing`, `typing_extensions`; a string annotation too)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node = _parse_annotation(node.value)
+        return node is not None and self._typing_name(node) == "Self"
+
+    def _await_result(self, node: ast.FunctionDef, cls: ast.ClassDef) -> list[str] | None:
+        """What awaiting an instance gives, as its `__await__` says: `-> Generator[Any, None, T]`
+        (any spelling of `Generator`) is `T`; an unannotated `return self.impl().__await__()` is what
+        awaiting the class's `async def impl` gives (as that one is declared)."""
+        returns = node.returns
+        if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
+            returns = _parse_annotation(returns.value)
+        if isinstance(returns, ast.Subscript) and isinstance(returns.value, (ast.Name, ast.Attribute)):
+            if self._resolve(returns.value) in _GENERATORS and isinstance(returns.slice, ast.Tuple):
+                elements = returns.slice.elts
+                if len(elements) == 3:
+                    if self._is_self_type(elements[2]):
+                        return [SELF]
+                    found = self.types(elements[2])
+                    return found if found and COROUTINE not in found else None
+            return None
+        body = [stmt for stmt in node.body if not _is_docstring(stmt)]
+        if returns is not None or len(body) != 1 or not isinstance(body[0], ast.Return):
+            return None
+        value = body[0].value
+        params = [*node.args.posonlyargs, *node.args.args]
+        if not (isinstance(value, ast.Call) and not value.args and isinstance(value.func, ast.Attribute)):
+            return None
+        if value.func.attr != "__await__" or not params or not isinstance(value.func.value, ast.Call):
+            return None
+        inner = value.func.value.func
+        if not (isinstance(inner, ast.Attribute) and _is_self_attr(inner, params[0].arg)):
+            return None
+        if self._classes[cls.name].get(inner.attr) != "async":
+            return None
+        return self.found.get(f"{cls.name}.{inner.attr}{AWAITS}")
 
 
 #: The fields of a statement (or handler, match case) holding blocks of statements.
@@ -386,6 +496,92 @@ def rebound_names(body: list[ast.stmt], definitions: bool = True) -> set[str]:
     return found
 
 
+def _value_type(value: ast.expr, resolve: Callable[[ast.expr], str | None]) -> list[str] | None:
+    """`_call_type`, and `await pkg.connect(...)`: what awaiting that call gives (`AWAITED`)."""
+    if isinstance(value, ast.Await):
+        made = _call_type(value.value, resolve) if isinstance(value.value, ast.Call) else None
+        return [AWAITED + made[0][len(CALLED) :]] if made else None
+    return _call_type(value, resolve)
+
+
+def _local_bindings(body: list[ast.stmt]) -> dict[str, list[Any]]:
+    """Name -> each binding of it in one function's own code: the value of `x = value` (`x: X = value`),
+    `("async with", call)` for `async with call as x`, None for any other (a tuple's element, a loop or
+    `with` target, an import, a `def`, `global`/`nonlocal`, `del`, `except ... as x`)."""
+    found: dict[str, list[Any]] = {}
+
+    def other(target: ast.expr | None) -> None:
+        for name in _names_in(target) if target is not None else ():
+            found.setdefault(name, []).append(None)
+
+    stack: list[Any] = list(body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
+        if kind is ast.Assign:
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, []).append(stmt.value)
+                else:
+                    other(target)
+        elif kind is ast.AnnAssign:
+            if stmt.value is not None and isinstance(stmt.target, ast.Name):
+                found.setdefault(stmt.target.id, []).append(stmt.value)
+        elif kind is ast.AsyncWith:
+            for item in stmt.items:
+                if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call):
+                    found.setdefault(item.optional_vars.id, []).append((ENTERED, item.context_expr))
+                else:
+                    other(item.optional_vars)
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            found.setdefault(stmt.name, []).append(None)
+            continue
+        elif kind in (ast.Import, ast.ImportFrom):
+            for alias in stmt.names:
+                found.setdefault((alias.asname or alias.name).split(".")[0], []).append(None)
+        elif kind in (ast.Global, ast.Nonlocal):
+            for name in stmt.names:
+                found.setdefault(name, []).append(None)
+        elif kind is ast.ExceptHandler and stmt.name:
+            found.setdefault(stmt.name, []).append(None)
+        else:
+            targets = stmt.targets if kind is ast.Delete else _binding_targets(stmt)
+            for target in targets:
+                other(target)
+        if kind not in _SIMPLE:
+            for field in _BLOCKS:
+                block = getattr(stmt, field, None)
+                if block:
+                    stack.extend(block)
+    return found
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _returns_self(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a method's own code ends in `return self` and returns nothing else (nested code aside)."""
+    params = [*node.args.posonlyargs, *node.args.args]
+    if not params or not node.body:
+        return False
+    me = params[0].arg
+    last = node.body[-1]
+    if not (isinstance(last, ast.Return) and isinstance(last.value, ast.Name) and last.value.id == me):
+        return False
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(child, (ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(child, ast.Return) and not (isinstance(child.value, ast.Name) and child.value.id == me):
+            return False
+        stack.extend(ast.iter_child_nodes(child))
+    return me not in rebound_names(node.body)
+
+
 def _call_type(value: ast.expr, resolve: Callable[[ast.expr], str | None]) -> list[str] | None:
     """`Client(...)`, `pkg.make(...)`: what calling that name gives; `None` itself: nothing; else unknown."""
     if isinstance(value, ast.Constant) and value.value is None:
@@ -457,25 +653,29 @@ def _agreed(
 LOOKUP_DEPTH = 8
 
 
-def member_types(index: ProjectIndex, cls: str, key: str, depth: int = 0) -> tuple[str, ...] | None:
+def member_types(index: ProjectIndex, cls: str, key: str, depth: int = 0, owner: str | None = None) -> tuple[str, ...] | None:
     """What a class declares for `key` (`attr`, `method()`, `method await`), looking through its bases
-    as `ProjectIndex.method_kind` does; None when not declared (or a base outside the index comes first)."""
+    as `ProjectIndex.method_kind` does; None when not declared (or a base outside the index comes first).
+    A method declared to return `Self` gives the class asked about (`owner`: that one, for its bases)."""
     found = index.class_definition(cls) if depth <= LOOKUP_DEPTH else None
     if found is None:
         return None
     qualified, entry = found
+    owner = owner or qualified
     module, _, name = qualified.rpartition(".")
     info = index.module(module)
     if info is None:
         return None
     types = info.declared.get(f"{name}.{key}")
+    if types == [SELF]:
+        return (owner,)
     if types is not None:
         return normalize(index, types, depth + 1)
     member = key.partition("(")[0].partition(" ")[0]
     if member in entry["methods"]:
         return None  # defined here, with no type declared
     for base in entry["bases"]:
-        inherited = member_types(index, base, key, depth + 1)
+        inherited = member_types(index, base, key, depth + 1, owner)
         if inherited is not None:
             return inherited
         if index.class_entry(base) is None and base not in ("object", "typing.Generic", "abc.ABC"):
@@ -553,6 +753,37 @@ def call_types(index: ProjectIndex, qualified: str, depth: int = 0) -> tuple[str
     return return_types(index, qualified, False, depth)
 
 
+def awaited_types(index: ProjectIndex, qualified: str, depth: int = 0) -> tuple[str, ...] | None:
+    """What `await qualified(...)` gives: an `async def`'s declared result, or what the `__await__` of
+    every class the call makes (an instance of a class, a function's declared return) gives."""
+    if depth > LOOKUP_DEPTH:
+        return None
+    if index.kind(qualified) == "async":
+        return return_types(index, qualified, True, depth + 1)
+    return _through(index, call_types(index, qualified, depth + 1), AWAIT_KEY, depth + 1)
+
+
+def entered_types(index: ProjectIndex, qualified: str, depth: int = 0) -> tuple[str, ...] | None:
+    """What `async with qualified(...) as x` binds: what the `__aenter__` of every class the call makes
+    is declared to return (an `async def __aenter__(self) -> Connection`, or `-> Self`)."""
+    if depth > LOOKUP_DEPTH:
+        return None
+    return _through(index, call_types(index, qualified, depth + 1), AENTER_KEY, depth + 1)
+
+
+def _through(index: ProjectIndex, classes: tuple[str, ...] | None, key: str, depth: int) -> tuple[str, ...] | None:
+    """What each of `classes` declares for `key`, together; None when one of them declares nothing."""
+    if not classes or COROUTINE in classes:
+        return None
+    found: list[str] = []
+    for cls in classes:
+        made = member_types(index, cls, key, depth)
+        if made is None:
+            return None
+        found.extend(made)
+    return tuple(dict.fromkeys(found))
+
+
 def normalize(index: ProjectIndex, types: list[str], depth: int) -> tuple[str, ...] | None:
     """Stored types as classes: call results resolved, aliases of other modules followed."""
     if depth > LOOKUP_DEPTH:
@@ -570,6 +801,14 @@ def normalize(index: ProjectIndex, types: list[str], depth: int) -> tuple[str, .
             made = None if made is None or COROUTINE in made else made
         elif name.startswith(CALLED):
             made = call_types(index, name[len(CALLED) :], depth + 1)
+        elif name.startswith(AWAITED):
+            made = awaited_types(index, name[len(AWAITED) :], depth + 1)
+            made = None if made is not None and COROUTINE in made else made
+        elif name.startswith(ENTERED):
+            made = entered_types(index, name[len(ENTERED) :], depth + 1)
+            made = None if made is not None and COROUTINE in made else made
+        elif name == SELF:
+            made = None  # (only a class's own look-up knows which class: `member_types`)
         elif index.class_definition(name) is not None:
             made = (index.class_definition(name)[0],)  # type: ignore[index]
         else:
@@ -602,7 +841,10 @@ def declared_type_names(infos: Iterable[ModuleInfo], returns: bool = False) -> f
     for info in infos:
         for key, types in info.declared.items():
             if not returns or key.endswith(RETURNS) or key.endswith(AWAITS):
-                classes.update(name.lstrip(CALLED + MEMBER) for name in types)
+                for name in types:
+                    name = name.lstrip(MEMBER)
+                    # (what is awaited or entered: resolved by `declared_async_methods`)
+                    classes.add(name if name.startswith((AWAITED, ENTERED)) else name.lstrip(CALLED))
     return frozenset(classes)
 
 
@@ -614,10 +856,16 @@ def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> froze
     stack = [(name, 0) for name in classes]
     while stack:
         name, depth = stack.pop()
+        if name.startswith((AWAITED, ENTERED)):
+            if depth <= LOOKUP_DEPTH and name not in seen:
+                seen.add(name)  # (`await pkg.connect`: the classes awaiting or entering it gives)
+                stack.extend((cls, depth + 1) for cls in normalize(index, [name], depth) or ())
+            continue
         definition = index.class_definition(name) if depth <= LOOKUP_DEPTH else None
-        if definition is None and depth <= LOOKUP_DEPTH and name not in seen and index.kind(name) == SYNC:
-            seen.add(name)  # a function (`()pkg.make`): the classes it is declared to return
-            made = return_types(index, name, False, depth)
+        kind = index.kind(name) if definition is None and depth <= LOOKUP_DEPTH and name not in seen else None
+        if kind == SYNC or kind == "async":
+            seen.add(name)  # a function (`()pkg.make`): the classes it is declared to return (awaited: give)
+            made = return_types(index, name, kind == "async", depth)
             stack.extend((cls, depth + 1) for cls in made or () if cls != COROUTINE)
             continue
         if definition is None or definition[0] in seen:
@@ -625,6 +873,9 @@ def declared_async_methods(index: ProjectIndex, classes: Iterable[str]) -> froze
         seen.add(definition[0])
         entry = definition[1]
         found.update(method for method, kind in entry["methods"].items() if kind == "async")
+        for key in (AWAIT_KEY, AENTER_KEY):  # (`await connect(...)`, `async with connect(...) as ws`: what they give)
+            if key.partition(" ")[0] in entry["methods"]:
+                stack.extend((cls, depth + 1) for cls in member_types(index, definition[0], key) or () if cls != COROUTINE)
         module, _, local = definition[0].rpartition(".")
         info = index.module(module)
         for method, kind in entry["methods"].items() if info is not None else ():

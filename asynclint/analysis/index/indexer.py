@@ -36,6 +36,8 @@ KEEPS_COROUTINE = frozenset(
     }
 )
 KEEPS_COROUTINE_PREFIXES = ("pytest.mark.",)
+#: The key prefix of a star import in `ModuleInfo.aliases` (`*pkg.client` -> `pkg.client`).
+STAR = "*"
 
 
 class ModuleInfo:
@@ -197,6 +199,8 @@ class _Indexer:
                 for alias in stmt.names:
                     if alias.name != "*":
                         self.info.aliases[alias.asname or alias.name] = f"{source}.{alias.name}".lstrip(".")
+                    elif source:  # (`from .client import *`: a key no name can be, `ProjectIndex` follows it)
+                        self.info.aliases[STAR + source] = source
 
     def _body(self, body: list[ast.stmt], prefix: str, functions: dict[str, str]) -> None:
         defined: list[str] = []

@@ -34,7 +34,7 @@ from asynclint.core.cachedir import read_cache_file, write_cache_file
 from asynclint.core.paths import read_source, stat_signature
 
 #: The library cache's format.
-VERSION = 2  # (2: a class attribute assigned differing calls is declared as their `Union`)
+VERSION = 3  # (2: a class attribute assigned differing calls is declared as their `Union`; 3: awaited, entered, `Self`)
 _SUFFIXES = (".pyi", ".py")
 _DIST = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.(?:dist|egg)-info$")
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from asynclint.analysis.callgraph import SYNC_KINDS
 from asynclint.analysis.index import declared
-from asynclint.analysis.index.indexer import ASYNC, SYNC, ModuleInfo, index_source
+from asynclint.analysis.index.indexer import ASYNC, STAR, SYNC, ModuleInfo, index_source
 from asynclint.core.paths import real_path
 
 if TYPE_CHECKING:
@@ -245,6 +245,11 @@ class ProjectIndex:
                 if ".".join(rest) in info.functions or (rest[0] in info.classes and len(rest) == 2):
                     return module, info, rest, depth
                 target = info.aliases.get(rest[0])
+                if target is None and rest[0] not in info.classes:
+                    for star in _starred(info, rest[0]):  # (`from .client import *`)
+                        found = self.locate(".".join([star, *rest[1:]]), depth + 1)
+                        if found is not None:
+                            return found
                 if target is None or target == f"{module}.{rest[0]}":
                     return None
                 qualified, depth = ".".join([target, *rest[1:]]), depth + 1
@@ -274,6 +279,16 @@ class ProjectIndex:
             return qualified, info.classes[name]
         if name in info.aliases and info.aliases[name] != qualified:
             return self._follow_class(info.aliases[name], depth + 1)
+        if name in info.functions:
+            return None
+        alias = info.declared.get(name + declared.ALIAS)
+        if alias is not None:  # (`connect = Connect`: another name of one class)
+            plain = len(alias) == 1 and alias[0] != declared.COROUTINE and not alias[0].startswith(_MARKED)
+            return self._follow_class(alias[0], depth + 1) if plain else None
+        for star in _starred(info, name):  # (`from .client import *`)
+            found = self._follow_class(star, depth + 1)
+            if found is not None:
+                return found
         return None
 
     def class_entry(self, qualified: str) -> dict[str, Any] | None:
@@ -543,3 +558,15 @@ def _async_method_classes(modules: dict[str, ModuleInfo]) -> dict[str, frozenset
                 if kind == ASYNC:
                     owners.setdefault(defined, set()).add(f"{module}.{name}")
     return {method: frozenset(classes) for method, classes in owners.items()}
+
+
+#: Type names that are not one class's (`declared.MEMBER`, `GENERIC`, `CALLED`).
+_MARKED = (declared.MEMBER, declared.GENERIC, declared.CALLED)
+
+
+def _starred(info: ModuleInfo, name: str) -> list[str]:
+    """Where a name a module does not bind itself may come from through its star imports, the last
+    import first (it binds last); none for a private name (`import *` leaves those out)."""
+    if name.startswith("_"):
+        return []
+    return [f"{source}.{name}" for key, source in reversed(info.aliases.items()) if key.startswith(STAR)]
