@@ -47,7 +47,7 @@ class ModuleInfo:
     reads thousands and uses few.
     """
 
-    __slots__ = ("_functions", "_classes", "_aliases", "_idle", "_summaries", "_declared", "_stored")
+    __slots__ = ("_functions", "_classes", "_aliases", "_idle", "_summaries", "_declared", "_stored", "_stars")
 
     def __init__(
         self,
@@ -110,6 +110,15 @@ class ModuleInfo:
         if self._stored is not None:
             self._decode()
         return self._aliases
+
+    def star_sources(self) -> tuple[str, ...]:
+        """The modules this one star-imports (`from .client import *`), the last import first (it
+        binds last): asked for every name a lookup does not find bound here, so made once."""
+        try:
+            return self._stars
+        except AttributeError:  # (not asked yet: the slot is unset)
+            self._stars: tuple[str, ...] = tuple(source for key, source in reversed(self.aliases.items()) if key.startswith(STAR))
+            return self._stars
 
     @property
     def idle(self) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from asynclint.analysis.callgraph import SYNC_KINDS
 from asynclint.analysis.index import declared
-from asynclint.analysis.index.indexer import ASYNC, STAR, SYNC, ModuleInfo, index_source
+from asynclint.analysis.index.indexer import ASYNC, SYNC, ModuleInfo, index_source
 from asynclint.core.paths import real_path
 
 if TYPE_CHECKING:
@@ -569,4 +569,4 @@ def _starred(info: ModuleInfo, name: str) -> list[str]:
     import first (it binds last); none for a private name (`import *` leaves those out)."""
     if name.startswith("_"):
         return []
-    return [f"{source}.{name}" for key, source in reversed(info.aliases.items()) if key.startswith(STAR)]
+    return [f"{source}.{name}" for source in info.star_sources()]
