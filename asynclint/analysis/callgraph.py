@@ -381,13 +381,21 @@ class _Guards:
         self.node = node
         args = node.args
         self.plain = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {self_name}
+        #: The parameters a call forwards are recorded for those with a falsy default only: what a call
+        #: may leave out (the start of what `Reach` knows falsy; a summary in three has one otherwise).
+        positional = [*args.posonlyargs, *args.args]
+        self.optional = {
+            a.arg
+            for a, default in (*zip(positional[len(positional) - len(args.defaults) :], args.defaults), *zip(args.kwonlyargs, args.kw_defaults))
+            if _falsy_mark(default) is not None
+        } - {self_name}
         self.bound = bound
         #: Whether a call of the summary has a guard or forwards a parameter (then it holds the signature).
         self.used = False
         self._guard: dict[int, frozenset[str]] = {}
         self._bindings: dict[str, list[tuple[int, int]]] | None = None
         self._loops: list[tuple[int, int]] = []
-        self._nonlocal: set[str] | None = None
+        self._nonlocal: set[str] = set()
         for stmt in ifs:
             needs = frozenset(
                 f"{name}~" if not_none else name
@@ -407,18 +415,19 @@ class _Guards:
 
     def forwarded(self, call: ast.Call) -> frozenset[str]:
         """`slot=param` for each parameter `call` passes on unchanged (slot: a position or a keyword)."""
-        if not self.plain:
+        optional = self.optional
+        if not optional:
             return frozenset()
         found: list[str] = []
         end = (call.end_lineno or 0, call.end_col_offset or 0)
         for index, arg in enumerate(call.args):
             if isinstance(arg, ast.Starred):
                 break  # (the positions after it are unknown)
-            if isinstance(arg, ast.Name) and arg.id in self.plain and self._unchanged(arg.id, end, call.lineno):
+            if isinstance(arg, ast.Name) and arg.id in optional and self._unchanged(arg.id, end, call.lineno):
                 found.append(f"{index}={arg.id}")
         for keyword in call.keywords:
             value = keyword.value
-            if keyword.arg is not None and isinstance(value, ast.Name) and value.id in self.plain and self._unchanged(value.id, end, call.lineno):
+            if keyword.arg is not None and isinstance(value, ast.Name) and value.id in optional and self._unchanged(value.id, end, call.lineno):
                 found.append(f"{keyword.arg}={value.id}")
         if found:
             self.used = True
@@ -426,22 +435,22 @@ class _Guards:
 
     def _unchanged(self, name: str, after: tuple[int, int], line: int) -> bool:
         """Whether the parameter `name` still holds its argument at `after` (a test's or call's end, on `line`)."""
-        if self._nonlocal is None:
-            self._nonlocal = {n for node in ast.walk(self.node) if isinstance(node, ast.Nonlocal) for n in node.names}
+        if self._bindings is None:
+            self._bindings = self._walk_bindings()
         if name in self._nonlocal:
             return False
         if name not in self.bound:
             return True
-        if self._bindings is None:
-            self._bindings = self._walk_bindings()
         places = self._bindings.get(name)
         if not places or min(places) <= after:
             return False  # rebound before (or by a binding whose place is not read)
         return not any(start <= line <= end for start, end in self._loops)
 
     def _walk_bindings(self) -> dict[str, list[tuple[int, int]]]:
-        """Parameter -> where the function's own code rebinds it; and the lines of its loops."""
+        """Parameter -> where the function's own code rebinds it; the lines of its loops, and the
+        names nested functions declare `nonlocal`."""
         found: dict[str, list[tuple[int, int]]] = {}
+        self._nonlocal = set()
         stack: list[ast.AST] = list(self.node.body)
         while stack:
             node = stack.pop()
@@ -449,6 +458,7 @@ class _Guards:
                 named = [node.id]
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 found.setdefault(node.name, []).append((node.lineno, node.col_offset))
+                self._nonlocal.update(n for inner in ast.walk(node) if isinstance(inner, ast.Nonlocal) for n in inner.names)
                 continue
             elif isinstance(node, ast.Lambda):
                 continue
