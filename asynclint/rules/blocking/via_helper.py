@@ -54,7 +54,12 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
     `@callback`) are not followed, and ASL105's `blocking-calls` setting adds to what blocks.
     `importlib.import_module` in a helper is not followed either: a module is imported once
     per process, so a helper that imports lazily blocks only on its first call (written in
-    async code itself, it is ASL105's).
+    async code itself, it is ASL105's). A blocking call (or a call leading to one) in the body of
+    an `if` that needs a parameter truthy (`if host and port:`, `if mode == "fast":`) or not
+    `None` (`if path is not None:`) is not followed from a call that leaves that parameter at a
+    default that fails the test (`None`, `False`, `0`, `""`) or passes it `None` by keyword, also when helpers
+    forward the parameter unchanged to the one testing it (`get_node(node_name=n)` ->
+    `nodes.get_node(host, port, node_name)` -> `if host and port: socket.gethostbyname(host)`).
 
     ## Why is this bad?
     The blocking call freezes the event loop exactly as it would written in the `async def`
