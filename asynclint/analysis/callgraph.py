@@ -352,6 +352,8 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
             binders.append(node)
         elif kind is ast.If:
             ifs.append(node)  # type: ignore[arg-type]
+        elif kind in _MATCH_BINDERS:
+            names.update(_match_names(node))
         fields = _CHILD_FIELDS.get(kind)
         if fields is None:
             fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in LEAF_FIELDS)
@@ -363,6 +365,16 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
                 stack.append(value)
     calls.sort(key=lambda c: (c.lineno, c.col_offset))
     return calls, names, binders, defs, ifs
+
+
+#: Match patterns that bind a name (`case x:`, `case [*rest]:`, `case {**rest}:`).
+_MATCH_BINDERS = frozenset({ast.MatchAs, ast.MatchStar, ast.MatchMapping})
+
+
+def _match_names(node: ast.AST) -> list[str]:
+    """The name a match pattern binds, if any."""
+    name = getattr(node, "rest" if isinstance(node, ast.MatchMapping) else "name", None)
+    return [name] if name else []
 
 
 class _Guards:
@@ -466,6 +478,8 @@ class _Guards:
                 named = [(a.asname or a.name).split(".")[0] for a in node.names]
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 named = [node.name]
+            elif type(node) in _MATCH_BINDERS:
+                named = _match_names(node)
             else:
                 named = []
                 if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
