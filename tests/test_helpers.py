@@ -202,3 +202,50 @@ def test_declared_receivers_in_summaries(tmp_path: Path):
     assert [s.name for s in reach.of_name("mod.through") or ()] == ["through", "wait", "time.sleep"]
     for name in ("Owner.mixed", "Owner.missing", "protocol", "rebound"):
         assert reach.of_name(f"mod.{name}") is None, name
+
+
+GUARDED = (
+    "import socket\n\n\ndef resolve(host=None, port=0, *, name=None):\n    if host and port:\n"
+    "        if host == 'localhost':\n            host = socket.gethostbyname(host)\n        return host\n    return name\n\n\n"
+    "def lookup(host=None, port=0, name=None):\n    return resolve(host, port, name=name)\n"
+)
+
+
+def test_guards_and_forwarded_parameters_in_summaries(tmp_path: Path):
+    summaries = _reach(tmp_path, GUARDED).project.module("mod").summaries
+    assert summaries["resolve"] == "(host=,port=0;name= !socket.gethostbyname@7?host,port"
+    assert summaries["lookup"] == "(host=,port=0,name= mod.resolve@13:0=host,1=port,name=name"
+    plain = "import time\n\ndef pause(delay):\n    time.sleep(delay)\n"
+    assert _reach(tmp_path, plain).project.module("mod").summaries["pause"] == "!time.sleep@4"  # (nothing more when nothing is guarded)
+
+
+def test_a_left_out_argument_drops_what_needs_it_through_forwarding_calls(tmp_path: Path):
+    reach = _reach(tmp_path, GUARDED)
+    lookup = ("mod", "lookup")
+    assert reach.at_call(lookup, 0, frozenset({"name"})) is None
+    assert reach.at_call(lookup, 1, frozenset()) is None  # (`port` left out)
+    assert reach.at_call(lookup, 0, frozenset({"host", "port"}), frozenset({"host"})) is None  # (`host=None`)
+    assert [s.name for s in reach.at_call(lookup, 2, frozenset()) or ()] == ["lookup", "resolve", "socket.gethostbyname"]
+    assert reach.at_call(lookup, 0, frozenset({"host", "port"})) is not None
+    assert reach.of_name("mod.lookup") is not None  # (what the screen asks: unchanged)
+
+
+CALLS_LOOKUP = "from helpers import lookup\n\n\nasync def find():\n    return lookup(name='db')\n"
+
+
+@pytest.mark.parametrize("changed", ["resolve", "lookup"])
+def test_a_guard_that_goes_rechecks_the_callers_in_other_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, changed: str):
+    project = _project(tmp_path / "p", GUARDED)
+    (project / "caller.py").write_text(CALLS_LOOKUP)
+    cache = tmp_path / "cache"
+    assert _run(project, cache) == []
+    if changed == "resolve":  # (the guard two calls down: the chain without arguments stays the same)
+        unguarded = GUARDED.replace("if host and port:", "if host or port or name:").replace("if host == 'localhost':", "if name:")
+    else:  # (the forwarded argument: now a constant)
+        unguarded = GUARDED.replace("resolve(host, port, name=name)", "resolve('localhost', 1, name=name)")
+    (project / "helpers.py").write_text(unguarded)
+    checked = record_checked(monkeypatch)
+    assert [(name, line) for name, line, _ in _run(project, cache)] == [("caller.py", 5)]
+    assert "caller.py" in checked and "other.py" not in checked
+    (project / "helpers.py").write_text(GUARDED)
+    assert _run(project, cache) == []

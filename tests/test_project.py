@@ -153,12 +153,12 @@ def test_index_cache_hit_invalidation_and_corruption(tmp_path):
     assert not build_index(files, cache_dir=cache).is_coroutine_function("pkg.a.go")
     (cache / "index.txt").write_text("{not an index")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
-    (cache / "index.txt").write_bytes(b"asynclint project index 19 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets, assigned unions, rebound coroutines, awaited and entered types)\nnull\n1 16\n\xff\xfe\t1\t2\tpkg.a\t2\tx\n{}")  # not UTF-8
+    (cache / "index.txt").write_bytes(b"asynclint project index 20 (argument guards, idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets, assigned unions, rebound coroutines, awaited and entered types)\nnull\n1 16\n\xff\xfe\t1\t2\tpkg.a\t2\tx\n{}")  # not UTF-8
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"
     (cache / "index.txt").write_text("asynclint project index 6\nnull\n1\n" + "\t".join([files[1], "1", "2", "pkg.a", "10"]) + "\n[{},{},{}]")
     assert build_index(files, cache_dir=cache).kind("pkg.a.go") == "sync"  # another version: rebuilt
     lines = _index_lines(cache)
-    assert (cache / "index.txt").read_text().startswith("asynclint project index 19 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets, assigned unions, rebound coroutines, awaited and entered types)\n") and len(lines) == 2
+    assert (cache / "index.txt").read_text().startswith("asynclint project index 20 (argument guards, idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets, assigned unions, rebound coroutines, awaited and entered types)\n") and len(lines) == 2
     written = (cache / "index.txt").read_text()
     _write_index_lines(cache, [[real, "x", mtime, module, info] for real, _, mtime, module, info in lines])
     for malformed in ((cache / "index.txt").read_text(), written + "]", written[:-1]):  # no number; infos too long, short

@@ -150,7 +150,7 @@ class _Summarizer:
             if extra is not None:
                 params.append(extra.arg)
         self_name = params[0] if owner and params and not is_staticmethod(node) else ""
-        own_calls, bound_here, binders, defs = _own_code(node)
+        own_calls, bound_here, binders, defs, ifs = _own_code(node)
         #: Parameter -> its annotation, for those never rebound (declared receivers).
         annotated = {
             a.arg: a.annotation
@@ -160,37 +160,50 @@ class _Summarizer:
         nested = {stmt.name for stmt in defs}
         local = set(params) | bound_here
         types: dict[str, str | None] = {}
-        blocking: list[tuple[str, int]] = []
-        calls: dict[str, int] = {}
+        blocking: list[tuple[str, int, frozenset[str]]] = []
+        #: Target -> (line, guard, forwarded arguments) of its first call (`_Guards`).
+        calls: dict[str, tuple[int, frozenset[str], frozenset[str]]] = {}
+        guards = _Guards(node, params, self_name, bound_here, ifs)
+
+        def edge(target: str, call: ast.Call) -> None:
+            made = (call.lineno, guards.of(call), guards.forwarded(call))
+            known = calls.get(target)
+            # Called twice: the weaker guard and the arguments both calls forward alike (either may run).
+            calls[target] = made if known is None else (known[0], known[1] & made[1], known[2] & made[2])
+
         for call in own_calls:
             func = call.func
             line = call.lineno
             if isinstance(func, ast.Attribute):
                 if self_name and isinstance(func.value, ast.Name) and func.value.id == self_name:
-                    calls.setdefault(f"{METHOD_MARK}{owner}.{func.attr}", line)
+                    edge(f"{METHOD_MARK}{owner}.{func.attr}", call)
                     continue
                 kind = self.type_of(func.value, binders, types, local) if func.attr in _BLOCKING_METHOD_NAMES else None
                 if kind is not None and func.attr in BLOCKING_METHODS.get(kind, ()):
                     # The summary is space-separated: a kind's label (`DB-API cursor`) is cut to one word.
                     receiver = func.value.id if isinstance(func.value, ast.Name) else _label(kind)
-                    blocking.append((f"{receiver}.{func.attr}", line))
+                    blocking.append((f"{receiver}.{func.attr}", line, guards.of(call)))
                     continue
                 declared = self._receiver(func, self_name, owner, annotated)
                 if declared is not None:
-                    calls.setdefault(declared, line)
+                    edge(declared, call)
                     continue
             elif isinstance(func, ast.Name) and func.id in nested and func.id not in self.bound:
-                calls.setdefault(f"{self.module}.{key}.<locals>.{func.id}", line)
+                edge(f"{self.module}.{key}.<locals>.{func.id}", call)
                 continue
             target = self.resolve(func, local)
             if target is None:
                 continue
             if target in BLOCKING_FUNCTIONS and not _numeric_lookup(target, call):
-                blocking.append((_spelled(func), line))
+                blocking.append((_spelled(func), line, guards.of(call)))
             elif not target.startswith("builtins."):
-                calls.setdefault(target, line)
+                edge(target, call)
         if blocking or calls:
-            found[key] = " ".join([*(f"!{callee}@{line}" for callee, line in blocking), *(f"{t}@{n}" for t, n in calls.items())])
+            entries = [_entry(f"!{callee}", line, guard, frozenset()) for callee, line, guard in blocking]
+            entries.extend(_entry(t, line, guard, args) for t, (line, guard, args) in calls.items())
+            if guards.used:
+                entries.insert(0, _signature(node, self_name))
+            found[key] = " ".join(entries)
         for stmt in defs:
             if self.functions.get(f"{key}.<locals>.{stmt.name}") in SYNC_KINDS:
                 # A nested helper: summarized, reached only when called.
@@ -300,11 +313,13 @@ def _stored(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
-def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list[ast.AST], list[ast.FunctionDef]]:
+def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list[ast.AST], list[ast.FunctionDef], list[ast.If]]:
     """The calls the function's own code makes, in source order, the names it binds (by
     assignment, `for`, `with`, `except`, import, `del`), the nodes binding them by assignment,
-    `for` or `with`, and the sync functions it defines (nested defs, lambdas and classes left out)."""
+    `for` or `with`, the sync functions it defines (nested defs, lambdas and classes left out)
+    and its `if` statements."""
     defs: list[ast.FunctionDef] = []
+    ifs: list[ast.If] = []
     calls: list[ast.Call] = []
     names: set[str] = set()
     binders: list[ast.AST] = []
@@ -335,6 +350,10 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
             names.add(node.name)  # type: ignore[attr-defined]
         elif kind in _BINDERS:
             binders.append(node)
+        elif kind is ast.If:
+            ifs.append(node)  # type: ignore[arg-type]
+        elif kind in _MATCH_BINDERS:
+            names.update(_match_names(node))
         fields = _CHILD_FIELDS.get(kind)
         if fields is None:
             fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in LEAF_FIELDS)
@@ -345,7 +364,196 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
             elif isinstance(value, ast.AST):
                 stack.append(value)
     calls.sort(key=lambda c: (c.lineno, c.col_offset))
-    return calls, names, binders, defs
+    return calls, names, binders, defs, ifs
+
+
+#: Match patterns that bind a name (`case x:`, `case [*rest]:`, `case {**rest}:`).
+_MATCH_BINDERS = frozenset({ast.MatchAs, ast.MatchStar, ast.MatchMapping})
+
+
+def _match_names(node: ast.AST) -> list[str]:
+    """The name a match pattern binds, if any."""
+    name = getattr(node, "rest" if isinstance(node, ast.MatchMapping) else "name", None)
+    return [name] if name else []
+
+
+class _Guards:
+    """What a sync function's calls need of its parameters, and which parameters they pass on.
+
+    A call in the body of an `if` whose test requires a parameter (`if p:`, `if p and q:`,
+    `if p is not None:`, `if p == "literal":`; nested `if`s: every test; never the `else`) runs only
+    when the parameter is truthy (`p`) or not None (`p~`). A call forwarding a parameter as a plain
+    name (`callee(host, port=port)`) passes it on (`0=host`, `port=port`). Both hold only for a
+    parameter that nothing rebinds before the test or the call (nor in a loop around it, nor
+    `nonlocal` in a nested function). `Reach` reads them to drop what an argument the async code
+    leaves out (a falsy default) makes unreachable.
+    """
+
+    def __init__(self, node: ast.FunctionDef, params: list[str], self_name: str, bound: set[str], ifs: list[ast.If]) -> None:
+        self.node = node
+        args = node.args
+        self.plain = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {self_name}
+        #: The parameters a call forwards are recorded for those with a falsy default only: what a call
+        #: may leave out (the start of what `Reach` knows falsy; a summary in three has one otherwise).
+        positional = [*args.posonlyargs, *args.args]
+        self.optional = {
+            a.arg
+            for a, default in (*zip(positional[len(positional) - len(args.defaults) :], args.defaults), *zip(args.kwonlyargs, args.kw_defaults))
+            if _falsy_mark(default) is not None
+        } - {self_name}
+        self.bound = bound
+        #: Whether a call of the summary has a guard or forwards a parameter (then it holds the signature).
+        self.used = False
+        self._guard: dict[int, frozenset[str]] = {}
+        self._bindings: dict[str, list[tuple[int, int]]] | None = None
+        self._loops: list[tuple[int, int]] = []
+        self._nonlocal: set[str] = set()
+        for stmt in ifs:
+            needs = frozenset(
+                f"{name}~" if not_none else name
+                for name, not_none in _requirements(stmt.test)
+                if name in self.plain and self._unchanged(name, (stmt.test.end_lineno or 0, stmt.test.end_col_offset or 0), stmt.lineno)
+            )
+            if needs:
+                for call in _calls_in(stmt.body):
+                    self._guard[id(call)] = self._guard.get(id(call), frozenset()) | needs
+
+    def of(self, call: ast.Call) -> frozenset[str]:
+        """The parameters `call` needs truthy (`p`) or not None (`p~`)."""
+        found = self._guard.get(id(call), frozenset()) if self._guard else frozenset()
+        if found:
+            self.used = True
+        return found
+
+    def forwarded(self, call: ast.Call) -> frozenset[str]:
+        """`slot=param` for each parameter `call` passes on unchanged (slot: a position or a keyword)."""
+        optional = self.optional
+        if not optional:
+            return frozenset()
+        found: list[str] = []
+        end = (call.end_lineno or 0, call.end_col_offset or 0)
+        for index, arg in enumerate(call.args):
+            if isinstance(arg, ast.Starred):
+                break  # (the positions after it are unknown)
+            if isinstance(arg, ast.Name) and arg.id in optional and self._unchanged(arg.id, end, call.lineno):
+                found.append(f"{index}={arg.id}")
+        for keyword in call.keywords:
+            value = keyword.value
+            if keyword.arg is not None and isinstance(value, ast.Name) and value.id in optional and self._unchanged(value.id, end, call.lineno):
+                found.append(f"{keyword.arg}={value.id}")
+        if found:
+            self.used = True
+        return frozenset(found)
+
+    def _unchanged(self, name: str, after: tuple[int, int], line: int) -> bool:
+        """Whether the parameter `name` still holds its argument at `after` (a test's or call's end, on `line`)."""
+        if self._bindings is None:
+            self._bindings = self._walk_bindings()
+        if name in self._nonlocal:
+            return False
+        if name not in self.bound:
+            return True
+        places = self._bindings.get(name)
+        if not places or min(places) <= after:
+            return False  # rebound before (or by a binding whose place is not read)
+        return not any(start <= line <= end for start, end in self._loops)
+
+    def _walk_bindings(self) -> dict[str, list[tuple[int, int]]]:
+        """Parameter -> where the function's own code rebinds it; the lines of its loops, and the
+        names nested functions declare `nonlocal`."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        self._nonlocal = set()
+        stack: list[ast.AST] = list(self.node.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                named = [node.id]
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.setdefault(node.name, []).append((node.lineno, node.col_offset))
+                self._nonlocal.update(n for inner in ast.walk(node) if isinstance(inner, ast.Nonlocal) for n in inner.names)
+                continue
+            elif isinstance(node, ast.Lambda):
+                continue
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                named = [(a.asname or a.name).split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                named = [node.name]
+            elif type(node) in _MATCH_BINDERS:
+                named = _match_names(node)
+            else:
+                named = []
+                if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                    self._loops.append((node.lineno, node.end_lineno or node.lineno))
+            for name in named:
+                if name in self.plain:
+                    found.setdefault(name, []).append((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)))
+            stack.extend(ast.iter_child_nodes(node))
+        return found
+
+
+def _requirements(test: ast.expr) -> list[tuple[str, bool]]:
+    """(name, whether only not-None is required) for each name a test needs truthy to pass."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return [need for value in test.values for need in _requirements(value)]
+    if isinstance(test, ast.Name):
+        return [(test.id, False)]
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name):
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(right, ast.Constant):
+            if isinstance(op, ast.IsNot) and right.value is None:
+                return [(test.left.id, True)]
+            if isinstance(op, ast.Eq) and right.value is not None and right.value:
+                return [(test.left.id, False)]  # (equal to a truthy constant: no falsy value is)
+    return []
+
+
+def _calls_in(body: list[ast.stmt]) -> Iterable[ast.Call]:
+    """The calls of a block's own code (nested defs, lambdas and classes left out)."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            yield node
+        elif isinstance(node, _SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _falsy_mark(default: ast.expr | None) -> str | None:
+    """`=` for a `None` default, `=0` for another falsy constant (`False`, `0`, `""`), else None."""
+    if not isinstance(default, ast.Constant):
+        return None
+    value = default.value
+    if value is None:
+        return "="
+    if value is False or (type(value) in (int, float) and value == 0) or value == "" or value == b"":
+        return "=0"
+    return None
+
+
+def _signature(node: ast.FunctionDef, self_name: str) -> str:
+    """`(a,b=,c=0;d=`: the parameters a call passes by position (the bound one left out), `;`
+    those only by keyword, each with `=` for a `None` default and `=0` for another falsy one."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    marked = [a.arg + (_falsy_mark(d) or "") for a, d in zip(positional, defaults)]
+    if self_name and positional and positional[0].arg == self_name:
+        marked = marked[1:]
+    text = "(" + ",".join(marked)
+    if args.kwonlyargs:
+        text += ";" + ",".join(a.arg + (_falsy_mark(d) or "") for a, d in zip(args.kwonlyargs, args.kw_defaults))
+    return text
+
+
+def _entry(target: str, line: int, guard: frozenset[str], args: frozenset[str]) -> str:
+    """`target@line`, then `?p,q~` (its guard) and `:0=host,port=port` (what it forwards) when any."""
+    text = f"{target}@{line}"
+    if guard:
+        text += "?" + ",".join(sorted(guard))
+    if args:
+        text += ":" + ",".join(sorted(args))
+    return text
 
 
 #: Resolver calls that return at once for a numeric address (no name to look up).
@@ -357,18 +565,69 @@ def _label(kind: str) -> str:
     return kind.rpartition(".")[2].split(" ")[-1].partition("(")[0]
 
 
-def _decoded(summary: str) -> tuple[tuple[str, int] | None, list[tuple[str, int]]]:
-    """A summary's first blocking call (None: none), and its other calls (`summarize`'s text)."""
-    blocking: tuple[str, int] | None = None
-    calls: list[tuple[str, int]] = []
-    for entry in summary.split(" "):
-        target, _, line = entry.rpartition("@")
+class Signature(NamedTuple):
+    """What a summary's signature (`_signature`) says: the parameters a call passes by position,
+    parameter -> whether its falsy default is `None`, and the parameters its guards or forwards name."""
+
+    positional: tuple[str, ...]
+    falsy: dict[str, bool]
+    relevant: frozenset[str]
+
+
+#: A blocking call: (callee, line, guard); a call: (target, line, guard, forwarded `slot=param`).
+Blocking = tuple[str, int, tuple[str, ...]]
+Call = tuple[str, int, tuple[str, ...], tuple[str, ...]]
+
+
+def _decoded(summary: str) -> tuple[Signature | None, list[Blocking], list[Call]]:
+    """A summary's signature (None: no guard nor forward), its blocking calls and its other calls (`summarize`'s text)."""
+    blocking: list[Blocking] = []
+    calls: list[Call] = []
+    entries = summary.split(" ")
+    if summary[:1] != "(":
+        for entry in entries:
+            target, _, line = entry.rpartition("@")
+            if target[:1] == "!":
+                blocking.append((target[1:], int(line), ()))
+            else:
+                calls.append((target, int(line), (), ()))
+        return None, blocking, calls
+    head, *entries = entries
+    relevant: set[str] = set()
+    for entry in entries:
+        target, _, rest = entry.partition("@")
+        rest, _, forwarded = rest.partition(":")
+        line, _, guarded = rest.partition("?")
+        guard = tuple(guarded.split(",")) if guarded else ()
+        args = tuple(forwarded.split(",")) if forwarded else ()
+        relevant.update(g.rstrip("~") for g in guard)
+        relevant.update(a.partition("=")[2] for a in args)
         if target[:1] == "!":
-            if blocking is None:
-                blocking = (target[1:], int(line))
+            blocking.append((target[1:], int(line), guard))
         else:
-            calls.append((target, int(line)))
-    return blocking, calls
+            calls.append((target, int(line), guard, args))
+    positional_text, _, keyword_text = head[1:].partition(";")
+    positional: list[str] = []
+    falsy: dict[str, bool] = {}
+    for names, by_position in ((positional_text, True), (keyword_text, False)):
+        for text in names.split(",") if names else ():
+            name, marked, mark = text.partition("=")
+            if by_position:
+                positional.append(name)
+            if marked:
+                falsy[name] = mark == ""
+    return Signature(tuple(positional), falsy, frozenset(relevant)), blocking, calls
+
+
+def _excluded(guard: tuple[str, ...], falsy: frozenset[tuple[str, bool]]) -> bool:
+    """Whether a guard cannot pass with these parameters known falsy ((name, whether known None))."""
+    for need in guard:
+        if need[-1:] == "~":
+            if (need[:-1], True) in falsy:
+                return True
+        elif (need, True) in falsy or (need, False) in falsy:
+            return True
+    return False
 
 
 def _numeric_lookup(target: str, call: ast.Call) -> bool:
@@ -459,11 +718,12 @@ class Reach:
         found = self.method_definition(owner, method, 0)
         return self._from(*found, self.options.depth) if found is not None else None
 
-    def _from(self, module: str, key: str, budget: int) -> Chain | None:
-        """The shortest chain (at most `budget` helpers) from the sync function `key` of `module`."""
+    def _from(self, module: str, key: str, budget: int, falsy: frozenset[tuple[str, bool]] = frozenset()) -> Chain | None:
+        """The shortest chain (at most `budget` helpers) from the sync function `key` of `module`,
+        with `falsy` its parameters known falsy ((name, whether known None): `at_call`)."""
         if budget <= 0:
             return None
-        memo_key = (module, key, budget)
+        memo_key: tuple[Any, ...] = (module, key, budget, falsy) if falsy else (module, key, budget)
         if memo_key in self._memo:
             return self._memo[memo_key]
         self._memo[memo_key] = None  # a cycle back here finds nothing more
@@ -472,13 +732,16 @@ class Reach:
         best: Chain | None = None
         if summary is not None and not self._allowed(f"{module}.{key}"):
             name = key.rpartition(".")[2]
-            blocking, calls = _decoded(summary)
+            _, blocks, calls = _decoded(summary)
+            blocking = next((b for b in blocks if not (falsy and b[2] and _excluded(b[2], falsy))), None)
             if blocking is not None:
-                callee, line = blocking
+                callee, line, _ = blocking
                 best = (Step(name, module, line), Step(callee, module, line))
             else:
                 extra = self.options.blocking_calls
-                for target, line in calls:
+                for target, line, guard, forwarded in calls:
+                    if falsy and guard and _excluded(guard, falsy):
+                        continue
                     if target in extra:
                         best = (Step(name, module, line), Step(target.rpartition(".")[2], module, line))
                         break
@@ -493,13 +756,61 @@ class Reach:
                     else:
                         owner, _, method = target[1:].rpartition(".")
                         found = self.method_definition(owner, method, 0) if target[0] == METHOD_MARK else self.definition(target)
-                    chain = self._from(*found, budget - 1) if found is not None else None
+                    if found is None:
+                        continue
+                    passed = self._passed(found, target[0] != METHOD_MARK and target[0] != RECEIVER_MARK, forwarded, falsy) if falsy and forwarded else frozenset()
+                    chain = self._from(*found, budget - 1, passed)
                     if chain is not None and (best is None or len(chain) + 1 < len(best)):
                         best = (Step(name, module, line), *chain)
                         if len(best) == 3:
                             break  # none can be shorter
         self._memo[memo_key] = best
         return best
+
+    def _passed(
+        self, found: tuple[str, str], by_name: bool, forwarded: tuple[str, ...], falsy: frozenset[tuple[str, bool]]
+    ) -> frozenset[tuple[str, bool]]:
+        """The parameters of the callee `found` known falsy: those a call forwards a parameter known falsy to
+        (`slot=param`; a position only when the call binds as written: not `Class.method(obj, ...)`)."""
+        signature = self.signature(*found)
+        if signature is None:
+            return frozenset()
+        known = dict(falsy)
+        exact = not by_name or "." not in found[1] or found[1].rsplit(".", 2)[-2] == "<locals>"
+        passed: set[tuple[str, bool]] = set()
+        for arg in forwarded:
+            slot, _, param = arg.partition("=")
+            if param not in known:
+                continue
+            if slot.isdigit():
+                if not exact or int(slot) >= len(signature.positional):
+                    continue
+                slot = signature.positional[int(slot)]
+            if slot in signature.relevant:
+                passed.add((slot, known[param]))
+        return frozenset(passed)
+
+    def signature(self, module: str, key: str) -> Signature | None:
+        """The signature a function's summary holds (only when a call of it has a guard or forwards a parameter)."""
+        info = self.project.module(module)
+        summary = info.summaries.get(key) if info is not None else None
+        return _decoded(summary)[0] if summary is not None and summary[:1] == "(" else None
+
+    def at_call(self, found: tuple[str, str], positional: int, keywords: frozenset[str], none: frozenset[str] = frozenset()) -> Chain | None:
+        """The chain from a call of the function `found` with `positional` arguments by position and
+        these keywords (no `*`/`**`): its parameters with a falsy default the call leaves out, and
+        those it passes `None` (`none`), are known falsy, and what needs them truthy is left out."""
+        signature = self.signature(*found)
+        falsy: set[tuple[str, bool]] = set()
+        if signature is not None:
+            for name, is_none in signature.falsy.items():
+                if name not in signature.relevant or name in keywords:
+                    continue
+                index = signature.positional.index(name) if name in signature.positional else len(signature.positional)
+                if index >= positional:
+                    falsy.add((name, is_none))
+            falsy.update((name, True) for name in none if name in keywords and name in signature.relevant)
+        return self._from(*found, self.options.depth, frozenset(falsy))
 
     def receiver_target(self, text: str) -> tuple[str, str] | str | None:
         """What a `RECEIVER_MARK` target (`pkg.Class>attr>method`, the mark left out) calls: the
@@ -644,14 +955,37 @@ def reach_facts(reach: Reach) -> Iterable[tuple[str, str]]:
             chain = reach._from(module, key, reach.options.depth)
             if chain is not None:
                 reaching.add(key.rpartition(".")[2])
-                yield key.rpartition(".")[2], f"reaches {module}.{key} {_chain_text(chain)}"
+                yield key.rpartition(".")[2], f"reaches {module}.{key} {_chain_text(chain)}{_narrowed_text(reach, module, key)}"
     for module, info in modules:
         for alias, target in info.aliases.items():
             # An alias of such a function ends with its name (`from .io import read as load`).
             if target.rpartition(".")[2] in reaching and target != f"{module}.{alias}":
                 chain = reach.of_name(target)
                 if chain is not None:
-                    yield alias, f"reaches {module}.{alias} {_chain_text(chain)}"
+                    found = reach.definition(target)
+                    narrowed = _narrowed_text(reach, *found) if found is not None else ""
+                    yield alias, f"reaches {module}.{alias} {_chain_text(chain)}{narrowed}"
+
+
+#: Parameters of a helper whose being left out `_narrowed_text` tries in every combination (the first ones beyond).
+_NARROWED_PARAMETERS = 4
+
+
+def _narrowed_text(reach: Reach, module: str, key: str) -> str:
+    """The chains from a call of the function leaving out each combination of the parameters its
+    guards or forwards need (`Reach.at_call`): what a call site finds changes with any guard on the way."""
+    signature = reach.signature(module, key)
+    if signature is None:
+        return ""
+    names = [name for name in signature.relevant if name in signature.falsy]
+    names.sort()
+    del names[_NARROWED_PARAMETERS:]
+    parts = []
+    for mask in range(1, 1 << len(names)):
+        falsy = frozenset((name, signature.falsy[name]) for i, name in enumerate(names) if mask >> i & 1)
+        chain = reach._from(module, key, reach.options.depth, falsy)
+        parts.append(_chain_text(chain) if chain is not None else "-")
+    return "".join(f" | {part}" for part in parts)
 
 
 def _chain_text(chain: Chain) -> str:

@@ -36,7 +36,7 @@ class IndexCache:
     reads the few infos its check asks for, not the 20 MB of a project of 11,000 files.
     """
 
-    HEADER = b"asynclint project index 19 (idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets, assigned unions, rebound coroutines, awaited and entered types)"
+    HEADER = b"asynclint project index 20 (argument guards, idle awaits, raising defs, sync summaries, shapes, declared types, declared receivers, coroutine returns, derived sets, assigned unions, rebound coroutines, awaited and entered types)"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -23,6 +23,21 @@ from asynclint.rules.blocking.via_helper_screen import (
 )
 
 
+def _with_arguments(chain: Chain | None, found: list[tuple[str, str] | None], call: cst.Call, reach: Reach) -> Chain | None:
+    """The chain from `call` given its arguments (`Reach.at_call`): None when, for every function
+    the callee may be (`found`), what blocks needs a parameter the call leaves at a falsy default
+    (or passes `None`). Kept as found with `*`/`**` arguments or an unknown callee."""
+    if chain is None or any(arg.star for arg in call.args) or any(f is None for f in found):
+        return chain
+    keywords = frozenset(arg.keyword.value for arg in call.args if arg.keyword is not None)
+    none = frozenset(
+        arg.keyword.value for arg in call.args if arg.keyword is not None and isinstance(arg.value, cst.Name) and arg.value.value == "None"
+    )
+    positional = sum(1 for arg in call.args if arg.keyword is None)
+    chains = [reach.at_call(f, positional, keywords, none) for f in found if f is not None]
+    return next((c for c in chains if c is not None), None)
+
+
 class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
     """Checks for calls in async code to sync functions of the project that block.
 
@@ -39,7 +54,12 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
     `@callback`) are not followed, and ASL105's `blocking-calls` setting adds to what blocks.
     `importlib.import_module` in a helper is not followed either: a module is imported once
     per process, so a helper that imports lazily blocks only on its first call (written in
-    async code itself, it is ASL105's).
+    async code itself, it is ASL105's). A blocking call (or a call leading to one) in the body of
+    an `if` that needs a parameter truthy (`if host and port:`, `if mode == "fast":`) or not
+    `None` (`if path is not None:`) is not followed from a call that leaves that parameter at a
+    default that fails the test (`None`, `False`, `0`, `""`) or passes it `None` by keyword, also when helpers
+    forward the parameter unchanged to the one testing it (`get_node(node_name=n)` ->
+    `nodes.get_node(host, port, node_name)` -> `if host and port: socket.gethostbyname(host)`).
 
     ## Why is this bad?
     The blocking call freezes the event loop exactly as it would written in the `async def`
@@ -79,7 +99,7 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
         for site in self._sites:
             call = site.call
             assert call is not None
-            chain = self._chain(call.func, site, reach)
+            chain = self._chain(call, site, reach)
             if chain is None:
                 continue
             fix = None if site.in_generator else to_thread(self, call)
@@ -92,23 +112,32 @@ class BlockingCallViaHelper(BlockingCallViaHelperScreen, Rule):
             self.report_fields(call, fields, fix)
             self._chains.append(chain)
 
-    def _chain(self, func: cst.BaseExpression, site: Site, reach: Reach) -> Chain | None:
-        """The chain from what `func` calls, when it is a project sync function reaching a blocking call."""
+    def _chain(self, call: cst.Call, site: Site, reach: Reach) -> Chain | None:
+        """The chain from what `call` calls, when it is a project sync function reaching a blocking call
+        with the arguments it is given (`_with_arguments`)."""
+        func = call.func
         if (
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
             and site.cls is not None
             and func.value.value == site.self_name
         ):
-            return reach.of_method(f"{self.ctx.module_name}.{site.cls.name.value}", func.attr.value)
+            owner = f"{self.ctx.module_name}.{site.cls.name.value}"
+            chain = reach.of_method(owner, func.attr.value)
+            return _with_arguments(chain, [reach.method_definition(owner, func.attr.value, 0)], call, reach)
         raw = self.qualified_names(func)
         names = project_names(self, func)
         chain = None
         if names and len(names) == len(raw or ()):  # (else unresolved, or a builtin among the bindings)
             chains = {reach.of_name(name) for name in names}
             chain = chains.pop() if len(chains) == 1 else None  # every binding must agree
+            if chain is not None:
+                return _with_arguments(chain, [reach.definition(name) for name in names], call, reach)
         if chain is None and isinstance(func, cst.Attribute):
             chain = self._declared_chain(func, site, reach)
+            if chain is not None:
+                cls = self._types.classes_of(func.value, site) if self._types is not None else None
+                return _with_arguments(chain, [reach.method_of(cls[0], func.attr.value) if cls and len(cls) == 1 else None], call, reach)
         return chain
 
     def _declared_chain(self, func: cst.Attribute, site: Site, reach: Reach) -> Chain | None:
