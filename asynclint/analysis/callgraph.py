@@ -150,7 +150,7 @@ class _Summarizer:
             if extra is not None:
                 params.append(extra.arg)
         self_name = params[0] if owner and params and not is_staticmethod(node) else ""
-        own_calls, bound_here, binders, defs, ifs = _own_code(node)
+        own_calls, bound_here, binders, defs, ifs, scopes = _own_code(node)
         #: Parameter -> its annotation, for those never rebound (declared receivers).
         annotated = {
             a.arg: a.annotation
@@ -163,7 +163,7 @@ class _Summarizer:
         blocking: list[tuple[str, int, frozenset[str]]] = []
         #: Target -> (line, guard, forwarded arguments) of its first call (`_Guards`).
         calls: dict[str, tuple[int, frozenset[str], frozenset[str]]] = {}
-        guards = _Guards(node, params, self_name, bound_here, ifs)
+        guards = _Guards(node, params, self_name, bound_here, ifs, scopes)
 
         def edge(target: str, call: ast.Call) -> None:
             made = (call.lineno, guards.of(call), guards.forwarded(call))
@@ -313,12 +313,16 @@ def _stored(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
-def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list[ast.AST], list[ast.FunctionDef], list[ast.If]]:
+def _own_code(
+    function: ast.FunctionDef,
+) -> tuple[list[ast.Call], set[str], list[ast.AST], list[ast.FunctionDef], list[ast.If], list[ast.AST]]:
     """The calls the function's own code makes, in source order, the names it binds (by
     assignment, `for`, `with`, `except`, import, `del`), the nodes binding them by assignment,
-    `for` or `with`, the sync functions it defines (nested defs, lambdas and classes left out)
-    and its `if` statements."""
+    `for` or `with`, the sync functions it defines (nested defs, lambdas and classes left out),
+    its `if` statements, and the functions and classes nested in it (lambdas left out: no
+    statement of theirs can say `nonlocal`)."""
     defs: list[ast.FunctionDef] = []
+    scopes: list[ast.AST] = []
     ifs: list[ast.If] = []
     calls: list[ast.Call] = []
     names: set[str] = set()
@@ -338,6 +342,7 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
         elif kind in _SCOPE_KINDS:
             if kind is not ast.Lambda:
                 names.add(node.name)  # type: ignore[attr-defined]
+                scopes.append(node)
             if kind is ast.FunctionDef:
                 defs.append(node)  # type: ignore[arg-type]
             continue
@@ -364,7 +369,7 @@ def _own_code(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str], list
             elif isinstance(value, ast.AST):
                 stack.append(value)
     calls.sort(key=lambda c: (c.lineno, c.col_offset))
-    return calls, names, binders, defs, ifs
+    return calls, names, binders, defs, ifs, scopes
 
 
 #: Match patterns that bind a name (`case x:`, `case [*rest]:`, `case {**rest}:`).
@@ -389,7 +394,9 @@ class _Guards:
     leaves out (a falsy default) makes unreachable.
     """
 
-    def __init__(self, node: ast.FunctionDef, params: list[str], self_name: str, bound: set[str], ifs: list[ast.If]) -> None:
+    def __init__(
+        self, node: ast.FunctionDef, params: list[str], self_name: str, bound: set[str], ifs: list[ast.If], scopes: list[ast.AST]
+    ) -> None:
         self.node = node
         args = node.args
         self.plain = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {self_name}
@@ -407,7 +414,9 @@ class _Guards:
         self._guard: dict[int, frozenset[str]] = {}
         self._bindings: dict[str, list[tuple[int, int]]] | None = None
         self._loops: list[tuple[int, int]] = []
-        self._nonlocal: set[str] = set()
+        #: The functions and classes nested in the function (`_own_code`), and the names they declare `nonlocal`.
+        self._scopes = scopes
+        self._nonlocal: set[str] | None = None
         for stmt in ifs:
             needs = frozenset(
                 f"{name}~" if not_none else name
@@ -447,22 +456,22 @@ class _Guards:
 
     def _unchanged(self, name: str, after: tuple[int, int], line: int) -> bool:
         """Whether the parameter `name` still holds its argument at `after` (a test's or call's end, on `line`)."""
-        if self._bindings is None:
-            self._bindings = self._walk_bindings()
+        if self._nonlocal is None:
+            self._nonlocal = {n for scope in self._scopes for inner in ast.walk(scope) if isinstance(inner, ast.Nonlocal) for n in inner.names}
         if name in self._nonlocal:
             return False
         if name not in self.bound:
-            return True
+            return True  # (the function's own code never rebinds it: no walk needed)
+        if self._bindings is None:
+            self._bindings = self._walk_bindings()
         places = self._bindings.get(name)
         if not places or min(places) <= after:
             return False  # rebound before (or by a binding whose place is not read)
         return not any(start <= line <= end for start, end in self._loops)
 
     def _walk_bindings(self) -> dict[str, list[tuple[int, int]]]:
-        """Parameter -> where the function's own code rebinds it; the lines of its loops, and the
-        names nested functions declare `nonlocal`."""
+        """Parameter -> where the function's own code rebinds it; and the lines of its loops."""
         found: dict[str, list[tuple[int, int]]] = {}
-        self._nonlocal = set()
         stack: list[ast.AST] = list(self.node.body)
         while stack:
             node = stack.pop()
@@ -470,7 +479,6 @@ class _Guards:
                 named = [node.id]
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 found.setdefault(node.name, []).append((node.lineno, node.col_offset))
-                self._nonlocal.update(n for inner in ast.walk(node) if isinstance(inner, ast.Nonlocal) for n in inner.names)
                 continue
             elif isinstance(node, ast.Lambda):
                 continue
