@@ -50,6 +50,8 @@ class BlockingCallRule(BlockingScreen, Rule):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in self._method_names:
             self._sites.append(site_for(self, node.func, node))
         qualified = resolve(self, node.func)
+        if qualified in _names.PATH_CLASS_CALLS and not _names_only(node.func):
+            qualified = None  # `Path(name).read_text()`: a method of an instance, typed as a receiver
         if qualified is not None and qualified in self._calls:
             in_generator = self.ctx.tracker.in_generator_expression()
             self._found.append((node, qualified, None if in_generator else self.fix_for(node, qualified, None)))
@@ -463,6 +465,13 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
             # With `AI_NUMERICHOST` the host must be an address: nothing is looked up.
             return flags is None or not _has_numeric_host(self, flags, set())
         return True
+
+
+def _names_only(node: cst.BaseExpression) -> bool:
+    """`a.b.c`: names and attributes only, no call or subscript on the way."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
 
 
 def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
