@@ -172,6 +172,8 @@ class ReceiverTypes:
     Known: bound from a resolved constructor (`requests.Session()`), by `with X() as x`, in the
     same function or at module level, or a `self.` attribute set in `__init__`. Every binding
     of the name must agree; a parameter, loop target or any other binding makes it unknown.
+    An item of a dict or list (`workers[name]`) is known when the container is bound once, empty,
+    and every `container[key] = value` of the file agrees (`_item_type`).
     """
 
     def __init__(self, rule: Rule) -> None:

@@ -270,7 +270,8 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
     """Checks for blocking file-system calls in async code.
 
     Builtin `open()`, `io.open()`, `pathlib.Path` reads and writes (on a receiver known to
-    be a `Path`, including one built from another: `Path(__file__).parent / "x.json"`),
+    be a `Path`, including one built from another: `Path(__file__).parent / "x.json"`, or
+    called on the class with the path as argument: `Path.open(name)`),
     `shutil`'s copy, move and remove functions, listing a folder (`os.listdir`, `os.scandir`,
     `os.walk`, `glob.glob`, `glob.iglob`) and changing the file system (`os.remove`,
     `os.unlink`, `os.rename`, `os.replace`, `os.makedirs`, `os.mkdir`, `os.rmdir`). Their
