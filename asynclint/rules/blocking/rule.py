@@ -49,9 +49,9 @@ class BlockingCallRule(BlockingScreen, Rule):
             return
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in self._method_names:
             self._sites.append(site_for(self, node.func, node))
-        qualified = resolve(self, node.func)
-        if qualified in _names.PATH_CLASS_CALLS and not _names_only(node.func):
-            qualified = None  # `Path(name).read_text()`: a method of an instance, typed as a receiver
+        # A function named through names only: on a call's result (`Path(name).read_text()`) the method
+        # is typed as a receiver's, and libcst names a builtin's (`open(name).read`) as the builtin itself.
+        qualified = resolve(self, node.func) if _names_only(node.func) else None
         if qualified is not None and qualified in self._calls:
             in_generator = self.ctx.tracker.in_generator_expression()
             self._found.append((node, qualified, None if in_generator else self.fix_for(node, qualified, None)))
@@ -326,6 +326,7 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
             ),
         ),
         Invalid("import shutil\n\nasync def clean(d):\n    shutil.rmtree(d)\n", line=4),
+        Invalid("async def load(path):\n    return open(path).read()\n", line=2),
     )
 
 
