@@ -345,7 +345,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
 
     Left alone: `getaddrinfo` with `AI_NUMERICHOST` among its flags (no name is looked up),
     `load_verify_locations(cadata=...)` (no file is read), and joining a thread that has
-    ended: after a `while t.is_alive():` loop not left by `break`, or after awaiting the future
+    ended: after a `while t.is_alive():` loop not left by `break`, in the body of an
+    `if not t.is_alive():` (also among the operands of an `and`), or after awaiting the future
     the thread's target resolves as its last act (`loop.call_soon_threadsafe(fut.set_result, ...)`).
     The async twins (`aiosqlite`, `redis.asyncio`) are different names and never match.
 
@@ -391,6 +392,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         self._joins: dict[cst.Call, cst.FunctionDef | None] = {}
         #: Names whose binding is `name |= ...` (which keeps every flag set).
         self.or_assigned: set[cst.CSTNode] = set()
+        #: Threads, as written, that have ended in the `if` bodies being visited (`if not t.is_alive():`).
+        self._dead_in_if: list[set[str]] = []
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.operator, cst.BitOrAssign):
@@ -408,6 +411,13 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
             elif ended:
                 ended -= _assigned_texts(self, stmt)
 
+    def visit_If_body(self, node: cst.If) -> None:
+        # A thread the body binds again may be another one by the time it is joined.
+        self._dead_in_if.append(_ended_threads(self, node.test) - _assigned_texts(self, node.body))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._dead_in_if.pop()
+
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._statements.append(node)
 
@@ -419,7 +429,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "join":
             ended = self._thread_ended.get(self._statements[-1], ()) if self._statements else ()
-            if ended and self.ctx.code_for(func.value) in ended:
+            receiver = self.ctx.code_for(func.value)
+            if (ended and receiver in ended) or any(receiver in dead for dead in self._dead_in_if):
                 self._reaped.add(node)
             self._joins[node] = self.ctx.tracker.current_function()
 
@@ -522,6 +533,23 @@ def _polled_thread(rule: BlockingCallRule, loop: cst.While) -> str | None:
     ):
         return None
     return rule.ctx.code_for(test.func.value)
+
+
+def _ended_threads(rule: BlockingCallRule, test: cst.BaseExpression) -> set[str]:
+    """`not t.is_alive()`, alone or among the operands of an `and`: the threads, as written, that have
+    ended where the test is true."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _ended_threads(rule, test.left) | _ended_threads(rule, test.right)
+    if (
+        isinstance(test, cst.UnaryOperation)
+        and isinstance(test.operator, cst.Not)
+        and isinstance(call := test.expression, cst.Call)
+        and not call.args
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "is_alive"
+    ):
+        return {rule.ctx.code_for(call.func.value)}
+    return set()
 
 
 def _breaks(body: cst.CSTNode) -> bool:
