@@ -70,6 +70,21 @@ class Transaction:
 """,
     ),
     Bug(
+        "ogx-ai/ogx", "remote inference providers",
+        "https://github.com/ogx-ai/ogx/pull/5162", "ASL102",
+        "`requests.get(...)` on a URL built from the config, in an async provider method",
+        """\
+import requests
+
+
+class RemoteProvider:
+    async def list_models(self):
+        response = requests.get(f"{self.config.url}/v1/models", timeout=30)  # bug
+        response.raise_for_status()
+        return response.json()["data"]
+""",
+    ),
+    Bug(
         "agiletec-inc/airis-mcp-gateway", "apps/api/src/app/api/endpoints/gateway.py",
         "https://github.com/agiletec-inc/airis-mcp-gateway/issues/82 (commit 2139dacd)", "ASL103",
         "`subprocess.run([...], capture_output=True)` assigned in an async FastAPI endpoint",
