@@ -368,7 +368,7 @@ class SessionPool:
     ),
     Bug(
         "lablup/backend.ai", "manager/sokovan/scheduler/launcher/launcher.py (and 4 more)",
-        "https://github.com/lablup/backend.ai/pull/11225 (BA-5799)", "ASL402",
+        "https://github.com/lablup/backend.ai/pull/11225 (BA-5799; that PR was closed, the maintainer's issue 11221 lists the sites as bugs)", "ASL402",
         "`await asyncio.gather(*[...], return_exceptions=True)` as a statement",
         """\
 import asyncio
