@@ -38,6 +38,10 @@ FILE_CALLS = frozenset(
     | {f"os.{fn}" for fn in ("remove", "unlink", "rename", "renames", "replace", "makedirs", "mkdir", "rmdir", "removedirs")}
     | {"glob.glob", "glob.iglob"}
 )
+#: `Path`'s reads and writes called on the class with the path as argument (`Path.open(name)`); on an
+#: instance (`Path(name).open()`) they are receiver methods (`PATH_METHODS`).
+PATH_CLASS_CALLS = frozenset(f"pathlib.Path.{fn}" for fn in ("read_text", "read_bytes", "write_text", "write_bytes", "open"))
+FILE_CALLS |= PATH_CLASS_CALLS
 
 #: File calls that return an iterator doing the I/O as it is read: a worker thread would not help.
 LAZY_FILE_CALLS = frozenset({"os.walk", "os.fwalk", "os.scandir", "glob.iglob"})

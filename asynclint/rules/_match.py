@@ -173,6 +173,8 @@ class ReceiverTypes:
     Known: bound from a resolved constructor (`requests.Session()`), by `with X() as x`, in the
     same function or at module level, or a `self.` attribute set in `__init__`. Every binding
     of the name must agree; a parameter, loop target or any other binding makes it unknown.
+    An item of a dict or list (`workers[name]`) is known when the container is bound once, empty,
+    and every `container[key] = value` of the file agrees (`_item_type`).
     """
 
     def __init__(self, rule: Rule) -> None:
@@ -221,7 +223,59 @@ class ReceiverTypes:
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
             left = self.type_of(expr.left, site, seen)
             return _names.PATH if left == _names.PATH else None
+        if isinstance(expr, cst.Subscript):
+            return self._item_type(expr.value, site, seen)
         return None
+
+    def _item_type(self, container: cst.BaseExpression, site: Site, seen: set[int]) -> str | None:
+        """The type of the items of a dict or list bound once, empty (`threads = {}`, `self.workers = []`
+        in `__init__`), and filled in this file only by `c[key] = value` of one known type (`None`
+        items aside): `threads[name] = Thread(...)`. Any other item assignment makes it unknown."""
+        if isinstance(container, cst.Name):
+            targets = bindings(self.rule, container)
+            if targets is None or len(targets) != 1 or not self._empty(self.tracker.values.get(targets[0])):
+                return None
+
+            def same(other: cst.BaseExpression, cls: cst.ClassDef | None) -> bool:
+                return isinstance(other, cst.Name) and other.value == container.value and bindings(self.rule, other) == targets
+
+        elif (
+            isinstance(container, cst.Attribute)
+            and isinstance(container.value, cst.Name)
+            and site.cls is not None
+            and container.value.value == site.self_name
+        ):
+            attr = container.attr.value
+            assigned = self.tracker.self_attrs.get(site.cls, {}).get(attr)
+            if not assigned or len(assigned) != 1 or assigned[0][0] != "__init__" or not self._empty(assigned[0][1]):
+                return None
+
+            def same(other: cst.BaseExpression, cls: cst.ClassDef | None) -> bool:
+                return cls is site.cls and isinstance(other, cst.Attribute) and other.attr.value == attr and (
+                    isinstance(other.value, cst.Name) and other.value.value == site.self_name
+                )
+
+        else:
+            return None
+        kinds: set[str | None] = set()
+        for target, value, cls in self.tracker.items:
+            if not same(target, cls):
+                continue
+            if value is None:
+                return None
+            if not (isinstance(value, cst.Name) and value.value == "None"):
+                kinds.add(self.type_of(value, site, seen.copy()))
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def _empty(self, value: cst.BaseExpression | None) -> bool:
+        """`{}`, `[]`, `dict()` or `list()`."""
+        if isinstance(value, (cst.Dict, cst.List)):
+            return not value.elements
+        return (
+            isinstance(value, cst.Call)
+            and not value.args
+            and resolve(self.rule, value.func) in ("builtins.dict", "builtins.list")
+        )
 
     def _call_result(self, call: cst.Call, site: Site, seen: set[int]) -> str | None:
         qualified = resolve(self.rule, call.func)

@@ -39,6 +39,9 @@ class ScopeTracker(Batchable):
         self.async_entered: set[cst.Name] = set()
         #: Class -> attribute -> [(method name, assigned expression or None when unknown)].
         self.self_attrs: dict[cst.ClassDef, dict[str, list[tuple[str, cst.BaseExpression | None]]]] = {}
+        #: Item assignments `c[key] = value`: (the container `c` as written, the value or None when
+        #: unknown, the class whose method assigns it or None).
+        self.items: list[tuple[cst.BaseExpression, cst.BaseExpression | None, cst.ClassDef | None]] = []
         #: Module-level names bound once, to a bool literal (`_IS_SYNC = False`).
         self.constants: dict[str, bool] = {}
         #: How many statically dead branches (`if TYPE_CHECKING:`, `if not _IS_SYNC: ... else:`) enclose us.
@@ -154,6 +157,8 @@ class ScopeTracker(Batchable):
                 self.values[target] = value
         elif isinstance(target, cst.Attribute):
             self._record_self_attr(target, value)
+        elif isinstance(target, cst.Subscript):
+            self.items.append((target.value, value, self.current_class()))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._record(element.value, None)

@@ -49,7 +49,9 @@ class BlockingCallRule(BlockingScreen, Rule):
             return
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in self._method_names:
             self._sites.append(site_for(self, node.func, node))
-        qualified = resolve(self, node.func)
+        # A function named through names only: on a call's result (`Path(name).read_text()`) the method
+        # is typed as a receiver's, and libcst names a builtin's (`open(name).read`) as the builtin itself.
+        qualified = resolve(self, node.func) if _names_only(node.func) else None
         if qualified is not None and qualified in self._calls:
             in_generator = self.ctx.tracker.in_generator_expression()
             self._found.append((node, qualified, None if in_generator else self.fix_for(node, qualified, None)))
@@ -268,7 +270,8 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
     """Checks for blocking file-system calls in async code.
 
     Builtin `open()`, `io.open()`, `pathlib.Path` reads and writes (on a receiver known to
-    be a `Path`, including one built from another: `Path(__file__).parent / "x.json"`),
+    be a `Path`, including one built from another: `Path(__file__).parent / "x.json"`, or
+    called on the class with the path as argument: `Path.open(name)`),
     `shutil`'s copy, move and remove functions, listing a folder (`os.listdir`, `os.scandir`,
     `os.walk`, `glob.glob`, `glob.iglob`) and changing the file system (`os.remove`,
     `os.unlink`, `os.rename`, `os.replace`, `os.makedirs`, `os.mkdir`, `os.rmdir`). Their
@@ -323,6 +326,7 @@ class BlockingFileIo(BlockingFileIoScreen, BlockingCallRule):
             ),
         ),
         Invalid("import shutil\n\nasync def clean(d):\n    shutil.rmtree(d)\n", line=4),
+        Invalid("async def load(path):\n    return open(path).read()\n", line=2),
     )
 
 
@@ -341,7 +345,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
 
     Left alone: `getaddrinfo` with `AI_NUMERICHOST` among its flags (no name is looked up),
     `load_verify_locations(cadata=...)` (no file is read), and joining a thread that has
-    ended: after a `while t.is_alive():` loop not left by `break`, or after awaiting the future
+    ended: after a `while t.is_alive():` loop not left by `break`, in the body of an
+    `if not t.is_alive():` (also among the operands of an `and`), or after awaiting the future
     the thread's target resolves as its last act (`loop.call_soon_threadsafe(fut.set_result, ...)`).
     The async twins (`aiosqlite`, `redis.asyncio`) are different names and never match.
 
@@ -387,6 +392,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         self._joins: dict[cst.Call, cst.FunctionDef | None] = {}
         #: Names whose binding is `name |= ...` (which keeps every flag set).
         self.or_assigned: set[cst.CSTNode] = set()
+        #: Threads, as written, that have ended in the `if` bodies being visited (`if not t.is_alive():`).
+        self._dead_in_if: list[set[str]] = []
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.operator, cst.BitOrAssign):
@@ -404,6 +411,13 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
             elif ended:
                 ended -= _assigned_texts(self, stmt)
 
+    def visit_If_body(self, node: cst.If) -> None:
+        # A thread the body binds again may be another one by the time it is joined.
+        self._dead_in_if.append(_ended_threads(self, node.test) - _assigned_texts(self, node.body))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._dead_in_if.pop()
+
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._statements.append(node)
 
@@ -415,7 +429,8 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "join":
             ended = self._thread_ended.get(self._statements[-1], ()) if self._statements else ()
-            if ended and self.ctx.code_for(func.value) in ended:
+            receiver = self.ctx.code_for(func.value)
+            if (ended and receiver in ended) or any(receiver in dead for dead in self._dead_in_if):
                 self._reaped.add(node)
             self._joins[node] = self.ctx.tracker.current_function()
 
@@ -465,6 +480,13 @@ class BlockingCall(BlockingCallScreen, BlockingCallRule):
         return True
 
 
+def _names_only(node: cst.BaseExpression) -> bool:
+    """`a.b.c`: names and attributes only, no call or subscript on the way."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
 def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
     """The argument passed at `position` or as `keyword=`, if it is one that can be told."""
     for index, arg in enumerate(call.args):
@@ -511,6 +533,23 @@ def _polled_thread(rule: BlockingCallRule, loop: cst.While) -> str | None:
     ):
         return None
     return rule.ctx.code_for(test.func.value)
+
+
+def _ended_threads(rule: BlockingCallRule, test: cst.BaseExpression) -> set[str]:
+    """`not t.is_alive()`, alone or among the operands of an `and`: the threads, as written, that have
+    ended where the test is true."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _ended_threads(rule, test.left) | _ended_threads(rule, test.right)
+    if (
+        isinstance(test, cst.UnaryOperation)
+        and isinstance(test.operator, cst.Not)
+        and isinstance(call := test.expression, cst.Call)
+        and not call.args
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "is_alive"
+    ):
+        return {rule.ctx.code_for(call.func.value)}
+    return set()
 
 
 def _breaks(body: cst.CSTNode) -> bool:
