@@ -638,29 +638,3 @@ def test_class_look_ups_kept_for_the_run_follow_a_changed_index_and_a_file_s_own
     assert buffer.class_definition("b.Store") is None and buffer.class_definition("a.Kept") is None
     assert buffer.class_definition("b.Other") is not None and index.class_definition("b.Other") is None
     assert index.class_definition("a.Kept") is not None  # (the project's answers are its own still)
-
-
-def test_the_async_methods_of_the_classes_a_file_makes_are_each_names_and_follow_a_changed_module(tmp_path):
-    from asynclint.analysis.index.declared import declared_async_methods
-    from asynclint.analysis.index.indexer import index_source
-
-    write(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/base.py": "class Base:\n    async def close(self):\n        pass\n",
-            "pkg/store.py": "from .base import Base\n\n\nclass Store(Base):\n    async def load(self):\n        pass\n\n    def size(self):\n        return 0\n",
-            "pkg/make.py": "from .store import Store\n\n\ndef make() -> Store:\n    return Store()\n",
-        },
-    )
-    index = build_index(sorted(str(p) for p in (tmp_path / "pkg").glob("*.py")))
-    names = ["pkg.store.Store", "pkg.make.make", "len", "pkg.base.Base"]
-    assert index.constructed_async_methods(names) == {"load", "close"} == declared_async_methods(index, names)
-    assert index.constructed_async_methods(["pkg.base.Base"]) == {"close"}
-    assert index.constructed_async_methods(["len"]) == frozenset()
-    # A module changed in the index: what was remembered of its classes is not answered again.
-    store = "class Store:\n    def load(self):\n        pass\n"
-    entry = index_source(store, str(tmp_path / "pkg/store.py"))
-    assert entry is not None and entry[0] == "pkg.store"
-    index.add(*entry, str(tmp_path / "pkg/store.py"))
-    assert index.constructed_async_methods(names) == {"close"}

@@ -53,8 +53,6 @@ class ProjectIndex:
         self._kinds: dict[str, str | None] = {}
         #: Qualified name -> `class_definition`, as resolved so far (asked about a million times a cold run).
         self._class_definitions: dict[str, tuple[str, dict[str, Any]] | None] = {}
-        #: Qualified name -> `constructed_async_methods` of that name alone (asked for every name each file calls).
-        self._constructed: dict[str, frozenset[str]] = {}
         self._parent: ProjectIndex | None = None
         #: What was indexed, when it was built with a cache (each file's path, size and mtime).
         self.content_key: str | None = None
@@ -118,7 +116,7 @@ class ProjectIndex:
         self._enter(name, info, real_path(path) if path is not None else None)
         self._names = self._ascii = self._imported = self._project_tops = self._coroutine_aliases = None
         self._declared_methods = self._declared_types = self._declared_members = self._sync_methods = self._async_methods = None
-        self._kinds, self._class_definitions, self._constructed = {}, {}, {}
+        self._kinds, self._class_definitions = {}, {}
 
     def _enter(self, name: str, info: ModuleInfo, real: str | None) -> None:
         """`add`, for a table being filled (nothing derived from it yet)."""
@@ -145,7 +143,7 @@ class ProjectIndex:
         view.libraries = self.libraries
         if self.module(own[0]) is own[1]:
             # The file's module is the project's entry for it: every name resolves as it does there.
-            view._kinds, view._class_definitions, view._constructed = self._kinds, self._class_definitions, self._constructed
+            view._kinds, view._class_definitions = self._kinds, self._class_definitions
         return view
 
     def for_source(self, path: str, source: bytes | str) -> ProjectIndex:
@@ -380,19 +378,6 @@ class ProjectIndex:
                 self._own_declared = root._declared_methods | own
             return self._own_declared
         return root._declared_methods
-
-    def constructed_async_methods(self, names: Iterable[str]) -> frozenset[str]:
-        """The names of the `async def` methods (bases too) of the classes these names may make:
-        `declared.declared_async_methods`, one name at a time, each remembered (a name's answer
-        holds whatever other names are asked with it)."""
-        memo = self._constructed
-        found: set[str] = set()
-        for name in names:
-            methods = memo.get(name)
-            if methods is None:
-                methods = memo[name] = declared.declared_async_methods(self, (name,))
-            found |= methods
-        return frozenset(found)
 
     def coroutine_names(self) -> frozenset[str]:
         """Every identifier that can name a coroutine function of the project.

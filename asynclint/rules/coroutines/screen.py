@@ -27,6 +27,7 @@ from asynclint.analysis.astwalk import (
     notes,
     notes_calls,
 )
+from asynclint.analysis.index.declared import declared_async_methods
 from asynclint.analysis.index.model import ProjectIndex
 from asynclint.core.options import CoroutineOptions
 from asynclint.rules.screen import Screen, declared_receiver_types, typable
@@ -274,7 +275,7 @@ def _constructed_async_methods(facts: FileFacts, project: ProjectIndex) -> froze
     """The names of the `async def` methods (bases too) of the project classes a file calls (constructs)."""
     if _constructed and _constructed[0][0] is facts and _constructed[0][1] is project:
         return _constructed[0][2]
-    found = project.constructed_async_methods(facts.called_names)
+    found = declared_async_methods(project, facts.called_names)
     _constructed[:] = [(facts, project, found)]
     return found
 
