@@ -343,12 +343,8 @@ class DeclaredReader:
             if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 nested.append(node)
                 continue
-            if kind in _SIMPLE or kind is ast.ClassDef:
-                continue
-            for field in _BLOCKS:
-                block = getattr(node, field, None)
-                if block:
-                    stack.extend(block)
+            if kind is not ast.ClassDef:
+                _push_blocks(node, stack)
         for inner in nested:
             # (the same `self` unless the nested function names its own: a parameter, a local)
             inner_args = inner.args
@@ -428,12 +424,19 @@ def _globals(tree: ast.Module) -> set[str]:
         kind = type(stmt)
         if kind is ast.Global:
             found.update(stmt.names)
-        elif kind not in _SIMPLE:
-            for field in _BLOCKS:
-                block = getattr(stmt, field, None)
-                if block:
-                    stack.extend(block)
+        else:
+            _push_blocks(stmt, stack)
     return found
+
+
+def _push_blocks(stmt: Any, stack: list[Any]) -> None:
+    """Put the statements of a compound statement's blocks on a walk's stack (a simple one has none)."""
+    if type(stmt) in _SIMPLE:
+        return
+    for field in _BLOCKS:
+        block = getattr(stmt, field, None)
+        if block:
+            stack.extend(block)
 
 
 #: Statements holding no block of statements.
@@ -488,11 +491,7 @@ def rebound_names(body: list[ast.stmt], definitions: bool = True) -> set[str]:
         if isinstance(stmt, ast.AnnAssign):
             targets = [stmt.target]
         found.update(name for target in targets for name in _names_in(target))
-        if type(stmt) not in _SIMPLE:
-            for field in _BLOCKS:
-                block = getattr(stmt, field, None)
-                if block:
-                    stack.extend(block)
+        _push_blocks(stmt, stack)
     return found
 
 
@@ -548,11 +547,7 @@ def _local_bindings(body: list[ast.stmt]) -> dict[str, list[Any]]:
             targets = stmt.targets if kind is ast.Delete else _binding_targets(stmt)
             for target in targets:
                 other(target)
-        if kind not in _SIMPLE:
-            for field in _BLOCKS:
-                block = getattr(stmt, field, None)
-                if block:
-                    stack.extend(block)
+        _push_blocks(stmt, stack)
     return found
 
 
