@@ -710,6 +710,8 @@ class Reach:
         self._reached: dict[str, frozenset[str]] = {}
         #: Qualified name -> `of_name` (ASL107's screen asks it for every name a call in async code may resolve to).
         self._of_name: dict[str, Chain | None] = {}
+        #: (module, function key) -> `signature` (each summary's text decoded once, not per call site).
+        self._signatures: dict[tuple[str, str], Signature | None] = {}
         #: Module name -> real path of its file, made when first needed (`shown_path`).
         self._paths: dict[str, str] | None = None
 
@@ -800,9 +802,12 @@ class Reach:
 
     def signature(self, module: str, key: str) -> Signature | None:
         """The signature a function's summary holds (only when a call of it has a guard or forwards a parameter)."""
-        info = self.project.module(module)
-        summary = info.summaries.get(key) if info is not None else None
-        return _decoded(summary)[0] if summary is not None and summary[:1] == "(" else None
+        memo = self._signatures
+        if (module, key) not in memo:
+            info = self.project.module(module)
+            summary = info.summaries.get(key) if info is not None else None
+            memo[(module, key)] = _decoded(summary)[0] if summary is not None and summary[:1] == "(" else None
+        return memo[(module, key)]
 
     def at_call(self, found: tuple[str, str], positional: int, keywords: frozenset[str], none: frozenset[str] = frozenset()) -> Chain | None:
         """The chain from a call of the function `found` with `positional` arguments by position and

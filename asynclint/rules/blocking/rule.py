@@ -522,17 +522,10 @@ def _has_numeric_host(rule: BlockingCall, expr: cst.BaseExpression, seen: set[in
 
 def _polled_thread(rule: BlockingCallRule, loop: cst.While) -> str | None:
     """`while t.is_alive(): ...` not left by `break`: `t` as written, a thread that has ended after the loop."""
-    test = loop.test
-    if not (
-        isinstance(test, cst.Call)
-        and not test.args
-        and isinstance(test.func, cst.Attribute)
-        and test.func.attr.value == "is_alive"
-        and loop.orelse is None
-        and not _breaks(loop.body)
-    ):
+    thread = _alive_receiver(loop.test)
+    if thread is None or loop.orelse is not None or _breaks(loop.body):
         return None
-    return rule.ctx.code_for(test.func.value)
+    return rule.ctx.code_for(thread)
 
 
 def _ended_threads(rule: BlockingCallRule, test: cst.BaseExpression) -> set[str]:
@@ -540,16 +533,18 @@ def _ended_threads(rule: BlockingCallRule, test: cst.BaseExpression) -> set[str]
     ended where the test is true."""
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _ended_threads(rule, test.left) | _ended_threads(rule, test.right)
-    if (
-        isinstance(test, cst.UnaryOperation)
-        and isinstance(test.operator, cst.Not)
-        and isinstance(call := test.expression, cst.Call)
-        and not call.args
-        and isinstance(call.func, cst.Attribute)
-        and call.func.attr.value == "is_alive"
-    ):
-        return {rule.ctx.code_for(call.func.value)}
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        thread = _alive_receiver(test.expression)
+        if thread is not None:
+            return {rule.ctx.code_for(thread)}
     return set()
+
+
+def _alive_receiver(test: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`t` of a test `t.is_alive()`; None for any other test."""
+    if isinstance(test, cst.Call) and not test.args and isinstance(test.func, cst.Attribute) and test.func.attr.value == "is_alive":
+        return test.func.value
+    return None
 
 
 def _breaks(body: cst.CSTNode) -> bool:
